@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# npm test: every check, against a throwaway cluster with emulation, migrations and seed applied.
+# Order: pgTAP (pg_prove), Edge Function tests (deno test), supabase db lint, supabase db advisors,
+# generated types drift. The cluster is removed even on failure. Last line: "N passed, N failed".
+source "$(dirname "$0")/lib.sh"
+set +e
+
+ensure_deps || exit 1
+
+# A throwaway stack on its own free port, beside any running `npm start` stack.
+port=${TEST_DB_PORT:-54340}
+while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+export SUPABASE_DB_PORT=$port
+export LOCAL_STACK_DIR; LOCAL_STACK_DIR=$(mktemp -d /tmp/live-sessions-test.XXXXXX)
+PGDATA_DIR="$LOCAL_STACK_DIR/data"; SOCKET_DIR="$LOCAL_STACK_DIR/run"
+chmod 755 "$LOCAL_STACK_DIR"
+trap 'cluster_destroy' EXIT
+trap 'exit 130' INT TERM
+
+passed=0; failed=0
+results=()
+record() { # record <name> <passed> <failed>
+  passed=$((passed + $2)); failed=$((failed + $3))
+  results+=("$(printf '%-28s %4d passed, %d failed' "$1" "$2" "$3")")
+}
+
+cluster_start && prepare_db || { log "could not prepare the database"; echo "0 passed, 1 failed"; exit 1; }
+export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url postgres)
+export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface)
+# A second database with the emulation only: the platform surface test compares it with the
+# measured surface (migrations would add their own objects to it).
+psql_as supabase_admin -c "create database platform_surface" >/dev/null
+PGDATABASE_NAME=platform_surface apply_platform
+
+# 1. pgTAP
+log "pg_prove supabase/tests/database"
+out="$LOCAL_STACK_DIR/pg_prove.out"
+(cd "$ROOT/supabase/tests/database" && PGPASSWORD="$DB_PASSWORD" pg_prove --verbose --ext .sql \
+  -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U postgres -d postgres ./*.test.sql) >"$out" 2>&1
+rc=$?
+grep -E '^(not ok|#|.*\.sql \.+ )|Failed|Result|Wstat|Parse errors|ERROR|psql:' "$out" | grep -v '^# ' | head -200
+ok=$(grep -cE '^\s*ok [0-9]+' "$out"); nok=$(grep -cE '^\s*not ok [0-9]+' "$out")
+[ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
+tail -3 "$out"
+record "pgTAP" "$ok" "$nok"
+
+# 2. Edge Functions (Deno)
+log "deno test supabase/functions"
+out="$LOCAL_STACK_DIR/deno.out"
+(cd "$ROOT/supabase/functions" && deno test --allow-all --no-check=remote ../functions ../tests/platform) 2>&1 | tee "$out" | grep -vE '^\s*$'
+rc=${PIPESTATUS[0]}
+ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
+nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)
+ok=${ok:-0}; nok=${nok:-0}; [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
+record "Edge Functions" "$ok" "$nok"
+
+# 3. supabase db lint (plpgsql_check)
+log "supabase db lint"
+if (cd "$ROOT" && supabase db lint --remote="$(db_url)" --fail-on warning --agent=no); then record "db lint" 1 0; else record "db lint" 0 1; fi
+
+# 4. supabase db advisors (splinter: security and performance)
+log "supabase db advisors"
+if (cd "$ROOT" && supabase db advisors --remote="$(db_url)" --fail-on warn --agent=no); then record "db advisors" 1 0; else record "db advisors" 0 1; fi
+
+# 5. generated types are in sync
+log "supabase gen types (drift check)"
+if (cd "$ROOT" && supabase gen types typescript --remote="$(db_url)" --schema public --agent=no >"$LOCAL_STACK_DIR/types.ts") &&
+   diff -u "$ROOT/supabase/functions/_shared/database.types.ts" "$LOCAL_STACK_DIR/types.ts"; then
+  record "generated types" 1 0
+else
+  log "types drifted: run npm run gen:types and commit supabase/functions/_shared/database.types.ts"
+  record "generated types" 0 1
+fi
+
+printf '%s\n' "${results[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
