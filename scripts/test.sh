@@ -32,8 +32,9 @@ export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface
 psql_as supabase_admin -c "create database platform_surface" >/dev/null
 PGDATABASE_NAME=platform_surface apply_platform
 
-# 1. pgTAP
+# 1. pgTAP (the extension exists only during this step: db lint would lint its functions)
 log "pg_prove supabase/tests/database"
+psql_as supabase_admin -c "create extension if not exists pgtap with schema extensions" >/dev/null
 out="$LOCAL_STACK_DIR/pg_prove.out"
 (cd "$ROOT/supabase/tests/database" && PGPASSWORD="$DB_PASSWORD" pg_prove --verbose --ext .sql \
   -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U postgres -d postgres ./*.test.sql) >"$out" 2>&1
@@ -43,6 +44,7 @@ ok=$(grep -cE '^\s*ok [0-9]+' "$out"); nok=$(grep -cE '^\s*not ok [0-9]+' "$out"
 [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
 tail -3 "$out"
 record "pgTAP" "$ok" "$nok"
+psql_as supabase_admin -c "drop extension if exists pgtap" >/dev/null
 
 # 2. Edge Functions (Deno)
 log "deno test supabase/functions"

@@ -81,10 +81,9 @@ alter schema extensions owner to postgres;
 grant usage on schema extensions to anon, authenticated, service_role;
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
--- pgTAP and plpgsql_check are not trusted extensions: postgres could not create them here (on the
--- platform supautils allows it). Creating them up front makes the migrations' and tools'
--- `create extension if not exists` a no-op.
-create extension if not exists pgtap with schema extensions;
+-- plpgsql_check is not a trusted extension: postgres could not create it here (on the platform
+-- supautils allows it). Creating it up front makes `supabase db lint`'s `create extension if not
+-- exists` a no-op. pgTAP is installed by scripts/test.sh for the pgTAP run only.
 create extension if not exists plpgsql_check with schema extensions;
 
 -- pg_cron: on the platform it is created in pg_catalog on request (supautils); postgres uses the

@@ -11,6 +11,9 @@
 --   tests.realtime_access(identifier or null, topic) -> (can_read, can_write)
 --   tests.rls_enabled_everywhere(schema) -> text[] of tables without RLS
 
+-- On Supabase postgres may create pgTAP; locally scripts/test.sh has created it already.
+create extension if not exists pgtap with schema extensions;
+
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role;
 

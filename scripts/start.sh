@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# npm start: the whole backend locally without Docker. Starts (or reuses) the local database,
+# applies new migrations, seeds the first time, serves the Edge Functions at
+# http://127.0.0.1:54321/functions/v1/<name>, prints URLs, the JWT secret and ready-made tokens.
+# Ctrl-C stops the functions server and the database.
+source "$(dirname "$0")/lib.sh"
+ensure_deps
+cluster_start
+prepare_db
+
+functions_pid=""
+shutdown() {
+  trap - INT TERM EXIT
+  if [ -n "$functions_pid" ]; then kill "$functions_pid" 2>/dev/null; wait "$functions_pid" 2>/dev/null; fi
+  rm -f "$LOCAL_STACK_DIR/functions.pid"
+  cluster_stop
+  log "stopped"
+}
+trap shutdown EXIT
+trap 'exit 130' INT TERM
+
+# Claims as Supabase Auth would issue them, completed by the project's custom access token hook.
+token_for() {
+  local email="$1" claims
+  claims=$(psql_as supabase_admin -At -v email="$email" <<'SQL'
+select case when to_regprocedure('public.custom_access_token_hook(jsonb)') is null then c
+            else public.custom_access_token_hook(jsonb_build_object('user_id', u.id, 'claims', c,
+                   'authentication_method', 'password')) -> 'claims' end
+from auth.users u,
+lateral (select jsonb_build_object('iss', 'http://127.0.0.1:54321/auth/v1', 'aud', 'authenticated',
+  'sub', u.id, 'role', 'authenticated', 'aal', 'aal1', 'session_id', gen_random_uuid(),
+  'email', u.email, 'phone', coalesce(u.phone, ''), 'is_anonymous', false,
+  'app_metadata', coalesce(u.raw_app_meta_data, '{}'), 'user_metadata', coalesce(u.raw_user_meta_data, '{}')) as c) x
+where u.email = :'email'
+SQL
+)
+  [ -n "$claims" ] && node "$ROOT/scripts/mint-jwt.mjs" "$claims"
+}
+
+export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url)
+export SUPABASE_URL="http://127.0.0.1:$FUNCTIONS_PORT"
+export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}"
+export SIGNUP_HOOK_SECRET="${SIGNUP_HOOK_SECRET:-v1,whsec_$(printf 'local-signup-hook-secret-0123456789' | base64)}"
+
+HOST_EMAIL=${HOST_EMAIL:-coach.anna@example.com}
+MEMBER_EMAIL=${MEMBER_EMAIL:-member01@example.com}
+host_jwt=$(token_for "$HOST_EMAIL")
+member_jwt=$(token_for "$MEMBER_EMAIL")
+anon_jwt=$(node "$ROOT/scripts/mint-jwt.mjs" '{"role":"anon","iss":"supabase-demo"}')
+
+(cd "$ROOT/supabase/functions" && exec deno run --allow-all "$ROOT/scripts/serve-functions.ts") &
+functions_pid=$!
+echo "$functions_pid" > "$LOCAL_STACK_DIR/functions.pid"
+for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$FUNCTIONS_PORT") 2>/dev/null && break; sleep 0.2; done
+
+cat <<INFO
+
+  Live sessions backend is running (no Docker).
+
+  Database URL   $(db_url)
+  Functions URL  http://127.0.0.1:$FUNCTIONS_PORT/functions/v1/<name>
+  JWT secret     $SUPABASE_JWT_SECRET
+  Anon JWT       $anon_jwt
+  Host JWT       ${host_jwt:-(no user $HOST_EMAIL in the seed)}   ($HOST_EMAIL)
+  Member JWT     ${member_jwt:-(no user $MEMBER_EMAIL in the seed)}   ($MEMBER_EMAIL)
+
+  Try:  curl -H "Authorization: Bearer \$MEMBER_JWT" http://127.0.0.1:$FUNCTIONS_PORT/functions/v1/health
+  Seeded users sign in with password "password123". Ctrl-C stops everything.
+
+INFO
+wait "$functions_pid"
