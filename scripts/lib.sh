@@ -128,9 +128,14 @@ push_migrations() {
     cat "$LOCAL_STACK_DIR/push.log" >&2; return 1; }
 }
 
+# The seed files of config.toml's [db.seed] sql_paths, in that order: seed.sql, then seeds/*.sql.
 seed_db() {
-  log "seeding (supabase/seed.sql, as postgres)"
-  psql_as postgres -f "$ROOT/supabase/seed.sql" >/dev/null
+  log "seeding (supabase/seed.sql and supabase/seeds/*.sql, as postgres)"
+  local f
+  for f in "$ROOT/supabase/seed.sql" "$ROOT"/supabase/seeds/*.sql; do
+    [ -f "$f" ] && psql_as postgres -f "$f" >/dev/null
+  done
+  return 0
 }
 
 install_test_helpers() {
