@@ -53,7 +53,7 @@ ensure_os_packages() {
 ensure_npm_packages() {
   if [ ! -x "$ROOT/node_modules/.bin/supabase" ] || [ ! -x "$ROOT/node_modules/.bin/deno" ]; then
     log "installing npm packages"
-    (cd "$ROOT" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi) >&2
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) >&2
   fi
 }
 
