@@ -145,6 +145,8 @@ install_test_helpers() {
 # Everything a fresh database needs: emulation, migrations, seed (first time only).
 prepare_db() {
   apply_platform
+  # What the Realtime server does: today's partitions exist before any broadcast.
+  psql_as supabase_admin -c "select supabase_local.maintain_realtime_partitions()" >/dev/null
   push_migrations
   if [ ! -f "$LOCAL_STACK_DIR/seeded" ]; then
     seed_db

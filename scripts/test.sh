@@ -29,8 +29,8 @@ export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url postgres)
 export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface)
 # A second database with the emulation only: the platform surface test compares it with the
 # measured surface (migrations would add their own objects to it).
-psql_as supabase_admin -c "create database platform_surface" >/dev/null
-PGDATABASE_NAME=platform_surface apply_platform
+psql_as supabase_admin -c "create database platform_surface" >/dev/null &&
+  PGDATABASE_NAME=platform_surface apply_platform || { log "could not prepare platform_surface"; echo "0 passed, 1 failed"; exit 1; }
 
 # 1. pgTAP (the extension exists only during this step: db lint would lint its functions)
 log "pg_prove supabase/tests/database"

@@ -49,7 +49,7 @@ create function private.raise_error(
   details jsonb default null,
   retry_after_seconds int default null
 ) returns void
-language plpgsql immutable set search_path = '' as $$
+language plpgsql volatile set search_path = '' as $$
 declare
   v_headers jsonb := '{}'::jsonb;
 begin

@@ -87,7 +87,10 @@ create extension if not exists pgcrypto with schema extensions;
 create extension if not exists plpgsql_check with schema extensions;
 
 -- pg_cron: on the platform it is created in pg_catalog on request (supautils); postgres uses the
--- cron functions and may only SELECT cron.job.
+-- cron functions and may only SELECT cron.job. pg_cron lives in one database (cron.database_name);
+-- a second database of the cluster (the platform surface check) goes without it.
+select current_database() = current_setting('cron.database_name', true) as has_cron \gset
+\if :has_cron
 create extension if not exists pg_cron with schema pg_catalog;
 grant usage on schema cron to postgres with grant option;
 grant execute on all functions in schema cron to postgres with grant option;
@@ -95,6 +98,7 @@ grant all on all tables in schema cron to postgres with grant option;
 grant all on all sequences in schema cron to postgres with grant option;
 revoke all on table cron.job from postgres;
 grant select on table cron.job to postgres with grant option;
+\endif
 
 -- auth ------------------------------------------------------------------------------------------
 create schema auth authorization supabase_admin;
@@ -313,8 +317,10 @@ end;
 $$;
 revoke all on function supabase_local.maintain_realtime_partitions() from public;
 select supabase_local.maintain_realtime_partitions();
+\if :has_cron
 select cron.schedule('supabase-local-realtime-partitions', '5 * * * *',
                      'select supabase_local.maintain_realtime_partitions()');
+\endif
 
 create publication supabase_realtime;
 alter publication supabase_realtime owner to postgres;
