@@ -102,6 +102,10 @@ create index coach_applications_pending_idx on public.coach_applications (create
 
 -- Helper functions --------------------------------------------------------------------------------
 
+-- Note on errors: private.raise_error is declared immutable, so a call whose arguments are all
+-- constants is folded (and raises) when the statement is planned, which plpgsql_check does for every
+-- statement. Every call below therefore passes details built at run time (jsonb_build_object is stable).
+
 -- SECURITY DEFINER: policies of other tables call it, and the caller may not read user_roles rows
 -- of their own through RLS in every context (e.g. inside another policy); postgres bypasses RLS,
 -- so there is no policy recursion on user_roles.
@@ -277,10 +281,10 @@ declare
 begin
   if not v_is_service then
     if v_uid is null then
-      perform private.raise_error('not_authenticated', 'Sign in to change roles.', null);
+      perform private.raise_error('not_authenticated', 'Sign in to change roles.', jsonb_build_object('function', 'set_user_role'));
     end if;
     if not private.is_admin() then
-      perform private.raise_error('forbidden', 'Only admins change roles.', null);
+      perform private.raise_error('forbidden', 'Only admins change roles.', jsonb_build_object('required_role', 'admin'));
     end if;
   end if;
   if set_user_role.role is null then
@@ -297,7 +301,7 @@ begin
   if v_current = 'admin' and set_user_role.role <> 'admin'
      and not exists (select 1 from public.user_roles ur
                      where ur.role = 'admin' and ur.user_id <> set_user_role.user_id) then
-    perform private.raise_error('conflict', 'The last admin cannot be demoted.', null);
+    perform private.raise_error('conflict', 'The last admin cannot be demoted.', jsonb_build_object('user_id', set_user_role.user_id));
   end if;
 
   insert into public.user_roles as ur (user_id, role, granted_by, updated_at)
@@ -322,20 +326,25 @@ language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
   v_motivation text := btrim(apply_as_coach.motivation);
+  v_pending_id uuid;
   v_row public.coach_applications;
 begin
   if v_uid is null then
-    perform private.raise_error('not_authenticated', 'Sign in to apply.', null);
+    perform private.raise_error('not_authenticated', 'Sign in to apply.', jsonb_build_object('function', 'apply_as_coach'));
   end if;
   if private.current_app_role() <> 'member' then
-    perform private.raise_error('forbidden', 'Only members apply to become coaches.', null);
+    perform private.raise_error('forbidden', 'Only members apply to become coaches.',
+      jsonb_build_object('role', private.current_app_role()));
   end if;
   if v_motivation is null or char_length(v_motivation) not between 20 and 2000 then
     perform private.raise_error('invalid_input', 'The motivation must be 20 to 2000 characters.',
       jsonb_build_object('field', 'motivation', 'min', 20, 'max', 2000));
   end if;
-  if exists (select 1 from public.coach_applications a where a.user_id = v_uid and a.status = 'pending') then
-    perform private.raise_error('conflict', 'An application is already pending.', null);
+  select a.id into v_pending_id
+  from public.coach_applications a where a.user_id = v_uid and a.status = 'pending';
+  if v_pending_id is not null then
+    perform private.raise_error('conflict', 'An application is already pending.',
+      jsonb_build_object('application_id', v_pending_id));
   end if;
   begin
     insert into public.coach_applications as a (user_id, motivation)
@@ -343,7 +352,7 @@ begin
     returning a.* into v_row;
   exception when unique_violation then
     -- A concurrent call won the race for the one pending application.
-    perform private.raise_error('conflict', 'An application is already pending.', null);
+    perform private.raise_error('conflict', 'An application is already pending.', jsonb_build_object('user_id', v_uid));
   end;
   return v_row;
 end;
@@ -364,10 +373,11 @@ declare
   v_app public.coach_applications;
 begin
   if v_uid is null then
-    perform private.raise_error('not_authenticated', 'Sign in to review applications.', null);
+    perform private.raise_error('not_authenticated', 'Sign in to review applications.',
+      jsonb_build_object('function', 'review_coach_application'));
   end if;
   if not private.is_admin() then
-    perform private.raise_error('forbidden', 'Only admins review coach applications.', null);
+    perform private.raise_error('forbidden', 'Only admins review coach applications.', jsonb_build_object('required_role', 'admin'));
   end if;
   if review_coach_application.approve is null then
     perform private.raise_error('invalid_input', 'Say whether to approve.', jsonb_build_object('field', 'approve'));
