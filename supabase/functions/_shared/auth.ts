@@ -46,9 +46,14 @@ function hmacSecret(): Uint8Array | undefined {
  * algorithms, so there is no algorithm confusion. `exp` is required.
  */
 export async function verifyJwt(token: string): Promise<Claims> {
+  let alg: string | undefined;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch {
+    throw ApiError.notAuthenticated("Invalid token");
+  }
   let payload: JWTPayload;
   try {
-    const { alg } = decodeProtectedHeader(token);
     const jwksUrl = Deno.env.get("SUPABASE_JWKS_URL");
     const secret = hmacSecret();
     const options = { requiredClaims: ["exp"], clockTolerance: 5 };
@@ -67,7 +72,7 @@ export async function verifyJwt(token: string): Promise<Claims> {
     if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout)) {
       throw ApiError.notAuthenticated("Invalid token");
     }
-    // decodeProtectedHeader throws a JOSEError subclass for garbage; anything else is a server fault.
+    // JWKS unreachable or misconfiguration: a server fault, answered as a 500.
     throw err;
   }
   if (!isRole(payload.role)) throw ApiError.notAuthenticated("Token role is not allowed");
