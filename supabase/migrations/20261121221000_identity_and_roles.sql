@@ -102,9 +102,9 @@ create index coach_applications_pending_idx on public.coach_applications (create
 
 -- Helper functions --------------------------------------------------------------------------------
 
--- Note on errors: private.raise_error is declared immutable, so a call whose arguments are all
--- constants is folded (and raises) when the statement is planned, which plpgsql_check does for every
--- statement. Every call below therefore passes details built at run time (jsonb_build_object is stable).
+-- Errors: every private.raise_error call below passes details built at run time. That kept
+-- plpgsql_check clean while raise_error was immutable (a call with only constant arguments was
+-- folded, and raised, at plan time); it is volatile now, and the details help clients anyway.
 
 -- SECURITY DEFINER: policies of other tables call it, and the caller may not read user_roles rows
 -- of their own through RLS in every context (e.g. inside another policy); postgres bypasses RLS,
