@@ -13,6 +13,11 @@ export FUNCTIONS_PORT="${FUNCTIONS_PORT:-54321}"
 # The Supabase CLI's local defaults, so tokens minted here also work against `supabase start`.
 export SUPABASE_JWT_SECRET="${SUPABASE_JWT_SECRET:-super-secret-jwt-token-with-at-least-32-characters-long}"
 DB_PASSWORD="${DB_PASSWORD:-postgres}"
+# Local development secrets shared with the Supabase CLI (env() in config.toml).
+if [ -z "${SIGNUP_HOOK_SECRET:-}" ] && [ -f "$ROOT/supabase/.env" ]; then
+  SIGNUP_HOOK_SECRET=$(sed -n 's/^SIGNUP_HOOK_SECRET="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/supabase/.env")
+fi
+export SIGNUP_HOOK_SECRET
 PGDATA_DIR="$LOCAL_STACK_DIR/data"
 SOCKET_DIR="$LOCAL_STACK_DIR/run"
 export PATH="$ROOT/node_modules/.bin:$PATH"

@@ -40,7 +40,6 @@ SQL
 export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url)
 export SUPABASE_URL="http://127.0.0.1:$FUNCTIONS_PORT"
 export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}"
-export SIGNUP_HOOK_SECRET="${SIGNUP_HOOK_SECRET:-v1,whsec_$(printf 'local-signup-hook-secret-0123456789' | base64)}"
 
 HOST_EMAIL=${HOST_EMAIL:-coach.anna@example.com}
 MEMBER_EMAIL=${MEMBER_EMAIL:-member01@example.com}
@@ -48,7 +47,7 @@ host_jwt=$(token_for "$HOST_EMAIL")
 member_jwt=$(token_for "$MEMBER_EMAIL")
 anon_jwt=$(node "$ROOT/scripts/mint-jwt.mjs" '{"role":"anon","iss":"supabase-demo"}')
 
-(cd "$ROOT/supabase/functions" && exec deno run --allow-all "$ROOT/scripts/serve-functions.ts") &
+(cd "$ROOT/supabase/functions" && exec deno run --allow-all --config "$ROOT/supabase/functions/deno.json" "$ROOT/scripts/serve-functions.ts") &
 functions_pid=$!
 echo "$functions_pid" > "$LOCAL_STACK_DIR/functions.pid"
 for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$FUNCTIONS_PORT") 2>/dev/null && break; sleep 0.2; done
