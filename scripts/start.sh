@@ -34,7 +34,7 @@ lateral (select jsonb_build_object('iss', 'http://127.0.0.1:54321/auth/v1', 'aud
 where u.email = :'email'
 SQL
 )
-  [ -n "$claims" ] && node "$ROOT/scripts/mint-jwt.mjs" "$claims"
+  if [ -n "$claims" ]; then node "$ROOT/scripts/mint-jwt.mjs" "$claims"; fi
 }
 
 export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url)

@@ -49,7 +49,7 @@ psql_as supabase_admin -c "drop extension if exists pgtap" >/dev/null
 # 2. Edge Functions, platform surface and concurrency tests (Deno)
 log "deno test"
 out="$LOCAL_STACK_DIR/deno.out"
-(cd "$ROOT/supabase/functions" && deno test --allow-all --no-check=remote ../functions ../tests/platform ../tests/concurrency) 2>&1 | tee "$out" | grep -vE '^\s*$'
+(cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote ../functions ../tests/platform ../tests/concurrency) 2>&1 | tee "$out" | grep -vE '^\s*$'
 rc=${PIPESTATUS[0]}
 ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
 nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)
