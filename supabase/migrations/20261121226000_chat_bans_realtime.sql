@@ -1,0 +1,696 @@
+-- Chat, bans and the Realtime channel policies of the live room (API.md "Chat" and "Realtime").
+-- Adds:
+--   tables   public.session_bans, public.chat_messages (no client writes: RPCs only);
+--   helpers  private.is_banned(session_id, user_id) (replaces the booking migration's placeholder),
+--            private.my_banned_session_ids(), private.topic_session_id(topic),
+--            private.chat_history_page(...), private.chat_message_anchor(...), private.chat_message_json(...);
+--   RPCs     send_chat_message, pin_message, delete_message, chat_history, chat_since, ban_user, unban_user;
+--   policies on realtime.messages: who receives `session:<id>` and `user:<id>` broadcasts, and who may
+--            track presence on a session channel;
+--   triggers broadcasting new_message, message_pinned, message_deleted on `session:<id>` and
+--            session_banned on `user:<id>`.
+-- Touches: public.sessions, public.rooms, public.profiles (read only), realtime.messages (policies only).
+
+-- Tables ------------------------------------------------------------------------------------------
+
+create table public.session_bans (
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  reason text,
+  banned_by uuid references auth.users (id) on delete set null,
+  created_at timestamptz not null default now(),
+  constraint session_bans_pkey primary key (session_id, user_id),
+  constraint session_bans_reason_length check (reason is null or char_length(reason) between 1 and 500)
+);
+comment on table public.session_bans is
+  'Users banned from a session by its hosts or moderators (ban_user / unban_user). A banned user can no longer '
+  'post, ask, vote, read the chat nor receive the session''s broadcasts. Staff cannot be banned.';
+comment on column public.session_bans.reason is 'Optional reason given by the moderator (1-500 characters), shown to staff and to the banned user.';
+comment on column public.session_bans.banned_by is 'Host or moderator who banned; null once that account is deleted.';
+
+create table public.chat_messages (
+  id uuid primary key default gen_random_uuid(),
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  room_id uuid null references public.rooms (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  body text not null,
+  kind text not null default 'message',
+  is_pinned boolean not null default false,
+  pinned_at timestamptz,
+  deleted_at timestamptz,
+  deleted_by uuid references auth.users (id) on delete set null,
+  created_at timestamptz not null default now(),
+  constraint chat_messages_body_length check (char_length(body) between 1 and 500 and body = btrim(body)),
+  constraint chat_messages_kind_valid check (kind in ('message', 'announcement')),
+  constraint chat_messages_pinned_at_set check (is_pinned = (pinned_at is not null)),
+  constraint chat_messages_deleted_by_needs_deleted_at check (deleted_by is null or deleted_at is not null),
+  constraint chat_messages_deleted_not_pinned check (deleted_at is null or not is_pinned)
+);
+comment on table public.chat_messages is
+  'Chat of a session (and optionally of one of its breakout rooms). Written only by send_chat_message, '
+  'pin_message and delete_message. Members read non-deleted messages; staff also read deleted ones.';
+comment on column public.chat_messages.room_id is 'Breakout room the message was posted in; null for the session''s main chat.';
+comment on column public.chat_messages.body is 'Message text, stored trimmed, 1-500 characters.';
+comment on column public.chat_messages.kind is 'message (anyone who may post) or announcement (session staff only).';
+comment on column public.chat_messages.is_pinned is 'Pinned by a host or moderator (pin_message); pinned_at says when.';
+comment on column public.chat_messages.deleted_at is
+  'Soft delete (delete_message): set, the message is hidden from members; staff still read it, flagged by this column.';
+comment on column public.chat_messages.created_at is
+  'Time of posting (clock time taken after the per-user lock, so one user''s messages are strictly ordered). '
+  'Pagination orders by (created_at, id).';
+
+-- Indexes -----------------------------------------------------------------------------------------
+
+-- session_bans: (session_id, user_id) is the primary key.
+create index session_bans_user_id_idx on public.session_bans (user_id);
+create index session_bans_banned_by_idx on public.session_bans (banned_by);
+
+-- Keyset pagination of a session's chat: (created_at, id) descending.
+create index chat_messages_session_page_idx on public.chat_messages (session_id, created_at desc, id desc);
+-- The user_id foreign key, and the slow mode / rate limit look-ups of one user in one session.
+create index chat_messages_user_session_idx on public.chat_messages (user_id, session_id, created_at desc);
+create index chat_messages_room_id_idx on public.chat_messages (room_id);
+create index chat_messages_deleted_by_idx on public.chat_messages (deleted_by);
+create index chat_messages_pinned_idx on public.chat_messages (session_id, pinned_at desc) where is_pinned;
+
+-- Helper functions --------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: policies and RPCs of other tables (questions, polls, realtime.messages) ask
+-- whether someone is banned, and the caller may not read that ban row through RLS.
+-- Replaces the placeholder of the booking migration (same signature, which always answered false).
+create or replace function private.is_banned(session_id uuid, user_id uuid)
+returns boolean
+language sql stable security definer set search_path = '' as $$
+  select exists (
+    select 1 from public.session_bans b
+    where b.session_id = is_banned.session_id and b.user_id = is_banned.user_id)
+$$;
+comment on function private.is_banned(uuid, uuid) is
+  'True when the user is banned from the session (public.session_bans).';
+revoke execute on function private.is_banned(uuid, uuid) from public, anon;
+grant execute on function private.is_banned(uuid, uuid) to authenticated, service_role;
+
+-- SECURITY DEFINER: used in set form by policies (chat_messages, realtime.messages); reads only the
+-- caller's own bans.
+create function private.my_banned_session_ids()
+returns setof uuid
+language sql stable security definer set search_path = '' as $$
+  select b.session_id from public.session_bans b where b.user_id = (select auth.uid())
+$$;
+comment on function private.my_banned_session_ids() is
+  'Sessions the calling user is banned from. For policies: session_id not in (select private.my_banned_session_ids()).';
+revoke execute on function private.my_banned_session_ids() from public, anon;
+grant execute on function private.my_banned_session_ids() to authenticated, service_role;
+
+-- The session id of a `session:<uuid>` topic, null for any other text. The regex is checked before
+-- the cast, so a malformed topic is simply not a session topic and never raises.
+create function private.topic_session_id(topic text)
+returns uuid
+language sql immutable parallel safe set search_path = '' as $$
+  select case
+    when topic ~ '^session:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+    then substr(topic, 9)::uuid
+  end
+$$;
+comment on function private.topic_session_id(text) is
+  'Session id of a Realtime topic of the form session:<uuid>; null for anything else (never raises).';
+revoke execute on function private.topic_session_id(text) from public, anon;
+grant execute on function private.topic_session_id(text) to authenticated, service_role;
+
+-- A message as the RPCs answer it: the row plus the author's display name and initials.
+create function private.chat_message_json(m public.chat_messages, display_name text, initials text)
+returns jsonb
+language sql immutable parallel safe set search_path = '' as $$
+  select jsonb_build_object(
+    'id', m.id, 'session_id', m.session_id, 'room_id', m.room_id, 'user_id', m.user_id,
+    'display_name', display_name, 'initials', initials,
+    'body', m.body, 'kind', m.kind, 'is_pinned', m.is_pinned, 'pinned_at', m.pinned_at,
+    'is_deleted', m.deleted_at is not null, 'deleted_at', m.deleted_at, 'deleted_by', m.deleted_by,
+    'created_at', m.created_at)
+$$;
+comment on function private.chat_message_json(public.chat_messages, text, text) is
+  'JSON of a chat message for chat_history/chat_since: row fields, author display_name and initials, is_deleted.';
+revoke execute on function private.chat_message_json(public.chat_messages, text, text) from public, anon;
+grant execute on function private.chat_message_json(public.chat_messages, text, text) to authenticated, service_role;
+
+-- SECURITY DEFINER: the catch-up anchor may be a message the caller can no longer read (deleted
+-- while they were offline); only its timestamp is returned, and only to members of its session.
+create function private.chat_message_anchor(session_id uuid, message_id uuid)
+returns timestamptz
+language sql stable security definer set search_path = '' as $$
+  select m.created_at from public.chat_messages m
+  where m.id = chat_message_anchor.message_id
+    and m.session_id = chat_message_anchor.session_id
+    and m.session_id in (select private.my_session_ids())
+$$;
+comment on function private.chat_message_anchor(uuid, uuid) is
+  'created_at of a message of the session, for members of that session (null otherwise). Used by chat_since.';
+revoke execute on function private.chat_message_anchor(uuid, uuid) from public, anon;
+grant execute on function private.chat_message_anchor(uuid, uuid) to authenticated, service_role;
+
+-- Grants ------------------------------------------------------------------------------------------
+
+revoke all on public.session_bans, public.chat_messages from public, anon, authenticated;
+-- Clients only read; every write goes through the RPCs below.
+grant select on public.session_bans to authenticated;
+grant select on public.chat_messages to authenticated;
+grant select, insert, update, delete on public.session_bans to service_role;
+grant select, insert, update, delete on public.chat_messages to service_role;
+
+-- Policies ----------------------------------------------------------------------------------------
+
+alter table public.session_bans enable row level security;
+alter table public.chat_messages enable row level security;
+
+create policy "staff read the bans of their sessions and users read their own bans"
+  on public.session_bans for select to authenticated
+  using (session_id in (select private.staff_session_ids()) or user_id = (select auth.uid()));
+
+create policy "members read the chat of their sessions and staff also read deleted messages"
+  on public.chat_messages for select to authenticated
+  using (
+    session_id in (select private.my_session_ids())
+    and session_id not in (select private.my_banned_session_ids())
+    and (deleted_at is null or session_id in (select private.staff_session_ids()))
+  );
+
+-- Realtime private channels. Read (receive): `session:<id>` for members who are not banned,
+-- `user:<id>` for that user only; anon nothing. Write: clients never broadcast (only the database
+-- does, through SECURITY DEFINER triggers); the one client insert allowed is a `presence` row on a
+-- session channel the user may read, so clients can track who is in the room.
+create policy "members receive their sessions' broadcasts and users their own"
+  on realtime.messages for select to authenticated
+  using (
+    topic = (select realtime.topic())
+    and (
+      topic = 'user:' || (select auth.uid())::text
+      or (
+        (select private.topic_session_id((select realtime.topic()))) in (select private.my_session_ids())
+        and (select private.topic_session_id((select realtime.topic()))) not in (select private.my_banned_session_ids())
+      )
+    )
+  );
+
+create policy "members can track their presence on their sessions' channels"
+  on realtime.messages for insert to authenticated
+  with check (
+    extension = 'presence'
+    and topic = (select realtime.topic())
+    and (select private.topic_session_id((select realtime.topic()))) in (select private.my_session_ids())
+    and (select private.topic_session_id((select realtime.topic()))) not in (select private.my_banned_session_ids())
+  );
+
+-- RPCs --------------------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: clients have no insert grant on chat_messages, and the limits must count the
+-- caller's deleted messages too (hidden from them by RLS).
+create function public.send_chat_message(session_id uuid, body text, room_id uuid default null, kind text default 'message')
+returns public.chat_messages
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_body text := btrim(send_chat_message.body);
+  v_kind text := coalesce(send_chat_message.kind, 'message');
+  v_session record;
+  v_is_staff boolean;
+  v_limit int;
+  v_now timestamptz;
+  v_last timestamptz;
+  v_count int;
+  v_oldest timestamptz;
+  v_row public.chat_messages;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in to chat.', jsonb_build_object('function', 'send_chat_message'));
+  end if;
+
+  select s.id, s.status::text as status, s.chat_enabled, s.slow_mode_seconds, s.chat_rate_limit
+    into v_session
+  from public.sessions s where s.id = send_chat_message.session_id;
+  -- Members first (the common case, a short list); only others pay for the visibility check.
+  if v_session.id is null or v_session.id not in (select private.my_session_ids()) then
+    if v_session.id is null or v_session.id not in (select private.visible_session_ids()) then
+      perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', send_chat_message.session_id));
+    end if;
+    perform private.raise_error('forbidden', 'Only members of the session can chat.',
+      jsonb_build_object('session_id', v_session.id));
+  end if;
+  if private.is_banned(v_session.id, v_uid) then
+    perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', v_session.id));
+  end if;
+  if not v_session.chat_enabled or v_session.status in ('ended', 'cancelled') then
+    perform private.raise_error('chat_disabled', 'The chat of this session is closed.',
+      jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
+  end if;
+
+  if v_body is null or char_length(v_body) not between 1 and 500 then
+    perform private.raise_error('invalid_input', 'The message must be 1 to 500 characters.',
+      jsonb_build_object('field', 'body', 'min', 1, 'max', 500));
+  end if;
+  if v_kind not in ('message', 'announcement') then
+    perform private.raise_error('invalid_input', 'The kind must be message or announcement.',
+      jsonb_build_object('field', 'kind', 'allowed', jsonb_build_array('message', 'announcement')));
+  end if;
+  if send_chat_message.room_id is not null and not exists (
+      select 1 from public.rooms r where r.id = send_chat_message.room_id and r.session_id = v_session.id) then
+    perform private.raise_error('invalid_input', 'The room does not belong to this session.',
+      jsonb_build_object('field', 'room_id', 'room_id', send_chat_message.room_id));
+  end if;
+  v_is_staff := private.is_session_staff(v_session.id);
+  if v_kind = 'announcement' and not v_is_staff then
+    perform private.raise_error('forbidden', 'Only session staff post announcements.', jsonb_build_object('kind', v_kind));
+  end if;
+
+  if not v_is_staff then
+    -- Serialise this user's posts in this session (not the whole audience): a parallel call waits
+    -- here until the previous one commits, then sees its message in the counts below.
+    perform pg_catalog.pg_advisory_xact_lock(
+      pg_catalog.hashtextextended('chat:' || v_session.id::text || ':' || v_uid::text, 0));
+    v_now := pg_catalog.clock_timestamp();
+
+    if coalesce(v_session.slow_mode_seconds, 0) > 0 then
+      select max(m.created_at) into v_last
+      from public.chat_messages m
+      where m.user_id = v_uid and m.session_id = v_session.id;
+      if v_last is not null and v_last + make_interval(secs => v_session.slow_mode_seconds) > v_now then
+        perform private.raise_error('slow_mode', 'Slow mode is on: wait before posting again.',
+          jsonb_build_object('slow_mode_seconds', v_session.slow_mode_seconds),
+          ceil(extract(epoch from v_last + make_interval(secs => v_session.slow_mode_seconds) - v_now))::int);
+      end if;
+    end if;
+
+    v_limit := coalesce(v_session.chat_rate_limit, 5);
+    select count(*)::int into v_count
+    from public.chat_messages m
+    where m.user_id = v_uid and m.session_id = v_session.id and m.created_at > v_now - interval '60 seconds';
+    if v_count >= v_limit then
+      -- Allowed again once enough messages have left the rolling window to fall below the limit.
+      select m.created_at into v_oldest
+      from public.chat_messages m
+      where m.user_id = v_uid and m.session_id = v_session.id and m.created_at > v_now - interval '60 seconds'
+      order by m.created_at
+      offset v_count - v_limit limit 1;
+      perform private.raise_error('rate_limited', 'Too many messages: wait before posting again.',
+        jsonb_build_object('limit', v_limit, 'window_seconds', 60),
+        greatest(1, ceil(extract(epoch from v_oldest + interval '60 seconds' - v_now))::int));
+    end if;
+  else
+    v_now := pg_catalog.clock_timestamp();
+  end if;
+
+  insert into public.chat_messages as m (session_id, room_id, user_id, body, kind, created_at)
+  values (v_session.id, send_chat_message.room_id, v_uid, v_body, v_kind, v_now)
+  returning m.* into v_row;
+  return v_row;
+end;
+$$;
+comment on function public.send_chat_message(uuid, text, uuid, text) is
+  'The only way to post in a session''s chat; returns the stored chat_messages row and broadcasts new_message. '
+  'In one transaction: not_authenticated; not_found (session not visible); forbidden (not a member); banned; '
+  'chat_disabled (chat_enabled off, or the session ended or was cancelled); invalid_input (body 1-500 characters '
+  'after trimming, kind message/announcement, room of this session); forbidden (announcement by non-staff); '
+  'slow_mode (429, Retry-After = seconds until allowed) when slow_mode_seconds is set; rate_limited (429, '
+  'Retry-After = seconds until a message leaves the window) beyond chat_rate_limit (default 5) messages per '
+  'rolling 60 s. Session staff are exempt from slow mode and the rate limit. Deleted messages still count.';
+revoke execute on function public.send_chat_message(uuid, text, uuid, text) from public, anon;
+grant execute on function public.send_chat_message(uuid, text, uuid, text) to authenticated;
+
+-- SECURITY DEFINER: clients have no update grant on chat_messages.
+create function public.pin_message(message_id uuid, pinned boolean)
+returns public.chat_messages
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_msg public.chat_messages;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in to pin messages.', jsonb_build_object('function', 'pin_message'));
+  end if;
+  if pin_message.pinned is null then
+    perform private.raise_error('invalid_input', 'Say whether to pin or unpin.', jsonb_build_object('field', 'pinned'));
+  end if;
+  select m.* into v_msg from public.chat_messages m
+  where m.id = pin_message.message_id and m.session_id in (select private.my_session_ids())
+  for update;
+  if v_msg.id is null then
+    perform private.raise_error('not_found', 'No such message.', jsonb_build_object('message_id', pin_message.message_id));
+  end if;
+  if not private.is_session_staff(v_msg.session_id, array['host', 'moderator']) then
+    perform private.raise_error('forbidden', 'Only hosts and moderators pin messages.',
+      jsonb_build_object('session_id', v_msg.session_id));
+  end if;
+  if v_msg.deleted_at is not null then
+    perform private.raise_error('invalid_transition', 'A deleted message cannot be pinned.',
+      jsonb_build_object('message_id', v_msg.id));
+  end if;
+  if v_msg.is_pinned is distinct from pin_message.pinned then
+    update public.chat_messages m
+       set is_pinned = pin_message.pinned,
+           pinned_at = case when pin_message.pinned then now() end
+     where m.id = v_msg.id
+    returning m.* into v_msg;
+  end if;
+  return v_msg;
+end;
+$$;
+comment on function public.pin_message(uuid, boolean) is
+  'Hosts and moderators pin (true) or unpin (false) a message; returns the row and broadcasts message_pinned when '
+  'the state changes (a repeated call is a no-op). Errors: not_authenticated, not_found (no such message in a '
+  'session of the caller), forbidden, invalid_input, invalid_transition (deleted message).';
+revoke execute on function public.pin_message(uuid, boolean) from public, anon;
+grant execute on function public.pin_message(uuid, boolean) to authenticated;
+
+-- SECURITY DEFINER: clients have no update grant on chat_messages.
+create function public.delete_message(message_id uuid)
+returns public.chat_messages
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_msg public.chat_messages;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in to delete messages.', jsonb_build_object('function', 'delete_message'));
+  end if;
+  select m.* into v_msg from public.chat_messages m
+  where m.id = delete_message.message_id and m.session_id in (select private.my_session_ids())
+  for update;
+  if v_msg.id is null then
+    perform private.raise_error('not_found', 'No such message.', jsonb_build_object('message_id', delete_message.message_id));
+  end if;
+  if not private.is_session_staff(v_msg.session_id, array['host', 'moderator']) then
+    if v_msg.user_id <> v_uid then
+      perform private.raise_error('forbidden', 'Only hosts, moderators and the author delete a message.',
+        jsonb_build_object('message_id', v_msg.id));
+    end if;
+    if private.is_banned(v_msg.session_id, v_uid) then
+      perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', v_msg.session_id));
+    end if;
+  end if;
+  if v_msg.deleted_at is null then
+    update public.chat_messages m
+       set deleted_at = now(), deleted_by = v_uid, is_pinned = false, pinned_at = null
+     where m.id = v_msg.id
+    returning m.* into v_msg;
+  end if;
+  return v_msg;
+end;
+$$;
+comment on function public.delete_message(uuid) is
+  'Soft-deletes a message (deleted_at, deleted_by; also unpins it) and broadcasts message_deleted. Allowed to the '
+  'session''s hosts and moderators, and to the author for their own message (unless banned). Deleting a deleted '
+  'message returns it unchanged. Errors: not_authenticated, not_found, forbidden, banned.';
+revoke execute on function public.delete_message(uuid) from public, anon;
+grant execute on function public.delete_message(uuid) to authenticated;
+
+-- SECURITY INVOKER: reads through the chat_messages policies, so staff see deleted messages and
+-- members do not. The body of public.chat_history, whose API parameter is named "limit" (a reserved
+-- word plpgsql_check rejects as a plpgsql parameter name).
+create function private.chat_history_page(
+  session_id uuid,
+  before timestamptz,
+  page_size integer,
+  before_id uuid
+) returns jsonb
+language plpgsql stable security invoker set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_before timestamptz := coalesce(chat_history_page.before, 'infinity'::timestamptz);
+  -- Without before_id the cursor is exclusive of the whole instant `before`.
+  v_before_id uuid := coalesce(chat_history_page.before_id, '00000000-0000-0000-0000-000000000000'::uuid);
+  v_messages jsonb;
+  v_count int;
+  v_last jsonb;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in to read the chat.', jsonb_build_object('function', 'chat_history'));
+  end if;
+  if chat_history_page.page_size is null or chat_history_page.page_size not between 1 and 200 then
+    perform private.raise_error('invalid_input', 'The limit must be between 1 and 200.',
+      jsonb_build_object('field', 'limit', 'min', 1, 'max', 200));
+  end if;
+  if chat_history_page.before_id is not null and chat_history_page.before is null then
+    perform private.raise_error('invalid_input', 'before_id needs before.', jsonb_build_object('field', 'before_id'));
+  end if;
+  if not exists (select 1 from public.sessions s where s.id = chat_history_page.session_id) then
+    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_history_page.session_id));
+  end if;
+  if chat_history_page.session_id not in (select private.my_session_ids()) then
+    perform private.raise_error('forbidden', 'Only members of the session read its chat.',
+      jsonb_build_object('session_id', chat_history_page.session_id));
+  end if;
+  if private.is_banned(chat_history_page.session_id, v_uid) then
+    perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', chat_history_page.session_id));
+  end if;
+
+  select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials)
+                            order by (p.m).created_at desc, (p.m).id desc), '[]'::jsonb),
+         count(*)::int
+    into v_messages, v_count
+  from (
+    select m, pr.display_name, pr.initials
+    from public.chat_messages m
+    left join public.profiles pr on pr.id = m.user_id
+    where m.session_id = chat_history_page.session_id
+      and (m.created_at, m.id) < (v_before, v_before_id)
+    order by m.created_at desc, m.id desc
+    limit chat_history_page.page_size + 1
+  ) p;
+
+  if v_count > chat_history_page.page_size then
+    v_messages := v_messages - chat_history_page.page_size;
+  end if;
+  v_last := v_messages -> -1;
+  return jsonb_build_object(
+    'messages', v_messages,
+    'has_more', v_count > chat_history_page.page_size,
+    'next_before', case when v_count > chat_history_page.page_size then v_last -> 'created_at' end,
+    'next_before_id', case when v_count > chat_history_page.page_size then v_last -> 'id' end);
+end;
+$$;
+comment on function private.chat_history_page(uuid, timestamptz, integer, uuid) is
+  'Body of public.chat_history (same arguments, limit named page_size).';
+revoke execute on function private.chat_history_page(uuid, timestamptz, integer, uuid) from public, anon;
+grant execute on function private.chat_history_page(uuid, timestamptz, integer, uuid) to authenticated;
+
+create function public.chat_history(
+  session_id uuid,
+  before timestamptz default null,
+  "limit" integer default 50,
+  before_id uuid default null
+) returns jsonb
+language sql stable security invoker set search_path = '' as $$
+  select private.chat_history_page(chat_history.session_id, chat_history.before, chat_history."limit", chat_history.before_id)
+$$;
+comment on function public.chat_history(uuid, timestamptz, integer, uuid) is
+  'A page of a session''s chat, newest first: {messages: [...], has_more, next_before, next_before_id}. Each '
+  'message carries display_name and initials of its author, and is_deleted (deleted ones are returned to staff '
+  'only). Keyset pagination on (created_at, id): pass next_before and next_before_id of the previous page; pages '
+  'stay stable while messages arrive. limit 1-200 (default 50). Errors: not_authenticated, invalid_input, '
+  'not_found, forbidden (not a member), banned.';
+revoke execute on function public.chat_history(uuid, timestamptz, integer, uuid) from public, anon;
+grant execute on function public.chat_history(uuid, timestamptz, integer, uuid) to authenticated;
+
+-- SECURITY INVOKER: like chat_history; only the anchor's timestamp is read across RLS.
+create function public.chat_since(session_id uuid, after_id uuid)
+returns jsonb
+language plpgsql stable security invoker set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_after timestamptz;
+  v_messages jsonb;
+  v_count int;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in to read the chat.', jsonb_build_object('function', 'chat_since'));
+  end if;
+  if not exists (select 1 from public.sessions s where s.id = chat_since.session_id) then
+    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_since.session_id));
+  end if;
+  if chat_since.session_id not in (select private.my_session_ids()) then
+    perform private.raise_error('forbidden', 'Only members of the session read its chat.',
+      jsonb_build_object('session_id', chat_since.session_id));
+  end if;
+  if private.is_banned(chat_since.session_id, v_uid) then
+    perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', chat_since.session_id));
+  end if;
+  v_after := private.chat_message_anchor(chat_since.session_id, chat_since.after_id);
+  if v_after is null then
+    perform private.raise_error('invalid_input', 'after_id is not a message of this session.',
+      jsonb_build_object('field', 'after_id', 'after_id', chat_since.after_id));
+  end if;
+
+  select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials)
+                            order by (p.m).created_at, (p.m).id), '[]'::jsonb),
+         count(*)::int
+    into v_messages, v_count
+  from (
+    select m, pr.display_name, pr.initials
+    from public.chat_messages m
+    left join public.profiles pr on pr.id = m.user_id
+    where m.session_id = chat_since.session_id
+      and (m.created_at, m.id) > (v_after, chat_since.after_id)
+    order by m.created_at, m.id
+    limit 501
+  ) p;
+  if v_count > 500 then
+    v_messages := v_messages - 500;
+  end if;
+  return jsonb_build_object('messages', v_messages, 'has_more', v_count > 500);
+end;
+$$;
+comment on function public.chat_since(uuid, uuid) is
+  'Catch-up after a reconnect: {messages: [...oldest first...], has_more} with the messages posted after the '
+  'message after_id (which may since have been deleted), at most 500; call again from the last one while has_more. '
+  'Same message shape and visibility as chat_history. Errors: not_authenticated, not_found, forbidden, banned, '
+  'invalid_input (after_id not in this session).';
+revoke execute on function public.chat_since(uuid, uuid) from public, anon;
+grant execute on function public.chat_since(uuid, uuid) to authenticated;
+
+-- SECURITY DEFINER: clients have no insert grant on session_bans.
+create function public.ban_user(session_id uuid, user_id uuid, reason text default null)
+returns public.session_bans
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_reason text := nullif(btrim(ban_user.reason), '');
+  v_row public.session_bans;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in to moderate.', jsonb_build_object('function', 'ban_user'));
+  end if;
+  if not private.is_session_staff(ban_user.session_id, array['host', 'moderator']) then
+    if ban_user.session_id in (select private.visible_session_ids()) then
+      perform private.raise_error('forbidden', 'Only hosts and moderators ban users.', jsonb_build_object('session_id', ban_user.session_id));
+    end if;
+    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', ban_user.session_id));
+  end if;
+  if char_length(v_reason) > 500 then
+    perform private.raise_error('invalid_input', 'The reason must be at most 500 characters.',
+      jsonb_build_object('field', 'reason', 'max', 500));
+  end if;
+  if not exists (select 1 from auth.users u where u.id = ban_user.user_id) then
+    perform private.raise_error('not_found', 'No such user.', jsonb_build_object('user_id', ban_user.user_id));
+  end if;
+  if exists (select 1 from public.session_staff st
+             where st.session_id = ban_user.session_id and st.user_id = ban_user.user_id) then
+    perform private.raise_error('forbidden', 'Session staff cannot be banned.', jsonb_build_object('user_id', ban_user.user_id));
+  end if;
+  insert into public.session_bans as b (session_id, user_id, reason, banned_by)
+  values (ban_user.session_id, ban_user.user_id, v_reason, v_uid)
+  on conflict on constraint session_bans_pkey do update
+    set reason = excluded.reason, banned_by = excluded.banned_by
+  returning b.* into v_row;
+  return v_row;
+end;
+$$;
+comment on function public.ban_user(uuid, uuid, text) is
+  'Hosts and moderators ban a user from the session (again: updates the reason); returns the ban. The user can no '
+  'longer post, ask, vote, read the chat or join the session channel, and receives session_banned on user:<id> '
+  '(a channel joined before the ban is only re-authorized when the client refreshes its token, so clients leave '
+  'on that event). Errors: not_authenticated, not_found (session not visible to the caller, or unknown '
+  'user), forbidden (caller not host/moderator, or target is staff), invalid_input (reason over 500 characters).';
+revoke execute on function public.ban_user(uuid, uuid, text) from public, anon;
+grant execute on function public.ban_user(uuid, uuid, text) to authenticated;
+
+-- SECURITY DEFINER: clients have no delete grant on session_bans.
+create function public.unban_user(session_id uuid, user_id uuid)
+returns boolean
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_deleted int;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in to moderate.', jsonb_build_object('function', 'unban_user'));
+  end if;
+  if not private.is_session_staff(unban_user.session_id, array['host', 'moderator']) then
+    if unban_user.session_id in (select private.visible_session_ids()) then
+      perform private.raise_error('forbidden', 'Only hosts and moderators unban users.', jsonb_build_object('session_id', unban_user.session_id));
+    end if;
+    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', unban_user.session_id));
+  end if;
+  delete from public.session_bans b
+  where b.session_id = unban_user.session_id and b.user_id = unban_user.user_id;
+  get diagnostics v_deleted = row_count;
+  return v_deleted > 0;
+end;
+$$;
+comment on function public.unban_user(uuid, uuid) is
+  'Hosts and moderators lift a ban; returns true when a ban was removed, false when there was none. Errors: '
+  'not_authenticated, not_found, forbidden.';
+revoke execute on function public.unban_user(uuid, uuid) from public, anon;
+grant execute on function public.unban_user(uuid, uuid) to authenticated;
+
+-- Triggers ----------------------------------------------------------------------------------------
+
+-- Broadcast trigger functions are SECURITY DEFINER: realtime.send inserts into realtime.messages,
+-- where clients have no insert policy for broadcasts. Payloads are curated, never the whole row.
+create function private.broadcast_new_chat_message()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform realtime.send(
+    jsonb_build_object(
+      'id', new.id, 'session_id', new.session_id, 'room_id', new.room_id, 'user_id', new.user_id,
+      'display_name', (select p.display_name from public.profiles p where p.id = new.user_id),
+      'body', new.body, 'kind', new.kind, 'created_at', new.created_at),
+    'new_message', 'session:' || new.session_id::text, true);
+  return null;
+end;
+$$;
+comment on function private.broadcast_new_chat_message() is
+  'Trigger: broadcasts new_message {id, session_id, room_id, user_id, display_name, body, kind, created_at} on session:<id>.';
+revoke execute on function private.broadcast_new_chat_message() from public, anon, authenticated;
+
+create function private.broadcast_chat_message_pinned()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform realtime.send(jsonb_build_object('id', new.id, 'is_pinned', new.is_pinned),
+                        'message_pinned', 'session:' || new.session_id::text, true);
+  return null;
+end;
+$$;
+comment on function private.broadcast_chat_message_pinned() is 'Trigger: broadcasts message_pinned {id, is_pinned} on session:<id>.';
+revoke execute on function private.broadcast_chat_message_pinned() from public, anon, authenticated;
+
+create function private.broadcast_chat_message_deleted()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform realtime.send(jsonb_build_object('id', new.id), 'message_deleted', 'session:' || new.session_id::text, true);
+  return null;
+end;
+$$;
+comment on function private.broadcast_chat_message_deleted() is 'Trigger: broadcasts message_deleted {id} on session:<id>.';
+revoke execute on function private.broadcast_chat_message_deleted() from public, anon, authenticated;
+
+create function private.notify_banned_user()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform realtime.send(jsonb_build_object('session_id', new.session_id),
+                        'session_banned', 'user:' || new.user_id::text, true);
+  return null;
+end;
+$$;
+comment on function private.notify_banned_user() is 'Trigger: broadcasts session_banned {session_id} on user:<banned user id>.';
+revoke execute on function private.notify_banned_user() from public, anon, authenticated;
+
+create trigger broadcast_new_chat_message
+  after insert on public.chat_messages
+  for each row execute function private.broadcast_new_chat_message();
+
+create trigger broadcast_chat_message_pinned
+  after update of is_pinned on public.chat_messages
+  for each row when (old.is_pinned is distinct from new.is_pinned and new.deleted_at is null)
+  execute function private.broadcast_chat_message_pinned();
+
+create trigger broadcast_chat_message_deleted
+  after update of deleted_at on public.chat_messages
+  for each row when (old.deleted_at is null and new.deleted_at is not null)
+  execute function private.broadcast_chat_message_deleted();
+
+create trigger notify_banned_user
+  after insert on public.session_bans
+  for each row execute function private.notify_banned_user();
