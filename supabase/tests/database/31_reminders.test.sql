@@ -1,0 +1,170 @@
+-- Reminders: set_reminder rules, own-rows RLS on session_reminders, the pg_cron job, and
+-- private.send_due_reminders (exactly once, current booking/session state, reschedule, DST-aware
+-- formatting in the recipient's time zone).
+begin;
+\ir ../helpers.sql
+select plan(39);
+
+create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
+begin
+  execute stmt;
+  return null;
+exception
+  when sqlstate 'PGRST' then
+    declare m text;
+    begin
+      get stacked diagnostics m = message_text;
+      return m::jsonb ->> 'code';
+    end;
+  when others then
+    return sqlstate;
+end $$;
+grant execute on function pg_temp.error_code(text) to public;
+
+select tests.create_supabase_user('host');
+select tests.create_supabase_user('ams', metadata => '{"timezone":"Europe/Amsterdam"}');
+select tests.create_supabase_user('utc');
+select tests.create_supabase_user('cancelled');
+select tests.create_supabase_user('waiting');
+select tests.create_supabase_user('outsider');
+select tests.create_supabase_user('muted');
+update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('host');
+
+-- r1 starts in 10 minutes; r2 in 3 days; r3 live; r4 cancelled; r5 private, in 10 minutes.
+insert into public.sessions (id, title, starts_at, status, visibility, capacity, waitlist_enabled, created_by) values
+  ('00000000-0000-0000-0000-0000000000b1', 'Soon', now() + interval '10 minutes', 'scheduled', 'public', 3, true, tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000b2', 'Later', now() + interval '3 days', 'scheduled', 'public', null, false, tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000b4', 'Called off', now() + interval '10 minutes', 'cancelled', 'public', null, false, tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000b5', 'Private', now() + interval '10 minutes', 'scheduled', 'private', null, false, tests.get_supabase_uid('host'));
+insert into public.sessions (id, title, starts_at, status, visibility, started_at, created_by) values
+  ('00000000-0000-0000-0000-0000000000b3', 'Live', now() + interval '10 minutes', 'live', 'public', now(), tests.get_supabase_uid('host'));
+
+-- set_reminder ----------------------------------------------------------------------------------
+select tests.authenticate_as('utc');
+select results_eq($$ select session_id, user_id, minutes_before, notified_at from public.set_reminder('00000000-0000-0000-0000-0000000000b2') $$,
+                  $$ values ('00000000-0000-0000-0000-0000000000b2'::uuid, tests.get_supabase_uid('utc'), 15, null::timestamptz) $$,
+                  'set_reminder adds a 15 minute reminder by default');
+select is((select minutes_before from public.set_reminder('00000000-0000-0000-0000-0000000000b2', 60)), 60, 'another lead time is another reminder');
+select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 15) $$), 'reminder_exists',
+          'the same reminder twice is reminder_exists');
+select throws_ok($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 15) $$, 'PGRST', null,
+                 'reminder_exists is raised as a PGRST error');
+select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 0) $$), 'invalid_input',
+          'minutes_before below 1 is invalid_input');
+select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 10081) $$), 'invalid_input',
+          'minutes_before above 7 days is invalid_input');
+select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b1', 60) $$), 'invalid_input',
+          'a reminder whose time has passed is invalid_input');
+select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b3', 5) $$), 'invalid_transition',
+          'reminders are for scheduled sessions only');
+select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b5', 5) $$), 'not_found',
+          'a session the caller cannot see is not_found');
+select tests.authenticate_as_anon();
+select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 30) $$), '42501',
+          'anon cannot call set_reminder');
+select is(pg_temp.error_code($$ select count(*) from public.session_reminders $$), '42501', 'anon cannot read reminders');
+
+-- RLS on session_reminders ------------------------------------------------------------------------
+select tests.authenticate_as('outsider');
+select is((select count(*)::int from public.session_reminders), 0, 'other users see none of someone''s reminders');
+delete from public.session_reminders;
+select is(pg_temp.error_code(format($$ insert into public.session_reminders (session_id, user_id) values (%L, %L) $$,
+          '00000000-0000-0000-0000-0000000000b2', tests.get_supabase_uid('outsider'))), '42501',
+          'reminders are not inserted directly (set_reminder validates)');
+select tests.authenticate_as('host');
+select is((select count(*)::int from public.session_reminders), 0, 'hosts do not read their attendees'' reminders');
+select tests.authenticate_as('utc');
+select is(pg_temp.error_code($$ update public.session_reminders set notified_at = now() $$), '42501',
+          'users cannot update reminders');
+select is((select count(*)::int from public.session_reminders), 2, 'the owner reads their reminders (outsider deleted nothing)');
+delete from public.session_reminders where minutes_before = 60;
+select is((select array_agg(minutes_before) from public.session_reminders), array[15], 'the owner deletes a reminder through the table');
+select tests.authenticate_as_service_role();
+select is((select count(*)::int from public.session_reminders where user_id = tests.get_supabase_uid('utc')), 1,
+          'service_role reads every reminder');
+select tests.clear_authentication();
+select policies_are('public', 'session_reminders', array['users can read their own reminders', 'users can delete their own reminders'],
+                    'session_reminders policies');
+
+-- The cron job ---------------------------------------------------------------------------------
+select results_eq($$ select schedule, command from cron.job where jobname = 'session-reminders' $$,
+                  $$ values ('* * * * *'::text, 'select private.send_due_reminders()'::text) $$,
+                  'the session-reminders job runs private.send_due_reminders() every minute, once');
+
+-- send_due_reminders ---------------------------------------------------------------------------------
+-- r1 (in 10 minutes): ams and utc confirmed, waiting waitlisted, cancelled has a cancelled booking,
+-- outsider has no booking (public session), muted turned session_reminder notifications off.
+insert into public.bookings (session_id, user_id, status, waitlist_position, cancelled_at) values
+  ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('ams'), 'confirmed', null, null),
+  ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('utc'), 'confirmed', null, null),
+  ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('muted'), 'confirmed', null, null),
+  ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('waiting'), 'waitlisted', 1, null),
+  ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('cancelled'), 'cancelled', null, now());
+select is((select count(*)::int from public.session_reminders where session_id = '00000000-0000-0000-0000-0000000000b1'), 0,
+          'no default reminders whose time has already passed');
+insert into public.notification_preferences (user_id, kind, in_app) values (tests.get_supabase_uid('muted'), 'session_reminder', false);
+insert into public.session_reminders (session_id, user_id, minutes_before)
+select '00000000-0000-0000-0000-0000000000b1', u.id, m.minutes
+from (select tests.get_supabase_uid(x) as id from unnest(array['ams', 'utc', 'cancelled', 'waiting', 'outsider', 'muted']) x) u,
+     (values (15), (5)) as m (minutes);
+-- Due reminders of sessions that are live, cancelled, or private without a booking.
+insert into public.session_reminders (session_id, user_id, minutes_before) values
+  ('00000000-0000-0000-0000-0000000000b3', tests.get_supabase_uid('utc'), 15),
+  ('00000000-0000-0000-0000-0000000000b4', tests.get_supabase_uid('utc'), 15),
+  ('00000000-0000-0000-0000-0000000000b5', tests.get_supabase_uid('outsider'), 15);
+
+select is(private.send_due_reminders(), 5, 'the job claims the due reminders it may send (not the 5-minute ones yet)');
+select is(private.send_due_reminders(), 0, 'a second run sends nothing: exactly once');
+select is((select array_agg(x order by x) from public.notifications n,
+           lateral (select case n.user_id when tests.get_supabase_uid('ams') then 'ams' when tests.get_supabase_uid('utc') then 'utc'
+                    when tests.get_supabase_uid('waiting') then 'waiting' when tests.get_supabase_uid('outsider') then 'outsider'
+                    else n.user_id::text end) as y (x)
+           where n.kind = 'session_reminder'),
+          array['ams', 'outsider', 'utc', 'waiting'],
+          'confirmed, waitlisted and unbooked (public) users are reminded; cancelled bookings and muted users are not');
+select is((select count(*)::int from public.session_reminders where notified_at is not null and user_id = tests.get_supabase_uid('muted')), 1,
+          'a muted user''s reminder is still claimed once');
+select is((select count(*)::int from public.session_reminders where session_id in
+             ('00000000-0000-0000-0000-0000000000b3', '00000000-0000-0000-0000-0000000000b4', '00000000-0000-0000-0000-0000000000b5')
+           and notified_at is not null), 0, 'nothing for live, cancelled, or invisible private sessions');
+select is((select count(*)::int from public.session_reminders where user_id = tests.get_supabase_uid('cancelled') and notified_at is null), 2,
+          'a cancelled booking''s reminders stay pending (they fire if the user books again)');
+select is((select body from public.notifications where kind = 'session_reminder' and user_id = tests.get_supabase_uid('ams')),
+          'Starts ' || private.format_local_time(now() + interval '10 minutes', 'Europe/Amsterdam') || '.',
+          'the body has the start time in the recipient''s profile time zone');
+select ok((select body from public.notifications where kind = 'session_reminder' and user_id = tests.get_supabase_uid('utc'))
+          like 'Starts % UTC.', 'a UTC user reads UTC');
+select ok((select body from public.notifications where kind = 'session_reminder' and user_id = tests.get_supabase_uid('waiting'))
+          like '%on the waitlist.', 'a waitlisted user is told they are on the waitlist');
+select results_eq($$ select title, link, data ->> 'session_id', (data ->> 'minutes_before')::int from public.notifications
+                     where kind = 'session_reminder' and user_id = tests.get_supabase_uid('ams') $$,
+                  $$ values ('Reminder: Soon'::text, '/sessions/00000000-0000-0000-0000-0000000000b1'::text,
+                             '00000000-0000-0000-0000-0000000000b1'::text, 15) $$, 'title, link and data of a reminder');
+select is((select count(*)::int from realtime.messages where topic = 'user:' || tests.get_supabase_uid('ams')
+           and event = 'notification' and payload ->> 'kind' = 'session_reminder'), 1, 'the reminder is broadcast to its user');
+
+-- A reschedule re-arms the reminders against the current start time.
+select tests.authenticate_as('host');
+select 1 from public.reschedule_session('00000000-0000-0000-0000-0000000000b1', now() + interval '2 days');
+select tests.clear_authentication();
+select is((select count(*)::int from public.session_reminders where session_id = '00000000-0000-0000-0000-0000000000b1'
+           and notified_at is not null), 0, 'rescheduling resets notified_at of the session''s reminders');
+select is(private.send_due_reminders(), 0, 'after moving the start 2 days out nothing is due');
+select tests.authenticate_as('host');
+select 1 from public.reschedule_session('00000000-0000-0000-0000-0000000000b1', now() + interval '3 minutes');
+select tests.clear_authentication();
+select is(private.send_due_reminders(), 10, 'moved to 3 minutes from now, both lead times of the five remindable users are claimed');
+select is((select count(*)::int from public.notifications where kind = 'session_reminder' and user_id = tests.get_supabase_uid('ams')
+           and body = 'Starts ' || private.format_local_time(now() + interval '3 minutes', 'Europe/Amsterdam') || '.'), 2,
+          'the new reminders carry the current start time');
+
+-- DST-correct formatting (Europe/Amsterdam: CEST until 25 Oct 2026, CET after; CEST again from 28 Mar 2027).
+select is(private.format_local_time('2026-10-24 08:00:00+00', 'Europe/Amsterdam'), 'Sat 24 Oct 2026 10:00 Europe/Amsterdam',
+          'summer time: 08:00Z is 10:00 in Amsterdam');
+select is(private.format_local_time('2026-10-26 09:00:00+00', 'Europe/Amsterdam'), 'Mon 26 Oct 2026 10:00 Europe/Amsterdam',
+          'winter time: 09:00Z is 10:00 in Amsterdam');
+select is(private.format_local_time('2027-03-28 01:30:00+00', 'Europe/Amsterdam'), 'Sun 28 Mar 2027 03:30 Europe/Amsterdam',
+          'right after the spring change 01:30Z is 03:30');
+
+select * from finish();
+rollback;

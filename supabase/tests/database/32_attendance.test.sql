@@ -1,0 +1,195 @@
+-- Attendance: join_session / heartbeat / leave_session rules, membership through joining a public
+-- session, the computed viewer count, peak, the throttled viewer_count broadcast, closing on end,
+-- RLS on attendance_intervals and session_viewer_stats, and session_attendance_report (merged,
+-- clipped intervals and the engagement score).
+begin;
+\ir ../helpers.sql
+select plan(44);
+
+create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
+begin
+  execute stmt;
+  return null;
+exception
+  when sqlstate 'PGRST' then
+    declare m text;
+    begin
+      get stacked diagnostics m = message_text;
+      return m::jsonb ->> 'code';
+    end;
+  when others then
+    return sqlstate;
+end $$;
+grant execute on function pg_temp.error_code(text) to public;
+
+select tests.create_supabase_user('host');
+select tests.create_supabase_user('moderator');
+select tests.create_supabase_user('booked');
+select tests.create_supabase_user('walkin');
+select tests.create_supabase_user('outsider');
+select tests.create_supabase_user('a');
+select tests.create_supabase_user('b');
+select tests.create_supabase_user('c');
+update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('host');
+
+-- l1 live public; l2 live members-only; l3 scheduled in 3 days; r1 ended report session (1 hour live).
+insert into public.sessions (id, title, starts_at, status, visibility, started_at, ended_at, created_by) values
+  ('00000000-0000-0000-0000-0000000000c1', 'Live public', now() - interval '1 hour', 'live', 'public', now() - interval '1 hour', null, tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000c2', 'Live members', now() - interval '1 hour', 'live', 'members', now() - interval '1 hour', null, tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000c3', 'Later', now() + interval '3 days', 'scheduled', 'public', null, null, tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000c4', 'Report', '2026-11-01 10:00+00', 'ended', 'public', '2026-11-01 10:00+00', '2026-11-01 11:00+00', tests.get_supabase_uid('host'));
+insert into public.session_staff (session_id, user_id, role) values
+  ('00000000-0000-0000-0000-0000000000c1', tests.get_supabase_uid('moderator'), 'moderator'),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('moderator'), 'moderator');
+insert into public.bookings (session_id, user_id, status) values
+  ('00000000-0000-0000-0000-0000000000c2', tests.get_supabase_uid('booked'), 'confirmed');
+
+-- Who may join ------------------------------------------------------------------------------------
+select tests.authenticate_as('walkin');
+select is(('00000000-0000-0000-0000-0000000000c1'::uuid in (select private.my_session_ids())), false,
+          'before joining, a signed-in user is not a member of a public session');
+select is(pg_temp.error_code($$ select count(*) from public.session_viewer_stats $$), null, 'members may query viewer stats');
+select results_eq($$ select j ->> 'connection_id', (j ->> 'viewer_count')::int from public.join_session('00000000-0000-0000-0000-0000000000c1') j $$,
+                  $$ values ('default'::text, 1) $$, 'any signed-in user may join a live public session');
+select is(('00000000-0000-0000-0000-0000000000c1'::uuid in (select private.my_session_ids())), true,
+          'after joining they count as a member of the public session');
+select is((select peak_viewers from public.session_viewer_stats where session_id = '00000000-0000-0000-0000-0000000000c1'), 1,
+          'a member of the session reads its viewer stats');
+select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c2') $$), 'forbidden',
+          'a members-only session needs a booking or a staff role');
+select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c3') $$), 'invalid_transition',
+          'a session days away is not open yet');
+select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000ff') $$), 'not_found',
+          'an unknown session is not_found');
+select is(pg_temp.error_code(format($$ select public.join_session(%L, %L) $$, '00000000-0000-0000-0000-0000000000c1', repeat('x', 101))),
+          'invalid_input', 'a connection id over 100 characters is invalid_input');
+select tests.authenticate_as_anon();
+select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot join');
+select is(pg_temp.error_code($$ select public.heartbeat('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot heartbeat');
+select is(pg_temp.error_code($$ select public.leave_session('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot leave');
+select is(pg_temp.error_code($$ select count(*) from public.attendance_intervals $$), '42501', 'anon cannot read attendance');
+select tests.authenticate_as('booked');
+select is((select (j ->> 'viewer_count')::int from public.join_session('00000000-0000-0000-0000-0000000000c2') j), 1,
+          'a booked member joins a members-only live session');
+
+-- Viewer count and throttled broadcast -----------------------------------------------------------------
+-- Two more joins in the same instant (same transaction): the first broadcast stands, no second one.
+select tests.authenticate_as('booked');
+select 1 from public.join_session('00000000-0000-0000-0000-0000000000c1', 'tab-1');
+select 1 from public.join_session('00000000-0000-0000-0000-0000000000c1', 'tab-2');
+select tests.authenticate_as('moderator');
+select is((select (j ->> 'viewer_count')::int from public.join_session('00000000-0000-0000-0000-0000000000c1') j), 3,
+          'viewer count is distinct users: two connections of one user count once');
+select tests.clear_authentication();
+select is((select count(*)::int from realtime.messages where topic = 'session:00000000-0000-0000-0000-0000000000c1'
+           and event = 'viewer_count' and private), 1, 'joins within 2 s produce a single viewer_count broadcast');
+select is((select array_agg(k order by k) from realtime.messages m, jsonb_object_keys(m.payload) k
+           where m.topic = 'session:00000000-0000-0000-0000-0000000000c1' and m.event = 'viewer_count'),
+          array['id', 'session_id', 'viewer_count'], 'viewer_count carries only the session id and the count');
+select is((select peak_viewers from public.session_viewer_stats where session_id = '00000000-0000-0000-0000-0000000000c1'), 3,
+          'the peak follows the computed count');
+-- 3 s later the throttle lets the next change through.
+update public.session_viewer_stats set last_broadcast_at = now() - interval '3 seconds'
+where session_id = '00000000-0000-0000-0000-0000000000c1';
+select tests.authenticate_as('host');
+select 1 from public.join_session('00000000-0000-0000-0000-0000000000c1');
+select tests.clear_authentication();
+select results_eq($$ select (payload ->> 'viewer_count')::int from realtime.messages where topic = 'session:00000000-0000-0000-0000-0000000000c1'
+                     and event = 'viewer_count' order by (payload ->> 'viewer_count')::int $$,
+                  $$ values (1), (4) $$, 'after 2 s the next change is broadcast with the current count');
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c1'), 4, 'private.viewer_count computes the current viewers');
+
+-- Leaving, heartbeats, staleness ---------------------------------------------------------------------
+select tests.authenticate_as('booked');
+select results_eq($$ select (j ->> 'closed')::int, (j ->> 'viewer_count')::int from public.leave_session('00000000-0000-0000-0000-0000000000c1', 'tab-1') j $$,
+                  $$ values (1, 4) $$, 'leaving one connection keeps the user counted while another is open');
+select results_eq($$ select (j ->> 'closed')::int, (j ->> 'viewer_count')::int from public.leave_session('00000000-0000-0000-0000-0000000000c1') j $$,
+                  $$ values (1, 3) $$, 'leaving without a connection id closes all of the user''s connections');
+select is((select (j ->> 'closed')::int from public.leave_session('00000000-0000-0000-0000-0000000000c1') j), 0, 'leaving again is a no-op');
+select tests.clear_authentication();
+select is((select peak_viewers from public.session_viewer_stats where session_id = '00000000-0000-0000-0000-0000000000c1'), 4,
+          'the peak is kept when viewers leave');
+-- The walk-in's connection goes silent for 90 s: no longer counted; their heartbeat re-joins.
+update public.attendance_intervals set joined_at = now() - interval '5 minutes', last_heartbeat_at = now() - interval '90 seconds'
+where user_id = tests.get_supabase_uid('walkin');
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c1'), 2, 'a connection without a heartbeat for 60 s is not counted');
+select tests.authenticate_as('walkin');
+select is((select (j ->> 'viewer_count')::int from public.heartbeat('00000000-0000-0000-0000-0000000000c1') j), 3,
+          'a heartbeat after the gap brings the user back');
+select tests.clear_authentication();
+select results_eq($$ select left_at = now() - interval '90 seconds', left_at is null from public.attendance_intervals
+                     where user_id = tests.get_supabase_uid('walkin') order by joined_at $$,
+                  $$ values (true, false), (null, true) $$,
+                  'the stale interval ends at its last heartbeat and a new one opens (reconnect gap)');
+select tests.authenticate_as('walkin');
+select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c1');
+select tests.clear_authentication();
+select is((select count(*)::int from public.attendance_intervals where user_id = tests.get_supabase_uid('walkin')), 2,
+          'a heartbeat on a fresh connection only refreshes it');
+
+-- RLS on attendance_intervals ------------------------------------------------------------------------
+select tests.authenticate_as('walkin');
+select is((select count(*)::int from public.attendance_intervals where user_id <> tests.get_supabase_uid('walkin')), 0,
+          'a member reads only their own intervals');
+select is(pg_temp.error_code($$ update public.attendance_intervals set left_at = null $$), '42501', 'members cannot write intervals');
+select is(pg_temp.error_code($$ delete from public.attendance_intervals $$), '42501', 'members cannot delete intervals');
+select tests.authenticate_as('moderator');
+select is((select count(distinct user_id)::int from public.attendance_intervals where session_id = '00000000-0000-0000-0000-0000000000c1'), 4,
+          'moderators read every interval of their session');
+select tests.authenticate_as('outsider');
+select is((select count(*)::int from public.attendance_intervals), 0, 'outsiders read no intervals');
+select is((select count(*)::int from public.session_viewer_stats where session_id = '00000000-0000-0000-0000-0000000000c1'), 0,
+          'outsiders read no viewer stats');
+select tests.authenticate_as('walkin');
+select is((select viewer_count from public.session_cards where id = '00000000-0000-0000-0000-0000000000c1'), 3,
+          'session_cards shows the live viewer count');
+
+-- Ending a session closes open intervals.
+select tests.authenticate_as('host');
+select 1 from public.end_session('00000000-0000-0000-0000-0000000000c1');
+select tests.clear_authentication();
+select is((select count(*)::int from public.attendance_intervals where session_id = '00000000-0000-0000-0000-0000000000c1' and left_at is null), 0,
+          'ending the session closes every open interval');
+select tests.authenticate_as('walkin');
+select is(pg_temp.error_code($$ select public.heartbeat('00000000-0000-0000-0000-0000000000c1') $$), 'invalid_transition',
+          'an ended session cannot be joined');
+
+-- session_attendance_report ---------------------------------------------------------------------------
+-- Live window 10:00-11:00. a: two overlapping connections 09:50-10:30 and 10:20-10:40 -> 10:00-10:40 = 2400 s.
+-- b: 10:10-10:20, then after a gap 10:25-10:35 -> 1200 s. c: 10:50-11:30, clipped to 11:00 -> 600 s.
+select tests.clear_authentication();
+insert into public.attendance_intervals (session_id, user_id, connection_id, joined_at, last_heartbeat_at, left_at) values
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('a'), 'phone', '2026-11-01 09:50+00', '2026-11-01 10:30+00', '2026-11-01 10:30+00'),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('a'), 'laptop', '2026-11-01 10:20+00', '2026-11-01 10:40+00', '2026-11-01 10:40+00'),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('b'), 'default', '2026-11-01 10:10+00', '2026-11-01 10:20+00', '2026-11-01 10:20+00'),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('b'), 'default', '2026-11-01 10:25+00', '2026-11-01 10:35+00', '2026-11-01 10:35+00'),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('c'), 'default', '2026-11-01 10:50+00', '2026-11-01 11:30+00', '2026-11-01 11:30+00');
+select tests.authenticate_as('host');
+select results_eq(
+  $$ select display_name, first_joined_at, last_left_at, attended_seconds, messages, questions, upvotes, poll_answers, survey_done, engagement_score
+     from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$,
+  $$ values ('A'::text, '2026-11-01 09:50+00'::timestamptz, '2026-11-01 10:40+00'::timestamptz, 2400, 0, 0, 0, 0, false, 33),
+            ('B', '2026-11-01 10:10+00', '2026-11-01 10:35+00', 1200, 0, 0, 0, 0, false, 17),
+            ('C', '2026-11-01 10:50+00', '2026-11-01 11:30+00', 600, 0, 0, 0, 0, false, 8) $$,
+  'overlapping connections count once, gaps are not attended, intervals are clipped to the live window');
+select is((select attended_seconds from public.session_attendance_report('00000000-0000-0000-0000-0000000000c1')
+           where user_id = tests.get_supabase_uid('walkin')), 210,
+          'a stale interval counts until its last heartbeat (5 min ago to 90 s ago = 210 s)');
+select tests.authenticate_as('moderator');
+select is(pg_temp.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
+          'moderators do not get the report: hosts only');
+select tests.authenticate_as('a');
+select is(pg_temp.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
+          'attendees do not get the report');
+select tests.authenticate_as_anon();
+select is(pg_temp.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), '42501',
+          'anon cannot call the report');
+
+select tests.clear_authentication();
+select policies_are('public', 'attendance_intervals', array['users and session hosts and moderators can read attendance'],
+                    'attendance_intervals policies');
+select policies_are('public', 'session_viewer_stats', array['members can read the viewer stats of their sessions'],
+                    'session_viewer_stats policies');
+
+select * from finish();
+rollback;
