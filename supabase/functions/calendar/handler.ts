@@ -95,6 +95,15 @@ function notModified(ifNoneMatch: string | null, etag: string): boolean {
   return ifNoneMatch.split(",").map((t) => t.trim().replace(/^W\//, "")).some((t) => t === "*" || t === etag);
 }
 
+/** A path segment, percent-decoded; a malformed escape is kept as is (and then fails validation). */
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 export const handler = handle(async (req) => {
   requireMethod(req, "GET");
   const { pathname } = new URL(req.url);
@@ -102,8 +111,8 @@ export const handler = handle(async (req) => {
   const feedMatch = FEED_PATH.exec(pathname);
   if (!sessionMatch && !feedMatch) throw new ApiError("not_found", "No calendar at this path");
   const { body, cacheControl } = sessionMatch
-    ? await sessionCalendar(req, decodeURIComponent(sessionMatch[1]))
-    : await feedCalendar(decodeURIComponent(feedMatch![1]));
+    ? await sessionCalendar(req, segment(sessionMatch[1]))
+    : await feedCalendar(segment(feedMatch![1]));
 
   const etag = await strongEtag(body);
   const headers = new Headers({ ETag: etag, "Cache-Control": cacheControl });

@@ -225,6 +225,8 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
 
     await t.step("bad requests: malformed id 400, unknown id 404, invalid JWT 401, non-GET 405, unknown path 404", async () => {
       await expectError(await get(`/sessions/not-a-uuid.ics`), 400, "invalid_input");
+      await expectError(await get(`/sessions/%E0%A4%A.ics`), 400, "invalid_input");
+      await expectError(await get(`/feed/%E0%A4%A.ics`), 404, "not_found");
       await expectError(await get(`/sessions/${crypto.randomUUID()}.ics`), 404, "not_found");
       await expectError(await get(`/sessions/${publicId}.ics`, { Authorization: "Bearer not.a.jwt" }), 401, "not_authenticated");
       const expired = await mintJwt(claimsOf(member), { expiresIn: -120 });

@@ -4,7 +4,7 @@
 -- privilege matrix on calendar_feeds, and who may execute which function.
 begin;
 \ir ../helpers.sql
-select plan(67);
+select plan(78);
 
 select tests.create_supabase_user('cal_host', metadata => '{"display_name":"Carla Host"}');
 select tests.create_supabase_user('cal_moderator');
@@ -226,13 +226,31 @@ select tests.authenticate_as_anon();
 select throws_ok($$ select id from public.calendar_feeds $$, '42501', null, 'anon: cannot read calendar_feeds');
 select throws_ok($$ select public.create_calendar_feed() $$, '42501', null, 'anon: cannot create a feed');
 select throws_ok($$ select * from public.calendar_feed_events('x') $$, '42501', null, 'anon: cannot call calendar_feed_events');
+select throws_ok($$ insert into public.calendar_feeds (user_id, token_hash)
+                    values (tests.get_supabase_uid('cal_member'), extensions.digest('anon', 'sha256')) $$,
+                 '42501', null, 'anon: cannot insert');
+select throws_ok($$ update public.calendar_feeds set revoked_at = now() $$, '42501', null, 'anon: cannot update');
+select throws_ok($$ delete from public.calendar_feeds $$, '42501', null, 'anon: cannot delete');
+select throws_ok($$ select public.revoke_calendar_feed() $$, '42501', null, 'anon: cannot revoke a feed');
+select throws_ok($$ select public.calendar_feed_is_active('x') $$, '42501', null, 'anon: cannot call calendar_feed_is_active');
 select tests.authenticate_as('cal_outsider');
+select throws_ok($$ delete from public.calendar_feeds where user_id = tests.get_supabase_uid('cal_member') $$,
+                 '42501', null, 'outsider: cannot delete another user''s feed');
+select throws_ok($$ select public.calendar_feed_is_active((select answer ->> 'token' from tokens where label = 'member_second')) $$,
+                 '42501', null, 'authenticated: cannot probe tokens with calendar_feed_is_active');
 select throws_ok($$ select * from public.calendar_feed_events((select answer ->> 'token' from tokens where label = 'member_second')) $$,
                  '42501', null, 'authenticated: cannot call calendar_feed_events, even with a real token');
 select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.calendar_feeds where user_id in (tests.get_supabase_uid('cal_member'),
             tests.get_supabase_uid('cal_host'), tests.get_supabase_uid('cal_moderator'))), 4, 'service_role: reads every feed row');
 select throws_ok($$ select token_hash from public.calendar_feeds $$, '42501', null, 'service_role: cannot select token_hash');
+select throws_ok($$ insert into public.calendar_feeds (user_id, token_hash)
+                    values (tests.get_supabase_uid('cal_member'), extensions.digest('svc', 'sha256')) $$,
+                 '42501', null, 'service_role: cannot insert (tokens come only from create_calendar_feed)');
+select throws_ok($$ update public.calendar_feeds set revoked_at = null $$, '42501', null, 'service_role: cannot update');
+select throws_ok($$ delete from public.calendar_feeds $$, '42501', null, 'service_role: cannot delete');
+select is(pg_temp.error_code('select public.create_calendar_feed()'), 'not_authenticated',
+          'service_role: create_calendar_feed answers not_authenticated (a feed belongs to a user)');
 select tests.clear_authentication();
 select is((select count(*)::int from public.calendar_feeds where user_id = tests.get_supabase_uid('cal_member') and revoked_at is null), 1,
           'nothing changed after the denied writes');
