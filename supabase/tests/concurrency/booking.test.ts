@@ -1,0 +1,174 @@
+// Booking under real concurrency: many connections, each acting as its own user exactly like
+// PostgREST (transaction-local role and request.jwt.claims), against the local database.
+//
+// 1. 200 users book a 50-seat session with a waitlist at once, 10 rounds with a fresh session each:
+//    exactly 50 confirmed and 150 waitlisted with positions exactly 1..150, every round.
+// 2. Then 20 confirmed users cancel at once: exactly 20 promoted, those who held positions 1..20,
+//    and the remaining waitlist renumbered 1..130 in its previous order.
+// 3. The reminder job run by several connections at once sends each due reminder exactly once.
+//
+// Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
+import postgres from "postgres";
+import assert from "node:assert/strict";
+
+const DB_URL = Deno.env.get("SUPABASE_DB_URL");
+const USERS = 200;
+const CAPACITY = 50;
+const ROUNDS = 10;
+const CANCELS = 20;
+
+type Sql = postgres.Sql;
+
+async function createUsers(admin: Sql, prefix: string, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => crypto.randomUUID());
+  const rows = ids.map((id, i) => ({
+    id,
+    email: `${prefix}-${i}-${id.slice(0, 8)}@concurrency.test`,
+    raw_user_meta_data: { display_name: `${prefix} ${i}` },
+    aud: "authenticated",
+    role: "authenticated",
+    created_at: new Date(),
+  }));
+  await admin`insert into auth.users ${admin(rows, "id", "email", "raw_user_meta_data", "aud", "role", "created_at")}`;
+  return ids;
+}
+
+async function dropUsers(admin: Sql, ids: string[]) {
+  const topics = ids.map((id) => `user:${id}`);
+  await admin`delete from realtime.messages where topic = any(${topics})`;
+  await admin`delete from auth.users where id = any(${ids})`;
+}
+
+/** Runs `query` in one transaction as `userId`, the way PostgREST does. */
+function asUser<T>(sql: Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@concurrency.test` });
+  return sql.begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
+    return await query(tx);
+  }) as Promise<T>;
+}
+
+async function createSession(admin: Sql, hostId: string, startsIn: string, capacity: number | null): Promise<string> {
+  const [s] = await admin`
+    insert into public.sessions (title, starts_at, status, visibility, capacity, waitlist_enabled, created_by)
+    values ('Concurrency test', now() + ${startsIn}::interval, 'scheduled', 'public', ${capacity}, true, ${hostId})
+    returning id`;
+  return s.id;
+}
+
+Deno.test({
+  name: "200 parallel bookings of 50 seats: exactly 50 confirmed and waitlist 1..150, 10 rounds; 20 parallel cancellations promote positions 1..20",
+  ignore: !DB_URL,
+  sanitizeResources: true,
+  sanitizeOps: true,
+  async fn() {
+    const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
+    const pool = postgres(DB_URL!, { max: USERS, prepare: false, onnotice: () => {}, idle_timeout: 5 });
+    const [host] = await createUsers(admin, "host", 1);
+    const users = await createUsers(admin, "booker", USERS);
+    const sessions: string[] = [];
+    try {
+      // Open every connection before the first round, so each round is a real 200-way race.
+      await Promise.all(Array.from({ length: USERS }, () => pool.begin((tx) => tx`select pg_sleep(0.05)`)));
+
+      for (let round = 1; round <= ROUNDS; round++) {
+        const sessionId = await createSession(admin, host, "30 days", CAPACITY);
+        sessions.push(sessionId);
+
+        const results = await Promise.all(users.map((u) =>
+          asUser(pool, u, (tx) => tx`select status, waitlist_position from public.book_session(${sessionId})`)
+            .then((rows) => ({ user: u, status: rows[0].status as string, position: rows[0].waitlist_position as number | null }))
+        ));
+
+        const confirmed = results.filter((r) => r.status === "confirmed");
+        const waitlisted = results.filter((r) => r.status === "waitlisted");
+        assert.equal(confirmed.length, CAPACITY, `round ${round}: confirmed answers`);
+        assert.equal(waitlisted.length, USERS - CAPACITY, `round ${round}: waitlisted answers`);
+        assert.deepEqual(
+          waitlisted.map((r) => r.position!).sort((a, b) => a - b),
+          Array.from({ length: USERS - CAPACITY }, (_, i) => i + 1),
+          `round ${round}: answered positions are exactly 1..${USERS - CAPACITY}`,
+        );
+
+        // The stored state, not only the answers.
+        const [state] = await admin`
+          select count(*) filter (where status = 'confirmed')::int as confirmed,
+                 count(*) filter (where status = 'waitlisted')::int as waitlisted,
+                 coalesce(array_agg(waitlist_position order by waitlist_position) filter (where status = 'waitlisted'), '{}') as positions,
+                 count(distinct user_id)::int as users
+          from public.bookings where session_id = ${sessionId}`;
+        assert.equal(state.confirmed, CAPACITY, `round ${round}: stored confirmed`);
+        assert.equal(state.waitlisted, USERS - CAPACITY, `round ${round}: stored waitlisted`);
+        assert.equal(state.users, USERS, `round ${round}: one booking per user`);
+        assert.deepEqual(state.positions, Array.from({ length: USERS - CAPACITY }, (_, i) => i + 1),
+          `round ${round}: stored positions 1..${USERS - CAPACITY}`);
+
+        // 20 confirmed users cancel at once.
+        const before = new Map(waitlisted.map((r) => [r.user, r.position!]));
+        const cancelling = confirmed.slice(0, CANCELS).map((r) => r.user);
+        const cancelled = await Promise.all(cancelling.map((u) =>
+          asUser(pool, u, (tx) => tx`select status from public.cancel_booking(${sessionId})`)
+        ));
+        assert.ok(cancelled.every((rows) => rows[0].status === "cancelled"), `round ${round}: every cancellation succeeds`);
+
+        const after = await admin`
+          select user_id, status, waitlist_position from public.bookings
+          where session_id = ${sessionId} and status <> 'cancelled'`;
+        const promoted = after.filter((b) => b.status === "confirmed" && before.has(b.user_id)).map((b) => before.get(b.user_id)!);
+        assert.equal(after.filter((b) => b.status === "confirmed").length, CAPACITY, `round ${round}: seats refilled to ${CAPACITY}`);
+        assert.deepEqual(promoted.sort((a, b) => a - b), Array.from({ length: CANCELS }, (_, i) => i + 1),
+          `round ${round}: exactly the positions 1..${CANCELS} were promoted`);
+        const remaining = after.filter((b) => b.status === "waitlisted")
+          .sort((a, b) => a.waitlist_position - b.waitlist_position);
+        assert.deepEqual(remaining.map((b) => b.waitlist_position),
+          Array.from({ length: USERS - CAPACITY - CANCELS }, (_, i) => i + 1), `round ${round}: waitlist renumbered 1..130`);
+        assert.deepEqual(remaining.map((b) => before.get(b.user_id)),
+          Array.from({ length: USERS - CAPACITY - CANCELS }, (_, i) => i + CANCELS + 1), `round ${round}: waitlist order kept`);
+
+        const [notified] = await admin`
+          select count(*)::int as n from public.notifications
+          where kind = 'booking_promoted' and data ->> 'session_id' = ${sessionId}`;
+        assert.equal(notified.n, CANCELS, `round ${round}: one notification per promoted user`);
+      }
+    } finally {
+      if (sessions.length) await admin`delete from public.sessions where id = any(${sessions})`;
+      await dropUsers(admin, [host, ...users]);
+      await pool.end({ timeout: 5 });
+      await admin.end({ timeout: 5 });
+    }
+  },
+});
+
+Deno.test({
+  name: "the reminder job run by 4 connections at once sends each due reminder exactly once",
+  ignore: !DB_URL,
+  async fn() {
+    const admin = postgres(DB_URL!, { max: 1, prepare: false, onnotice: () => {} });
+    const pool = postgres(DB_URL!, { max: 4, prepare: false, onnotice: () => {} });
+    const [host] = await createUsers(admin, "rhost", 1);
+    const users = await createUsers(admin, "reminded", 100);
+    let sessionId: string | undefined;
+    try {
+      sessionId = await createSession(admin, host, "10 minutes", null);
+      await admin`insert into public.bookings (session_id, user_id, status)
+                  select ${sessionId}, u, 'confirmed' from unnest(${users}::uuid[]) u`;
+      await admin`insert into public.session_reminders (session_id, user_id, minutes_before)
+                  select ${sessionId}, u, m from unnest(${users}::uuid[]) u, (values (15), (30)) as v (m)`;
+      // The real pg_cron job may run meanwhile too: that is part of the test.
+      await Promise.all(Array.from({ length: 4 }, () => pool`select private.send_due_reminders()`));
+      const [counts] = await admin`
+        select count(*)::int as notifications, count(distinct data ->> 'reminder_id')::int as reminders
+        from public.notifications where kind = 'session_reminder' and data ->> 'session_id' = ${sessionId}`;
+      assert.equal(counts.notifications, 200, "one notification per due reminder");
+      assert.equal(counts.reminders, 200, "no reminder sent twice");
+      const [pending] = await admin`select count(*)::int as n from public.session_reminders
+                                    where session_id = ${sessionId} and notified_at is null`;
+      assert.equal(pending.n, 0, "every due reminder is claimed");
+    } finally {
+      if (sessionId) await admin`delete from public.sessions where id = ${sessionId}`;
+      await dropUsers(admin, [host, ...users]);
+      await pool.end({ timeout: 5 });
+      await admin.end({ timeout: 5 });
+    }
+  },
+});
