@@ -19,7 +19,9 @@ export const ACCEPTED_DEVIATIONS: { path: string[]; value: Json; reason: string 
 ];
 
 function diff(got: Json, want: Json, path: string[] = [], out: string[] = []): string[] {
-  if (got && want && typeof got === "object" && typeof want === "object" && !Array.isArray(got) && !Array.isArray(want)) {
+  if (Array.isArray(got) && Array.isArray(want) && got.length === want.length) {
+    got.forEach((item, i) => diff(item, want[i], [...path, String(i)], out));
+  } else if (got && want && typeof got === "object" && typeof want === "object" && !Array.isArray(got) && !Array.isArray(want)) {
     for (const key of new Set([...Object.keys(got), ...Object.keys(want)])) {
       if (!(key in got)) out.push(`${[...path, key].join(".")}: missing, want ${JSON.stringify(want[key])}`);
       else if (!(key in want)) out.push(`${[...path, key].join(".")}: unexpected ${JSON.stringify(got[key])}`);
