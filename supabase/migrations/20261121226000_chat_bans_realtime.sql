@@ -3,7 +3,7 @@
 --   tables   public.session_bans, public.chat_messages (no client writes: RPCs only);
 --   helpers  private.is_banned(session_id, user_id) (replaces the booking migration's placeholder),
 --            private.my_banned_session_ids(), private.topic_session_id(topic),
---            private.chat_history_page(...), private.chat_message_anchor(...), private.chat_message_json(...);
+--            private.my_chat_session_ids(), private.chat_history_page(...), private.chat_message_anchor(...), private.chat_message_json(...);
 --   RPCs     send_chat_message, pin_message, delete_message, chat_history, chat_since, ban_user, unban_user;
 --   policies on realtime.messages: who receives `session:<id>` and `user:<id>` broadcasts, and who may
 --            track presence on a session channel;
@@ -102,6 +102,19 @@ comment on function private.my_banned_session_ids() is
 revoke execute on function private.my_banned_session_ids() from public, anon;
 grant execute on function private.my_banned_session_ids() to authenticated, service_role;
 
+-- SECURITY DEFINER: the chat policy's one set, so a read pays for one helper call, not two:
+-- sessions the caller is a member of (private.my_session_ids()) minus those they are banned from.
+create function private.my_chat_session_ids()
+returns setof uuid
+language sql stable security definer set search_path = '' as $$
+  select m.id from private.my_session_ids() as m (id)
+  where not exists (select 1 from public.session_bans b where b.session_id = m.id and b.user_id = (select auth.uid()))
+$$;
+comment on function private.my_chat_session_ids() is
+  'Sessions whose chat the caller may read: member (private.my_session_ids()) and not banned. For policies, in set form.';
+revoke execute on function private.my_chat_session_ids() from public, anon;
+grant execute on function private.my_chat_session_ids() to authenticated, service_role;
+
 -- The session id of a `session:<uuid>` topic, null for any other text. The regex is checked before
 -- the cast, so a malformed topic is simply not a session topic and never raises.
 create function private.topic_session_id(topic text)
@@ -169,8 +182,7 @@ create policy "staff read the bans of their sessions and users read their own ba
 create policy "members read the chat of their sessions and staff also read deleted messages"
   on public.chat_messages for select to authenticated
   using (
-    session_id in (select private.my_session_ids())
-    and session_id not in (select private.my_banned_session_ids())
+    session_id in (select private.my_chat_session_ids())
     and (deleted_at is null or session_id in (select private.staff_session_ids()))
   );
 
@@ -235,7 +247,7 @@ begin
     perform private.raise_error('forbidden', 'Only members of the session can chat.',
       jsonb_build_object('session_id', v_session.id));
   end if;
-  if private.is_banned(v_session.id, v_uid) then
+  if exists (select 1 from public.session_bans b where b.session_id = v_session.id and b.user_id = v_uid) then
     perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', v_session.id));
   end if;
   if not v_session.chat_enabled or v_session.status in ('ended', 'cancelled') then
@@ -256,7 +268,7 @@ begin
     perform private.raise_error('invalid_input', 'The room does not belong to this session.',
       jsonb_build_object('field', 'room_id', 'room_id', send_chat_message.room_id));
   end if;
-  v_is_staff := private.is_session_staff(v_session.id);
+  v_is_staff := exists (select 1 from public.session_staff st where st.session_id = v_session.id and st.user_id = v_uid);
   if v_kind = 'announcement' and not v_is_staff then
     perform private.raise_error('forbidden', 'Only session staff post announcements.', jsonb_build_object('kind', v_kind));
   end if;
@@ -431,10 +443,11 @@ begin
   if chat_history_page.before_id is not null and chat_history_page.before is null then
     perform private.raise_error('invalid_input', 'before_id needs before.', jsonb_build_object('field', 'before_id'));
   end if;
-  if not exists (select 1 from public.sessions s where s.id = chat_history_page.session_id) then
-    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_history_page.session_id));
-  end if;
+  -- Members first (the common case); only others pay for the visibility check (sessions policies).
   if chat_history_page.session_id not in (select private.my_session_ids()) then
+    if not exists (select 1 from public.sessions s where s.id = chat_history_page.session_id) then
+      perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_history_page.session_id));
+    end if;
     perform private.raise_error('forbidden', 'Only members of the session read its chat.',
       jsonb_build_object('session_id', chat_history_page.session_id));
   end if;
@@ -503,10 +516,11 @@ begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in to read the chat.', jsonb_build_object('function', 'chat_since'));
   end if;
-  if not exists (select 1 from public.sessions s where s.id = chat_since.session_id) then
-    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_since.session_id));
-  end if;
+  -- Members first (the common case); only others pay for the visibility check (sessions policies).
   if chat_since.session_id not in (select private.my_session_ids()) then
+    if not exists (select 1 from public.sessions s where s.id = chat_since.session_id) then
+      perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_since.session_id));
+    end if;
     perform private.raise_error('forbidden', 'Only members of the session read its chat.',
       jsonb_build_object('session_id', chat_since.session_id));
   end if;
