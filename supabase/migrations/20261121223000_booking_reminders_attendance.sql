@@ -297,12 +297,35 @@ comment on function private.fill_seats_from_waitlist(uuid) is
   'user (booking_promoted) and renumbers the rest 1..n. Returns the number promoted. Caller holds the session lock. Internal.';
 revoke execute on function private.fill_seats_from_waitlist(uuid) from public, anon, authenticated;
 
--- Reads (and locks, for no key update) a session for a booking or attendance RPC: raises
--- not_authenticated, invalid_input, not_found (invisible to the caller) or forbidden (banned).
--- Internal: runs inside security definer RPCs.
-create function private.session_for_member_action(session_id uuid, for_update boolean)
+-- SECURITY DEFINER: reads session_staff and bookings across RLS. The single-session form of the
+-- catalogue's private.visible_session_ids() (the same rule, tested for equality in 30_booking):
+-- that one lists every visible session, which costs a scan of all sessions per call.
+create function private.can_see_session(session_id uuid)
+returns boolean
+language sql stable security definer set search_path = '' as $$
+  select exists (
+    select 1 from public.sessions s
+    where s.id = can_see_session.session_id
+      and (select auth.uid()) is not null
+      and ((s.status <> 'draft' and s.visibility <> 'private')
+        or exists (select 1 from public.session_staff st where st.session_id = s.id and st.user_id = (select auth.uid()))
+        or (s.status <> 'draft' and exists (
+          select 1 from public.bookings b
+          where b.session_id = s.id and b.user_id = (select auth.uid()) and b.status <> 'cancelled'))
+        or (select private.is_admin())));
+$$;
+comment on function private.can_see_session(uuid) is
+  'True when the signed-in auth.uid() may read the session: the rule of private.visible_session_ids() for one session, '
+  'without scanning all sessions. Security definer: reads staff and bookings across RLS.';
+revoke execute on function private.can_see_session(uuid) from public, anon;
+grant execute on function private.can_see_session(uuid) to authenticated, service_role;
+
+-- Reads a session for a booking, reminder or attendance RPC of auth.uid(): raises not_authenticated,
+-- invalid_input, not_found (invisible to the caller) or forbidden (banned). Internal: runs inside
+-- security definer RPCs.
+create function private.session_for_member_action(session_id uuid)
 returns public.sessions
-language plpgsql volatile set search_path = '' as $$
+language plpgsql stable set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
   v_session public.sessions;
@@ -313,16 +336,8 @@ begin
   if session_for_member_action.session_id is null then
     perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
   end if;
-  if session_for_member_action.for_update then
-    -- One row lock per session, not a global lock: concurrent bookings of one session queue here,
-    -- other sessions are unaffected. NO KEY UPDATE does not block foreign-key checks of other tables.
-    select s.* into v_session from public.sessions s where s.id = session_for_member_action.session_id
-    for no key update;
-  else
-    select s.* into v_session from public.sessions s where s.id = session_for_member_action.session_id;
-  end if;
-  if v_session.id is null
-     or v_session.id not in (select v.id from private.visible_session_ids() as v (id)) then
+  select s.* into v_session from public.sessions s where s.id = session_for_member_action.session_id;
+  if v_session.id is null or not private.can_see_session(v_session.id) then
     perform private.raise_error('not_found', 'Session not found.',
       jsonb_build_object('session_id', session_for_member_action.session_id));
   end if;
@@ -333,10 +348,30 @@ begin
   return v_session;
 end;
 $$;
-comment on function private.session_for_member_action(uuid, boolean) is
-  'Returns (optionally locking) a session for a member action of auth.uid(): not_authenticated, invalid_input, '
-  'not_found (invisible), forbidden (banned, details.reason = banned). Internal.';
-revoke execute on function private.session_for_member_action(uuid, boolean) from public, anon, authenticated;
+comment on function private.session_for_member_action(uuid) is
+  'Returns a session for a member action of auth.uid(): not_authenticated, invalid_input, not_found (invisible), '
+  'forbidden (banned, details.reason = banned). Internal.';
+revoke execute on function private.session_for_member_action(uuid) from public, anon, authenticated;
+
+-- Default reminders of a new booking. Internal: called by book_session (security definer).
+create function private.add_default_reminders(session_id uuid, user_id uuid)
+returns void
+language sql volatile set search_path = '' as $$
+  insert into public.session_reminders (session_id, user_id, minutes_before)
+  select s.id, add_default_reminders.user_id, d.minutes
+  from public.sessions s
+  cross join (values (1440), (15)) as d (minutes)
+  where s.id = add_default_reminders.session_id
+    and s.starts_at - make_interval(mins => d.minutes) > now()
+    and not exists (select 1 from public.notification_preferences np
+                    where np.user_id = add_default_reminders.user_id and np.kind = 'session_reminder'
+                      and not np.default_reminders)
+  on conflict on constraint session_reminders_unique do nothing;
+$$;
+comment on function private.add_default_reminders(uuid, uuid) is
+  'Adds the default reminders of a booking, 1440 and 15 minutes before the start (only those still ahead), unless the '
+  'user set notification_preferences.default_reminders = false on kind session_reminder. Internal (book_session).';
+revoke execute on function private.add_default_reminders(uuid, uuid) from public, anon, authenticated;
 
 -- Engagement inputs per user of a session. Security definer callers only (the attendance report).
 -- Chat messages, questions and upvotes are counted when their tables exist (the chat and Q&A
@@ -509,11 +544,13 @@ returns public.bookings
 language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
-  v_session public.sessions := private.session_for_member_action(book_session.session_id, true);
+  v_session public.sessions := private.session_for_member_action(book_session.session_id);
   v_existing public.bookings;
   v_booking public.bookings;
   v_confirmed int;
 begin
+  -- Everything that does not need the seat count runs before the lock, so the per-session critical
+  -- section is only: lock, count, insert, commit. A failed booking rolls the reminders back.
   if v_session.status not in ('scheduled', 'live') then
     perform private.raise_error('invalid_transition', 'Only scheduled or live sessions can be booked.',
       jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
@@ -523,6 +560,15 @@ begin
   if v_existing.id is not null then
     perform private.raise_error('already_booked', 'You already have a booking for this session.',
       jsonb_build_object('booking_id', v_existing.id, 'status', v_existing.status));
+  end if;
+  perform private.add_default_reminders(v_session.id, v_uid);
+
+  -- One row lock per session, not a global lock: concurrent bookings of one session queue here, other
+  -- sessions are unaffected. NO KEY UPDATE does not block foreign-key checks of other tables.
+  select s.* into v_session from public.sessions s where s.id = v_session.id for no key update;
+  if v_session.status not in ('scheduled', 'live') then
+    perform private.raise_error('invalid_transition', 'Only scheduled or live sessions can be booked.',
+      jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
   end if;
 
   -- The session row is locked: this count cannot change until we commit.
@@ -639,7 +685,7 @@ returns public.session_reminders
 language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
-  v_session public.sessions := private.session_for_member_action(set_reminder.session_id, false);
+  v_session public.sessions := private.session_for_member_action(set_reminder.session_id);
   v_row public.session_reminders;
 begin
   if set_reminder.minutes_before is null or set_reminder.minutes_before not between 1 and 10080 then
@@ -739,7 +785,7 @@ language plpgsql volatile set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
   v_conn text := coalesce(nullif(btrim(touch_attendance.connection_id), ''), 'default');
-  v_session public.sessions := private.session_for_member_action(touch_attendance.session_id, false);
+  v_session public.sessions := private.session_for_member_action(touch_attendance.session_id);
   v_interval public.attendance_intervals;
 begin
   if char_length(v_conn) > 100 then
@@ -852,8 +898,7 @@ begin
     perform private.raise_error('not_authenticated', 'Sign in first.', null);
   end if;
   select s.* into v_session from public.sessions s where s.id = session_attendance_report.session_id;
-  if v_session.id is null
-     or v_session.id not in (select v.id from private.visible_session_ids() as v (id)) then
+  if v_session.id is null or not private.can_see_session(v_session.id) then
     perform private.raise_error('not_found', 'Session not found.',
       jsonb_build_object('session_id', session_attendance_report.session_id));
   end if;
@@ -967,29 +1012,6 @@ comment on function private.broadcast_booking_updated() is
   'status or waitlist position changes (promotion, waitlist renumbering, cancellation).';
 revoke execute on function private.broadcast_booking_updated() from public, anon, authenticated;
 
--- Security definer: writes session_reminders, which clients cannot insert.
-create function private.add_default_reminders()
-returns trigger
-language plpgsql security definer set search_path = '' as $$
-begin
-  if exists (select 1 from public.notification_preferences np
-             where np.user_id = new.user_id and np.kind = 'session_reminder' and not np.default_reminders) then
-    return null;
-  end if;
-  insert into public.session_reminders (session_id, user_id, minutes_before)
-  select new.session_id, new.user_id, d.minutes
-  from (values (1440), (15)) as d (minutes)
-  join public.sessions s on s.id = new.session_id
-  where s.starts_at - make_interval(mins => d.minutes) > now()
-  on conflict on constraint session_reminders_unique do nothing;
-  return null;
-end;
-$$;
-comment on function private.add_default_reminders() is
-  'Trigger on new active bookings: adds reminders 1440 and 15 minutes before the start (those still ahead), unless the '
-  'user set notification_preferences.default_reminders = false on kind session_reminder.';
-revoke execute on function private.add_default_reminders() from public, anon, authenticated;
-
 -- Security definer: updates every booking, reminder and interval of the session across RLS.
 create function private.sessions_after_change()
 returns trigger
@@ -1074,10 +1096,6 @@ create trigger broadcast_booking_updated after update of status, waitlist_positi
   for each row
   when (old.status is distinct from new.status or old.waitlist_position is distinct from new.waitlist_position)
   execute function private.broadcast_booking_updated();
-
-create trigger add_default_reminders_for_new_booking after insert on public.bookings
-  for each row when (new.status <> 'cancelled')
-  execute function private.add_default_reminders();
 
 create trigger sessions_cascade_to_bookings_reminders_attendance
   after update of status, starts_at, capacity, waitlist_enabled on public.sessions

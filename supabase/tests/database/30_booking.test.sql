@@ -3,7 +3,7 @@
 -- cancel_session cascade, capacity increases, and the RLS matrix of bookings.
 begin;
 \ir ../helpers.sql
-select plan(63);
+select plan(64);
 
 -- The API error code of a statement run as the current role (sqlstate for non-API errors).
 create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
@@ -263,6 +263,22 @@ select results_eq($$ select booked_count, has_reminder from public.session_cards
                   $$ values (1, false) $$, 'has_reminder is per caller');
 
 -- Structure ---------------------------------------------------------------------------------------
+-- private.can_see_session is the single-session form of the catalogue's private.visible_session_ids().
+create function pg_temp.visibility_matches() returns boolean language plpgsql as $$
+declare
+  v_who text;
+begin
+  foreach v_who in array array['host', 'moderator', 'm1', 'm4', 'outsider'] loop
+    perform tests.authenticate_as(v_who);
+    if (select array_agg(id order by id) from public.sessions s where private.can_see_session(s.id))
+       is distinct from (select array_agg(v order by v) from private.visible_session_ids() v) then
+      return false;
+    end if;
+  end loop;
+  return true;
+end $$;
+grant execute on function pg_temp.visibility_matches() to public;
+select ok(pg_temp.visibility_matches(), 'private.can_see_session agrees with private.visible_session_ids for every actor');
 select tests.clear_authentication();
 select is(tests.tables_without_rls('public'), '{}'::text[], 'every table in public has RLS enabled');
 

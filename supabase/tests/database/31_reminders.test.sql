@@ -3,7 +3,7 @@
 -- formatting in the recipient's time zone).
 begin;
 \ir ../helpers.sql
-select plan(39);
+select plan(40);
 
 create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
 begin
@@ -28,6 +28,7 @@ select tests.create_supabase_user('cancelled');
 select tests.create_supabase_user('waiting');
 select tests.create_supabase_user('outsider');
 select tests.create_supabase_user('muted');
+select tests.create_supabase_user('late');
 update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('host');
 
 -- r1 starts in 10 minutes; r2 in 3 days; r3 live; r4 cancelled; r5 private, in 10 minutes.
@@ -100,8 +101,11 @@ insert into public.bookings (session_id, user_id, status, waitlist_position, can
   ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('muted'), 'confirmed', null, null),
   ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('waiting'), 'waitlisted', 1, null),
   ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('cancelled'), 'cancelled', null, now());
-select is((select count(*)::int from public.session_reminders where session_id = '00000000-0000-0000-0000-0000000000b1'), 0,
-          'no default reminders whose time has already passed');
+select tests.authenticate_as('late');
+select is((select status from public.book_session('00000000-0000-0000-0000-0000000000b1')), 'waitlisted', 'a late booking (full: waitlisted)');
+select tests.clear_authentication();
+select is((select count(*)::int from public.session_reminders where user_id = tests.get_supabase_uid('late')), 0,
+          'booking 10 minutes before the start adds no default reminder whose time has passed');
 insert into public.notification_preferences (user_id, kind, in_app) values (tests.get_supabase_uid('muted'), 'session_reminder', false);
 insert into public.session_reminders (session_id, user_id, minutes_before)
 select '00000000-0000-0000-0000-0000000000b1', u.id, m.minutes
