@@ -1,0 +1,1347 @@
+
+export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[]
+
+export type Database = {
+  
+  "public": {
+          Tables: {
+            "attendance_intervals": {
+                  Row: {
+                    "connection_id": string,"id": string,"joined_at": string,"last_heartbeat_at": string,"left_at": string | null,"session_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "connection_id"?: string,"id"?: string,"joined_at"?: string,"last_heartbeat_at"?: string,"left_at"?: string | null,"session_id": string,"user_id": string
+                  }
+                  Update: {
+                    "connection_id"?: string,"id"?: string,"joined_at"?: string,"last_heartbeat_at"?: string,"left_at"?: string | null,"session_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "attendance_intervals_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "attendance_intervals_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"bookings": {
+                  Row: {
+                    "cancelled_at": string | null,"created_at": string,"id": string,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cancelled_at"?: string | null,"created_at"?: string,"id"?: string,"session_id": string,"status"?: string,"updated_at"?: string,"user_id": string,"waitlist_position"?: number | null
+                  }
+                  Update: {
+                    "cancelled_at"?: string | null,"created_at"?: string,"id"?: string,"session_id"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string,"waitlist_position"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "bookings_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "bookings_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"calendar_feeds": {
+                  Row: {
+                    "created_at": string,"id": string,"revoked_at": string | null,"token_hash": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"revoked_at"?: string | null,"token_hash": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"revoked_at"?: string | null,"token_hash"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"chat_messages": {
+                  Row: {
+                    "body": string,"created_at": string,"deleted_at": string | null,"deleted_by": string | null,"id": string,"is_pinned": boolean,"kind": string,"pinned_at": string | null,"room_id": string | null,"session_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "body": string,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id": string,"user_id": string
+                  }
+                  Update: {
+                    "body"?: string,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_messages_room_id_fkey"
+      columns: ["room_id"]
+isOneToOne: false
+      referencedRelation: "rooms"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_messages_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_messages_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"coach_applications": {
+                  Row: {
+                    "created_at": string,"id": string,"motivation": string,"review_note": string | null,"reviewed_at": string | null,"reviewed_by": string | null,"status": Database["public"]['Enums']["coach_application_status"],"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"motivation": string,"review_note"?: string | null,"reviewed_at"?: string | null,"reviewed_by"?: string | null,"status"?: Database["public"]['Enums']["coach_application_status"],"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"motivation"?: string,"review_note"?: string | null,"reviewed_at"?: string | null,"reviewed_by"?: string | null,"status"?: Database["public"]['Enums']["coach_application_status"],"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"events": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"description": string | null,"ends_at": string,"id": string,"program_id": string,"slug": string,"starts_at": string,"status": string,"title": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"description"?: string | null,"ends_at": string,"id"?: string,"program_id": string,"slug": string,"starts_at": string,"status"?: string,"title": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"description"?: string | null,"ends_at"?: string,"id"?: string,"program_id"?: string,"slug"?: string,"starts_at"?: string,"status"?: string,"title"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "events_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"notification_preferences": {
+                  Row: {
+                    "default_reminders": boolean,"email": boolean,"in_app": boolean,"kind": string,"push": boolean,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "default_reminders"?: boolean,"email"?: boolean,"in_app"?: boolean,"kind": string,"push"?: boolean,"updated_at"?: string,"user_id"?: string
+                  }
+                  Update: {
+                    "default_reminders"?: boolean,"email"?: boolean,"in_app"?: boolean,"kind"?: string,"push"?: boolean,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"notifications": {
+                  Row: {
+                    "body": string | null,"created_at": string,"data": NonNullable<Json>,"id": string,"kind": string,"link": string | null,"read_at": string | null,"title": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "body"?: string | null,"created_at"?: string,"data"?: NonNullable<Json>,"id"?: string,"kind": string,"link"?: string | null,"read_at"?: string | null,"title": string,"user_id": string
+                  }
+                  Update: {
+                    "body"?: string | null,"created_at"?: string,"data"?: NonNullable<Json>,"id"?: string,"kind"?: string,"link"?: string | null,"read_at"?: string | null,"title"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"poll_ballots": {
+                  Row: {
+                    "created_at": string,"poll_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"poll_id": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"poll_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "poll_ballots_poll_id_fkey"
+      columns: ["poll_id"]
+isOneToOne: false
+      referencedRelation: "polls"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"poll_options": {
+                  Row: {
+                    "id": string,"label": string,"poll_id": string,"position": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "id"?: string,"label": string,"poll_id": string,"position": number
+                  }
+                  Update: {
+                    "id"?: string,"label"?: string,"poll_id"?: string,"position"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "poll_options_poll_id_fkey"
+      columns: ["poll_id"]
+isOneToOne: false
+      referencedRelation: "polls"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"poll_votes": {
+                  Row: {
+                    "created_at": string,"option_id": string,"poll_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"option_id": string,"poll_id": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"option_id"?: string,"poll_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "poll_votes_ballot"
+      columns: ["poll_id","user_id"]
+isOneToOne: false
+      referencedRelation: "poll_ballots"
+      referencedColumns: ["poll_id","user_id"]
+    },{
+      foreignKeyName: "poll_votes_option_in_poll"
+      columns: ["poll_id","option_id"]
+isOneToOne: false
+      referencedRelation: "poll_options"
+      referencedColumns: ["poll_id","id"]
+    }
+                  ]
+                },"polls": {
+                  Row: {
+                    "closed_at": string | null,"created_at": string,"created_by": string | null,"id": string,"is_anonymous": boolean,"kind": string,"max_choices": number,"opened_at": string | null,"question": string,"results_visibility": string,"session_id": string,"status": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "closed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"kind"?: string,"max_choices"?: number,"opened_at"?: string | null,"question": string,"results_visibility"?: string,"session_id": string,"status"?: string
+                  }
+                  Update: {
+                    "closed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"kind"?: string,"max_choices"?: number,"opened_at"?: string | null,"question"?: string,"results_visibility"?: string,"session_id"?: string,"status"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "polls_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "polls_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"profiles": {
+                  Row: {
+                    "avatar_url": string | null,"bio": string | null,"company": string | null,"created_at": string,"display_name": string,"id": string,"initials": string,"locale": string,"timezone": string,"title": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "avatar_url"?: string | null,"bio"?: string | null,"company"?: string | null,"created_at"?: string,"display_name": string,"id": string,"initials"?: string,"locale"?: string,"timezone"?: string,"title"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "avatar_url"?: string | null,"bio"?: string | null,"company"?: string | null,"created_at"?: string,"display_name"?: string,"id"?: string,"initials"?: string,"locale"?: string,"timezone"?: string,"title"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"programs": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"description": string | null,"id": string,"is_on_demand": boolean,"name": string,"replay_video_id": string | null,"status": string,"thumbnail_url": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"description"?: string | null,"id"?: string,"is_on_demand"?: boolean,"name": string,"replay_video_id"?: string | null,"status"?: string,"thumbnail_url"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"description"?: string | null,"id"?: string,"is_on_demand"?: boolean,"name"?: string,"replay_video_id"?: string | null,"status"?: string,"thumbnail_url"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"question_upvotes": {
+                  Row: {
+                    "created_at": string,"question_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"question_id": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"question_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "question_upvotes_question_id_fkey"
+      columns: ["question_id"]
+isOneToOne: false
+      referencedRelation: "questions"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "question_upvotes_question_id_fkey"
+      columns: ["question_id"]
+isOneToOne: false
+      referencedRelation: "session_questions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"questions": {
+                  Row: {
+                    "answer": string | null,"answered_at": string | null,"answered_by": string | null,"body": string,"created_at": string,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"upvote_count": number,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body": string,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"upvote_count"?: number,"user_id": string
+                  }
+                  Update: {
+                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body"?: string,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"upvote_count"?: number,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "questions_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "questions_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"room_assignments": {
+                  Row: {
+                    "created_at": string,"joined_at": string | null,"room_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"joined_at"?: string | null,"room_id": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"joined_at"?: string | null,"room_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "room_assignments_room_id_fkey"
+      columns: ["room_id"]
+isOneToOne: false
+      referencedRelation: "rooms"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"rooms": {
+                  Row: {
+                    "capacity": number | null,"closes_at": string | null,"created_at": string,"id": string,"is_main_stage": boolean,"name": string,"self_select": boolean,"session_id": string,"speaker": string | null,"status": string,"thumbnail_url": string | null,"topic": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "capacity"?: number | null,"closes_at"?: string | null,"created_at"?: string,"id"?: string,"is_main_stage"?: boolean,"name": string,"self_select"?: boolean,"session_id": string,"speaker"?: string | null,"status"?: string,"thumbnail_url"?: string | null,"topic"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "capacity"?: number | null,"closes_at"?: string | null,"created_at"?: string,"id"?: string,"is_main_stage"?: boolean,"name"?: string,"self_select"?: boolean,"session_id"?: string,"speaker"?: string | null,"status"?: string,"thumbnail_url"?: string | null,"topic"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "rooms_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "rooms_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"session_bans": {
+                  Row: {
+                    "banned_by": string | null,"created_at": string,"reason": string | null,"session_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "banned_by"?: string | null,"created_at"?: string,"reason"?: string | null,"session_id": string,"user_id": string
+                  }
+                  Update: {
+                    "banned_by"?: string | null,"created_at"?: string,"reason"?: string | null,"session_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_bans_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_bans_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"session_reminders": {
+                  Row: {
+                    "created_at": string,"id": string,"minutes_before": number,"notified_at": string | null,"session_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"minutes_before"?: number,"notified_at"?: string | null,"session_id": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"minutes_before"?: number,"notified_at"?: string | null,"session_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_reminders_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_reminders_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"session_staff": {
+                  Row: {
+                    "created_at": string,"role": string,"session_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"role": string,"session_id": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"role"?: string,"session_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_staff_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_staff_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"session_viewer_stats": {
+                  Row: {
+                    "last_broadcast_at": string,"last_broadcast_count": number | null,"peak_at": string | null,"peak_viewers": number,"session_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id": string
+                  }
+                  Update: {
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_viewer_stats_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_viewer_stats_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"sessions": {
+                  Row: {
+                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"meeting_password": string | null,"meeting_url": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                  }
+                  Update: {
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "sessions_event_in_program"
+      columns: ["event_id","program_id"]
+isOneToOne: false
+      referencedRelation: "events"
+      referencedColumns: ["id","program_id"]
+    },{
+      foreignKeyName: "sessions_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"streams": {
+                  Row: {
+                    "created_at": string,"id": string,"session_id": string,"source_type": string,"source_url": string,"status": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"session_id": string,"source_type": string,"source_url": string,"status"?: string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"session_id"?: string,"source_type"?: string,"source_url"?: string,"status"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "streams_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "streams_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"survey_fields": {
+                  Row: {
+                    "id": string,"kind": string,"options": NonNullable<Json>,"position": number,"prompt": string,"required": boolean,"survey_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "id"?: string,"kind": string,"options"?: NonNullable<Json>,"position": number,"prompt": string,"required"?: boolean,"survey_id": string
+                  }
+                  Update: {
+                    "id"?: string,"kind"?: string,"options"?: NonNullable<Json>,"position"?: number,"prompt"?: string,"required"?: boolean,"survey_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "survey_fields_survey_id_fkey"
+      columns: ["survey_id"]
+isOneToOne: false
+      referencedRelation: "surveys"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"survey_responses": {
+                  Row: {
+                    "answers": NonNullable<Json>,"created_at": string,"id": string,"survey_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "answers": NonNullable<Json>,"created_at"?: string,"id"?: string,"survey_id": string,"user_id": string
+                  }
+                  Update: {
+                    "answers"?: NonNullable<Json>,"created_at"?: string,"id"?: string,"survey_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "survey_responses_survey_id_fkey"
+      columns: ["survey_id"]
+isOneToOne: false
+      referencedRelation: "surveys"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"surveys": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"id": string,"session_id": string,"status": string,"title": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id": string,"status"?: string,"title": string
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id"?: string,"status"?: string,"title"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "surveys_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "surveys_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"user_roles": {
+                  Row: {
+                    "granted_by": string | null,"role": Database["public"]['Enums']["app_role"],"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "granted_by"?: string | null,"role"?: Database["public"]['Enums']["app_role"],"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "granted_by"?: string | null,"role"?: Database["public"]['Enums']["app_role"],"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                }
+          }
+          Views: {
+            "session_cards": {
+                  Row: {
+                    "booked_count": number | null,"can_edit": boolean | null,"can_join": boolean | null,"capacity": number | null,"currency": string,"description": string | null,"duration_minutes": number,"ends_at": string | null,"event_id": string | null,"has_reminder": boolean | null,"host_id": string | null,"host_name": string | null,"id": string,"my_booking_status": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"seats_left": number | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"viewer_count": number | null,"visibility": string,"waitlist_enabled": boolean
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    {
+      foreignKeyName: "sessions_event_in_program"
+      columns: ["event_id","program_id"]
+isOneToOne: false
+      referencedRelation: "events"
+      referencedColumns: ["id","program_id"]
+    },{
+      foreignKeyName: "sessions_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"session_questions": {
+                  Row: {
+                    "answer": string | null,"answered_at": string | null,"answered_by": string | null,"author_id": string | null,"author_name": string | null,"body": string,"created_at": string,"has_upvoted": boolean | null,"id": string,"is_anonymous": boolean,"is_mine": boolean | null,"session_id": string,"status": string,"upvote_count": number
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    {
+      foreignKeyName: "questions_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "questions_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                }
+          }
+          Functions: {
+            "add_session_staff":
+{ Args: { "role": string,"session_id": string,"user_id": string }; Returns: {
+              "created_at": string,
+"role": string,
+"session_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "session_staff"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"apply_as_coach":
+{ Args: { "motivation": string }; Returns: {
+              "created_at": string,
+"id": string,
+"motivation": string,
+"review_note": string | null,
+"reviewed_at": string | null,
+"reviewed_by": string | null,
+"status": Database["public"]['Enums']["coach_application_status"],
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "coach_applications"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"ask_question":
+{ Args: { "anonymous"?: boolean,"body": string,"session_id": string }; Returns: Json
+                           },
+"assign_room":
+{ Args: { "room_id": string,"user_id": string }; Returns: {
+              "created_at": string,
+"joined_at": string | null,
+"room_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "room_assignments"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"assign_rooms_randomly":
+{ Args: { "session_id": string }; Returns: Json
+                           },
+"ban_user":
+{ Args: { "reason"?: string,"session_id": string,"user_id": string }; Returns: {
+              "banned_by": string | null,
+"created_at": string,
+"reason": string | null,
+"session_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "session_bans"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"book_session":
+{ Args: { "session_id": string }; Returns: {
+              "cancelled_at": string | null,
+"created_at": string,
+"id": string,
+"session_id": string,
+"status": string,
+"updated_at": string,
+"user_id": string,
+"waitlist_position": number | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "bookings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"calendar_feed_events":
+{ Args: { "token": string }; Returns: {
+              "booking_status": string,"description": string,"duration_minutes": number,"host_name": string,"link": string,"reminder_minutes": (number)[],"sequence": number,"session_id": string,"starts_at": string,"status": string,"timezone": string,"title": string,"updated_at": string
+            }[]
+                           },
+"calendar_feed_is_active":
+{ Args: { "token": string }; Returns: boolean
+                           },
+"cancel_booking":
+{ Args: { "session_id": string }; Returns: {
+              "cancelled_at": string | null,
+"created_at": string,
+"id": string,
+"session_id": string,
+"status": string,
+"updated_at": string,
+"user_id": string,
+"waitlist_position": number | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "bookings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"cancel_session":
+{ Args: { "reason"?: string,"session_id": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"meeting_password": string | null,
+"meeting_url": string | null,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"chat_history":
+{ Args: { "before"?: string,"before_id"?: string,"limit"?: number,"session_id": string }; Returns: Json
+                           },
+"chat_since":
+{ Args: { "after_id": string,"session_id": string }; Returns: Json
+                           },
+"close_breakout_rooms":
+{ Args: { "session_id": string }; Returns: number
+                           },
+"close_poll":
+{ Args: { "poll_id": string }; Returns: Json
+                           },
+"close_survey":
+{ Args: { "survey_id": string }; Returns: Json
+                           },
+"create_calendar_feed":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"create_poll":
+{ Args: { "is_anonymous"?: boolean,"kind"?: string,"max_choices"?: number,"options": (string)[],"question": string,"results_visibility"?: string,"session_id": string }; Returns: Json
+                           },
+"create_survey":
+{ Args: { "fields": Json,"session_id": string,"title": string }; Returns: Json
+                           },
+"custom_access_token_hook":
+{ Args: { "event": Json }; Returns: Json
+                           },
+"delete_message":
+{ Args: { "message_id": string }; Returns: {
+              "body": string,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"id": string,
+"is_pinned": boolean,
+"kind": string,
+"pinned_at": string | null,
+"room_id": string | null,
+"session_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"end_session":
+{ Args: { "session_id": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"meeting_password": string | null,
+"meeting_url": string | null,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"heartbeat":
+{ Args: { "connection_id"?: string,"session_id": string }; Returns: Json
+                           },
+"join_room":
+{ Args: { "room_id": string }; Returns: {
+              "created_at": string,
+"joined_at": string | null,
+"room_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "room_assignments"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"join_session":
+{ Args: { "connection_id"?: string,"session_id": string }; Returns: Json
+                           },
+"leave_session":
+{ Args: { "connection_id"?: string,"session_id": string }; Returns: Json
+                           },
+"mark_notifications_read":
+{ Args: { "notification_ids"?: (string)[] }; Returns: number
+                           },
+"moderate_question":
+{ Args: { "answer"?: string,"question_id": string,"status": string }; Returns: Json
+                           },
+"open_breakout_rooms":
+{ Args: { "capacity"?: number,"closes_at"?: string,"names": (string)[],"self_select"?: boolean,"session_id": string }; Returns: {
+              "capacity": number | null,
+"closes_at": string | null,
+"created_at": string,
+"id": string,
+"is_main_stage": boolean,
+"name": string,
+"self_select": boolean,
+"session_id": string,
+"speaker": string | null,
+"status": string,
+"thumbnail_url": string | null,
+"topic": string | null,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "rooms"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"open_poll":
+{ Args: { "poll_id": string }; Returns: Json
+                           },
+"open_survey":
+{ Args: { "survey_id": string }; Returns: Json
+                           },
+"pin_message":
+{ Args: { "message_id": string,"pinned": boolean }; Returns: {
+              "body": string,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"id": string,
+"is_pinned": boolean,
+"kind": string,
+"pinned_at": string | null,
+"room_id": string | null,
+"session_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"poll_results":
+{ Args: { "poll_id": string }; Returns: {
+              "label": string,"option_id": string,"position": number,"share": number,"voters": number,"votes": number
+            }[]
+                           },
+"publish_session":
+{ Args: { "session_id": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"meeting_password": string | null,
+"meeting_url": string | null,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"remove_session_staff":
+{ Args: { "session_id": string,"user_id": string }; Returns: {
+              "created_at": string,
+"role": string,
+"session_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "session_staff"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"reschedule_session":
+{ Args: { "duration_minutes"?: number,"session_id": string,"starts_at": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"meeting_password": string | null,
+"meeting_url": string | null,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"review_coach_application":
+{ Args: { "application_id": string,"approve": boolean,"note"?: string }; Returns: {
+              "created_at": string,
+"id": string,
+"motivation": string,
+"review_note": string | null,
+"reviewed_at": string | null,
+"reviewed_by": string | null,
+"status": Database["public"]['Enums']["coach_application_status"],
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "coach_applications"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"revoke_calendar_feed":
+{ Args: Record<PropertyKey, never>; Returns: boolean
+                           },
+"send_chat_message":
+{ Args: { "body": string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
+              "body": string,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"id": string,
+"is_pinned": boolean,
+"kind": string,
+"pinned_at": string | null,
+"room_id": string | null,
+"session_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"session_attendance_report":
+{ Args: { "session_id": string }; Returns: {
+              "attended_seconds": number,"display_name": string,"engagement_score": number,"first_joined_at": string,"last_left_at": string,"messages": number,"poll_answers": number,"questions": number,"survey_done": boolean,"upvotes": number,"user_id": string
+            }[]
+                           },
+"session_meeting_details":
+{ Args: { "session_id": string }; Returns: Json
+                           },
+"session_metrics":
+{ Args: { "session_id": string }; Returns: Json
+                           },
+"set_reminder":
+{ Args: { "minutes_before"?: number,"session_id": string }; Returns: {
+              "created_at": string,
+"id": string,
+"minutes_before": number,
+"notified_at": string | null,
+"session_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "session_reminders"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_user_role":
+{ Args: { "role": Database["public"]['Enums']["app_role"],"user_id": string }; Returns: {
+              "granted_by": string | null,
+"role": Database["public"]['Enums']["app_role"],
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "user_roles"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"start_session":
+{ Args: { "session_id": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"meeting_password": string | null,
+"meeting_url": string | null,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"submit_survey_response":
+{ Args: { "answers": Json,"survey_id": string }; Returns: Json
+                           },
+"unassign_room":
+{ Args: { "room_id": string,"user_id": string }; Returns: {
+              "created_at": string,
+"joined_at": string | null,
+"room_id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "room_assignments"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"unban_user":
+{ Args: { "session_id": string,"user_id": string }; Returns: boolean
+                           },
+"upvote_question":
+{ Args: { "question_id": string }; Returns: Json
+                           },
+"vote_poll":
+{ Args: { "option_ids": (string)[],"poll_id": string }; Returns: Json
+                           },
+"withdraw_upvote":
+{ Args: { "question_id": string }; Returns: Json
+                           }
+          }
+          Enums: {
+            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected"
+          }
+          CompositeTypes: {
+            [_ in never]: never
+          }
+        }
+}
+
+type DatabaseWithoutInternals = Omit<Database, '__InternalSupabase'>
+
+type DefaultSchema = DatabaseWithoutInternals[Extract<keyof Database, "public">]
+
+export type Tables<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+        DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+      DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])[TableName] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+  ? (DefaultSchema["Tables"] & DefaultSchema["Views"])[DefaultSchemaTableNameOrOptions] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : never
+
+export type TablesInsert<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : never
+
+export type TablesUpdate<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : never
+
+export type Enums<
+  DefaultSchemaEnumNameOrOptions extends
+    | keyof DefaultSchema["Enums"]
+    | { schema: keyof DatabaseWithoutInternals },
+  EnumName extends DefaultSchemaEnumNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"]
+    : never = never
+> = DefaultSchemaEnumNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"][EnumName]
+  : DefaultSchemaEnumNameOrOptions extends keyof DefaultSchema["Enums"]
+  ? DefaultSchema["Enums"][DefaultSchemaEnumNameOrOptions]
+  : never
+
+export type CompositeTypes<
+  PublicCompositeTypeNameOrOptions extends
+    | keyof DefaultSchema["CompositeTypes"]
+    | { schema: keyof DatabaseWithoutInternals },
+  CompositeTypeName extends PublicCompositeTypeNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"]
+    : never = never
+> = PublicCompositeTypeNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"][CompositeTypeName]
+  : PublicCompositeTypeNameOrOptions extends keyof DefaultSchema["CompositeTypes"]
+  ? DefaultSchema["CompositeTypes"][PublicCompositeTypeNameOrOptions]
+  : never
+
+export const Constants = {
+  "public": {
+          Enums: {
+            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"]
+          }
+        }
+} as const
