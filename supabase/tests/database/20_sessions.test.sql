@@ -3,7 +3,7 @@
 -- the lifecycle RPCs with their session_status broadcasts, meeting details, and session_cards.
 begin;
 \ir ../helpers.sql
-select plan(175);
+select plan(176);
 
 -- Error code of a statement run as the current role: the API code of a PGRST error, else the SQLSTATE,
 -- null when it succeeds (its effects are kept).
@@ -109,12 +109,7 @@ select policies_are('public', 'rooms', array['users can read the rooms of visibl
 select policies_are('public', 'room_assignments', array['users and session staff can read room assignments',
   'hosts and moderators can assign rooms', 'hosts and moderators can remove room assignments']);
 select policies_are('public', 'bookings', array['users and session hosts and moderators can read bookings']);
-select is(tests.tables_without_rls('public'), '{}'::text[], 'every table in public has RLS enabled');
-select is((select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-           where n.nspname in ('public', 'private') and p.prosecdef
-             and has_function_privilege('anon', p.oid, 'execute')
-             and p.proname <> all (array['custom_access_token_hook'])), 0,
-          'no security definer function is executable by anon');
+-- RLS on every table and the security definer functions open to anon: 00_foundation.test.sql.
 select is((select creator.role from public.session_staff creator
            where creator.session_id = 'aaaaaaaa-0000-4000-8000-000000000101' and creator.user_id = tests.get_supabase_uid('host')),
           'host', 'the creator of a session is its host');
@@ -183,7 +178,15 @@ select set_eq($$ select id from public.sessions where id::text like 'aaaaaaaa-00
               $$ values ('aaaaaaaa-0000-4000-8000-000000000101'::uuid), ('aaaaaaaa-0000-4000-8000-000000000106'), ('aaaaaaaa-0000-4000-8000-000000000107') $$,
               'anon reads only published public sessions');
 select is(tests.error_code($$ select meeting_url from public.sessions $$), '42501', 'anon cannot select meeting_url');
-select is(tests.error_code($$ select id from public.session_cards $$), '42501', 'anon cannot read session_cards');
+select set_eq($$ select id from public.session_cards where id::text like 'aaaaaaaa-0000-4000-8000-0000000001%' $$,
+              $$ values ('aaaaaaaa-0000-4000-8000-000000000101'::uuid), ('aaaaaaaa-0000-4000-8000-000000000106'), ('aaaaaaaa-0000-4000-8000-000000000107') $$,
+              'anon reads the cards of published public sessions only');
+select is((select jsonb_build_object('host', host_name, 'booked', booked_count, 'left', seats_left)
+           from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000101'),
+          '{"host": "Hanna Host", "booked": 2, "left": 0}'::jsonb, 'anon sees the host name and seats left');
+select is((select jsonb_build_object('mine', my_booking_status, 'join', can_join, 'edit', can_edit, 'reminder', has_reminder)
+           from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000107'),
+          '{"mine": null, "join": false, "edit": false, "reminder": false}'::jsonb, 'anon has no relation to a live session and cannot join');
 select is(tests.error_code($$ select public.session_meeting_details('aaaaaaaa-0000-4000-8000-000000000101') $$), '42501', 'anon cannot call session_meeting_details');
 select is(tests.error_code($$ select id from public.bookings $$), '42501', 'anon cannot read bookings');
 select is(tests.error_code($$ select id from public.streams $$), '42501', 'anon cannot read streams');
@@ -502,11 +505,13 @@ select is((select my_booking_status from public.session_cards where id = 'aaaaaa
           'a booked member sees the private session in session_cards');
 select tests.authenticate_as('waitlisted');
 select is((select jsonb_build_object('mine', my_booking_status, 'join', can_join) from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000101'),
-          '{"mine": "waitlisted", "join": false}'::jsonb, 'a waitlisted member cannot join');
+          '{"mine": "waitlisted", "join": true}'::jsonb, 'a waitlisted member can join a public session, like anyone signed in (join_session)');
 select tests.authenticate_as('outsider');
 select is((select jsonb_build_object('mine', my_booking_status, 'join', can_join, 'edit', can_edit, 'booked', booked_count)
            from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000101'),
-          '{"mine": "cancelled", "join": false, "edit": false, "booked": 2}'::jsonb, 'an outsider sees the counts and their cancelled booking');
+          '{"mine": "cancelled", "join": true, "edit": false, "booked": 2}'::jsonb, 'an outsider sees the counts and their cancelled booking, and may join a public session');
+select is((select can_join from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000104'), false,
+          'an outsider cannot join a members-only session');
 select ok(not exists (select 1 from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000102'), 'the private session is not a card for an outsider');
 select is((select seats_left from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000104'), null::int, 'unlimited capacity has no seats_left');
 select is((select count(*)::int from (select id from public.session_cards where id::text like 'aaaaaaaa-0000-4000-8000-0000000001%' order by starts_at limit 2 offset 1) p), 2,
