@@ -41,23 +41,16 @@ async function sessionCalendar(req: Request, rawId: string): Promise<{ body: str
   if (!parsed.success) throw new ApiError("invalid_input", "The session id must be a UUID", { session_id: rawId });
   // A missing Authorization header is anon; a present but invalid one is a 401.
   const claims = req.headers.has("Authorization") ? await authenticate(req) : ANON;
-  // session_cards (host name) is for signed-in callers only: anon reads the sessions table alone, so an
-  // anonymous download has no ORGANIZER. RLS on sessions decides visibility either way.
+  // Read as the caller: RLS on sessions decides visibility; session_cards gives the host name (also to anon).
   const id = parsed.data;
   type Row = CalendarSession & { visibility: string };
   const rows = await asCaller(claims, (tx) =>
-    claims.role === "anon"
-      ? tx<Row[]>`
-          select s.id as session_id, s.title, s.description, s.starts_at, s.duration_minutes, s.status, s.sequence,
-                 s.updated_at, s.visibility, null::text as host_name, '/sessions/' || s.id::text as link
-          from public.sessions s
-          where s.id = ${id}`
-      : tx<Row[]>`
-          select s.id as session_id, s.title, s.description, s.starts_at, s.duration_minutes, s.status, s.sequence,
-                 s.updated_at, s.visibility, c.host_name, '/sessions/' || s.id::text as link
-          from public.sessions s
-          left join public.session_cards c on c.id = s.id
-          where s.id = ${id}`
+    tx<Row[]>`
+      select s.id as session_id, s.title, s.description, s.starts_at, s.duration_minutes, s.status, s.sequence,
+             s.updated_at, s.visibility, c.host_name, '/sessions/' || s.id::text as link
+      from public.sessions s
+      left join public.session_cards c on c.id = s.id
+      where s.id = ${id}`
   );
   if (rows.length === 0) throw new ApiError("not_found", "Session not found", { session_id: id });
   const [session] = rows;

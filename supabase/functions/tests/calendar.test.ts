@@ -160,12 +160,13 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
       publicSequence = sequence;
       assert.equal(Number(event.getFirstPropertyValue("sequence")), sequence);
       assert.equal(event.getAllSubcomponents("valarm").length, 0, "no reminders on a single-session download");
+      assert.equal(event.getFirstProperty("organizer")?.getParameter("cn"), host.name, "anon sees the host as ORGANIZER");
       assert.match(res.headers.get("cache-control") ?? "", /^public, max-age=300$/);
       publicEtag = res.headers.get("etag") ?? "";
       assert.match(publicEtag, /^"[0-9a-f]{64}"$/);
     });
 
-    await t.step("the host's name is the ORGANIZER for a signed-in caller", async () => {
+    await t.step("the host's name is the ORGANIZER for a signed-in caller too", async () => {
       const { res, events } = await getIcs(`/sessions/${publicId}.ics`, { Authorization: `Bearer ${memberJwt}` });
       const organizer = events[0].getFirstProperty("organizer");
       assert.ok(organizer);
