@@ -1111,6 +1111,8 @@ create trigger attendance_changed after insert or update of last_heartbeat_at, l
 -- Scheduled job
 -- ---------------------------------------------------------------------------------------------
 
+-- pg_cron lives in pg_catalog on Supabase (enabled on demand; a no-op where it already exists).
+create extension if not exists pg_cron with schema pg_catalog;
 -- Idempotent: drop a previous definition of the job, then schedule it every minute.
 select cron.unschedule(j.jobid) from cron.job j where j.jobname = 'session-reminders';
 select cron.schedule('session-reminders', '* * * * *', 'select private.send_due_reminders()');
