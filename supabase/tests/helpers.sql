@@ -9,6 +9,8 @@
 --   tests.authenticate_as_service_role()
 --   tests.clear_authentication()           -- back to postgres, claims cleared
 --   tests.realtime_access(identifier or null, topic) -> (can_read, can_write)
+--   tests.error_code(query), tests.error_status(query), tests.error_details(query),
+--   tests.error_detail(query), tests.error_message(query): the API error a statement raises
 --   tests.rls_enabled_everywhere(schema) -> text[] of tables without RLS
 
 -- On Supabase postgres may create pgTAP; locally scripts/test.sh has created it already.
@@ -179,6 +181,58 @@ begin
   end;
 end;
 $$;
+
+-- API errors of a statement, run as the current role (its effects are kept when it succeeds).
+-- tests.error_code: the API code of a PGRST error, else the SQLSTATE, null on success.
+create or replace function tests.error_code(query text) returns text
+language plpgsql as $$
+declare
+  v_message text;
+begin
+  execute query;
+  return null;
+exception
+  when sqlstate 'PGRST' then
+    get stacked diagnostics v_message = message_text;
+    return v_message::jsonb ->> 'code';
+  when others then
+    return sqlstate;
+end;
+$$;
+
+-- tests.error_details: the `details` of the API error's MESSAGE; tests.error_detail: its DETAIL
+-- ({status, headers}); tests.error_status: the HTTP status. Null on success; other errors propagate.
+create or replace function tests.error_message(query text) returns jsonb
+language plpgsql as $$
+declare
+  v_message text;
+begin
+  execute query;
+  return null;
+exception when sqlstate 'PGRST' then
+  get stacked diagnostics v_message = message_text;
+  return v_message::jsonb;
+end;
+$$;
+
+create or replace function tests.error_detail(query text) returns jsonb
+language plpgsql as $$
+declare
+  v_detail text;
+begin
+  execute query;
+  return null;
+exception when sqlstate 'PGRST' then
+  get stacked diagnostics v_detail = pg_exception_detail;
+  return v_detail::jsonb;
+end;
+$$;
+
+create or replace function tests.error_details(query text) returns jsonb
+language sql as $$ select tests.error_message(query) -> 'details' $$;
+
+create or replace function tests.error_status(query text) returns int
+language sql as $$ select (tests.error_detail(query) ->> 'status')::int $$;
 
 -- Names of the tables in a schema that do not have row level security enabled.
 create or replace function tests.tables_without_rls(schema_name text default 'public') returns text[]

@@ -5,29 +5,6 @@ begin;
 \ir ../helpers.sql
 select plan(124);
 
--- Returns the API error code a statement raises (sqlstate PGRST), or null when it succeeds.
--- Runs as the caller (security invoker), so it is granted to the client roles.
-create function pg_temp.error_code(query text) returns text language plpgsql as $$
-declare
-  v_msg text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_msg = message_text;
-  return v_msg::jsonb ->> 'code';
-end $$;
-create function pg_temp.error_status(query text) returns int language plpgsql as $$
-declare
-  v_detail text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_detail = pg_exception_detail;
-  return (v_detail::jsonb ->> 'status')::int;
-end $$;
-grant execute on function pg_temp.error_code(text), pg_temp.error_status(text) to authenticated, anon, service_role;
 
 -- Actors. Seeds may hold admins: make ada the only one, so the last-admin rule is deterministic.
 select tests.create_supabase_user('ada', metadata => '{"display_name":"ada lovelace","company":"Analytical Engines","title":"Countess","timezone":"Europe/London","locale":"en-GB"}');
@@ -209,9 +186,9 @@ select throws_ok($$ update public.user_roles set role = 'admin' where user_id = 
                  'member cannot update their role');
 select throws_ok($$ delete from public.user_roles where user_id = (select auth.uid()) $$, '42501', null,
                  'member cannot delete their role');
-select is(pg_temp.error_code($$ select public.set_user_role((select auth.uid()), 'admin') $$), 'forbidden',
+select is(tests.error_code($$ select public.set_user_role((select auth.uid()), 'admin') $$), 'forbidden',
           'set_user_role by a member: forbidden');
-select is(pg_temp.error_status($$ select public.set_user_role((select auth.uid()), 'admin') $$), 403,
+select is(tests.error_status($$ select public.set_user_role((select auth.uid()), 'admin') $$), 403,
           'forbidden is status 403');
 select throws_ok($$ select public.set_user_role((select auth.uid()), 'admin') $$, 'PGRST', null,
                  'set_user_role by a member raises PGRST');
@@ -222,7 +199,7 @@ select results_eq($$ select user_id from public.user_roles $$, $$ values (tests.
 
 select tests.authenticate_as('carl');
 select results_eq($$ select role::text from public.user_roles $$, $$ values ('coach'::text) $$, 'coach reads only their own role');
-select is(pg_temp.error_code($$ select public.set_user_role(tests.get_supabase_uid('mia'), 'coach') $$), 'forbidden',
+select is(tests.error_code($$ select public.set_user_role(tests.get_supabase_uid('mia'), 'coach') $$), 'forbidden',
           'set_user_role by a coach: forbidden');
 
 select tests.authenticate_as('ada');
@@ -232,9 +209,9 @@ select throws_ok($$ update public.user_roles set role = 'coach' where user_id = 
 select results_eq($$ select user_id, role::text, granted_by from public.set_user_role(tests.get_supabase_uid('otto'), 'coach') $$,
                   $$ values (tests.get_supabase_uid('otto'), 'coach'::text, tests.get_supabase_uid('ada')) $$,
                   'admin sets a role; the row is returned with granted_by');
-select is(pg_temp.error_code($$ select public.set_user_role(gen_random_uuid(), 'coach') $$), 'not_found',
+select is(tests.error_code($$ select public.set_user_role(gen_random_uuid(), 'coach') $$), 'not_found',
           'set_user_role for an unknown user: not_found');
-select is(pg_temp.error_code($$ select public.set_user_role((select auth.uid()), 'member') $$), 'conflict',
+select is(tests.error_code($$ select public.set_user_role((select auth.uid()), 'member') $$), 'conflict',
           'the last admin cannot demote themselves');
 
 select tests.authenticate_as_anon();
@@ -242,7 +219,7 @@ select throws_ok($$ select count(*) from public.user_roles $$, '42501', null, 'a
 select throws_ok($$ select public.set_user_role(gen_random_uuid(), 'admin') $$, '42501', null, 'anon cannot call set_user_role');
 
 select tests.clear_authentication();
-select is(pg_temp.error_code($$ select public.set_user_role(tests.get_supabase_uid('mia'), 'admin') $$), 'not_authenticated',
+select is(tests.error_code($$ select public.set_user_role(tests.get_supabase_uid('mia'), 'admin') $$), 'not_authenticated',
           'set_user_role without a user: not_authenticated');
 select is((select role::text from public.user_roles where user_id = tests.get_supabase_uid('mia')), 'member',
           'no escalation attempt changed mia''s role');
@@ -256,16 +233,16 @@ select results_eq($$ update public.user_roles set role = 'member' where user_id 
 
 -- Coach applications -----------------------------------------------------------------------------
 select tests.authenticate_as('mia');
-select is(pg_temp.error_code($$ select public.apply_as_coach('too short') $$), 'invalid_input',
+select is(tests.error_code($$ select public.apply_as_coach('too short') $$), 'invalid_input',
           'a motivation under 20 characters: invalid_input');
-select is(pg_temp.error_code($$ select public.apply_as_coach(repeat('m', 2001)) $$), 'invalid_input',
+select is(tests.error_code($$ select public.apply_as_coach(repeat('m', 2001)) $$), 'invalid_input',
           'a motivation over 2000 characters: invalid_input');
 select results_eq($$ select status::text, user_id, motivation from public.apply_as_coach('  I have coached teams for ten years.  ') $$,
                   $$ values ('pending'::text, tests.get_supabase_uid('mia'), 'I have coached teams for ten years.'::text) $$,
                   'a member applies: pending application, motivation trimmed');
-select is(pg_temp.error_code($$ select public.apply_as_coach('I really want to coach, twice.') $$), 'conflict',
+select is(tests.error_code($$ select public.apply_as_coach('I really want to coach, twice.') $$), 'conflict',
           'a second pending application: conflict');
-select is(pg_temp.error_status($$ select public.apply_as_coach('I really want to coach, twice.') $$), 409,
+select is(tests.error_status($$ select public.apply_as_coach('I really want to coach, twice.') $$), 409,
           'conflict is status 409');
 select throws_ok($$ insert into public.coach_applications (user_id, motivation)
                     values ((select auth.uid()), 'Direct insert of an application') $$,
@@ -274,23 +251,23 @@ select throws_ok($$ update public.coach_applications set status = 'approved' $$,
                  'applicant cannot approve their own application');
 select throws_ok($$ delete from public.coach_applications $$, '42501', null, 'applicant cannot delete applications');
 select is((select count(*)::int from public.coach_applications), 1, 'applicant reads their own application');
-select is(pg_temp.error_code($$ select public.review_coach_application(
+select is(tests.error_code($$ select public.review_coach_application(
             (select id from public.coach_applications limit 1), true) $$), 'forbidden',
           'a member cannot review applications');
 select set_config('tests.mia_application', (select id::text from public.coach_applications), true);
 
 select tests.authenticate_as('otto');
 select is((select count(*)::int from public.coach_applications), 0, 'other member reads no one else''s application');
-select is(pg_temp.error_code(format($$ select public.review_coach_application(%L, true) $$,
+select is(tests.error_code(format($$ select public.review_coach_application(%L, true) $$,
                                     current_setting('tests.mia_application'))), 'forbidden',
           'other member cannot review');
 select lives_ok($$ select public.apply_as_coach('Otto wants to coach the morning sessions.') $$, 'another member applies');
 
 select tests.authenticate_as('carl');
-select is(pg_temp.error_code($$ select public.apply_as_coach('I am already a coach, let me in.') $$), 'forbidden',
+select is(tests.error_code($$ select public.apply_as_coach('I am already a coach, let me in.') $$), 'forbidden',
           'a coach cannot apply');
 select is((select count(*)::int from public.coach_applications), 0, 'coach reads no one else''s application');
-select is(pg_temp.error_code(format($$ select public.review_coach_application(%L, true) $$,
+select is(tests.error_code(format($$ select public.review_coach_application(%L, true) $$,
                                     current_setting('tests.mia_application'))), 'forbidden',
           'a coach cannot review');
 
@@ -305,9 +282,9 @@ select is((select count(*)::int from public.coach_applications
           'admin reads every application');
 select throws_ok($$ update public.coach_applications set status = 'approved' $$, '42501', null,
                  'admin decides only through the RPC');
-select is(pg_temp.error_code($$ select public.review_coach_application(gen_random_uuid(), true) $$), 'not_found',
+select is(tests.error_code($$ select public.review_coach_application(gen_random_uuid(), true) $$), 'not_found',
           'reviewing an unknown application: not_found');
-select is(pg_temp.error_code(format($$ select public.review_coach_application(%L, null) $$,
+select is(tests.error_code(format($$ select public.review_coach_application(%L, null) $$,
                                     current_setting('tests.mia_application'))), 'invalid_input',
           'approve must be given');
 select results_eq(format($$ select status::text, review_note, reviewed_by, reviewed_at is not null
@@ -315,7 +292,7 @@ select results_eq(format($$ select status::text, review_note, reviewed_by, revie
                          current_setting('tests.mia_application')),
                   $$ values ('approved'::text, 'Welcome aboard'::text, tests.get_supabase_uid('ada'), true) $$,
                   'admin approves with a note');
-select is(pg_temp.error_code(format($$ select public.review_coach_application(%L, false) $$,
+select is(tests.error_code(format($$ select public.review_coach_application(%L, false) $$,
                                     current_setting('tests.mia_application'))), 'invalid_transition',
           'reviewing a decided application: invalid_transition');
 select results_eq($$ select status::text from public.review_coach_application(
@@ -337,7 +314,7 @@ select tests.authenticate_as('mia');
 select results_eq($$ select status::text, review_note, reviewed_at is not null from public.coach_applications $$,
                   $$ values ('approved'::text, 'Welcome aboard'::text, true) $$,
                   'the applicant reads the decision and the note on their row');
-select is(pg_temp.error_code($$ select public.apply_as_coach('I want to coach even more than before.') $$), 'forbidden',
+select is(tests.error_code($$ select public.apply_as_coach('I want to coach even more than before.') $$), 'forbidden',
           'an approved coach cannot apply again');
 select is(private.is_coach_or_admin(), true, 'the helpers see the new role at once');
 
@@ -348,11 +325,11 @@ select lives_ok($$ select public.apply_as_coach('Trying again with more experien
                 'after a rejection the member may apply again');
 
 select tests.clear_authentication();
-select is(pg_temp.error_code($$ select public.apply_as_coach('No user in this call at all.') $$), 'not_authenticated',
+select is(tests.error_code($$ select public.apply_as_coach('No user in this call at all.') $$), 'not_authenticated',
           'apply_as_coach without a user: not_authenticated');
-select is(pg_temp.error_status($$ select public.apply_as_coach('No user in this call at all.') $$), 401,
+select is(tests.error_status($$ select public.apply_as_coach('No user in this call at all.') $$), 401,
           'not_authenticated is status 401');
-select is(pg_temp.error_code(format($$ select public.review_coach_application(%L, true) $$, gen_random_uuid())),
+select is(tests.error_code(format($$ select public.review_coach_application(%L, true) $$, gen_random_uuid())),
           'not_authenticated', 'review_coach_application without a user: not_authenticated');
 
 select tests.authenticate_as_service_role();

@@ -5,24 +5,6 @@ begin;
 \ir ../helpers.sql
 select plan(176);
 
--- Error code of a statement run as the current role: the API code of a PGRST error, else the SQLSTATE,
--- null when it succeeds (its effects are kept).
-create function tests.error_code(query text) returns text
-language plpgsql as $$
-declare
-  v_message text;
-begin
-  execute query;
-  return null;
-exception
-  when sqlstate 'PGRST' then
-    get stacked diagnostics v_message = message_text;
-    return v_message::jsonb ->> 'code';
-  when others then
-    return sqlstate;
-end;
-$$;
-grant execute on function tests.error_code(text) to anon, authenticated, service_role;
 
 -- Actors.
 select tests.create_supabase_user('admin', metadata => '{"display_name":"Ada Admin"}');

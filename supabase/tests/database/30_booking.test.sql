@@ -5,22 +5,6 @@ begin;
 \ir ../helpers.sql
 select plan(63);
 
--- The API error code of a statement run as the current role (sqlstate for non-API errors).
-create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
-begin
-  execute stmt;
-  return null;
-exception
-  when sqlstate 'PGRST' then
-    declare m text;
-    begin
-      get stacked diagnostics m = message_text;
-      return m::jsonb ->> 'code';
-    end;
-  when others then
-    return sqlstate;
-end $$;
-grant execute on function pg_temp.error_code(text) to public;
 
 select tests.create_supabase_user('host');
 select tests.create_supabase_user('moderator');
@@ -58,7 +42,7 @@ values (tests.get_supabase_uid('m2'), 'session_reminder', false);
 select tests.authenticate_as('m1');
 select is((select status from public.book_session('00000000-0000-0000-0000-0000000000a1')), 'confirmed',
           'the first booking is confirmed');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a1') $$), 'already_booked',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a1') $$), 'already_booked',
           'a second booking by the same user is already_booked');
 select tests.authenticate_as('m2');
 select is((select status from public.book_session('00000000-0000-0000-0000-0000000000a1')), 'confirmed',
@@ -72,7 +56,7 @@ select results_eq($$ select status, waitlist_position from public.book_session('
 select tests.authenticate_as('m5');
 select results_eq($$ select status, waitlist_position from public.book_session('00000000-0000-0000-0000-0000000000a1') $$,
                   $$ values ('waitlisted'::text, 3) $$, 'and position 3');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a1') $$), 'already_booked',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a1') $$), 'already_booked',
           'a waitlisted user booking again is already_booked');
 
 select tests.clear_authentication();
@@ -83,32 +67,32 @@ select is((select count(*)::int from public.bookings where session_id = '0000000
 select tests.authenticate_as('m1');
 select is((select status from public.book_session('00000000-0000-0000-0000-0000000000a2')), 'confirmed', 'capacity 1: first is confirmed');
 select tests.authenticate_as('m2');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a2') $$), 'session_full',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a2') $$), 'session_full',
           'a full session without waitlist answers session_full');
 select throws_ok($$ select public.book_session('00000000-0000-0000-0000-0000000000a2') $$, 'PGRST', null,
                  'session_full is raised as a PGRST error');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a3') $$), 'not_found',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a3') $$), 'not_found',
           'a draft is invisible to members: not_found');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a4') $$), 'invalid_transition',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a4') $$), 'invalid_transition',
           'an ended session cannot be booked');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a5') $$), 'invalid_transition',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a5') $$), 'invalid_transition',
           'a cancelled session cannot be booked');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000ff') $$), 'not_found',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000ff') $$), 'not_found',
           'an unknown session is not_found');
-select is(pg_temp.error_code($$ select public.book_session(null) $$), 'invalid_input', 'a null session id is invalid_input');
+select is(tests.error_code($$ select public.book_session(null) $$), 'invalid_input', 'a null session id is invalid_input');
 select tests.authenticate_as('outsider');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a6') $$), 'not_found',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a6') $$), 'not_found',
           'a private session is invisible to outsiders: not_found');
 select tests.authenticate_as('host');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a3') $$), 'invalid_transition',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a3') $$), 'invalid_transition',
           'the host sees the draft but cannot book it');
 select tests.authenticate_as('banned');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a7') $$), 'forbidden',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a7') $$), 'forbidden',
           'a banned user cannot book');
 select tests.authenticate_as_anon();
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a7') $$), '42501',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a7') $$), '42501',
           'anon cannot call book_session');
-select is(pg_temp.error_code($$ select public.cancel_booking('00000000-0000-0000-0000-0000000000a7') $$), '42501',
+select is(tests.error_code($$ select public.cancel_booking('00000000-0000-0000-0000-0000000000a7') $$), '42501',
           'anon cannot call cancel_booking');
 select tests.authenticate_as('outsider');
 select is((select status from public.book_session('00000000-0000-0000-0000-0000000000a7')), 'confirmed',
@@ -142,19 +126,19 @@ select tests.authenticate_as('outsider');
 select is((select count(*)::int from public.bookings where user_id <> tests.get_supabase_uid('outsider')), 0,
           'an outsider sees no one else''s bookings');
 select tests.authenticate_as_anon();
-select is(pg_temp.error_code($$ select count(*) from public.bookings $$), '42501', 'anon cannot read bookings');
+select is(tests.error_code($$ select count(*) from public.bookings $$), '42501', 'anon cannot read bookings');
 select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.bookings where session_id = '00000000-0000-0000-0000-0000000000a1'), 5,
           'service_role reads every booking');
 select tests.authenticate_as('m1');
-select is(pg_temp.error_code(format($$ insert into public.bookings (session_id, user_id) values (%L, %L) $$,
+select is(tests.error_code(format($$ insert into public.bookings (session_id, user_id) values (%L, %L) $$,
           '00000000-0000-0000-0000-0000000000a6', tests.get_supabase_uid('m1'))), '42501',
           'members cannot insert bookings directly');
-select is(pg_temp.error_code($$ update public.bookings set status = 'confirmed' where waitlist_position is not null $$), '42501',
+select is(tests.error_code($$ update public.bookings set status = 'confirmed' where waitlist_position is not null $$), '42501',
           'members cannot update bookings directly');
-select is(pg_temp.error_code($$ delete from public.bookings $$), '42501', 'members cannot delete bookings directly');
+select is(tests.error_code($$ delete from public.bookings $$), '42501', 'members cannot delete bookings directly');
 select tests.authenticate_as('host');
-select is(pg_temp.error_code($$ update public.bookings set status = 'confirmed' where waitlist_position = 1 $$), '42501',
+select is(tests.error_code($$ update public.bookings set status = 'confirmed' where waitlist_position = 1 $$), '42501',
           'hosts cannot promote bookings by hand either');
 
 -- cancel_booking: promotion in waitlist order ----------------------------------------------------
@@ -198,10 +182,10 @@ select is((select count(*)::int from public.bookings where session_id = '0000000
           'leaving the waitlist frees no seat and promotes no one');
 
 select tests.authenticate_as('m4');
-select is(pg_temp.error_code($$ select public.cancel_booking('00000000-0000-0000-0000-0000000000a1') $$), 'not_found',
+select is(tests.error_code($$ select public.cancel_booking('00000000-0000-0000-0000-0000000000a1') $$), 'not_found',
           'cancelling without an active booking is not_found');
 select tests.authenticate_as('outsider');
-select is(pg_temp.error_code($$ select public.cancel_booking('00000000-0000-0000-0000-0000000000a6') $$), 'not_found',
+select is(tests.error_code($$ select public.cancel_booking('00000000-0000-0000-0000-0000000000a6') $$), 'not_found',
           'cancelling a booking of an invisible session is not_found');
 
 -- Rebooking after a cancellation creates a new row and keeps the history.
@@ -242,7 +226,7 @@ select is((select count(*)::int from realtime.messages where topic = 'user:' || 
            and event = 'booking_updated' and payload ->> 'status' = 'cancelled'), 1,
           'booked users get a booking_updated broadcast for the cancellation');
 select tests.authenticate_as('m2');
-select is(pg_temp.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a1') $$), 'invalid_transition',
+select is(tests.error_code($$ select public.book_session('00000000-0000-0000-0000-0000000000a1') $$), 'invalid_transition',
           'a cancelled session cannot be booked any more');
 
 -- session_cards gains viewer_count and has_reminder at the end --------------------------------------

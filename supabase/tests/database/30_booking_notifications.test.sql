@@ -4,21 +4,6 @@ begin;
 \ir ../helpers.sql
 select plan(30);
 
-create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
-begin
-  execute stmt;
-  return null;
-exception
-  when sqlstate 'PGRST' then
-    declare m text;
-    begin
-      get stacked diagnostics m = message_text;
-      return m::jsonb ->> 'code';
-    end;
-  when others then
-    return sqlstate;
-end $$;
-grant execute on function pg_temp.error_code(text) to public;
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -53,11 +38,11 @@ select throws_ok($$ select private.notify(tests.get_supabase_uid('bob'), 'Bad Ki
 -- RLS matrix on notifications ------------------------------------------------------------------------
 select tests.authenticate_as('alice');
 select is((select count(*)::int from public.notifications), 3, 'a user reads only their own notifications');
-select is(pg_temp.error_code($$ select private.notify(auth.uid(), 'x', 'forged') $$), '42501',
+select is(tests.error_code($$ select private.notify(auth.uid(), 'x', 'forged') $$), '42501',
           'users cannot call private.notify');
-select is(pg_temp.error_code(format($$ insert into public.notifications (user_id, kind, title) values (%L, 'x', 'forged') $$,
+select is(tests.error_code(format($$ insert into public.notifications (user_id, kind, title) values (%L, 'x', 'forged') $$,
           tests.get_supabase_uid('alice'))), '42501', 'users cannot insert notifications');
-select is(pg_temp.error_code($$ update public.notifications set title = 'changed' $$), '42501',
+select is(tests.error_code($$ update public.notifications set title = 'changed' $$), '42501',
           'users cannot change anything but read_at');
 update public.notifications set read_at = now() where title = 'Reminder 1';
 select is((select count(*)::int from public.notifications where read_at is not null), 1, 'a user marks their own notification read');
@@ -70,8 +55,8 @@ select is((select count(*)::int from public.notifications where user_id = tests.
 select is((select count(*)::int from public.notifications where user_id = tests.get_supabase_uid('alice')), 3,
           'another user cannot delete them (nothing changed)');
 select tests.authenticate_as_anon();
-select is(pg_temp.error_code($$ select count(*) from public.notifications $$), '42501', 'anon cannot read notifications');
-select is(pg_temp.error_code($$ select public.mark_notifications_read() $$), '42501', 'anon cannot call mark_notifications_read');
+select is(tests.error_code($$ select count(*) from public.notifications $$), '42501', 'anon cannot read notifications');
+select is(tests.error_code($$ select public.mark_notifications_read() $$), '42501', 'anon cannot call mark_notifications_read');
 select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.notifications), 4, 'service_role reads every notification');
 
@@ -93,9 +78,9 @@ insert into public.notification_preferences (kind, email) values ('session_remin
 select results_eq($$ select user_id, kind, in_app, email, push, default_reminders from public.notification_preferences $$,
                   $$ values (tests.get_supabase_uid('alice'), 'session_reminder'::text, true, false, true, true) $$,
                   'a user adds a preference for themselves (user_id defaults to them) and reads only their own');
-select is(pg_temp.error_code(format($$ insert into public.notification_preferences (user_id, kind) values (%L, 'direct_message') $$,
+select is(tests.error_code(format($$ insert into public.notification_preferences (user_id, kind) values (%L, 'direct_message') $$,
           tests.get_supabase_uid('bob'))), '42501', 'a user cannot add preferences for someone else');
-select is(pg_temp.error_code($$ insert into public.notification_preferences (kind, default_reminders) values ('direct_message', false) $$),
+select is(tests.error_code($$ insert into public.notification_preferences (kind, default_reminders) values ('direct_message', false) $$),
           '23514', 'default_reminders is only for the session_reminder kind');
 update public.notification_preferences set default_reminders = false where kind = 'session_reminder';
 select is((select default_reminders from public.notification_preferences), false, 'a user updates their own preference');

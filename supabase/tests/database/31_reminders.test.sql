@@ -5,21 +5,6 @@ begin;
 \ir ../helpers.sql
 select plan(40);
 
-create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
-begin
-  execute stmt;
-  return null;
-exception
-  when sqlstate 'PGRST' then
-    declare m text;
-    begin
-      get stacked diagnostics m = message_text;
-      return m::jsonb ->> 'code';
-    end;
-  when others then
-    return sqlstate;
-end $$;
-grant execute on function pg_temp.error_code(text) to public;
 
 select tests.create_supabase_user('host');
 select tests.create_supabase_user('ams', metadata => '{"timezone":"Europe/Amsterdam"}');
@@ -46,36 +31,36 @@ select results_eq($$ select session_id, user_id, minutes_before, notified_at fro
                   $$ values ('00000000-0000-0000-0000-0000000000b2'::uuid, tests.get_supabase_uid('utc'), 15, null::timestamptz) $$,
                   'set_reminder adds a 15 minute reminder by default');
 select is((select minutes_before from public.set_reminder('00000000-0000-0000-0000-0000000000b2', 60)), 60, 'another lead time is another reminder');
-select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 15) $$), 'reminder_exists',
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 15) $$), 'reminder_exists',
           'the same reminder twice is reminder_exists');
 select throws_ok($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 15) $$, 'PGRST', null,
                  'reminder_exists is raised as a PGRST error');
-select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 0) $$), 'invalid_input',
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 0) $$), 'invalid_input',
           'minutes_before below 1 is invalid_input');
-select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 10081) $$), 'invalid_input',
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 10081) $$), 'invalid_input',
           'minutes_before above 7 days is invalid_input');
-select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b1', 60) $$), 'invalid_input',
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b1', 60) $$), 'invalid_input',
           'a reminder whose time has passed is invalid_input');
-select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b3', 5) $$), 'invalid_transition',
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b3', 5) $$), 'invalid_transition',
           'reminders are for scheduled sessions only');
-select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b5', 5) $$), 'not_found',
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b5', 5) $$), 'not_found',
           'a session the caller cannot see is not_found');
 select tests.authenticate_as_anon();
-select is(pg_temp.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 30) $$), '42501',
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 30) $$), '42501',
           'anon cannot call set_reminder');
-select is(pg_temp.error_code($$ select count(*) from public.session_reminders $$), '42501', 'anon cannot read reminders');
+select is(tests.error_code($$ select count(*) from public.session_reminders $$), '42501', 'anon cannot read reminders');
 
 -- RLS on session_reminders ------------------------------------------------------------------------
 select tests.authenticate_as('outsider');
 select is((select count(*)::int from public.session_reminders), 0, 'other users see none of someone''s reminders');
 delete from public.session_reminders;
-select is(pg_temp.error_code(format($$ insert into public.session_reminders (session_id, user_id) values (%L, %L) $$,
+select is(tests.error_code(format($$ insert into public.session_reminders (session_id, user_id) values (%L, %L) $$,
           '00000000-0000-0000-0000-0000000000b2', tests.get_supabase_uid('outsider'))), '42501',
           'reminders are not inserted directly (set_reminder validates)');
 select tests.authenticate_as('host');
 select is((select count(*)::int from public.session_reminders), 0, 'hosts do not read their attendees'' reminders');
 select tests.authenticate_as('utc');
-select is(pg_temp.error_code($$ update public.session_reminders set notified_at = now() $$), '42501',
+select is(tests.error_code($$ update public.session_reminders set notified_at = now() $$), '42501',
           'users cannot update reminders');
 select is((select count(*)::int from public.session_reminders), 2, 'the owner reads their reminders (outsider deleted nothing)');
 delete from public.session_reminders where minutes_before = 60;

@@ -6,21 +6,6 @@ begin;
 \ir ../helpers.sql
 select plan(44);
 
-create function pg_temp.error_code(stmt text) returns text language plpgsql as $$
-begin
-  execute stmt;
-  return null;
-exception
-  when sqlstate 'PGRST' then
-    declare m text;
-    begin
-      get stacked diagnostics m = message_text;
-      return m::jsonb ->> 'code';
-    end;
-  when others then
-    return sqlstate;
-end $$;
-grant execute on function pg_temp.error_code(text) to public;
 
 select tests.create_supabase_user('host');
 select tests.create_supabase_user('moderator');
@@ -48,26 +33,26 @@ insert into public.bookings (session_id, user_id, status) values
 select tests.authenticate_as('walkin');
 select is(('00000000-0000-0000-0000-0000000000c1'::uuid in (select private.my_session_ids())), false,
           'before joining, a signed-in user is not a member of a public session');
-select is(pg_temp.error_code($$ select count(*) from public.session_viewer_stats $$), null, 'members may query viewer stats');
+select is(tests.error_code($$ select count(*) from public.session_viewer_stats $$), null, 'members may query viewer stats');
 select results_eq($$ select j ->> 'connection_id', (j ->> 'viewer_count')::int from public.join_session('00000000-0000-0000-0000-0000000000c1') j $$,
                   $$ values ('default'::text, 1) $$, 'any signed-in user may join a live public session');
 select is(('00000000-0000-0000-0000-0000000000c1'::uuid in (select private.my_session_ids())), true,
           'after joining they count as a member of the public session');
 select is((select peak_viewers from public.session_viewer_stats where session_id = '00000000-0000-0000-0000-0000000000c1'), 1,
           'a member of the session reads its viewer stats');
-select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c2') $$), 'forbidden',
+select is(tests.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c2') $$), 'forbidden',
           'a members-only session needs a booking or a staff role');
-select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c3') $$), 'invalid_transition',
+select is(tests.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c3') $$), 'invalid_transition',
           'a session days away is not open yet');
-select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000ff') $$), 'not_found',
+select is(tests.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000ff') $$), 'not_found',
           'an unknown session is not_found');
-select is(pg_temp.error_code(format($$ select public.join_session(%L, %L) $$, '00000000-0000-0000-0000-0000000000c1', repeat('x', 101))),
+select is(tests.error_code(format($$ select public.join_session(%L, %L) $$, '00000000-0000-0000-0000-0000000000c1', repeat('x', 101))),
           'invalid_input', 'a connection id over 100 characters is invalid_input');
 select tests.authenticate_as_anon();
-select is(pg_temp.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot join');
-select is(pg_temp.error_code($$ select public.heartbeat('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot heartbeat');
-select is(pg_temp.error_code($$ select public.leave_session('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot leave');
-select is(pg_temp.error_code($$ select count(*) from public.attendance_intervals $$), '42501', 'anon cannot read attendance');
+select is(tests.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot join');
+select is(tests.error_code($$ select public.heartbeat('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot heartbeat');
+select is(tests.error_code($$ select public.leave_session('00000000-0000-0000-0000-0000000000c1') $$), '42501', 'anon cannot leave');
+select is(tests.error_code($$ select count(*) from public.attendance_intervals $$), '42501', 'anon cannot read attendance');
 select tests.authenticate_as('booked');
 select is((select (j ->> 'viewer_count')::int from public.join_session('00000000-0000-0000-0000-0000000000c2') j), 1,
           'a booked member joins a members-only live session');
@@ -131,8 +116,8 @@ select is((select count(*)::int from public.attendance_intervals where user_id =
 select tests.authenticate_as('walkin');
 select is((select count(*)::int from public.attendance_intervals where user_id <> tests.get_supabase_uid('walkin')), 0,
           'a member reads only their own intervals');
-select is(pg_temp.error_code($$ update public.attendance_intervals set left_at = null $$), '42501', 'members cannot write intervals');
-select is(pg_temp.error_code($$ delete from public.attendance_intervals $$), '42501', 'members cannot delete intervals');
+select is(tests.error_code($$ update public.attendance_intervals set left_at = null $$), '42501', 'members cannot write intervals');
+select is(tests.error_code($$ delete from public.attendance_intervals $$), '42501', 'members cannot delete intervals');
 select tests.authenticate_as('moderator');
 select is((select count(distinct user_id)::int from public.attendance_intervals where session_id = '00000000-0000-0000-0000-0000000000c1'), 4,
           'moderators read every interval of their session');
@@ -151,7 +136,7 @@ select tests.clear_authentication();
 select is((select count(*)::int from public.attendance_intervals where session_id = '00000000-0000-0000-0000-0000000000c1' and left_at is null), 0,
           'ending the session closes every open interval');
 select tests.authenticate_as('walkin');
-select is(pg_temp.error_code($$ select public.heartbeat('00000000-0000-0000-0000-0000000000c1') $$), 'invalid_transition',
+select is(tests.error_code($$ select public.heartbeat('00000000-0000-0000-0000-0000000000c1') $$), 'invalid_transition',
           'an ended session cannot be joined');
 
 -- session_attendance_report ---------------------------------------------------------------------------
@@ -176,13 +161,13 @@ select is((select attended_seconds from public.session_attendance_report('000000
            where user_id = tests.get_supabase_uid('walkin')), 210,
           'a stale interval counts until its last heartbeat (5 min ago to 90 s ago = 210 s)');
 select tests.authenticate_as('moderator');
-select is(pg_temp.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
+select is(tests.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
           'moderators do not get the report: hosts only');
 select tests.authenticate_as('a');
-select is(pg_temp.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
+select is(tests.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
           'attendees do not get the report');
 select tests.authenticate_as_anon();
-select is(pg_temp.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), '42501',
+select is(tests.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), '42501',
           'anon cannot call the report');
 
 select tests.clear_authentication();

@@ -53,19 +53,6 @@ create temp table tokens (label text primary key, answer jsonb not null);
 grant select, insert on tokens to authenticated, anon, service_role;
 grant select on fx to authenticated, anon, service_role;
 
--- Catches an API error and returns its JSON code (MESSAGE of sqlstate PGRST).
-create function pg_temp.error_code(query text) returns text language plpgsql as $$
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  declare m text;
-  begin
-    get stacked diagnostics m = message_text;
-    return m::jsonb ->> 'code';
-  end;
-end $$;
-grant execute on function pg_temp.error_code(text) to authenticated, anon, service_role;
 
 -- Structure -------------------------------------------------------------------------------------
 
@@ -249,7 +236,7 @@ select throws_ok($$ insert into public.calendar_feeds (user_id, token_hash)
                  '42501', null, 'service_role: cannot insert (tokens come only from create_calendar_feed)');
 select throws_ok($$ update public.calendar_feeds set revoked_at = null $$, '42501', null, 'service_role: cannot update');
 select throws_ok($$ delete from public.calendar_feeds $$, '42501', null, 'service_role: cannot delete');
-select is(pg_temp.error_code('select public.create_calendar_feed()'), 'not_authenticated',
+select is(tests.error_code('select public.create_calendar_feed()'), 'not_authenticated',
           'service_role: create_calendar_feed answers not_authenticated (a feed belongs to a user)');
 select tests.clear_authentication();
 select is((select count(*)::int from public.calendar_feeds where user_id = tests.get_supabase_uid('cal_member') and revoked_at is null), 1,
@@ -258,8 +245,8 @@ select is((select count(*)::int from public.calendar_feeds where user_id = tests
 -- Unauthenticated callers get not_authenticated ---------------------------------------------------
 
 select set_config('role', 'authenticated', true), set_config('request.jwt.claims', '{"role":"authenticated"}', true);
-select is(pg_temp.error_code('select public.create_calendar_feed()'), 'not_authenticated', 'create without a user: not_authenticated');
-select is(pg_temp.error_code('select public.revoke_calendar_feed()'), 'not_authenticated', 'revoke without a user: not_authenticated');
+select is(tests.error_code('select public.create_calendar_feed()'), 'not_authenticated', 'create without a user: not_authenticated');
+select is(tests.error_code('select public.revoke_calendar_feed()'), 'not_authenticated', 'revoke without a user: not_authenticated');
 select tests.clear_authentication();
 
 -- revoke_calendar_feed() ----------------------------------------------------------------------------

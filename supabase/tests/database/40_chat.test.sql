@@ -6,26 +6,6 @@ begin;
 \ir ../helpers.sql
 select plan(123);
 
--- The API error code / HTTP status / Retry-After a statement raises (sqlstate PGRST), null on success.
-create function pg_temp.error_code(query text) returns text language plpgsql as $$
-declare v_msg text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_msg = message_text;
-  return v_msg::jsonb ->> 'code';
-end $$;
-create function pg_temp.error_detail(query text) returns jsonb language plpgsql as $$
-declare v_detail text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_detail = pg_exception_detail;
-  return v_detail::jsonb;
-end $$;
-grant execute on function pg_temp.error_code(text), pg_temp.error_detail(text) to authenticated, anon, service_role;
 
 -- Actors ----------------------------------------------------------------------------------------
 select tests.create_supabase_user('hana', metadata => '{"display_name":"Hana Host"}');
@@ -122,37 +102,37 @@ select is((select char_length(m.body) from public.send_chat_message('00000000-00
           500, '500 characters are accepted');
 
 -- send_chat_message: every error ----------------------------------------------------------------
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', '   ') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', '   ') $$),
           'invalid_input', 'a blank body is invalid_input');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', repeat('y', 501)) $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', repeat('y', 501)) $$),
           'invalid_input', '501 characters are invalid_input');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', null) $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', null) $$),
           'invalid_input', 'a null body is invalid_input');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x',
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x',
                                                                 '00000000-0000-4000-8000-0000000000a2') $$),
           'invalid_input', 'a room of another session is invalid_input');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x', null, 'shout') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x', null, 'shout') $$),
           'invalid_input', 'an unknown kind is invalid_input');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x', null, 'announcement') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x', null, 'announcement') $$),
           'forbidden', 'a member cannot post an announcement');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c3', 'x') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c3', 'x') $$),
           'chat_disabled', 'chat_enabled off: chat_disabled');
-select is((pg_temp.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c3', 'x') $$) ->> 'status')::int,
+select is((tests.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c3', 'x') $$) ->> 'status')::int,
           403, 'chat_disabled is a 403');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c5', 'x') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c5', 'x') $$),
           'chat_disabled', 'an ended session''s chat is closed');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-00000000ffff', 'x') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-00000000ffff', 'x') $$),
           'not_found', 'an unknown session is not_found');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'hi') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'hi') $$),
           'forbidden', 'an outsider cannot post in a visible public session');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c2', 'hi') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c2', 'hi') $$),
           'not_found', 'a private session is not_found for an outsider');
 select tests.authenticate_as_anon();
 select throws_ok($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'hi') $$,
                  '42501', null, 'anon cannot call send_chat_message (401 through PostgREST)');
 select tests.authenticate_as_service_role();
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'hi') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'hi') $$),
           'not_authenticated', 'service_role has no user to post as: not_authenticated');
 select tests.clear_authentication();
 select is((select count(*)::int from public.chat_messages m where m.user_id = tests.get_supabase_uid('otto')), 0,
@@ -175,11 +155,11 @@ select lives_ok($$ select public.send_chat_message('00000000-0000-4000-8000-0000
 select tests.authenticate_as('max');
 select lives_ok($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'r' || g) from generate_series(1, 5) g $$,
                 'five messages in a minute are allowed by default');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$),
           'rate_limited', 'the sixth message within 60 s is rate_limited');
-select is((pg_temp.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$) ->> 'status')::int,
+select is((tests.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$) ->> 'status')::int,
           429, 'rate_limited is a 429');
-select ok((pg_temp.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$)
+select ok((tests.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$)
            -> 'headers' ->> 'Retry-After')::int between 59 and 60,
           'Retry-After counts until the oldest message leaves the window (about 60 s right after posting)');
 -- Move max's messages back in time: the oldest leaves the window in 10 s.
@@ -191,7 +171,7 @@ update public.chat_messages m
         where m2.session_id = '00000000-0000-4000-8000-0000000000c6' and m2.user_id = tests.get_supabase_uid('max')) g
  where m.id = g.id;
 select tests.authenticate_as('max');
-select is((pg_temp.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$)
+select is((tests.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'sixth') $$)
            -> 'headers' ->> 'Retry-After')::int, 6,
           'Retry-After = seconds until the oldest message in the window leaves it, rounded up');
 select tests.clear_authentication();
@@ -202,26 +182,26 @@ update public.chat_messages m set created_at = m.created_at - interval '6 second
 select tests.authenticate_as('max');
 select lives_ok($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'back in') $$,
                 'once the oldest message left the window one more message is allowed');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'again') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'again') $$),
           'rate_limited', 'and the window is full again');
 -- Deleting one's own messages does not free the window.
 select public.delete_message(m.id) from public.chat_messages m
  where m.session_id = '00000000-0000-4000-8000-0000000000c6' and m.user_id = tests.get_supabase_uid('max');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'again') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c6', 'again') $$),
           'rate_limited', 'deleted messages still count towards the rate limit');
 
 -- Slow mode (30 s) ----------------------------------------------------------------------------------
 select lives_ok($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c4', 'first') $$,
                 'slow mode: the first message passes');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c4', 'second') $$),
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c4', 'second') $$),
           'slow_mode', 'slow mode: a second message within 30 s is refused');
-select is(pg_temp.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c4', 'second') $$),
+select is(tests.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c4', 'second') $$),
           '{"status":429,"headers":{"Retry-After":"30"}}'::jsonb, 'slow_mode: 429 with Retry-After 30 right after posting');
 select tests.clear_authentication();
 update public.chat_messages m set created_at = m.created_at - interval '21.5 seconds'
  where m.session_id = '00000000-0000-4000-8000-0000000000c4' and m.user_id = tests.get_supabase_uid('max');
 select tests.authenticate_as('max');
-select is(pg_temp.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c4', 'second') $$) -> 'headers' ->> 'Retry-After',
+select is(tests.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c4', 'second') $$) -> 'headers' ->> 'Retry-After',
           '9', 'slow_mode Retry-After is the time left, rounded up');
 select tests.clear_authentication();
 update public.chat_messages m set created_at = m.created_at - interval '9 seconds'
@@ -264,14 +244,14 @@ select set_config('tests.max_msg', (select m.id::text from public.chat_messages 
                                     where m.session_id = '00000000-0000-4000-8000-0000000000c4'
                                       and m.user_id = tests.get_supabase_uid('max') order by m.created_at limit 1), true);
 select tests.authenticate_as('mem');
-select is(pg_temp.error_code(format('select public.pin_message(%L, true)', current_setting('tests.msg'))), 'forbidden',
+select is(tests.error_code(format('select public.pin_message(%L, true)', current_setting('tests.msg'))), 'forbidden',
           'a member cannot pin');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code(format('select public.pin_message(%L, true)', current_setting('tests.msg'))), 'not_found',
+select is(tests.error_code(format('select public.pin_message(%L, true)', current_setting('tests.msg'))), 'not_found',
           'an outsider gets not_found when pinning');
 select tests.authenticate_as('mo');
-select is(pg_temp.error_code($$ select public.pin_message(gen_random_uuid(), true) $$), 'not_found', 'an unknown message is not_found');
-select is(pg_temp.error_code(format('select public.pin_message(%L, null)', current_setting('tests.msg'))), 'invalid_input',
+select is(tests.error_code($$ select public.pin_message(gen_random_uuid(), true) $$), 'not_found', 'an unknown message is not_found');
+select is(tests.error_code(format('select public.pin_message(%L, null)', current_setting('tests.msg'))), 'invalid_input',
           'pinned must be given');
 select is((select row(m.is_pinned, m.pinned_at is not null)::text from public.pin_message(current_setting('tests.msg')::uuid, true) m),
           '(t,t)', 'a moderator pins a message');
@@ -291,13 +271,13 @@ select is((select count(*)::int from realtime.messages r where r.event = 'messag
 
 -- delete_message --------------------------------------------------------------------------------
 select tests.authenticate_as('mem');
-select is(pg_temp.error_code(format('select public.delete_message(%L)', current_setting('tests.max_msg'))), 'forbidden',
+select is(tests.error_code(format('select public.delete_message(%L)', current_setting('tests.max_msg'))), 'forbidden',
           'a member cannot delete another member''s message');
 select tests.clear_authentication();
 select is((select deleted_at from public.chat_messages where id = current_setting('tests.max_msg')::uuid), null,
           'the refused delete changed nothing');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code(format('select public.delete_message(%L)', current_setting('tests.msg'))), 'not_found',
+select is(tests.error_code(format('select public.delete_message(%L)', current_setting('tests.msg'))), 'not_found',
           'an outsider gets not_found when deleting');
 select tests.authenticate_as('max');
 select is((select m.deleted_by from public.delete_message(current_setting('tests.max_msg')::uuid) m),
@@ -308,7 +288,7 @@ select tests.authenticate_as('mo');
 select is((select row(m.deleted_by = auth.uid(), m.deleted_at is not null, m.is_pinned)::text
            from public.delete_message(current_setting('tests.msg')::uuid) m),
           '(t,t,f)', 'a moderator deletes a pinned message, which unpins it');
-select is(pg_temp.error_code(format('select public.pin_message(%L, true)', current_setting('tests.msg'))), 'invalid_transition',
+select is(tests.error_code(format('select public.pin_message(%L, true)', current_setting('tests.msg'))), 'invalid_transition',
           'a deleted message cannot be pinned');
 select is((select m.deleted_by from public.delete_message(current_setting('tests.msg')::uuid) m), tests.get_supabase_uid('mo'),
           'deleting again returns the message unchanged');
@@ -373,13 +353,13 @@ select is((select string_agg(e ->> 'body', ',') from jsonb_array_elements(public
           'h4,h3', 'the next page is the same after a new message arrived');
 select is((select p - 'messages' from public.chat_history('00000000-0000-4000-8000-0000000000c2', '2026-01-01 10:00:02+00', 5) p),
           '{"has_more":false,"next_before":null,"next_before_id":null}'::jsonb, 'before alone excludes that instant; the last page has no cursor');
-select is(pg_temp.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 0) $$), 'invalid_input', 'limit 0 is invalid_input');
-select is(pg_temp.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 201) $$), 'invalid_input', 'limit 201 is invalid_input');
-select is(pg_temp.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 10, gen_random_uuid()) $$),
+select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 0) $$), 'invalid_input', 'limit 0 is invalid_input');
+select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 201) $$), 'invalid_input', 'limit 201 is invalid_input');
+select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 10, gen_random_uuid()) $$),
           'invalid_input', 'before_id without before is invalid_input');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2') $$), 'not_found', 'a private session''s history is not_found for an outsider');
-select is(pg_temp.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c1') $$), 'forbidden', 'a public session''s history is forbidden to a non-member');
+select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2') $$), 'not_found', 'a private session''s history is not_found for an outsider');
+select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c1') $$), 'forbidden', 'a public session''s history is forbidden to a non-member');
 select tests.authenticate_as_anon();
 select throws_ok($$ select public.chat_history('00000000-0000-4000-8000-0000000000c1') $$, '42501', null, 'anon cannot read the history');
 
@@ -391,9 +371,9 @@ select is((select string_agg(e ->> 'body', ',' order by o) from jsonb_array_elem
 select is((select string_agg(e ->> 'body', ',') from jsonb_array_elements(
              public.chat_since('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-9000-000000000006') -> 'messages') e),
           'h7,newer', 'the anchor may be a message deleted meanwhile');
-select is(pg_temp.error_code($$ select public.chat_since('00000000-0000-4000-8000-0000000000c2', gen_random_uuid()) $$),
+select is(tests.error_code($$ select public.chat_since('00000000-0000-4000-8000-0000000000c2', gen_random_uuid()) $$),
           'invalid_input', 'an unknown anchor is invalid_input');
-select is(pg_temp.error_code(format('select public.chat_since(%L, %L)', '00000000-0000-4000-8000-0000000000c2',
+select is(tests.error_code(format('select public.chat_since(%L, %L)', '00000000-0000-4000-8000-0000000000c2',
                                     current_setting('tests.max_msg'))), 'invalid_input', 'an anchor of another session is invalid_input');
 select tests.clear_authentication();
 insert into public.chat_messages (session_id, user_id, body, created_at)
@@ -404,29 +384,29 @@ select is((select jsonb_array_length(p -> 'messages') || '|' || (p ->> 'has_more
            from public.chat_since('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-9000-000000000007') p),
           '500|true|bulk500', 'chat_since returns at most 500 and says there is more');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code($$ select public.chat_since('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-9000-000000000001') $$),
+select is(tests.error_code($$ select public.chat_since('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-9000-000000000001') $$),
           'forbidden', 'chat_since is for members only');
 
 -- Bans ------------------------------------------------------------------------------------------
 select tests.clear_authentication();
 select is(private.is_banned('00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill')), false, 'not banned yet');
 select tests.authenticate_as('mem');
-select is(pg_temp.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
+select is(tests.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
           'forbidden', 'a member cannot ban');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
+select is(tests.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
           'forbidden', 'an outsider of a visible session is forbidden to ban');
-select is(pg_temp.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('bill'))),
+select is(tests.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('bill'))),
           'not_found', 'a private session is not_found for an outsider');
 select tests.authenticate_as('spike');
-select is(pg_temp.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
+select is(tests.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
           'forbidden', 'a speaker cannot ban');
 select tests.authenticate_as('mo');
-select is(pg_temp.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('hana'))),
+select is(tests.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('hana'))),
           'forbidden', 'staff cannot be banned');
-select is(pg_temp.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', gen_random_uuid())),
+select is(tests.error_code(format('select public.ban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', gen_random_uuid())),
           'not_found', 'an unknown user is not_found');
-select is(pg_temp.error_code(format('select public.ban_user(%L, %L, %L)', '00000000-0000-4000-8000-0000000000c1',
+select is(tests.error_code(format('select public.ban_user(%L, %L, %L)', '00000000-0000-4000-8000-0000000000c1',
                                     tests.get_supabase_uid('bill'), repeat('r', 501))), 'invalid_input', 'a reason over 500 characters is invalid_input');
 select is((select row(b.user_id, b.reason, b.banned_by)::text from public.ban_user('00000000-0000-4000-8000-0000000000c1',
              tests.get_supabase_uid('bill'), '  spam  ') b),
@@ -441,11 +421,11 @@ select is((select array_agg(r.payload - 'id') from realtime.messages r where r.t
              and r.event = 'session_banned' and r.private),
           array['{"session_id":"00000000-0000-4000-8000-0000000000c1"}'::jsonb], 'the banned user is told once on user:<id> (realtime.send adds the broadcast id)');
 select tests.authenticate_as('bill');
-select is(pg_temp.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'let me in') $$), 'banned',
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'let me in') $$), 'banned',
           'a banned member cannot post');
-select is((pg_temp.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x') $$) ->> 'status')::int,
+select is((tests.error_detail($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', 'x') $$) ->> 'status')::int,
           403, 'banned is a 403');
-select is(pg_temp.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c1') $$), 'banned',
+select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c1') $$), 'banned',
           'a banned member cannot read the history');
 select is((select count(*)::int from public.chat_messages where session_id = '00000000-0000-4000-8000-0000000000c1'), 0,
           'a banned member reads no chat rows');
@@ -460,7 +440,7 @@ select throws_ok($$ delete from public.session_bans $$, '42501', null, 'a member
 select tests.authenticate_as('mo');
 select is((select count(*)::int from public.session_bans), 1, 'staff read the bans of their sessions');
 select tests.authenticate_as('mem');
-select is(pg_temp.error_code(format('select public.unban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
+select is(tests.error_code(format('select public.unban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
           'forbidden', 'a member cannot unban');
 select tests.authenticate_as('hana');
 select is(public.unban_user('00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill')), true, 'the host lifts the ban');

@@ -6,27 +6,6 @@ begin;
 \ir ../helpers.sql
 select plan(78);
 
-create function pg_temp.error_code(query text) returns text language plpgsql as $$
-declare
-  v_msg text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_msg = message_text;
-  return v_msg::jsonb ->> 'code';
-end $$;
-create function pg_temp.error_status(query text) returns int language plpgsql as $$
-declare
-  v_detail text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_detail = pg_exception_detail;
-  return (v_detail::jsonb ->> 'status')::int;
-end $$;
-grant execute on function pg_temp.error_code(text), pg_temp.error_status(text) to authenticated, anon, service_role;
 
 -- Actors: hana hosts, mo moderates, mia and max are booked members, bea is booked but banned,
 -- otto is signed in but not a member.
@@ -75,30 +54,30 @@ select set_config('tests.q_anon', (public.ask_question('00000000-0000-4000-8000-
 select is((select author_id from public.session_questions where id = current_setting('tests.q_anon')::uuid), tests.get_supabase_uid('mia'),
           'the author of an anonymous question sees themself as its author');
 select is((select is_mine from public.session_questions where id = current_setting('tests.q_anon')::uuid), true, 'is_mine is true for the author');
-select is(pg_temp.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', '   ') $$), 'invalid_input', 'an empty body is invalid_input');
-select is(pg_temp.error_code(format($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', %L) $$, repeat('x', 501))), 'invalid_input',
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', '   ') $$), 'invalid_input', 'an empty body is invalid_input');
+select is(tests.error_code(format($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', %L) $$, repeat('x', 501))), 'invalid_input',
           'a 501-character body is invalid_input');
-select is(pg_temp.error_status($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', null) $$), 400, 'invalid_input answers 400');
-select is(pg_temp.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a3', 'Anonymous?', true) $$), 'forbidden',
+select is(tests.error_status($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', null) $$), 400, 'invalid_input answers 400');
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a3', 'Anonymous?', true) $$), 'forbidden',
           'anonymous questions are forbidden when the session does not allow them');
 select is((public.ask_question('00000000-0000-4000-8000-0000000050a3', 'Named is fine')) ->> 'is_anonymous', 'false',
           'the same session accepts a named question');
-select is(pg_temp.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a4', 'Too late?') $$), 'invalid_transition',
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a4', 'Too late?') $$), 'invalid_transition',
           'no questions in an ended session');
 select set_config('tests.q_pending', (public.ask_question('00000000-0000-4000-8000-0000000050a2', 'Moderated question')) ->> 'id', true);
 select is((select status from public.questions where id = current_setting('tests.q_pending')::uuid), 'pending',
           'with qa_moderation a new question is pending');
 select tests.authenticate_as('bea');
-select is(pg_temp.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', 'Let me in') $$), 'banned', 'a banned member cannot ask');
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', 'Let me in') $$), 'banned', 'a banned member cannot ask');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', 'Hello?') $$), 'forbidden',
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', 'Hello?') $$), 'forbidden',
           'an outsider cannot ask in a session they can see');
-select is(pg_temp.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a3', 'Hello?') $$), 'not_found',
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a3', 'Hello?') $$), 'not_found',
           'an outsider gets not_found for a private session');
 select tests.authenticate_as_anon();
 select throws_ok($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', 'anon') $$, '42501', null, 'anon cannot call ask_question');
 select tests.authenticate_as_service_role();
-select is(pg_temp.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', 'service') $$), 'not_authenticated',
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', 'service') $$), 'not_authenticated',
           'the service role cannot ask (a question needs a user)');
 
 -- Anonymity: another member, the view, the table, RPC answers and broadcasts ----------------------
@@ -143,29 +122,29 @@ select is((select count(*)::int from realtime.messages m where m.payload ->> 'id
 select tests.authenticate_as('max');
 select is((select count(*)::int from public.session_questions where id = current_setting('tests.q_pending')::uuid), 0,
           'another member does not see a pending question');
-select is(pg_temp.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_pending'))), 'not_found',
+select is(tests.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_pending'))), 'not_found',
           'nor can they upvote it (not_found)');
-select is(pg_temp.error_code(format($$ select public.moderate_question(%L, 'published') $$, current_setting('tests.q_pending'))), 'forbidden',
+select is(tests.error_code(format($$ select public.moderate_question(%L, 'published') $$, current_setting('tests.q_pending'))), 'forbidden',
           'a member cannot moderate');
 select tests.authenticate_as('mia');
 select is((select status from public.session_questions where id = current_setting('tests.q_pending')::uuid), 'pending',
           'the author sees their pending question');
-select is(pg_temp.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_pending'))), 'invalid_transition',
+select is(tests.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_pending'))), 'invalid_transition',
           'a pending question cannot be upvoted');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code(format($$ select public.moderate_question(%L, 'published') $$, current_setting('tests.q_pending'))), 'forbidden',
+select is(tests.error_code(format($$ select public.moderate_question(%L, 'published') $$, current_setting('tests.q_pending'))), 'forbidden',
           'an outsider cannot moderate');
 select tests.authenticate_as('mo');
 select is((select count(*)::int from public.session_questions where id = current_setting('tests.q_pending')::uuid), 1,
           'the moderator sees the pending question');
-select is(pg_temp.error_code(format($$ select public.moderate_question(%L, 'bogus') $$, current_setting('tests.q_pending'))), 'invalid_input',
+select is(tests.error_code(format($$ select public.moderate_question(%L, 'bogus') $$, current_setting('tests.q_pending'))), 'invalid_input',
           'an unknown status is invalid_input');
-select is(pg_temp.error_code(format($$ select public.moderate_question(%L, 'dismissed', 'an answer') $$, current_setting('tests.q_pending'))),
+select is(tests.error_code(format($$ select public.moderate_question(%L, 'dismissed', 'an answer') $$, current_setting('tests.q_pending'))),
           'invalid_input', 'an answer goes only with answered');
 select is((public.moderate_question(current_setting('tests.q_pending')::uuid, 'published')) ->> 'status', 'published', 'the moderator publishes it');
-select is(pg_temp.error_code(format($$ select public.moderate_question(%L, 'published') $$, current_setting('tests.q_pending'))),
+select is(tests.error_code(format($$ select public.moderate_question(%L, 'published') $$, current_setting('tests.q_pending'))),
           'invalid_transition', 'published -> published is not a transition');
-select is(pg_temp.error_status(format($$ select public.moderate_question(%L, 'pending') $$, current_setting('tests.q_pending'))), 409,
+select is(tests.error_status(format($$ select public.moderate_question(%L, 'pending') $$, current_setting('tests.q_pending'))), 409,
           'published -> pending is invalid_transition (409)');
 select tests.clear_authentication();
 select is((select count(*)::int from realtime.messages m where m.payload ->> 'id' = current_setting('tests.q_pending')
@@ -195,15 +174,15 @@ select is((public.moderate_question(current_setting('tests.q_pending')::uuid, 'a
 -- Upvotes ----------------------------------------------------------------------------------------
 select tests.authenticate_as('max');
 select is((public.upvote_question(current_setting('tests.q_named')::uuid)) ->> 'upvote_count', '1', 'a member upvotes: count 1');
-select is(pg_temp.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 'already_upvoted',
+select is(tests.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 'already_upvoted',
           'a second upvote is already_upvoted');
-select is(pg_temp.error_status(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 409, 'already_upvoted is 409');
+select is(tests.error_status(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 409, 'already_upvoted is 409');
 select tests.authenticate_as('mia');
 select is((public.upvote_question(current_setting('tests.q_named')::uuid)) ->> 'upvote_count', '2', 'another member upvotes: count 2');
 select tests.authenticate_as('bea');
-select is(pg_temp.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 'banned', 'a banned member cannot upvote');
+select is(tests.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 'banned', 'a banned member cannot upvote');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 'forbidden', 'an outsider cannot upvote');
+select is(tests.error_code(format($$ select public.upvote_question(%L) $$, current_setting('tests.q_named'))), 'forbidden', 'an outsider cannot upvote');
 select is((select count(*)::int from public.session_questions), 0, 'an outsider reads no questions');
 select is((select count(*)::int from public.question_upvotes), 0, 'an outsider reads no upvotes');
 select tests.authenticate_as('max');
@@ -218,7 +197,7 @@ select throws_ok(format($$ insert into public.question_upvotes (question_id, use
 select throws_ok(format($$ delete from public.questions where id = %L $$, current_setting('tests.q_named')), '42501', null,
                  'a member cannot delete a question');
 select is((public.withdraw_upvote(current_setting('tests.q_named')::uuid)) ->> 'upvote_count', '1', 'withdrawing an upvote decrements the count');
-select is(pg_temp.error_code(format($$ select public.withdraw_upvote(%L) $$, current_setting('tests.q_named'))), 'not_found',
+select is(tests.error_code(format($$ select public.withdraw_upvote(%L) $$, current_setting('tests.q_named'))), 'not_found',
           'withdrawing a missing upvote is not_found');
 select tests.authenticate_as('hana');
 select is((select has_upvoted from public.session_questions where id = current_setting('tests.q_named')::uuid), false, 'the host has not upvoted');

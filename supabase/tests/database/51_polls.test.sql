@@ -6,27 +6,6 @@ begin;
 \ir ../helpers.sql
 select plan(85);
 
-create function pg_temp.error_code(query text) returns text language plpgsql as $$
-declare
-  v_msg text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_msg = message_text;
-  return v_msg::jsonb ->> 'code';
-end $$;
-create function pg_temp.error_status(query text) returns int language plpgsql as $$
-declare
-  v_detail text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_detail = pg_exception_detail;
-  return (v_detail::jsonb ->> 'status')::int;
-end $$;
-grant execute on function pg_temp.error_code(text), pg_temp.error_status(text) to authenticated, anon, service_role;
 -- Option id of a poll by position.
 create function pg_temp.opt(poll text, pos int) returns uuid language sql as $$
   select o.id from public.poll_options o where o.poll_id = poll::uuid and o.position = pos
@@ -62,35 +41,35 @@ select is(has_table_privilege('authenticated', 'private.poll_option_tallies', 's
 
 -- create_poll -------------------------------------------------------------------------------------
 select tests.authenticate_as('mia');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b']) $$), 'forbidden',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b']) $$), 'forbidden',
           'a member cannot create a poll');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b']) $$), 'forbidden',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b']) $$), 'forbidden',
           'an outsider cannot create a poll');
 select tests.authenticate_as_anon();
 select throws_ok($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b']) $$, '42501', null,
                  'anon cannot call create_poll');
 select tests.authenticate_as('hana');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['only']) $$), 'invalid_input', 'one option is too few');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['1','2','3','4','5','6','7','8','9','10','11']) $$),
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['only']) $$), 'invalid_input', 'one option is too few');
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['1','2','3','4','5','6','7','8','9','10','11']) $$),
           'invalid_input', 'eleven options are too many');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['Yes', ' yes ']) $$), 'invalid_input',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['Yes', ' yes ']) $$), 'invalid_input',
           'options must be distinct (trimmed, case-insensitive)');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', '  ']) $$), 'invalid_input',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', '  ']) $$), 'invalid_input',
           'empty options are refused');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', null]) $$), 'invalid_input',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', null]) $$), 'invalid_input',
           'null options are refused');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', '', array['a', 'b']) $$), 'invalid_input',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', '', array['a', 'b']) $$), 'invalid_input',
           'an empty question is refused');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b'], 'ranked') $$), 'invalid_input',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b'], 'ranked') $$), 'invalid_input',
           'an unknown kind is refused');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b'], 'single', 2) $$), 'invalid_input',
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b'], 'single', 2) $$), 'invalid_input',
           'a single poll has max_choices 1');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b', 'c'], 'multiple', 4) $$),
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b', 'c'], 'multiple', 4) $$),
           'invalid_input', 'max_choices cannot exceed the option count');
-select is(pg_temp.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b'], 'single', 1, 'never') $$),
+select is(tests.error_code($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a', 'b'], 'single', 1, 'never') $$),
           'invalid_input', 'an unknown results_visibility is refused');
-select is(pg_temp.error_status($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a']) $$), 400, 'invalid_input is 400');
+select is(tests.error_status($$ select public.create_poll('00000000-0000-4000-8000-0000000051a1', 'Q?', array['a']) $$), 400, 'invalid_input is 400');
 select set_config('tests.p_live', (public.create_poll('00000000-0000-4000-8000-0000000051a1', ' Best day? ', array['Mon', 'Tue', 'Wed'])) ->> 'id', true);
 select is((select status || '/' || question || '/' || kind || '/' || max_choices from public.polls where id = current_setting('tests.p_live')::uuid),
           'draft/Best day?/single/1', 'the host creates a draft single-choice poll');
@@ -108,14 +87,14 @@ select is((select count(*)::int from public.polls where session_id = '00000000-0
 select tests.authenticate_as('mia');
 select is((select count(*)::int from public.polls), 0, 'members do not see draft polls');
 select is((select count(*)::int from public.poll_options), 0, 'nor their options');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           'not_found', 'voting in a draft poll is not_found for members');
-select is(pg_temp.error_code(format($$ select public.open_poll(%L) $$, current_setting('tests.p_live'))), 'forbidden', 'a member cannot open a poll');
+select is(tests.error_code(format($$ select public.open_poll(%L) $$, current_setting('tests.p_live'))), 'forbidden', 'a member cannot open a poll');
 select tests.authenticate_as('hana');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           'poll_not_open', 'staff voting in a draft poll get poll_not_open');
 select is((public.open_poll(current_setting('tests.p_live')::uuid)) ->> 'status', 'open', 'the host opens the poll');
-select is(pg_temp.error_code(format($$ select public.open_poll(%L) $$, current_setting('tests.p_live'))), 'invalid_transition', 'an open poll cannot open again');
+select is(tests.error_code(format($$ select public.open_poll(%L) $$, current_setting('tests.p_live'))), 'invalid_transition', 'an open poll cannot open again');
 select public.open_poll(current_setting('tests.p_multi')::uuid), public.open_poll(current_setting('tests.p_after_vote')::uuid),
        public.open_poll(current_setting('tests.p_after_close')::uuid), public.open_poll(current_setting('tests.p_other')::uuid);
 select tests.clear_authentication();
@@ -128,23 +107,23 @@ select tests.authenticate_as('mia');
 select is((select count(*)::int from public.polls where session_id = '00000000-0000-4000-8000-0000000051a1'), 4, 'members see open polls');
 select is((public.vote_poll(current_setting('tests.p_live')::uuid, array[pg_temp.opt(current_setting('tests.p_live'), 1)])) ->> 'poll_id',
           current_setting('tests.p_live'), 'a member votes');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           'already_voted', 'a second vote is already_voted');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 2)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 2)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           'already_voted', 'also with another option');
-select is(pg_temp.error_status(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 2)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_status(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 2)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           409, 'already_voted is 409');
 select tests.authenticate_as('max');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1), pg_temp.opt(%L, 2)]) $$,
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1), pg_temp.opt(%L, 2)]) $$,
           current_setting('tests.p_live'), current_setting('tests.p_live'), current_setting('tests.p_live'))), 'invalid_input',
           'two options in a single-choice poll are refused');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, '{}') $$, current_setting('tests.p_live'))), 'invalid_input', 'no option is refused');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, null) $$, current_setting('tests.p_live'))), 'invalid_input', 'a null choice is refused');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_other'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, '{}') $$, current_setting('tests.p_live'))), 'invalid_input', 'no option is refused');
+select is(tests.error_code(format($$ select public.vote_poll(%L, null) $$, current_setting('tests.p_live'))), 'invalid_input', 'a null choice is refused');
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_other'))),
           'invalid_input', 'an option of another poll is refused');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1), pg_temp.opt(%L, 1)]) $$,
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1), pg_temp.opt(%L, 1)]) $$,
           current_setting('tests.p_multi'), current_setting('tests.p_multi'), current_setting('tests.p_multi'))), 'invalid_input', 'duplicate options are refused');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1), pg_temp.opt(%L, 2), pg_temp.opt(%L, 3)]) $$,
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1), pg_temp.opt(%L, 2), pg_temp.opt(%L, 3)]) $$,
           current_setting('tests.p_multi'), current_setting('tests.p_multi'), current_setting('tests.p_multi'), current_setting('tests.p_multi'))),
           'invalid_input', 'more than max_choices options are refused');
 select is((select count(*)::int from public.poll_ballots where user_id = tests.get_supabase_uid('max')), 0, 'refused votes leave no ballot');
@@ -161,12 +140,12 @@ select throws_ok(format($$ insert into public.poll_votes (poll_id, option_id, us
 select throws_ok(format($$ delete from public.poll_ballots where poll_id = %L $$, current_setting('tests.p_live')), '42501', null,
                  'ballots cannot be deleted by clients');
 select tests.authenticate_as('bea');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           'banned', 'a banned member cannot vote');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           'forbidden', 'an outsider cannot vote');
-select is(pg_temp.error_code(format($$ select * from public.poll_results(%L) $$, current_setting('tests.p_live'))), 'not_found',
+select is(tests.error_code(format($$ select * from public.poll_results(%L) $$, current_setting('tests.p_live'))), 'not_found',
           'an outsider gets not_found for results');
 select is((select count(*)::int from public.polls), 0, 'an outsider reads no polls');
 select tests.authenticate_as_anon();
@@ -219,16 +198,16 @@ select is((select count(*)::int from realtime.messages m where m.event = 'poll_u
 
 -- close_poll --------------------------------------------------------------------------------------
 select tests.authenticate_as('mia');
-select is(pg_temp.error_code(format($$ select public.close_poll(%L) $$, current_setting('tests.p_live'))), 'forbidden', 'a member cannot close a poll');
+select is(tests.error_code(format($$ select public.close_poll(%L) $$, current_setting('tests.p_live'))), 'forbidden', 'a member cannot close a poll');
 select tests.authenticate_as('hana');
 select is((public.close_poll(current_setting('tests.p_live')::uuid)) ->> 'status', 'closed', 'the host closes the poll');
-select is(pg_temp.error_code(format($$ select public.close_poll(%L) $$, current_setting('tests.p_live'))), 'invalid_transition', 'a closed poll cannot close again');
-select is(pg_temp.error_code(format($$ select public.open_poll(%L) $$, current_setting('tests.p_live'))), 'invalid_transition', 'nor reopen');
+select is(tests.error_code(format($$ select public.close_poll(%L) $$, current_setting('tests.p_live'))), 'invalid_transition', 'a closed poll cannot close again');
+select is(tests.error_code(format($$ select public.open_poll(%L) $$, current_setting('tests.p_live'))), 'invalid_transition', 'nor reopen');
 select public.close_poll(current_setting('tests.p_after_close')::uuid), public.close_poll(current_setting('tests.p_after_vote')::uuid);
 select tests.authenticate_as('max');
-select is(pg_temp.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           'poll_not_open', 'voting in a closed poll is poll_not_open');
-select is(pg_temp.error_status(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
+select is(tests.error_status(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_live'), current_setting('tests.p_live'))),
           409, 'poll_not_open is 409');
 select tests.authenticate_as('mia');
 select is((select sum(votes)::int from public.poll_results(current_setting('tests.p_after_close')::uuid)), 1, 'after_close: results once closed');

@@ -6,17 +6,6 @@ begin;
 \ir ../helpers.sql
 select plan(56);
 
-create function pg_temp.error_code(query text) returns text language plpgsql as $$
-declare
-  v_msg text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_msg = message_text;
-  return v_msg::jsonb ->> 'code';
-end $$;
-grant execute on function pg_temp.error_code(text) to authenticated, anon, service_role;
 create function pg_temp.room(room_name text) returns uuid language sql as $$
   select r.id from public.rooms r where r.session_id = '00000000-0000-4000-8000-0000000053a1' and r.name = room_name
 $$;
@@ -45,26 +34,26 @@ select is((select count(*)::int from cron.job where jobname = 'close-expired-bre
 
 -- open_breakout_rooms -----------------------------------------------------------------------------
 select tests.authenticate_as('m1');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A']) $$), 'forbidden',
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A']) $$), 'forbidden',
           'a member cannot open rooms');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A']) $$), 'forbidden',
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A']) $$), 'forbidden',
           'an outsider cannot open rooms');
 select tests.authenticate_as_anon();
 select throws_ok($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A']) $$, '42501', null, 'anon cannot open rooms');
 select tests.authenticate_as('mo');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A'], now() + interval '51 minutes') $$),
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A'], now() + interval '51 minutes') $$),
           'invalid_input', 'closes_at after the end of the session is refused');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A'], now() - interval '1 minute') $$),
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A'], now() - interval '1 minute') $$),
           'invalid_input', 'closes_at in the past is refused');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', '{}') $$), 'invalid_input', 'at least one name');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A', ' a ']) $$), 'invalid_input',
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', '{}') $$), 'invalid_input', 'at least one name');
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A', ' a ']) $$), 'invalid_input',
           'names are distinct');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A', '']) $$), 'invalid_input', 'names are not empty');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A'], null, 0) $$), 'invalid_input',
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A', '']) $$), 'invalid_input', 'names are not empty');
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['A'], null, 0) $$), 'invalid_input',
           'capacity is positive');
 select tests.authenticate_as('hana');
-select is(pg_temp.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a2', array['A']) $$), 'invalid_transition',
+select is(tests.error_code($$ select public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a2', array['A']) $$), 'invalid_transition',
           'no rooms in an ended session');
 select tests.authenticate_as('mo');
 select is((select count(*)::int from public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a1', array['Alpha', 'Beta', 'Gamma'])), 3,
@@ -78,7 +67,7 @@ select is((select count(*)::int from realtime.messages m where m.topic = 'sessio
 
 -- assign_rooms_randomly ---------------------------------------------------------------------------
 select tests.authenticate_as('m1');
-select is(pg_temp.error_code($$ select public.assign_rooms_randomly('00000000-0000-4000-8000-0000000053a1') $$), 'forbidden', 'a member cannot shuffle rooms');
+select is(tests.error_code($$ select public.assign_rooms_randomly('00000000-0000-4000-8000-0000000053a1') $$), 'forbidden', 'a member cannot shuffle rooms');
 select tests.authenticate_as('hana');
 select is((public.assign_rooms_randomly('00000000-0000-4000-8000-0000000053a1')) ->> 'assigned', '7',
           'the host assigns the seven confirmed, not banned, non-staff members');
@@ -112,21 +101,21 @@ select is((select count(*)::int from public.room_assignments), 7, 'the moderator
 select is((public.assign_room(pg_temp.room('Gamma'), tests.get_supabase_uid('m1'))).room_id, pg_temp.room('Gamma'), 'the moderator assigns m1 to Gamma');
 select is((select array_agg(r.name) from public.room_assignments a join public.rooms r on r.id = a.room_id
            where a.user_id = tests.get_supabase_uid('m1')), array['Gamma'], 'm1 is only in Gamma (moved out of their other room)');
-select is(pg_temp.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('otto'))), 'invalid_input',
+select is(tests.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('otto'))), 'invalid_input',
           'non-members cannot be assigned');
-select is(pg_temp.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('bea'))), 'banned',
+select is(tests.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('bea'))), 'banned',
           'banned users cannot be assigned');
 select tests.authenticate_as('m2');
-select is(pg_temp.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('m2'))), 'forbidden',
+select is(tests.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('m2'))), 'forbidden',
           'members cannot assign');
 select tests.authenticate_as('hana');
 select is((public.unassign_room(pg_temp.room('Gamma'), tests.get_supabase_uid('m1'))).user_id, tests.get_supabase_uid('m1'), 'the host unassigns m1');
-select is(pg_temp.error_code(format($$ select public.unassign_room(%L, %L) $$, pg_temp.room('Gamma'), tests.get_supabase_uid('m1'))), 'not_found',
+select is(tests.error_code(format($$ select public.unassign_room(%L, %L) $$, pg_temp.room('Gamma'), tests.get_supabase_uid('m1'))), 'not_found',
           'unassigning again is not_found');
 
 -- join_room ---------------------------------------------------------------------------------------
 select tests.authenticate_as('m1');
-select is(pg_temp.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Alpha'))), 'forbidden', 'an unassigned member cannot join a room without self-selection');
+select is(tests.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Alpha'))), 'forbidden', 'an unassigned member cannot join a room without self-selection');
 select tests.authenticate_as('m2');
 select set_config('tests.m2_room', (select room_id::text from public.room_assignments), true);
 select isnt((public.join_room(current_setting('tests.m2_room')::uuid)).joined_at, null, 'an assigned member joins their room (joined_at set)');
@@ -137,11 +126,11 @@ select tests.authenticate_as('m2');
 select is((public.join_room(pg_temp.room('Open floor'))).room_id, pg_temp.room('Open floor'), 'a member picks the self-selection room');
 select is((select count(*)::int from public.room_assignments), 1, 'and left their previous room');
 select tests.authenticate_as('m3');
-select is(pg_temp.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Open floor'))), 'conflict', 'a full room refuses the next member');
+select is(tests.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Open floor'))), 'conflict', 'a full room refuses the next member');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Open floor'))), 'forbidden', 'an outsider cannot join');
+select is(tests.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Open floor'))), 'forbidden', 'an outsider cannot join');
 select tests.authenticate_as('bea');
-select is(pg_temp.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Open floor'))), 'banned', 'a banned member cannot join');
+select is(tests.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Open floor'))), 'banned', 'a banned member cannot join');
 select tests.authenticate_as('hana');
 update public.rooms set self_select = false where id = pg_temp.room('Open floor');
 select is((select self_select from public.rooms where id = pg_temp.room('Open floor')), false, 'hosts edit self_select directly');
@@ -150,7 +139,7 @@ select is((select self_select from public.rooms where id = pg_temp.room('Open fl
 select tests.clear_authentication();
 update public.rooms set closes_at = now() - interval '1 minute' where id = pg_temp.room('Beta');
 select tests.authenticate_as('m3');
-select is(pg_temp.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Beta'))), 'invalid_transition',
+select is(tests.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Beta'))), 'invalid_transition',
           'a room past its closes_at counts as closed before the job runs');
 select tests.clear_authentication();
 select is(private.close_expired_rooms(), 1, 'the job closes the expired room');
@@ -158,13 +147,13 @@ select is((select status from public.rooms where id = pg_temp.room('Beta')), 'cl
 select is((select m.payload ->> 'status' from realtime.messages m where m.event = 'room_updated' and m.payload ->> 'room_id' = pg_temp.room('Beta')::text
            order by m.inserted_at desc, m.payload ->> 'status' limit 1), 'closed', 'and the closing is broadcast');
 select tests.authenticate_as('m4');
-select is(pg_temp.error_code($$ select public.close_breakout_rooms('00000000-0000-4000-8000-0000000053a1') $$), 'forbidden', 'a member cannot close rooms');
+select is(tests.error_code($$ select public.close_breakout_rooms('00000000-0000-4000-8000-0000000053a1') $$), 'forbidden', 'a member cannot close rooms');
 select tests.authenticate_as('mo');
 select is(public.close_breakout_rooms('00000000-0000-4000-8000-0000000053a1'), 3, 'the moderator closes the three open rooms');
-select is(pg_temp.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('m1'))), 'invalid_transition',
+select is(tests.error_code(format($$ select public.assign_room(%L, %L) $$, pg_temp.room('Alpha'), tests.get_supabase_uid('m1'))), 'invalid_transition',
           'no assignment to a closed room');
 select tests.authenticate_as('m1');
-select is(pg_temp.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Alpha'))), 'invalid_transition', 'no joining a closed room');
+select is(tests.error_code(format($$ select public.join_room(%L) $$, pg_temp.room('Alpha'))), 'invalid_transition', 'no joining a closed room');
 
 -- Rooms never outlive their session ---------------------------------------------------------------
 select tests.authenticate_as('hana');

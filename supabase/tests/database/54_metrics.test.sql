@@ -5,17 +5,6 @@ begin;
 \ir ../helpers.sql
 select plan(21);
 
-create function pg_temp.error_code(query text) returns text language plpgsql as $$
-declare
-  v_msg text;
-begin
-  execute query;
-  return null;
-exception when sqlstate 'PGRST' then
-  get stacked diagnostics v_msg = message_text;
-  return v_msg::jsonb ->> 'code';
-end $$;
-grant execute on function pg_temp.error_code(text) to authenticated, anon, service_role;
 
 select tests.create_supabase_user('hana');
 select tests.create_supabase_user('mo');
@@ -87,9 +76,9 @@ select is((select (m -> 'polls' -> 0 ->> 'participation')::numeric
 select tests.authenticate_as('mo');
 select is((public.session_metrics('00000000-0000-4000-8000-0000000054a1')) ->> 'session_id', '00000000-0000-4000-8000-0000000054a1', 'moderators read metrics');
 select tests.authenticate_as('mia');
-select is(pg_temp.error_code($$ select public.session_metrics('00000000-0000-4000-8000-0000000054a1') $$), 'forbidden', 'members cannot read metrics');
+select is(tests.error_code($$ select public.session_metrics('00000000-0000-4000-8000-0000000054a1') $$), 'forbidden', 'members cannot read metrics');
 select tests.authenticate_as('otto');
-select is(pg_temp.error_code($$ select public.session_metrics('00000000-0000-4000-8000-0000000054a1') $$), 'forbidden', 'outsiders cannot read metrics');
+select is(tests.error_code($$ select public.session_metrics('00000000-0000-4000-8000-0000000054a1') $$), 'forbidden', 'outsiders cannot read metrics');
 select tests.authenticate_as_anon();
 select throws_ok($$ select public.session_metrics('00000000-0000-4000-8000-0000000054a1') $$, '42501', null, 'anon cannot read metrics');
 select tests.authenticate_as_service_role();
