@@ -342,16 +342,6 @@ $$;
 comment on function private.session_for_host(uuid) is
   'Locks and returns a session for a change by its host: not_authenticated, not_found (invisible) or forbidden (not host).';
 
-create function private.catalogue_set_updated_at()
-returns trigger
-language plpgsql set search_path = '' as $$
-begin
-  new.updated_at := now();
-  return new;
-end;
-$$;
-comment on function private.catalogue_set_updated_at() is 'Trigger: keeps updated_at current on the catalogue tables.';
-
 -- A session attached to an event takes the event's program when none is given.
 create function private.sessions_fill_program_from_event()
 returns trigger
@@ -413,7 +403,6 @@ grant execute on function private.visible_session_ids() to authenticated, servic
 grant execute on function private.session_booked_count(uuid) to authenticated, service_role;
 -- Internal: called only inside security definer RPCs and triggers (which run as the owner).
 revoke execute on function private.session_for_host(uuid) from public, anon, authenticated;
-revoke execute on function private.catalogue_set_updated_at() from public, anon, authenticated;
 revoke execute on function private.sessions_fill_program_from_event() from public, anon, authenticated;
 revoke execute on function private.sessions_add_creator_as_host() from public, anon, authenticated;
 revoke execute on function private.broadcast_session_status() from public, anon, authenticated;
@@ -839,17 +828,17 @@ grant execute on function public.remove_session_staff(uuid, uuid) to authenticat
 -- ---------------------------------------------------------------------------------------------
 
 create trigger programs_set_updated_at before update on public.programs
-  for each row execute function private.catalogue_set_updated_at();
+  for each row execute function private.set_updated_at();
 create trigger events_set_updated_at before update on public.events
-  for each row execute function private.catalogue_set_updated_at();
+  for each row execute function private.set_updated_at();
 create trigger sessions_set_updated_at before update on public.sessions
-  for each row execute function private.catalogue_set_updated_at();
+  for each row execute function private.set_updated_at();
 create trigger streams_set_updated_at before update on public.streams
-  for each row execute function private.catalogue_set_updated_at();
+  for each row execute function private.set_updated_at();
 create trigger rooms_set_updated_at before update on public.rooms
-  for each row execute function private.catalogue_set_updated_at();
+  for each row execute function private.set_updated_at();
 create trigger bookings_set_updated_at before update on public.bookings
-  for each row execute function private.catalogue_set_updated_at();
+  for each row execute function private.set_updated_at();
 
 create trigger sessions_fill_program_from_event before insert or update of event_id on public.sessions
   for each row execute function private.sessions_fill_program_from_event();
