@@ -21,7 +21,7 @@ passed=0; failed=0
 results=()
 record() { # record <name> <passed> <failed>
   passed=$((passed + $2)); failed=$((failed + $3))
-  results+=("$(printf '%-28s %4d passed, %d failed' "$1" "$2" "$3")")
+  results+=("$(printf '%-40s %4d passed, %d failed' "$1" "$2" "$3")")
 }
 
 cluster_start && prepare_db || { log "could not prepare the database"; echo "0 passed, 1 failed"; exit 1; }
@@ -54,7 +54,7 @@ rc=${PIPESTATUS[0]}
 ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
 nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)
 ok=${ok:-0}; nok=${nok:-0}; [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
-record "Edge Functions" "$ok" "$nok"
+record "Deno (functions, platform, concurrency)" "$ok" "$nok"
 
 # 3. supabase db lint (plpgsql_check)
 log "supabase db lint"
