@@ -3,7 +3,7 @@
 -- the lifecycle RPCs with their session_status broadcasts, meeting details, and session_cards.
 begin;
 \ir ../helpers.sql
-select plan(176);
+select plan(178);
 
 
 -- Actors.
@@ -88,8 +88,8 @@ select policies_are('public', 'streams', array['members can read the streams of 
   'hosts can update streams', 'hosts can delete streams']);
 select policies_are('public', 'rooms', array['users can read the rooms of visible sessions', 'hosts can add rooms',
   'hosts can update rooms', 'hosts can delete rooms']);
-select policies_are('public', 'room_assignments', array['users and session staff can read room assignments',
-  'hosts and moderators can assign rooms', 'hosts and moderators can remove room assignments']);
+-- Assignments are written only through the breakout-room RPCs (20261121234000_security_hardening.sql).
+select policies_are('public', 'room_assignments', array['users and session staff can read room assignments']);
 select policies_are('public', 'bookings', array['users and session hosts and moderators can read bookings']);
 -- RLS on every table and the security definer functions open to anon: 00_foundation.test.sql.
 select is((select creator.role from public.session_staff creator
@@ -288,8 +288,8 @@ select is(tests.error_code($$ update public.sessions set created_by = auth.uid()
 select is(tests.error_code($$ update public.sessions set started_at = now() where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), '42501', 'a host cannot write started_at');
 select is(tests.error_code($$ update public.sessions set starts_at = now() where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), '42501',
           'a host moves a session only through reschedule_session');
-select is(tests.error_code($$ update public.sessions set program_id = 'aaaaaaaa-0000-4000-8000-000000000002' where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), '23503',
-          'a host cannot move a session to a program its event is not in');
+select is(tests.error_code($$ update public.sessions set program_id = 'aaaaaaaa-0000-4000-8000-000000000002' where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), 'forbidden',
+          'a host cannot move a session into another coach''s program');
 select is(tests.error_code($$ delete from public.sessions where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), null, 'deleting a scheduled session does not raise');
 select tests.clear_authentication();
 select is((select array[title, chat_rate_limit::text, meeting_url] from public.sessions where id = 'aaaaaaaa-0000-4000-8000-000000000101'),
@@ -368,8 +368,10 @@ select is(tests.error_code($$ insert into public.rooms (session_id, name) values
 update public.streams set status = 'ended' where id = 'aaaaaaaa-0000-4000-8000-000000000201';
 delete from public.streams where id = 'aaaaaaaa-0000-4000-8000-000000000203';
 delete from public.rooms where id = 'aaaaaaaa-0000-4000-8000-000000000301';
-select lives_ok($$ insert into public.room_assignments (room_id, user_id) values ('aaaaaaaa-0000-4000-8000-000000000301', tests.get_supabase_uid('booked')) $$,
+select lives_ok($$ select public.assign_room('aaaaaaaa-0000-4000-8000-000000000301', tests.get_supabase_uid('booked')) $$,
                 'a moderator assigns a member to a room');
+select is(tests.error_code($$ insert into public.room_assignments (room_id, user_id) values ('aaaaaaaa-0000-4000-8000-000000000301', tests.get_supabase_uid('other_booked')) $$),
+          '42501', 'nobody inserts room assignments directly, not even staff');
 select tests.authenticate_as('outsider');
 update public.streams set status = 'ended' where id = 'aaaaaaaa-0000-4000-8000-000000000201';
 update public.rooms set name = 'hijacked' where id = 'aaaaaaaa-0000-4000-8000-000000000301';
@@ -378,7 +380,7 @@ select is(tests.error_code($$ insert into public.room_assignments (room_id, user
 select is((select count(*)::int from public.room_assignments), 0, 'an outsider reads no room assignments of others');
 select tests.authenticate_as('booked');
 select is((select count(*)::int from public.room_assignments where user_id = auth.uid()), 1, 'a member reads their own room assignment');
-delete from public.room_assignments;
+select is(tests.error_code($$ delete from public.room_assignments $$), '42501', 'a member cannot delete room assignments');
 select tests.clear_authentication();
 select is((select status from public.streams where id = 'aaaaaaaa-0000-4000-8000-000000000201'), 'live', 'moderator and outsider stream updates change nothing');
 select ok(exists (select 1 from public.streams where id = 'aaaaaaaa-0000-4000-8000-000000000203')
