@@ -1,0 +1,134 @@
+/**
+ * Direct messages under real concurrency, each call a PostgREST-like transaction as the user on its
+ * own connection:
+ * - 20 parallel start_conversation calls between the same two users (10 from each side) all return
+ *   one and the same conversation, and exactly one direct conversation (and pair row) exists; repeated
+ *   with fresh pairs.
+ * - 40 parallel send_direct_message calls by one user let exactly 20 through (the per-user limit),
+ *   the others are rate_limited with a Retry-After.
+ */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+
+const CALLS = 20;
+const ROUNDS = 3;
+
+function dbUrl(): string {
+  const url = Deno.env.get("SUPABASE_DB_URL");
+  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
+  return url;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; retryAfter?: string };
+
+/** Runs `fn` as `userId` in one transaction, the way PostgREST runs an RPC. */
+async function asUser<T>(sql: postgres.Sql, userId: string, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<Outcome<T>> {
+  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
+  try {
+    const value = await sql.begin(async (tx) => {
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
+      return await fn(tx);
+    });
+    return { ok: true, value: value as T };
+  } catch (err) {
+    if (err instanceof postgres.PostgresError && err.code === "PGRST") {
+      const detail = err.detail ? JSON.parse(err.detail) : {};
+      return { ok: false, code: JSON.parse(err.message).code, retryAfter: detail.headers?.["Retry-After"] };
+    }
+    throw err;
+  }
+}
+
+async function createUsers(admin: postgres.Sql, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => crypto.randomUUID());
+  for (const id of ids) {
+    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+                values (${id}, ${`dm-concurrency-${id}@example.test`}, ${admin.json({ display_name: "DM Load" })},
+                        'authenticated', 'authenticated', now())`;
+  }
+  return ids;
+}
+
+async function cleanup(admin: postgres.Sql, users: string[]) {
+  if (users.length === 0) return;
+  await admin`delete from public.conversations where created_by = any(${users}::uuid[])`;
+  await admin`delete from auth.users where id = any(${users}::uuid[])`;
+}
+
+Deno.test("direct messages: 20 parallel start_conversation calls between two users yield one conversation", async () => {
+  const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
+  const pool = postgres(dbUrl(), { max: CALLS, prepare: false, onnotice: () => {} });
+  const users: string[] = [];
+  try {
+    // Open every connection up front so the calls really run side by side.
+    await Promise.all(Array.from({ length: CALLS }, () => pool`select 1`));
+    for (let round = 0; round < ROUNDS; round++) {
+      const [a, b] = await createUsers(admin, 2);
+      users.push(a, b);
+      const outcomes = await Promise.all(Array.from({ length: CALLS }, (_, i) => {
+        const [caller, other] = i % 2 === 0 ? [a, b] : [b, a];
+        return asUser(pool, caller, async (tx) => {
+          const [row] = await tx`select id, kind from public.start_conversation(${[other]}::uuid[])`;
+          return row as { id: string; kind: string };
+        });
+      }));
+      const ids = new Set(outcomes.map((o) => {
+        assert.ok(o.ok, `round ${round}: every call succeeds (${JSON.stringify(o)})`);
+        assert.equal(o.value.kind, "direct");
+        return o.value.id;
+      }));
+      assert.equal(ids.size, 1, `round ${round}: every call returned the same conversation`);
+      const [{ conversations, members, pairs }] = await admin`
+        select (select count(*)::int from public.conversations c
+                where c.kind = 'direct' and c.created_by in (${a}, ${b})) as conversations,
+               (select count(*)::int from public.conversation_members m where m.conversation_id = ${[...ids][0]}) as members,
+               (select count(*)::int from private.direct_pairs p
+                where p.user_low = least(${a}::uuid, ${b}::uuid) and p.user_high = greatest(${a}::uuid, ${b}::uuid)) as pairs`;
+      assert.equal(conversations, 1, `round ${round}: exactly one direct conversation exists`);
+      assert.equal(members, 2, `round ${round}: with exactly two members`);
+      assert.equal(pairs, 1, `round ${round}: and one pair row`);
+    }
+  } finally {
+    await cleanup(admin, users);
+    await pool.end();
+    await admin.end();
+  }
+});
+
+Deno.test("direct messages: 40 parallel sends by one user let exactly 20 through", async () => {
+  const SENDS = 40;
+  const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
+  const pool = postgres(dbUrl(), { max: SENDS, prepare: false, onnotice: () => {} });
+  const users = await createUsers(admin, 3);
+  const [sender, r1, r2] = users;
+  try {
+    await Promise.all(Array.from({ length: SENDS }, () => pool`select 1`));
+    const conversations: string[] = [];
+    for (const other of [r1, r2]) {
+      const o = await asUser(pool, sender, async (tx) => {
+        const [row] = await tx`select id from public.start_conversation(${[other]}::uuid[])`;
+        return row.id as string;
+      });
+      assert.ok(o.ok);
+      conversations.push(o.value);
+    }
+    const outcomes = await Promise.all(Array.from({ length: SENDS }, (_, i) =>
+      asUser(pool, sender, async (tx) => {
+        await tx`select id from public.send_direct_message(${conversations[i % 2]}::uuid, ${`message ${i}`})`;
+        return true;
+      })));
+    const ok = outcomes.filter((o) => o.ok).length;
+    const limited = outcomes.filter((o) => !o.ok && o.code === "rate_limited");
+    assert.equal(ok, 20, "exactly 20 messages get through across both conversations");
+    assert.equal(limited.length, SENDS - 20, "every other call is rate_limited");
+    for (const o of limited) {
+      assert.ok(!o.ok && Number(o.retryAfter) >= 1 && Number(o.retryAfter) <= 60, "with a Retry-After of 1..60 s");
+    }
+    const [{ stored }] = await admin`select count(*)::int as stored from public.direct_messages where user_id = ${sender}`;
+    assert.equal(stored, 20, "20 messages are stored");
+  } finally {
+    await cleanup(admin, users);
+    await pool.end();
+    await admin.end();
+  }
+});
