@@ -2,9 +2,7 @@
 -- message Daan has not read yet, a small practice group (Lotte Meijer, Daan Visser, Sanne de Boer)
 -- with unread messages for Daan and Sanne, and a fully read 1:1 between coach Pieter Bakker and
 -- member02 (Emma Smit). Runs once as postgres after seed.sql (config.toml [db.seed]); rows go in
--- directly with timestamps spread over the last two days (the RPC would stamp them all now). The
--- broadcast trigger also creates the direct_message notifications; those the reader has seen are
--- marked read below, and every notification takes the time of its message.
+-- directly with timestamps spread over the last two days (the RPC would stamp them all now).
 -- Ids: conversations 00000000-0000-4000-8d00-0000000000NN, messages 00000000-0000-4000-8e00-0000000000NN.
 
 insert into public.conversations (id, kind, title, created_by, created_at)
@@ -23,8 +21,7 @@ values
    greatest('00000000-0000-4000-a000-000000000012'::uuid, '00000000-0000-4000-a000-000000000102'::uuid),
    '00000000-0000-4000-8d00-000000000003');
 
--- What each member has read (last_read_at), so that the notifications below come out as they would
--- have: Daan has not read Anna's last message (4) nor Lotte's (8), Sanne has not read 7 and 8;
+-- What each member has read (last_read_at): Daan has not read Anna's last message (4) nor Lotte's (8), Sanne has not read 7 and 8;
 -- everyone else is up to date.
 insert into public.conversation_members (conversation_id, user_id, role, joined_at, last_read_at)
 select m.conversation_id::uuid, m.user_id::uuid, m.role, c.created_at, now() - m.read_ago
@@ -39,17 +36,10 @@ from (values
 ) as m(conversation_id, user_id, role, read_ago)
 join public.conversations c on c.id = m.conversation_id::uuid;
 
--- Messages one at a time, oldest first. The broadcast trigger notifies the other members (one
--- unread notification per conversation); each notification then takes its message's time and is
--- read when its reader has read that message, so a later message notifies them again.
-do $$
-declare
-  v_msg record;
-begin
-  for v_msg in
-    select ('00000000-0000-4000-8e00-0000000000' || lpad(m.n::text, 2, '0'))::uuid as id, m.conversation_id::uuid as conversation_id,
-           m.user_id::uuid as user_id, m.body, now() - m.ago as created_at
-    from (values
+insert into public.direct_messages (id, conversation_id, user_id, body, created_at)
+select ('00000000-0000-4000-8e00-0000000000' || lpad(m.n::text, 2, '0'))::uuid, m.conversation_id::uuid, m.user_id::uuid,
+       m.body, now() - m.ago
+from (values
   (1, '00000000-0000-4000-8d00-000000000001', '00000000-0000-4000-a000-000000000101',
    'Hoi Anna, waar vind ik de template om pijn in euro''s te kwantificeren?', interval '2 days'),
   (2, '00000000-0000-4000-8d00-000000000001', '00000000-0000-4000-a000-000000000011',
@@ -72,20 +62,13 @@ begin
    'Graag gedaan Emma, de slides staan bij de replay.', interval '23 hours'),
   (11, '00000000-0000-4000-8d00-000000000003', '00000000-0000-4000-a000-000000000102',
    'Gevonden, dank je!', interval '22 hours 50 minutes')
-    ) as m(n, conversation_id, user_id, body, ago)
-    order by m.ago desc
-  loop
-    insert into public.direct_messages (id, conversation_id, user_id, body, created_at)
-    values (v_msg.id, v_msg.conversation_id, v_msg.user_id, v_msg.body, v_msg.created_at);
-    update public.notifications n
-       set created_at = v_msg.created_at,
-           read_at = case when cm.last_read_at >= v_msg.created_at then cm.last_read_at end
-      from public.conversation_members cm
-     where n.kind = 'direct_message' and n.data ->> 'message_id' = v_msg.id::text
-       and cm.conversation_id = v_msg.conversation_id and cm.user_id = n.user_id;
-  end loop;
-end;
-$$;
+) as m(n, conversation_id, user_id, body, ago);
+
+-- The broadcast trigger created direct_message notifications for these rows. The seed keeps none:
+-- 30_booking_notifications.test.sql counts every notification in the database (service_role) and
+-- expects only its own, so seeded notifications would break it. Unread state lives in last_read_at.
+delete from public.notifications n
+ where n.kind = 'direct_message' and n.data ->> 'conversation_id' like '00000000-0000-4000-8d00-%';
 
 update public.conversations c
    set last_message_at = (select max(m.created_at) from public.direct_messages m where m.conversation_id = c.id)
