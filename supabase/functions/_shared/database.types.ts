@@ -117,6 +117,72 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"conversation_members": {
+                  Row: {
+                    "conversation_id": string,"joined_at": string,"last_read_at": string,"role": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "conversation_id": string,"joined_at"?: string,"last_read_at"?: string,"role"?: string,"user_id": string
+                  }
+                  Update: {
+                    "conversation_id"?: string,"joined_at"?: string,"last_read_at"?: string,"role"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "conversation_members_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "conversations"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "conversation_members_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "my_conversations"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"conversations": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"id": string,"kind": string,"last_message_at": string | null,"title": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"kind": string,"last_message_at"?: string | null,"title"?: string | null
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"kind"?: string,"last_message_at"?: string | null,"title"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"direct_messages": {
+                  Row: {
+                    "body": string,"conversation_id": string,"created_at": string,"deleted_at": string | null,"edited_at": string | null,"id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "body": string,"conversation_id": string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id": string
+                  }
+                  Update: {
+                    "body"?: string,"conversation_id"?: string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "direct_messages_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "conversations"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "direct_messages_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "my_conversations"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"events": {
                   Row: {
                     "created_at": string,"created_by": string | null,"description": string | null,"ends_at": string,"id": string,"program_id": string,"slug": string,"starts_at": string,"status": string,"title": string,"updated_at": string
@@ -281,6 +347,20 @@ isOneToOne: false
                   }
                   Update: {
                     "created_at"?: string,"created_by"?: string | null,"description"?: string | null,"id"?: string,"is_on_demand"?: boolean,"name"?: string,"replay_video_id"?: string | null,"status"?: string,"thumbnail_url"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"push_subscriptions": {
+                  Row: {
+                    "auth": string,"created_at": string,"endpoint": string,"id": string,"last_used_at": string | null,"p256dh": string,"user_agent": string | null,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "auth": string,"created_at"?: string,"endpoint": string,"id"?: string,"last_used_at"?: string | null,"p256dh": string,"user_agent"?: string | null,"user_id"?: string
+                  }
+                  Update: {
+                    "auth"?: string,"created_at"?: string,"endpoint"?: string,"id"?: string,"last_used_at"?: string | null,"p256dh"?: string,"user_agent"?: string | null,"user_id"?: string
                   }
                   Relationships: [
                     
@@ -622,7 +702,15 @@ isOneToOne: false
                 }
           }
           Views: {
-            "session_cards": {
+            "my_conversations": {
+                  Row: {
+                    "created_at": string,"id": string,"kind": string,"last_message_at": string | null,"last_message_body": string | null,"last_message_display_name": string | null,"last_message_id": string | null,"last_message_user_id": string | null,"last_read_at": string,"member_count": number | null,"my_role": string,"other_members": Json | null,"title": string | null,"unread_count": number | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"session_cards": {
                   Row: {
                     "booked_count": number | null,"can_edit": boolean | null,"can_join": boolean | null,"capacity": number | null,"currency": string,"description": string | null,"duration_minutes": number,"ends_at": string | null,"event_id": string | null,"has_reminder": boolean | null,"host_id": string | null,"host_name": string | null,"id": string,"my_booking_status": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"seats_left": number | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"viewer_count": number | null,"visibility": string,"waitlist_enabled": boolean
                   }
@@ -921,6 +1009,20 @@ isOneToOne: false
 "leave_session":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
+"mark_conversation_read":
+{ Args: { "conversation_id": string }; Returns: {
+              "conversation_id": string,
+"joined_at": string,
+"last_read_at": string,
+"role": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "conversation_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "mark_notifications_read":
 { Args: { "notification_ids"?: (string)[] }; Returns: number
                            },
@@ -1115,6 +1217,22 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"send_direct_message":
+{ Args: { "body": string,"conversation_id": string }; Returns: {
+              "body": string,
+"conversation_id": string,
+"created_at": string,
+"deleted_at": string | null,
+"edited_at": string | null,
+"id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "direct_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "session_attendance_report":
 { Args: { "session_id": string }; Returns: {
               "attended_seconds": number,"display_name": string,"engagement_score": number,"first_joined_at": string,"last_left_at": string,"messages": number,"poll_answers": number,"questions": number,"survey_done": boolean,"upvotes": number,"user_id": string
@@ -1151,6 +1269,21 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "user_roles"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"start_conversation":
+{ Args: { "title"?: string,"user_ids": (string)[] }; Returns: {
+              "created_at": string,
+"created_by": string | null,
+"id": string,
+"kind": string,
+"last_message_at": string | null,
+"title": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "conversations"
         isOneToOne: true
         isSetofReturn: false
       } },
