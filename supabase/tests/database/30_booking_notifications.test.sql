@@ -59,8 +59,8 @@ select is(tests.error_code($$ select count(*) from public.notifications $$), '42
 select is(tests.error_code($$ select public.mark_notifications_read() $$), '42501', 'anon cannot call mark_notifications_read');
 select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.notifications n
-           where n.user_id in (select u.id from auth.users u where u.raw_user_meta_data ? 'test_identifier')), 4,
-          'service_role reads every notification (of every test user; the seed may hold others)');
+           where n.user_id in (tests.get_supabase_uid('alice'), tests.get_supabase_uid('bob'))), 4,
+          'service_role reads every notification, other users'' too (the seed may hold more)');
 
 -- mark_notifications_read ---------------------------------------------------------------------------
 select tests.authenticate_as('alice');
