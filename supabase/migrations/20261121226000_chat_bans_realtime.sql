@@ -414,6 +414,30 @@ comment on function public.delete_message(uuid) is
 revoke execute on function public.delete_message(uuid) from public, anon;
 grant execute on function public.delete_message(uuid) to authenticated;
 
+-- The read checks of chat_history and chat_since, in one place: not_found for a session the caller
+-- cannot see, forbidden for non-members, banned for banned members. Security definer (bans, bookings).
+create function private.require_chat_reader(session_id uuid)
+returns void
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  -- Members first (the common case); only others pay for the visibility check.
+  if require_chat_reader.session_id not in (select private.my_session_ids()) then
+    if not private.can_see_session(require_chat_reader.session_id) then
+      perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', require_chat_reader.session_id));
+    end if;
+    perform private.raise_error('forbidden', 'Only members of the session read its chat.',
+      jsonb_build_object('session_id', require_chat_reader.session_id));
+  end if;
+  if private.is_banned(require_chat_reader.session_id, auth.uid()) then
+    perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', require_chat_reader.session_id));
+  end if;
+end;
+$$;
+comment on function private.require_chat_reader(uuid) is
+  'Raises not_found / forbidden / banned unless auth.uid() may read the chat of the session (chat_history, chat_since).';
+revoke execute on function private.require_chat_reader(uuid) from public, anon;
+grant execute on function private.require_chat_reader(uuid) to authenticated;
+
 -- SECURITY INVOKER: reads through the chat_messages policies, so staff see deleted messages and
 -- members do not. The body of public.chat_history, whose API parameter is named "limit" (a reserved
 -- word plpgsql_check rejects as a plpgsql parameter name).
@@ -443,17 +467,7 @@ begin
   if chat_history_page.before_id is not null and chat_history_page.before is null then
     perform private.raise_error('invalid_input', 'before_id needs before.', jsonb_build_object('field', 'before_id'));
   end if;
-  -- Members first (the common case); only others pay for the visibility check (sessions policies).
-  if chat_history_page.session_id not in (select private.my_session_ids()) then
-    if not exists (select 1 from public.sessions s where s.id = chat_history_page.session_id) then
-      perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_history_page.session_id));
-    end if;
-    perform private.raise_error('forbidden', 'Only members of the session read its chat.',
-      jsonb_build_object('session_id', chat_history_page.session_id));
-  end if;
-  if private.is_banned(chat_history_page.session_id, v_uid) then
-    perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', chat_history_page.session_id));
-  end if;
+  perform private.require_chat_reader(chat_history_page.session_id);
 
   select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials)
                             order by (p.m).created_at desc, (p.m).id desc), '[]'::jsonb),
@@ -516,17 +530,7 @@ begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in to read the chat.', jsonb_build_object('function', 'chat_since'));
   end if;
-  -- Members first (the common case); only others pay for the visibility check (sessions policies).
-  if chat_since.session_id not in (select private.my_session_ids()) then
-    if not exists (select 1 from public.sessions s where s.id = chat_since.session_id) then
-      perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', chat_since.session_id));
-    end if;
-    perform private.raise_error('forbidden', 'Only members of the session read its chat.',
-      jsonb_build_object('session_id', chat_since.session_id));
-  end if;
-  if private.is_banned(chat_since.session_id, v_uid) then
-    perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', chat_since.session_id));
-  end if;
+  perform private.require_chat_reader(chat_since.session_id);
   v_after := private.chat_message_anchor(chat_since.session_id, chat_since.after_id);
   if v_after is null then
     perform private.raise_error('invalid_input', 'after_id is not a message of this session.',
