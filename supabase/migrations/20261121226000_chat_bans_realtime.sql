@@ -414,29 +414,49 @@ comment on function public.delete_message(uuid) is
 revoke execute on function public.delete_message(uuid) from public, anon;
 grant execute on function public.delete_message(uuid) to authenticated;
 
--- The read checks of chat_history and chat_since, in one place: not_found for a session the caller
--- cannot see, forbidden for non-members, banned for banned members. Security definer (bans, bookings).
-create function private.require_chat_reader(session_id uuid)
-returns void
+-- Authorizes the caller for a live-room action on a session and returns their user id.
+--   need = 'member': signed in, a member of the session (private.my_session_ids()), not banned.
+--   need = 'staff':  a host or moderator of the session; the service role passes (returns null).
+-- Errors: not_authenticated, not_found (session invisible to the caller), forbidden, banned.
+-- SECURITY DEFINER: reads sessions across RLS for the not_found/forbidden distinction.
+create function private.require_session_access(session_id uuid, need text)
+returns uuid
 language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
 begin
-  -- Members first (the common case); only others pay for the visibility check.
-  if require_chat_reader.session_id not in (select private.my_session_ids()) then
-    if not private.can_see_session(require_chat_reader.session_id) then
-      perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', require_chat_reader.session_id));
+  if v_uid is null then
+    if need = 'staff' and coalesce((select auth.role()) = 'service_role', false)
+       and exists (select 1 from public.sessions s where s.id = require_session_access.session_id) then
+      return null;
     end if;
-    perform private.raise_error('forbidden', 'Only members of the session read its chat.',
-      jsonb_build_object('session_id', require_chat_reader.session_id));
+    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', require_session_access.session_id));
   end if;
-  if private.is_banned(require_chat_reader.session_id, auth.uid()) then
-    perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', require_chat_reader.session_id));
+  if need = 'staff' then
+    if private.is_session_staff(require_session_access.session_id, array['host', 'moderator']) then
+      return v_uid;
+    end if;
+  elsif require_session_access.session_id in (select private.my_session_ids()) then
+    if private.is_banned(require_session_access.session_id, v_uid) then
+      perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', require_session_access.session_id));
+    end if;
+    return v_uid;
   end if;
+  if require_session_access.session_id in (select private.visible_session_ids()) then
+    perform private.raise_error('forbidden',
+      case when need = 'staff' then 'Only hosts and moderators of the session can do this.'
+           else 'Only members of the session can do this.' end,
+      jsonb_build_object('session_id', require_session_access.session_id));
+  end if;
+  perform private.raise_error('not_found', 'Session not found.', jsonb_build_object('session_id', require_session_access.session_id));
+  return null;
 end;
 $$;
-comment on function private.require_chat_reader(uuid) is
-  'Raises not_found / forbidden / banned unless auth.uid() may read the chat of the session (chat_history, chat_since).';
-revoke execute on function private.require_chat_reader(uuid) from public, anon;
-grant execute on function private.require_chat_reader(uuid) to authenticated;
+comment on function private.require_session_access(uuid, text) is
+  'Authorizes a live-room action (need member or staff) and returns auth.uid(); raises not_authenticated, not_found, '
+  'forbidden or banned. Staff = host or moderator; the service role passes staff checks.';
+revoke execute on function private.require_session_access(uuid, text) from public, anon;
+grant execute on function private.require_session_access(uuid, text) to authenticated, service_role;
 
 -- SECURITY INVOKER: reads through the chat_messages policies, so staff see deleted messages and
 -- members do not. The body of public.chat_history, whose API parameter is named "limit" (a reserved
@@ -467,7 +487,7 @@ begin
   if chat_history_page.before_id is not null and chat_history_page.before is null then
     perform private.raise_error('invalid_input', 'before_id needs before.', jsonb_build_object('field', 'before_id'));
   end if;
-  perform private.require_chat_reader(chat_history_page.session_id);
+  perform private.require_session_access(chat_history_page.session_id, 'member');
 
   select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials)
                             order by (p.m).created_at desc, (p.m).id desc), '[]'::jsonb),
@@ -530,7 +550,7 @@ begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in to read the chat.', jsonb_build_object('function', 'chat_since'));
   end if;
-  perform private.require_chat_reader(chat_since.session_id);
+  perform private.require_session_access(chat_since.session_id, 'member');
   v_after := private.chat_message_anchor(chat_since.session_id, chat_since.after_id);
   if v_after is null then
     perform private.raise_error('invalid_input', 'after_id is not a message of this session.',
@@ -576,12 +596,7 @@ begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in to moderate.', jsonb_build_object('function', 'ban_user'));
   end if;
-  if not private.is_session_staff(ban_user.session_id, array['host', 'moderator']) then
-    if ban_user.session_id in (select private.visible_session_ids()) then
-      perform private.raise_error('forbidden', 'Only hosts and moderators ban users.', jsonb_build_object('session_id', ban_user.session_id));
-    end if;
-    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', ban_user.session_id));
-  end if;
+  perform private.require_session_access(ban_user.session_id, 'staff');
   if char_length(v_reason) > 500 then
     perform private.raise_error('invalid_input', 'The reason must be at most 500 characters.',
       jsonb_build_object('field', 'reason', 'max', 500));
@@ -621,12 +636,7 @@ begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in to moderate.', jsonb_build_object('function', 'unban_user'));
   end if;
-  if not private.is_session_staff(unban_user.session_id, array['host', 'moderator']) then
-    if unban_user.session_id in (select private.visible_session_ids()) then
-      perform private.raise_error('forbidden', 'Only hosts and moderators unban users.', jsonb_build_object('session_id', unban_user.session_id));
-    end if;
-    perform private.raise_error('not_found', 'No such session.', jsonb_build_object('session_id', unban_user.session_id));
-  end if;
+  perform private.require_session_access(unban_user.session_id, 'staff');
   delete from public.session_bans b
   where b.session_id = unban_user.session_id and b.user_id = unban_user.user_id;
   get diagnostics v_deleted = row_count;
