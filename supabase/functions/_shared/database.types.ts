@@ -33,14 +33,14 @@ isOneToOne: false
                   ]
                 },"bookings": {
                   Row: {
-                    "cancelled_at": string | null,"created_at": string,"id": string,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
+                    "cancelled_at": string | null,"created_at": string,"default_reminders_pending": boolean,"id": string,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "cancelled_at"?: string | null,"created_at"?: string,"id"?: string,"session_id": string,"status"?: string,"updated_at"?: string,"user_id": string,"waitlist_position"?: number | null
+                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"session_id": string,"status"?: string,"updated_at"?: string,"user_id": string,"waitlist_position"?: number | null
                   }
                   Update: {
-                    "cancelled_at"?: string | null,"created_at"?: string,"id"?: string,"session_id"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string,"waitlist_position"?: number | null
+                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"session_id"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string,"waitlist_position"?: number | null
                   }
                   Relationships: [
                     {
@@ -820,6 +820,7 @@ isOneToOne: false
 { Args: { "session_id": string }; Returns: {
               "cancelled_at": string | null,
 "created_at": string,
+"default_reminders_pending": boolean,
 "id": string,
 "session_id": string,
 "status": string,
@@ -845,6 +846,7 @@ isOneToOne: false
 { Args: { "session_id": string }; Returns: {
               "cancelled_at": string | null,
 "created_at": string,
+"default_reminders_pending": boolean,
 "id": string,
 "session_id": string,
 "status": string,

@@ -6,6 +6,13 @@
 // 2. Then 20 confirmed users cancel at once: exactly 20 promoted, those who held positions 1..20,
 //    and the remaining waitlist renumbered 1..130 in its previous order.
 // 3. The reminder job run by several connections at once sends each due reminder exactly once.
+// 4. A host cancels a session while 100 users book it: no active booking survives on the cancelled
+//    session, and every booking call either lands before the cancel (then cancelled) or is refused.
+// 5. Without a waitlist, 100 users race for 10 seats: 10 confirmed, 90 session_full. One user
+//    booking 10 times at once gets one booking and 9 already_booked.
+// 6. The reminder job, run by 4 connections while 100 users book, adds each booking's two default
+//    reminders exactly once.
+// After every scenario the per-session seat counts equal the bookings (private.session_seat_drift).
 //
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
@@ -48,12 +55,28 @@ function asUser<T>(sql: Sql, userId: string, query: (tx: postgres.TransactionSql
   }) as Promise<T>;
 }
 
-async function createSession(admin: Sql, hostId: string, startsIn: string, capacity: number | null): Promise<string> {
+async function createSession(admin: Sql, hostId: string, startsIn: string, capacity: number | null, waitlist = true): Promise<string> {
   const [s] = await admin`
     insert into public.sessions (title, starts_at, status, visibility, capacity, waitlist_enabled, created_by)
-    values ('Concurrency test', now() + ${startsIn}::interval, 'scheduled', 'public', ${capacity}, true, ${hostId})
+    values ('Concurrency test', now() + ${startsIn}::interval, 'scheduled', 'public', ${capacity}, ${waitlist}, ${hostId})
     returning id`;
   return s.id;
+}
+
+/** Books as `userId`; the API error code instead of a throw. */
+async function book(sql: Sql, userId: string, sessionId: string): Promise<{ status?: string; code?: string }> {
+  try {
+    const [b] = await asUser(sql, userId, (tx) => tx`select status from public.book_session(${sessionId})`);
+    return { status: b.status };
+  } catch (err) {
+    if (err instanceof postgres.PostgresError && err.code === "PGRST") return { code: JSON.parse(err.message).code };
+    throw err;
+  }
+}
+
+async function assertNoSeatDrift(admin: Sql, sessionIds: string[], label: string) {
+  const drift = await admin`select * from private.session_seat_drift() where session_id = any(${sessionIds})`;
+  assert.deepEqual([...drift], [], `${label}: seat counts equal the bookings`);
 }
 
 Deno.test({
@@ -102,6 +125,7 @@ Deno.test({
         assert.equal(state.users, USERS, `round ${round}: one booking per user`);
         assert.deepEqual(state.positions, Array.from({ length: USERS - CAPACITY }, (_, i) => i + 1),
           `round ${round}: stored positions 1..${USERS - CAPACITY}`);
+        await assertNoSeatDrift(admin, [sessionId], `round ${round} after booking`);
 
         // 20 confirmed users cancel at once.
         const before = new Map(waitlisted.map((r) => [r.user, r.position!]));
@@ -129,6 +153,7 @@ Deno.test({
           select count(*)::int as n from public.notifications
           where kind = 'booking_promoted' and data ->> 'session_id' = ${sessionId}`;
         assert.equal(notified.n, CANCELS, `round ${round}: one notification per promoted user`);
+        await assertNoSeatDrift(admin, [sessionId], `round ${round} after cancelling`);
       }
     } finally {
       if (sessions.length) await admin`delete from public.sessions where id = any(${sessions})`;
@@ -164,6 +189,124 @@ Deno.test({
       const [pending] = await admin`select count(*)::int as n from public.session_reminders
                                     where session_id = ${sessionId} and notified_at is null`;
       assert.equal(pending.n, 0, "every due reminder is claimed");
+    } finally {
+      if (sessionId) await admin`delete from public.sessions where id = ${sessionId}`;
+      await dropUsers(admin, [host, ...users]);
+      await pool.end({ timeout: 5 });
+      await admin.end({ timeout: 5 });
+    }
+  },
+});
+
+Deno.test({
+  name: "a host cancels a session while 100 users book it: no active booking survives, 5 rounds",
+  ignore: !DB_URL,
+  async fn() {
+    const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
+    const pool = postgres(DB_URL!, { max: 101, prepare: false, onnotice: () => {}, idle_timeout: 5 });
+    const [host] = await createUsers(admin, "chost", 1);
+    const users = await createUsers(admin, "cbooker", 100);
+    const sessions: string[] = [];
+    try {
+      await Promise.all(Array.from({ length: 101 }, () => pool.begin((tx) => tx`select pg_sleep(0.05)`)));
+      for (let round = 1; round <= 5; round++) {
+        const sessionId = await createSession(admin, host, "30 days", 30);
+        sessions.push(sessionId);
+        // Half of the users book at once; when 5 * round of them have answered, the host cancels
+        // and the other half books at the same moment.
+        let answered = 0, go!: () => void;
+        const halfway = new Promise<void>((r) => go = r);
+        const first = users.slice(0, 50).map((u) => book(pool, u, sessionId).then((r) => {
+          if (++answered === 5 * round) go();
+          return r;
+        }));
+        const cancel = halfway
+          .then(() => asUser(pool, host, (tx) => tx`select status from public.cancel_session(${sessionId}, 'test')`));
+        const second = halfway.then(() => Promise.all(users.slice(50).map((u) => book(pool, u, sessionId))));
+        const results = [...await Promise.all(first), ...await second];
+        const [cancelled] = await cancel;
+        assert.equal(cancelled.status, "cancelled", `round ${round}: the session is cancelled`);
+        for (const r of results) {
+          assert.ok(r.status === "confirmed" || r.status === "waitlisted" || r.code === "invalid_transition",
+            `round ${round}: a booking either lands or is refused as invalid_transition (got ${JSON.stringify(r)})`);
+        }
+        const [active] = await admin`select count(*)::int as n from public.bookings
+                                     where session_id = ${sessionId} and status <> 'cancelled'`;
+        assert.equal(active.n, 0, `round ${round}: no active booking on the cancelled session`);
+        const landed = results.filter((r) => r.status).length;
+        const [stored] = await admin`select count(*)::int as n from public.bookings where session_id = ${sessionId}`;
+        assert.equal(stored.n, landed, `round ${round}: every booking that landed is kept, cancelled`);
+        await assertNoSeatDrift(admin, [sessionId], `round ${round}`);
+      }
+    } finally {
+      if (sessions.length) await admin`delete from public.sessions where id = any(${sessions})`;
+      await dropUsers(admin, [host, ...users]);
+      await pool.end({ timeout: 5 });
+      await admin.end({ timeout: 5 });
+    }
+  },
+});
+
+Deno.test({
+  name: "no waitlist: 100 users race for 10 seats (10 confirmed, 90 session_full); one user booking 10 times at once gets one booking",
+  ignore: !DB_URL,
+  async fn() {
+    const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
+    const pool = postgres(DB_URL!, { max: 100, prepare: false, onnotice: () => {}, idle_timeout: 5 });
+    const [host] = await createUsers(admin, "fhost", 1);
+    const users = await createUsers(admin, "fbooker", 100);
+    const sessions: string[] = [];
+    try {
+      const full = await createSession(admin, host, "30 days", 10, false);
+      sessions.push(full);
+      const results = await Promise.all(users.map((u) => book(pool, u, full)));
+      assert.equal(results.filter((r) => r.status === "confirmed").length, 10, "exactly 10 confirmed");
+      assert.equal(results.filter((r) => r.code === "session_full").length, 90, "the other 90 are session_full");
+      const [stored] = await admin`select count(*)::int as n from public.bookings where session_id = ${full}`;
+      assert.equal(stored.n, 10, "only the 10 confirmed bookings are stored");
+
+      const twice = await createSession(admin, host, "30 days", 5);
+      sessions.push(twice);
+      const repeats = await Promise.all(Array.from({ length: 10 }, () => book(pool, users[0], twice)));
+      assert.equal(repeats.filter((r) => r.status === "confirmed").length, 1, "one booking");
+      assert.equal(repeats.filter((r) => r.code === "already_booked").length, 9, "nine already_booked");
+      await assertNoSeatDrift(admin, sessions, "after the races");
+    } finally {
+      await admin`delete from public.sessions where id = any(${sessions})`;
+      await dropUsers(admin, [host, ...users]);
+      await pool.end({ timeout: 5 });
+      await admin.end({ timeout: 5 });
+    }
+  },
+});
+
+Deno.test({
+  name: "the reminder job run by 4 connections while 100 users book adds each booking's default reminders exactly once",
+  ignore: !DB_URL,
+  async fn() {
+    const admin = postgres(DB_URL!, { max: 1, prepare: false, onnotice: () => {} });
+    const pool = postgres(DB_URL!, { max: 104, prepare: false, onnotice: () => {}, idle_timeout: 5 });
+    const [host] = await createUsers(admin, "dhost", 1);
+    const users = await createUsers(admin, "dbooker", 100);
+    let sessionId: string | undefined;
+    try {
+      sessionId = await createSession(admin, host, "3 days", null);
+      const jobs = Promise.all(Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 5; i++) await pool`select private.add_pending_default_reminders()`;
+      }));
+      const results = await Promise.all(users.map((u) => book(pool, u, sessionId!)));
+      await jobs;
+      assert.ok(results.every((r) => r.status === "confirmed"), "every booking is confirmed");
+      await pool`select private.add_pending_default_reminders()`;
+      const [counts] = await admin`
+        select count(*)::int as reminders, count(distinct user_id)::int as users,
+               count(*) filter (where minutes_before = 1440)::int as day, count(*) filter (where minutes_before = 15)::int as quarter
+        from public.session_reminders where session_id = ${sessionId}`;
+      assert.deepEqual({ ...counts }, { reminders: 200, users: 100, day: 100, quarter: 100 },
+        "two default reminders per booking, none twice");
+      const [pending] = await admin`select count(*)::int as n from public.bookings
+                                    where session_id = ${sessionId} and default_reminders_pending`;
+      assert.equal(pending.n, 0, "no booking left pending");
     } finally {
       if (sessionId) await admin`delete from public.sessions where id = ${sessionId}`;
       await dropUsers(admin, [host, ...users]);

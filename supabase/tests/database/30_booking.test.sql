@@ -3,7 +3,7 @@
 -- cancel_session cascade, capacity increases, and the RLS matrix of bookings.
 begin;
 \ir ../helpers.sql
-select plan(63);
+select plan(70);
 
 
 select tests.create_supabase_user('host');
@@ -30,9 +30,9 @@ insert into public.sessions (id, title, starts_at, status, visibility, started_a
    now() - interval '3 hours', now() - interval '2 hours', tests.get_supabase_uid('host'));
 insert into public.session_staff (session_id, user_id, role)
 values ('00000000-0000-0000-0000-0000000000a1', tests.get_supabase_uid('moderator'), 'moderator');
--- The chat migration replaces this hook; here a stand-in bans one user.
-create or replace function private.is_banned(session_id uuid, user_id uuid) returns boolean
-language sql stable set search_path = '' as $$ select user_id = tests.get_supabase_uid('banned') $$;
+-- 'banned' is banned from the unlimited session a7.
+insert into public.session_bans (session_id, user_id, banned_by)
+values ('00000000-0000-0000-0000-0000000000a7', tests.get_supabase_uid('banned'), tests.get_supabase_uid('host'));
 
 -- m2 opts out of the default reminders.
 insert into public.notification_preferences (user_id, kind, default_reminders)
@@ -99,7 +99,23 @@ select is((select status from public.book_session('00000000-0000-0000-0000-00000
           'capacity null is unlimited');
 
 -- Default reminders -----------------------------------------------------------------------------
+-- book_session marks them pending; the reminder job adds them (private.add_pending_default_reminders,
+-- run by send_due_reminders every minute). has_reminder counts them already.
+select tests.authenticate_as('m1');
+select is((select has_reminder from public.session_cards where id = '00000000-0000-0000-0000-0000000000a1'), true,
+          'has_reminder is true right after booking (default reminders pending)');
+select tests.authenticate_as('m2');
+select is((select has_reminder from public.session_cards where id = '00000000-0000-0000-0000-0000000000a1'), false,
+          'has_reminder stays false for a user who opted out of default reminders');
 select tests.clear_authentication();
+select is((select count(*)::int from public.session_reminders where session_id::text like '00000000-0000-0000-0000-0000000000a_'), 0,
+          'book_session itself writes no reminder rows');
+select is((select bool_and(default_reminders_pending) from public.bookings
+           where session_id::text like '00000000-0000-0000-0000-0000000000a_'), true, 'every new booking is marked pending');
+select is(private.add_pending_default_reminders(), 11,
+          'the job adds 2 reminders for each of 5 bookings in 3 days (not m2''s) and 1 for the one in 2 hours');
+select is((select count(*)::int from public.bookings where default_reminders_pending), 0, 'and clears the marks');
+select is(private.add_pending_default_reminders(), 0, 'a second run adds nothing');
 select is((select array_agg(minutes_before order by minutes_before) from public.session_reminders
            where user_id = tests.get_supabase_uid('m1') and session_id = '00000000-0000-0000-0000-0000000000a1'),
           array[15, 1440], 'a booking adds the default reminders 24 h and 15 min before');
