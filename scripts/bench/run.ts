@@ -11,9 +11,12 @@ if (!dbUrl) {
   Deno.exit(2);
 }
 
+const only = (Deno.env.get("BENCH_ONLY") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const dir = new URL(".", import.meta.url);
 const files = [...Deno.readDirSync(dir)]
   .filter((e) => e.isFile && e.name.endsWith(".bench.ts"))
+  // BENCH_ONLY=booking,chat runs only the files whose names start with one of these.
+  .filter((e) => !only.length || only.some((prefix) => e.name.startsWith(prefix)))
   .map((e) => e.name)
   .sort();
 
