@@ -26,27 +26,18 @@ export default async function (b: Bench) {
     returning id`).map((r) => r.id as string);
   b.onCleanup(() => b.sql`delete from public.sessions where id = any(${sessions})`);
 
-  // Three 3-second slices of book_session, each between two 2-second slices of the hotCounter
-  // baseline (4 in all): both are measured over the same stretch of the run.
-  let next = 0, ops = 0, errors = 0, bookSeconds = 0;
-  const hot: number[] = [await b.hotCounter(2)];
-  for (let slice = 0; slice < 3; slice++) {
-    const r = await b.throughput("book_session, one hot session at a time, distinct users", {
-      clients,
-      seconds: 3,
-      op: (sql) => {
-        const k = next++;
-        const session = sessions[Math.floor(k / USERS) % SESSIONS];
-        return b.rpcAsUser(sql, users[k % USERS], `select public.book_session(${b.literal(session)})`);
-      },
-      expectedErrors: (e) => ["already_booked", "session_full"].includes(b.errorCode(e) ?? ""),
-    });
-    ops += r.ops;
-    errors += r.errors;
-    bookSeconds += r.ops / r.opsPerSec;
-    hot.push(await b.hotCounter(2));
-  }
-  const result = { opsPerSec: ops / bookSeconds, errors };
+  // Three 3-second slices, each between two slices of the hotCounter baseline.
+  let next = 0;
+  const result = await b.interleaved("book_session, one hot session at a time, distinct users", "hotCounter", {
+    clients,
+    seconds: 3,
+    op: (sql) => {
+      const k = next++;
+      const session = sessions[Math.floor(k / USERS) % SESSIONS];
+      return b.rpcAsUser(sql, users[k % USERS], `select public.book_session(${b.literal(session)})`);
+    },
+    expectedErrors: (e) => ["already_booked", "session_full"].includes(b.errorCode(e) ?? ""),
+  });
 
   const [state] = await b.sql`
     select count(distinct session_id)::int as sessions,
@@ -60,8 +51,7 @@ export default async function (b: Bench) {
   console.log(`  state: ${state.sessions} sessions used, ${state.confirmed} confirmed, ${state.waitlisted} waitlisted, ` +
     `at most ${state.max_confirmed_per_session} confirmed per session (capacity 50)`);
 
-  const hotMean = hot.reduce((a, v) => a + v, 0) / hot.length;
-  b.report("book_session", result.opsPerSec, "hotCounter (measured between its slices)", hotMean, { min: 0.33 });
+  b.report("book_session", result.opsPerSec, "hotCounter (measured between its slices)", result.baseline, { min: 0.33 });
   const clean = result.errors === 0;
   console.log(`book_session unexpected errors: ${result.errors} (target 0) ${clean ? "OK" : "MISS"}`);
   b.results.push({ label: "book_session unexpected errors", ok: clean });

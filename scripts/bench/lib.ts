@@ -52,11 +52,14 @@ export interface Bench {
   /** Measured once by run.ts before any bench file: ops/s of the reference operations. */
   baseline: { insert: number; hotCounter: number; clients: number };
   /**
-   * Measures the hotCounter baseline again (same operation and clients as `baseline.hotCounter`), for
-   * bench files that bracket their measurement with it: on a shared machine throughput drifts over a
-   * run, and a baseline measured next to the target is the fairer reference.
+   * Measures `options.op` in `slices` slices of `options.seconds` each, between slices of the named
+   * baseline (measured again, same operation and clients as in `baseline`): slices + 1 of 2 s. On a
+   * shared machine throughput drifts over a run; a baseline measured over the same stretch is the
+   * fairer reference. Returns the target's ops/s over all its slices, its unexpected errors and the
+   * mean of the baseline slices.
    */
-  hotCounter(seconds: number): Promise<number>;
+  interleaved(label: string, baseline: "insert" | "hotCounter", options: ThroughputOptions & { slices?: number }):
+    Promise<{ opsPerSec: number; errors: number; baseline: number }>;
   throughput(label: string, options: ThroughputOptions): Promise<ThroughputResult>;
   latency(label: string, options: LatencyOptions): Promise<{ label: string; msPerOp: number }>;
   /** Prints `label: X ops/s = 0.NNx of <baseline> (target >= 0.33x) OK|MISS`; returns whether the target is met. */
@@ -149,12 +152,18 @@ export async function createBench(dbUrl: string): Promise<Bench> {
       }
     },
 
-    async hotCounter(seconds) {
-      const hot = await b.throughput("baseline hotCounter (update one hot row)", {
-        clients: b.baseline.clients, seconds,
-        op: (sql) => sql`update bench.counters set n = n + 1 where id = 1`,
-      });
-      return hot.opsPerSec;
+    async interleaved(label, baseline, options) {
+      const reference = () => b.throughput(baselineLabels[baseline], { ...baselineOps[baseline], clients: b.baseline.clients, seconds: 2 });
+      const refs = [(await reference()).opsPerSec];
+      let ops = 0, errors = 0, seconds = 0;
+      for (let slice = 0; slice < (options.slices ?? 3); slice++) {
+        const r = await b.throughput(label, options);
+        ops += r.ops;
+        errors += r.errors;
+        seconds += r.opsPerSec > 0 ? r.ops / r.opsPerSec : options.seconds;
+        refs.push((await reference()).opsPerSec);
+      }
+      return { opsPerSec: ops / seconds, errors, baseline: refs.reduce((a, v) => a + v, 0) / refs.length };
     },
 
     async latency(label, { runs, op }) {
@@ -252,6 +261,16 @@ export async function createBench(dbUrl: string): Promise<Bench> {
   return b;
 }
 
+const baselineLabels = {
+  insert: "baseline insert (one row into an indexed table)",
+  hotCounter: "baseline hotCounter (update one hot row)",
+};
+let insertKey = 0;
+const baselineOps: Record<"insert" | "hotCounter", Pick<ThroughputOptions, "op">> = {
+  insert: { op: (sql) => sql`insert into bench.inserts (k, v) values (${insertKey++}, 'x')` },
+  hotCounter: { op: (sql) => sql`update bench.counters set n = n + 1 where id = 1` },
+};
+
 /** Reference operations, measured once per run with `clients` clients. */
 export async function measureBaselines(b: Bench, clients = 16, seconds = 4): Promise<void> {
   await b.sql.unsafe(`
@@ -263,11 +282,9 @@ export async function measureBaselines(b: Bench, clients = 16, seconds = 4): Pro
     create table bench.counters (id int primary key, n bigint not null default 0);
     insert into bench.counters (id) values (1);`);
   b.onCleanup(() => b.sql.unsafe("drop schema if exists bench cascade"));
-  const insert = await b.throughput("baseline insert (one row into an indexed table)", {
-    clients, seconds,
-    op: (sql, c, i) => sql`insert into bench.inserts (k, v) values (${c * 1000000 + i}, 'x')`,
-  });
-  b.baseline.clients = clients;
+  const insert = await b.throughput(baselineLabels.insert, { ...baselineOps.insert, clients, seconds });
+  const hot = await b.throughput(baselineLabels.hotCounter, { ...baselineOps.hotCounter, clients, seconds });
   b.baseline.insert = insert.opsPerSec;
-  b.baseline.hotCounter = await b.hotCounter(seconds);
+  b.baseline.hotCounter = hot.opsPerSec;
+  b.baseline.clients = clients;
 }
