@@ -19,13 +19,18 @@
 --     booking with the status and waitlist position the counts suggest at that moment (invisible to
 --     everyone else until commit). Then, as its last step, one UPDATE of the seat row takes the lock,
 --     decides from the locked counts (confirmed while seats are left, else waitlisted at the next
---     position, else session_full) and counts the booking; a booking whose guess was wrong is
---     corrected in the same statement. The lock is held from that statement to commit only.
+--     position, else session_full) and counts the booking; a booking whose guess was overtaken by
+--     another claim is corrected right after, under the lock. The lock is held from that statement
+--     to commit only.
 --   * The waitlist is numbered 1..n at all times (renumber_waitlist), so the next position is n + 1.
 --     The deferred unique constraint on (session_id, waitlist_position) is dropped: concurrent
---     bookings hold the same guessed position until their claim corrects it, and the check at commit
---     would make them wait for each other. Positions stay unique because they are only assigned
---     under the seat lock (the concurrency test checks 1..150 every round).
+--     bookings hold the same guessed position until their claims correct it, and the constraint
+--     made them wait for each other (and deadlock). Positions stay unique because they are only
+--     assigned under the seat lock (the concurrency test checks 1..150 every round). The three row
+--     checks of bookings become one with the same rules (each check is re-read for every write).
+--   * The count trigger, the booking_updated broadcast and the updated_at stamp skip the writes
+--     book_session makes to its own new booking (setting private.booking_claim): its claim counts
+--     it, and the caller gets the booking as the result.
 --   * Default reminders (24 h and 15 min before) are no longer written by book_session: the booking
 --     is marked default_reminders_pending and the reminder job (private.send_due_reminders, every
 --     minute) first turns pending bookings into session_reminders rows, then sends what is due, so a
