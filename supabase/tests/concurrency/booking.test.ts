@@ -63,6 +63,41 @@ async function createSession(admin: Sql, hostId: string, startsIn: string, capac
   return s.id;
 }
 
+interface Fixture {
+  /** postgres role, for fixtures and for reading the stored state. */
+  admin: Sql;
+  /** One connection per concurrent caller. */
+  pool: Sql;
+  host: string;
+  users: string[];
+  /** A scheduled public session hosted by `host`, removed at the end. */
+  session(startsIn: string, capacity: number | null, waitlist?: boolean): Promise<string>;
+}
+
+/** Creates a host and `users` users, runs `fn`, then removes the sessions, users and connections. */
+async function withFixture(prefix: string, users: number, poolSize: number, fn: (f: Fixture) => Promise<void>) {
+  const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
+  const pool = postgres(DB_URL!, { max: poolSize, prepare: false, onnotice: () => {}, idle_timeout: 5 });
+  const [host] = await createUsers(admin, `${prefix}-host`, 1);
+  const ids = await createUsers(admin, prefix, users);
+  const sessions: string[] = [];
+  try {
+    await fn({
+      admin, pool, host, users: ids,
+      session: async (startsIn, capacity, waitlist = true) => {
+        const id = await createSession(admin, host, startsIn, capacity, waitlist);
+        sessions.push(id);
+        return id;
+      },
+    });
+  } finally {
+    if (sessions.length) await admin`delete from public.sessions where id = any(${sessions})`;
+    await dropUsers(admin, [host, ...ids]);
+    await pool.end({ timeout: 5 });
+    await admin.end({ timeout: 5 });
+  }
+}
+
 /** Books as `userId`; the API error code instead of a throw. */
 async function book(sql: Sql, userId: string, sessionId: string): Promise<{ status?: string; code?: string }> {
   try {
@@ -85,18 +120,12 @@ Deno.test({
   sanitizeResources: true,
   sanitizeOps: true,
   async fn() {
-    const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
-    const pool = postgres(DB_URL!, { max: USERS, prepare: false, onnotice: () => {}, idle_timeout: 5 });
-    const [host] = await createUsers(admin, "host", 1);
-    const users = await createUsers(admin, "booker", USERS);
-    const sessions: string[] = [];
-    try {
+    await withFixture("booker", USERS, USERS, async ({ admin, pool, users, session }) => {
       // Open every connection before the first round, so each round is a real 200-way race.
       await Promise.all(Array.from({ length: USERS }, () => pool.begin((tx) => tx`select pg_sleep(0.05)`)));
 
       for (let round = 1; round <= ROUNDS; round++) {
-        const sessionId = await createSession(admin, host, "30 days", CAPACITY);
-        sessions.push(sessionId);
+        const sessionId = await session("30 days", CAPACITY);
 
         const results = await Promise.all(users.map((u) =>
           asUser(pool, u, (tx) => tx`select status, waitlist_position from public.book_session(${sessionId})`)
@@ -155,12 +184,7 @@ Deno.test({
         assert.equal(notified.n, CANCELS, `round ${round}: one notification per promoted user`);
         await assertNoSeatDrift(admin, [sessionId], `round ${round} after cancelling`);
       }
-    } finally {
-      if (sessions.length) await admin`delete from public.sessions where id = any(${sessions})`;
-      await dropUsers(admin, [host, ...users]);
-      await pool.end({ timeout: 5 });
-      await admin.end({ timeout: 5 });
-    }
+    });
   },
 });
 
@@ -168,13 +192,8 @@ Deno.test({
   name: "the reminder job run by 4 connections at once sends each due reminder exactly once",
   ignore: !DB_URL,
   async fn() {
-    const admin = postgres(DB_URL!, { max: 1, prepare: false, onnotice: () => {} });
-    const pool = postgres(DB_URL!, { max: 4, prepare: false, onnotice: () => {} });
-    const [host] = await createUsers(admin, "rhost", 1);
-    const users = await createUsers(admin, "reminded", 100);
-    let sessionId: string | undefined;
-    try {
-      sessionId = await createSession(admin, host, "10 minutes", null);
+    await withFixture("reminded", 100, 4, async ({ admin, pool, users, session }) => {
+      const sessionId = await session("10 minutes", null);
       await admin`insert into public.bookings (session_id, user_id, status)
                   select ${sessionId}, u, 'confirmed' from unnest(${users}::uuid[]) u`;
       await admin`insert into public.session_reminders (session_id, user_id, minutes_before)
@@ -189,12 +208,7 @@ Deno.test({
       const [pending] = await admin`select count(*)::int as n from public.session_reminders
                                     where session_id = ${sessionId} and notified_at is null`;
       assert.equal(pending.n, 0, "every due reminder is claimed");
-    } finally {
-      if (sessionId) await admin`delete from public.sessions where id = ${sessionId}`;
-      await dropUsers(admin, [host, ...users]);
-      await pool.end({ timeout: 5 });
-      await admin.end({ timeout: 5 });
-    }
+    });
   },
 });
 
@@ -202,16 +216,10 @@ Deno.test({
   name: "a host cancels a session while 100 users book it: no active booking survives, 5 rounds",
   ignore: !DB_URL,
   async fn() {
-    const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
-    const pool = postgres(DB_URL!, { max: 101, prepare: false, onnotice: () => {}, idle_timeout: 5 });
-    const [host] = await createUsers(admin, "chost", 1);
-    const users = await createUsers(admin, "cbooker", 100);
-    const sessions: string[] = [];
-    try {
+    await withFixture("cbooker", 100, 101, async ({ admin, pool, host, users, session }) => {
       await Promise.all(Array.from({ length: 101 }, () => pool.begin((tx) => tx`select pg_sleep(0.05)`)));
       for (let round = 1; round <= 5; round++) {
-        const sessionId = await createSession(admin, host, "30 days", 30);
-        sessions.push(sessionId);
+        const sessionId = await session("30 days", 30);
         // Half of the users book at once; when 5 * round of them have answered, the host cancels
         // and the other half books at the same moment.
         let answered = 0, go!: () => void;
@@ -238,12 +246,7 @@ Deno.test({
         assert.equal(stored.n, landed, `round ${round}: every booking that landed is kept, cancelled`);
         await assertNoSeatDrift(admin, [sessionId], `round ${round}`);
       }
-    } finally {
-      if (sessions.length) await admin`delete from public.sessions where id = any(${sessions})`;
-      await dropUsers(admin, [host, ...users]);
-      await pool.end({ timeout: 5 });
-      await admin.end({ timeout: 5 });
-    }
+    });
   },
 });
 
@@ -251,32 +254,20 @@ Deno.test({
   name: "no waitlist: 100 users race for 10 seats (10 confirmed, 90 session_full); one user booking 10 times at once gets one booking",
   ignore: !DB_URL,
   async fn() {
-    const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
-    const pool = postgres(DB_URL!, { max: 100, prepare: false, onnotice: () => {}, idle_timeout: 5 });
-    const [host] = await createUsers(admin, "fhost", 1);
-    const users = await createUsers(admin, "fbooker", 100);
-    const sessions: string[] = [];
-    try {
-      const full = await createSession(admin, host, "30 days", 10, false);
-      sessions.push(full);
+    await withFixture("fbooker", 100, 100, async ({ admin, pool, users, session }) => {
+      const full = await session("30 days", 10, false);
       const results = await Promise.all(users.map((u) => book(pool, u, full)));
       assert.equal(results.filter((r) => r.status === "confirmed").length, 10, "exactly 10 confirmed");
       assert.equal(results.filter((r) => r.code === "session_full").length, 90, "the other 90 are session_full");
       const [stored] = await admin`select count(*)::int as n from public.bookings where session_id = ${full}`;
       assert.equal(stored.n, 10, "only the 10 confirmed bookings are stored");
 
-      const twice = await createSession(admin, host, "30 days", 5);
-      sessions.push(twice);
+      const twice = await session("30 days", 5);
       const repeats = await Promise.all(Array.from({ length: 10 }, () => book(pool, users[0], twice)));
       assert.equal(repeats.filter((r) => r.status === "confirmed").length, 1, "one booking");
       assert.equal(repeats.filter((r) => r.code === "already_booked").length, 9, "nine already_booked");
-      await assertNoSeatDrift(admin, sessions, "after the races");
-    } finally {
-      await admin`delete from public.sessions where id = any(${sessions})`;
-      await dropUsers(admin, [host, ...users]);
-      await pool.end({ timeout: 5 });
-      await admin.end({ timeout: 5 });
-    }
+      await assertNoSeatDrift(admin, [full, twice], "after the races");
+    });
   },
 });
 
@@ -284,17 +275,12 @@ Deno.test({
   name: "the reminder job run by 4 connections while 100 users book adds each booking's default reminders exactly once",
   ignore: !DB_URL,
   async fn() {
-    const admin = postgres(DB_URL!, { max: 1, prepare: false, onnotice: () => {} });
-    const pool = postgres(DB_URL!, { max: 104, prepare: false, onnotice: () => {}, idle_timeout: 5 });
-    const [host] = await createUsers(admin, "dhost", 1);
-    const users = await createUsers(admin, "dbooker", 100);
-    let sessionId: string | undefined;
-    try {
-      sessionId = await createSession(admin, host, "3 days", null);
+    await withFixture("dbooker", 100, 104, async ({ admin, pool, users, session }) => {
+      const sessionId = await session("3 days", null);
       const jobs = Promise.all(Array.from({ length: 4 }, async () => {
         for (let i = 0; i < 5; i++) await pool`select private.add_pending_default_reminders()`;
       }));
-      const results = await Promise.all(users.map((u) => book(pool, u, sessionId!)));
+      const results = await Promise.all(users.map((u) => book(pool, u, sessionId)));
       await jobs;
       assert.ok(results.every((r) => r.status === "confirmed"), "every booking is confirmed");
       await pool`select private.add_pending_default_reminders()`;
@@ -307,11 +293,6 @@ Deno.test({
       const [pending] = await admin`select count(*)::int as n from public.bookings
                                     where session_id = ${sessionId} and default_reminders_pending`;
       assert.equal(pending.n, 0, "no booking left pending");
-    } finally {
-      if (sessionId) await admin`delete from public.sessions where id = ${sessionId}`;
-      await dropUsers(admin, [host, ...users]);
-      await pool.end({ timeout: 5 });
-      await admin.end({ timeout: 5 });
-    }
+    });
   },
 });
