@@ -296,3 +296,59 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "the reminder job does not deadlock with deleting a session or a user it is processing, and loses nothing it skips",
+  ignore: !DB_URL,
+  async fn() {
+    await withFixture("lockorder", 4, 4, async ({ admin, pool, users, session }) => {
+      const [booker, leaver, reminded, kept] = users;
+      const deleted = await session("3 days", null);
+      const other = await session("3 days", null);
+      const soon = await session("10 minutes", null);
+      const held = await session("3 days", null);
+      for (const [u, s] of [[booker, deleted], [leaver, other], [kept, held]]) {
+        assert.equal((await book(pool, u, s)).status, "confirmed");
+      }
+      await admin`insert into public.session_reminders (session_id, user_id, minutes_before) values (${soon}, ${reminded}, 15)`;
+
+      // A writer holds a row that the job's writes reference (as a DELETE does before it cascades
+      // to the job's rows), the job runs, then the writer deletes or gives up. Before the fix the job
+      // locked its rows first, then waited for the writer's row: a deadlock, one of the two failed.
+      async function whileHeld(lock: string, id: string, then: (tx: postgres.TransactionSql) => Promise<unknown>) {
+        const writer = await pool.reserve();
+        try {
+          await writer`begin`;
+          await writer.unsafe(lock, [id]);
+          const job = pool`select private.send_due_reminders()`;
+          // Let the job reach the held row (or finish, as it must now).
+          await Promise.race([job, new Promise((r) => setTimeout(r, 500))]);
+          await then(writer as unknown as postgres.TransactionSql);
+          await writer`commit`;
+          await job;
+        } finally {
+          writer.release();
+        }
+      }
+      await whileHeld("select 1 from public.sessions where id = $1 for update", deleted,
+        (tx) => tx`delete from public.sessions where id = ${deleted}`);
+      await whileHeld("select 1 from auth.users where id = $1 for update", leaver,
+        (tx) => tx`delete from auth.users where id = ${leaver}`);
+      await whileHeld("select 1 from auth.users where id = $1 for update", reminded,
+        (tx) => tx`delete from auth.users where id = ${reminded}`);
+      await whileHeld("select 1 from public.sessions where id = $1 for update", held, async () => {});
+
+      const [gone] = await admin`
+        select (select count(*) from public.sessions where id = ${deleted})::int as sessions,
+               (select count(*) from auth.users where id = any(${[leaver, reminded]}))::int as users,
+               (select count(*) from public.bookings where user_id = any(${[leaver, reminded]}))::int as bookings,
+               (select count(*) from public.session_reminders where user_id = any(${[leaver, reminded]}))::int as reminders`;
+      assert.deepEqual({ ...gone }, { sessions: 0, users: 0, bookings: 0, reminders: 0 }, "both deletes went through");
+      // What the job skipped while its row was held, it does on its next run.
+      await pool`select private.send_due_reminders()`;
+      const reminders = await admin`select minutes_before from public.session_reminders
+                                    where session_id = ${held} and user_id = ${kept} order by 1`;
+      assert.deepEqual(reminders.map((r) => r.minutes_before), [15, 1440], "the skipped booking gets its default reminders");
+    });
+  },
+});
