@@ -73,7 +73,8 @@ begin
   -- and one claimed and committed no longer has notified_at null. The session and the user are
   -- locked with the reminder (KEY SHARE; a reminder whose session or user is being deleted is left to
   -- the cascade or the next run), so the notification insert below never waits for a delete that
-  -- waits for this run. The conditions read the session and booking state at this moment.
+  -- waits for this run. `due` decides the timing (re-checked on the newest row versions as it locks
+  -- them); the rules below read the session and booking state at this moment.
   for v_due in
     with due as (
       select r.id
@@ -93,10 +94,6 @@ begin
         from public.sessions s
        where r.id in (select due.id from due)
          and s.id = r.session_id
-         and r.notified_at is null
-         and s.status = 'scheduled'
-         and s.starts_at > now()
-         and s.starts_at - make_interval(mins => r.minutes_before) <= now()
          and not private.is_banned(s.id, r.user_id)
          and (
            -- staff, or an active booking
