@@ -4,7 +4,7 @@
 -- privilege matrix on calendar_feeds, and who may execute which function.
 begin;
 \ir ../helpers.sql
-select plan(78);
+select plan(80);
 
 select tests.create_supabase_user('cal_host', metadata => '{"display_name":"Carla Host"}');
 select tests.create_supabase_user('cal_moderator');
@@ -17,7 +17,7 @@ create temp table fx (label text primary key, id uuid not null);
 insert into fx (label, id) values
   ('public', gen_random_uuid()), ('private', gen_random_uuid()), ('cancelled', gen_random_uuid()),
   ('draft', gen_random_uuid()), ('others', gen_random_uuid()), ('reminder_only', gen_random_uuid()),
-  ('self_cancelled', gen_random_uuid());
+  ('self_cancelled', gen_random_uuid()), ('left_then_cancelled', gen_random_uuid());
 insert into public.sessions (id, title, description, starts_at, duration_minutes, timezone, status, visibility, created_by)
 select fx.id, 'Session ' || fx.label, 'About ' || fx.label,
        case fx.label when 'reminder_only' then timestamptz '2026-10-24 10:00 Europe/Amsterdam'
@@ -38,15 +38,17 @@ values ((select id from fx where label = 'public'), tests.get_supabase_uid('cal_
        ((select id from fx where label = 'cancelled'), tests.get_supabase_uid('cal_member'), 'confirmed', null, null),
        ((select id from fx where label = 'draft'), tests.get_supabase_uid('cal_member'), 'confirmed', null, null),
        ((select id from fx where label = 'others'), tests.get_supabase_uid('cal_outsider'), 'confirmed', null, null),
-       ((select id from fx where label = 'self_cancelled'), tests.get_supabase_uid('cal_member'), 'cancelled', null, now() - interval '1 hour');
+       ((select id from fx where label = 'self_cancelled'), tests.get_supabase_uid('cal_member'), 'cancelled', null, now() - interval '1 hour'),
+       ((select id from fx where label = 'left_then_cancelled'), tests.get_supabase_uid('cal_member'), 'cancelled', null, now() - interval '2 hours');
 -- Bookings may add default reminders: none on the cancelled and self-cancelled sessions, so that only the
 -- booking can put them in the feed; exactly two on the reminder-only session (no booking).
-delete from public.session_reminders where session_id in (select id from fx where label in ('cancelled', 'self_cancelled'));
+delete from public.session_reminders where session_id in (select id from fx where label in ('cancelled', 'self_cancelled', 'left_then_cancelled'));
 insert into public.session_reminders (session_id, user_id, minutes_before)
 values ((select id from fx where label = 'reminder_only'), tests.get_supabase_uid('cal_member'), 60),
        ((select id from fx where label = 'reminder_only'), tests.get_supabase_uid('cal_member'), 10);
--- Cancelling the session cancels its bookings (booking capability's cascade).
-update public.sessions set status = 'cancelled' where id = (select id from fx where label = 'cancelled');
+-- Cancelling the session cancels its bookings (booking capability's cascade). The member had already
+-- cancelled their booking of 'left_then_cancelled' when the host cancelled it (no active booking left).
+update public.sessions set status = 'cancelled' where id in (select id from fx where label in ('cancelled', 'left_then_cancelled'));
 
 -- Tokens handed out by create_calendar_feed(), kept for later statements (written as the caller).
 create temp table tokens (label text primary key, answer jsonb not null);
@@ -126,6 +128,14 @@ select is(
   (select e.booking_status from public.calendar_feed_events((select answer ->> 'token' from tokens where label = 'member_first')) e
     where e.session_id = (select id from fx where label = 'cancelled')),
   'cancelled', 'the cancelled session is there through the booking its cancellation cancelled');
+select is(
+  (select count(*)::int from public.calendar_feed_events((select answer ->> 'token' from tokens where label = 'member_first')) e
+    where e.session_id = (select id from fx where label = 'left_then_cancelled')),
+  0, 'a session cancelled after the member cancelled their own booking does not come back into their feed');
+select is(
+  (select ss.cancelled_at from private.session_seats ss where ss.session_id = (select id from fx where label = 'cancelled')),
+  (select b.cancelled_at from public.bookings b where b.session_id = (select id from fx where label = 'cancelled')),
+  'the seat row keeps the cancellation time, the one the cascade stamps on the bookings it cancels');
 select is(
   (select e.booking_status from public.calendar_feed_events((select answer ->> 'token' from tokens where label = 'member_first')) e
     where e.session_id = (select id from fx where label = 'private')),
