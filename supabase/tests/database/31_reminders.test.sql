@@ -3,7 +3,7 @@
 -- formatting in the recipient's time zone).
 begin;
 \ir ../helpers.sql
-select plan(40);
+select plan(45);
 
 
 select tests.create_supabase_user('host');
@@ -154,6 +154,16 @@ select is(private.format_local_time('2026-10-26 09:00:00+00', 'Europe/Amsterdam'
           'winter time: 09:00Z is 10:00 in Amsterdam');
 select is(private.format_local_time('2027-03-28 01:30:00+00', 'Europe/Amsterdam'), 'Sun 28 Mar 2027 03:30 Europe/Amsterdam',
           'right after the spring change 01:30Z is 03:30');
+-- Zone names that are also abbreviations (CET, EET, MET, WET) are read as zones: summer time applies.
+select is(private.format_local_time('2026-07-15 12:00:00+00', 'CET'), 'Wed 15 Jul 2026 14:00 CET', 'CET in summer is UTC+2');
+select is(private.format_local_time('2026-07-15 12:00:00+00', 'EET') || ' / ' || private.format_local_time('2026-07-15 12:00:00+00', 'MET')
+          || ' / ' || private.format_local_time('2026-07-15 12:00:00+00', 'WET'),
+          'Wed 15 Jul 2026 15:00 EET / Wed 15 Jul 2026 14:00 MET / Wed 15 Jul 2026 13:00 WET', 'EET, MET and WET in summer');
+select is(private.format_local_time('2026-01-15 12:00:00+00', 'CET'), 'Thu 15 Jan 2026 13:00 CET', 'CET in winter is UTC+1');
+select is(private.format_local_time('2026-07-15 12:00:00+00', null), 'Wed 15 Jul 2026 12:00 UTC', 'no zone is UTC');
+set local timezone = 'America/New_York';
+select is(private.format_local_time('2026-07-15 12:00:00+00', 'Asia/Tokyo') || ' ' || current_setting('TimeZone'),
+          'Wed 15 Jul 2026 21:00 Asia/Tokyo America/New_York', 'the caller''s TimeZone setting is left as it was');
 
 select * from finish();
 rollback;
