@@ -50,7 +50,8 @@ export function corsHeaders(req: Request, preflight = false): Headers {
     h.set("Access-Control-Allow-Headers", req.headers.get("Access-Control-Request-Headers") ?? ALLOWED_HEADERS);
     h.set("Access-Control-Max-Age", "86400");
   } else {
-    h.set("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate");
+    // ETag and Content-Disposition for the calendar downloads; Retry-After for 429s.
+    h.set("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate, ETag, Content-Disposition");
   }
   return h;
 }

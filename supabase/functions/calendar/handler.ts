@@ -4,8 +4,8 @@
  * GET /calendar/feed/<token>.ics     the subscribable feed of a calendar token (create_calendar_feed()):
  *                                    resolved by public.calendar_feed_events(), which only service_role
  *                                    may execute; unknown or revoked tokens -> 404.
- * Answers with an ETag (SHA-256 of the body; If-None-Match -> 304) and Cache-Control. Thin: parse,
- * validate, one SQL call, render with the `ics` library.
+ * HEAD answers like GET without the body. Answers carry an ETag (SHA-256 of the body; If-None-Match ->
+ * 304) and Cache-Control. Thin: parse, validate, one SQL call, render with the `ics` library.
  */
 import { z } from "zod";
 import { authenticate, type Claims } from "../_shared/auth.ts";
@@ -98,7 +98,7 @@ function segment(raw: string): string {
 }
 
 export const handler = handle(async (req) => {
-  requireMethod(req, "GET");
+  requireMethod(req, "GET", "HEAD");
   const { pathname } = new URL(req.url);
   const sessionMatch = SESSION_PATH.exec(pathname);
   const feedMatch = FEED_PATH.exec(pathname);
@@ -112,5 +112,6 @@ export const handler = handle(async (req) => {
   if (notModified(req.headers.get("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
   headers.set("Content-Type", "text/calendar; charset=utf-8");
   headers.set("Content-Disposition", `inline; filename="${sessionMatch ? "session" : "calendar"}.ics"`);
-  return new Response(body, { status: 200, headers });
+  // HEAD: the same status and headers as GET, without the body.
+  return new Response(req.method === "HEAD" ? null : body, { status: 200, headers });
 });

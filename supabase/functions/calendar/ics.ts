@@ -2,7 +2,8 @@
  * iCalendar rendering for the calendar function, with the `ics` library (no hand-built iCalendar text):
  * UTC times, a stable UID per session, SEQUENCE from the session, STATUS CONFIRMED or CANCELLED, one
  * VALARM per reminder, a deterministic DTSTAMP (the session's updated_at) so that an unchanged
- * calendar renders byte-identical and its ETag stays valid.
+ * calendar renders byte-identical and its ETag stays valid. Two gaps of the library are closed here:
+ * TEXT escaping of the alarm's DESCRIPTION and of X-WR-CALNAME, and folding by octets (RFC 5545).
  */
 import { createEvents, type EventAttributes } from "ics";
 
@@ -44,6 +45,50 @@ function parameterSafe(name: string): string {
   return name.replace(/["\u0000-\u001f\u007f]/g, "'").trim();
 }
 
+/** TEXT values may hold no control characters but escaped line breaks (RFC 5545, 3.3.11): CR and CRLF become LF. */
+function plainText(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "");
+}
+
+/**
+ * TEXT escaping (RFC 5545, 3.3.11) for the two properties the library writes unescaped: the VALARM's
+ * DESCRIPTION and X-WR-CALNAME (it escapes SUMMARY and DESCRIPTION itself).
+ */
+function escapedText(text: string): string {
+  return plainText(text).replace(/\\/g, "\\\\").replace(/;/g, "\\;").replace(/,/g, "\\,").replace(/\n/g, "\\n");
+}
+
+/** UTF-8 length of one code point. */
+function octets(codePoint: number): number {
+  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+}
+
+/**
+ * Content lines of at most 75 octets (RFC 5545, 3.1). The library folds every 75 characters, so a
+ * line of accented or CJK text ran past 75 octets: its folds are undone and the lines folded again by
+ * octets, never inside a character.
+ */
+function foldByOctets(calendar: string): string {
+  return calendar.replace(/\r\n[ \t]/g, "").split("\r\n").map((line) => {
+    const parts: string[] = [];
+    let part = "", size = 0, limit = 75;
+    for (const char of line) {
+      const n = octets(char.codePointAt(0)!);
+      if (size + n > limit) {
+        parts.push(part);
+        part = "";
+        size = 0;
+        limit = 74; // a continuation line starts with one space
+      }
+      part += char;
+      size += n;
+    }
+    parts.push(part);
+    return parts.join("\r\n ");
+  }).join("\r\n");
+}
+
 // `timestamp` (DTSTAMP) is part of the library's schema (defaults to now) but missing from its typings.
 type TimestampedEvent = EventAttributes & { timestamp: number };
 
@@ -51,12 +96,14 @@ function toEvent(session: CalendarSession, options: CalendarOptions): Timestampe
   const start = session.starts_at.getTime();
   const end = start + session.duration_minutes * 60_000;
   const waitlisted = session.booking_status === "waitlisted";
+  const title = plainText(session.title);
   const description = [waitlisted ? "You are on the waitlist for this session." : null, session.description]
     .filter((part): part is string => !!part && part.trim() !== "")
+    .map(plainText)
     .join("\n\n");
   const event: TimestampedEvent = {
     uid: sessionUid(session.session_id),
-    title: session.title,
+    title,
     start,
     startInputType: "utc",
     startOutputType: "utc",
@@ -70,7 +117,7 @@ function toEvent(session: CalendarSession, options: CalendarOptions): Timestampe
     url: new URL(session.link, options.siteUrl).href,
     alarms: [...new Set(session.reminder_minutes ?? [])].sort((a, b) => a - b).map((minutes) => ({
       action: "display" as const,
-      description: `Starts in ${minutes} minutes: ${session.title}`,
+      description: escapedText(`Starts in ${minutes} minutes: ${title}`),
       trigger: { minutes, before: true },
     })),
   };
@@ -85,8 +132,8 @@ export function renderCalendar(sessions: CalendarSession[], options: CalendarOpt
   const { error, value } = createEvents(sessions.map((s) => toEvent(s, options)), {
     productId: PRODUCT_ID,
     method: "PUBLISH",
-    calName: options.name,
+    calName: escapedText(options.name),
   });
   if (error || value === null) throw error ?? new Error("ics returned no calendar");
-  return value;
+  return foldByOctets(value);
 }

@@ -331,6 +331,44 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
       const { events } = await getIcs(`/sessions/${draft.id}.ics`, { Authorization: `Bearer ${hostJwt}` });
       assert.equal(events[0].getFirstPropertyValue("uid"), `${draft.id}@live-sessions`);
     });
+
+    await t.step("text with backslashes, semicolons, commas, control characters and multi-byte letters", async () => {
+      const title = "Q&A: C:\\new; agenda, notes " + "é".repeat(50) + " 日本語のセッション".repeat(3);
+      const fancyId = await createSession({ title: title + "\r", starts_at: "2026-12-05T09:00:00Z", visibility: "public" });
+      await remind(fancyId, outsider, 30);
+      const feed = await createFeed(outsider);
+      const texts = [];
+      for (const path of [`/feed/${feed.token}.ics`, `/sessions/${fancyId}.ics`]) {
+        const { text, events } = await getIcs(path);
+        texts.push(text);
+        const event = eventByUid(events, fancyId)!;
+        assert.equal(event.getFirstPropertyValue("summary"), title + "\n", "SUMMARY round-trips (a lone CR is a line break)");
+        assert.doesNotMatch(text, /\r(?!\n)/, "no bare CR");
+        for (const line of text.split("\r\n")) {
+          assert.ok(new TextEncoder().encode(line).length <= 75, `at most 75 octets: ${line}`);
+        }
+      }
+      const [feedText, sessionText] = texts;
+      const alarm = eventByUid(parseEvents(feedText), fancyId)!.getFirstSubcomponent("valarm")!;
+      assert.equal(alarm.getFirstPropertyValue("description"), `Starts in 30 minutes: ${title}\n`, "the alarm text round-trips");
+      const calName = sessionText.replace(/\r\n[ \t]/g, "").split("\r\n").find((line) => line.startsWith("X-WR-CALNAME:"));
+      assert.equal(calName, "X-WR-CALNAME:" + (title + "\n").replace(/\\/g, "\\\\").replace(/;/g, "\\;").replace(/,/g, "\\,")
+        .replace(/\n/g, "\\n"), "X-WR-CALNAME is escaped TEXT");
+    });
+
+    await t.step("HEAD answers like GET, without a body", async () => {
+      const got = await get(`/sessions/${publicId}.ics`);
+      await got.body?.cancel();
+      const head = await fetch(`${base}/sessions/${publicId}.ics`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(await head.text(), "");
+      assert.equal(head.headers.get("content-type"), "text/calendar; charset=utf-8");
+      assert.equal(head.headers.get("etag"), got.headers.get("etag"));
+      assert.equal(head.headers.get("cache-control"), got.headers.get("cache-control"));
+      const missing = await fetch(`${base}/sessions/${crypto.randomUUID()}.ics`, { method: "HEAD" });
+      await missing.body?.cancel();
+      assert.equal(missing.status, 404);
+    });
   } finally {
     if (sessionIds.length) await admin`delete from public.sessions where id = any(${sessionIds}::uuid[])`;
     await admin`delete from auth.users where id = any(${[host.id, member.id, outsider.id]}::uuid[])`;
