@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(44);
+select plan(47);
 
 
 select tests.create_supabase_user('host');
@@ -160,6 +160,13 @@ select results_eq(
 select is((select attended_seconds from public.session_attendance_report('00000000-0000-0000-0000-0000000000c1')
            where user_id = tests.get_supabase_uid('walkin')), 210,
           'a stale interval counts until its last heartbeat (5 min ago to 90 s ago = 210 s)');
+-- Cancelling the live session ends its live window: the report stops counting at the cancellation.
+select is((select ended_at from public.cancel_session('00000000-0000-0000-0000-0000000000c2', 'Power cut')), now(),
+          'cancelling a live session sets ended_at, as ending it does');
+select is((select ended_at from public.sessions where id = '00000000-0000-0000-0000-0000000000c3'), null,
+          'a scheduled session has no ended_at');
+select is((select ended_at from public.cancel_session('00000000-0000-0000-0000-0000000000c3', null)), null,
+          'cancelling a session that never went live leaves ended_at null');
 select tests.authenticate_as('moderator');
 select is(tests.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
           'moderators do not get the report: hosts only');
