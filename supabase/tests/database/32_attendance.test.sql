@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(47);
+select plan(48);
 
 
 select tests.create_supabase_user('host');
@@ -167,6 +167,8 @@ select is((select ended_at from public.sessions where id = '00000000-0000-0000-0
           'a scheduled session has no ended_at');
 select is((select ended_at from public.cancel_session('00000000-0000-0000-0000-0000000000c3', null)), null,
           'cancelling a session that never went live leaves ended_at null');
+select is(tests.error_code($$ select * from public.session_attendance_report(null) $$), 'invalid_input',
+          'a missing session id is invalid input');
 select tests.authenticate_as('moderator');
 select is(tests.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), 'forbidden',
           'moderators do not get the report: hosts only');
