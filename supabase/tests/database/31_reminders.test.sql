@@ -3,7 +3,7 @@
 -- formatting in the recipient's time zone).
 begin;
 \ir ../helpers.sql
-select plan(45);
+select plan(49);
 
 
 select tests.create_supabase_user('host');
@@ -45,6 +45,20 @@ select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-000
           'reminders are for scheduled sessions only');
 select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b5', 5) $$), 'not_found',
           'a session the caller cannot see is not_found');
+-- Reminders the job would never send are refused: after cancelling a booking, and on a private
+-- session the caller sees without a booking or a staff role (an admin).
+select tests.authenticate_as('outsider');
+select is((select status from public.book_session('00000000-0000-0000-0000-0000000000b2')), 'confirmed', 'outsider books b2');
+select is((select status from public.cancel_booking('00000000-0000-0000-0000-0000000000b2')), 'cancelled', 'and cancels');
+select is(tests.error_details($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 30) $$) ->> 'reason',
+          'booking_required', 'after cancelling a booking, set_reminder is forbidden (booking_required)');
+select tests.clear_authentication();
+update public.user_roles set role = 'admin' where user_id = tests.get_supabase_uid('outsider');
+select tests.authenticate_as('outsider');
+select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b5', 5) $$), 'forbidden',
+          'an admin who sees a private session without booking it gets no reminder for it');
+select tests.clear_authentication();
+update public.user_roles set role = 'member' where user_id = tests.get_supabase_uid('outsider');
 select tests.authenticate_as_anon();
 select is(tests.error_code($$ select public.set_reminder('00000000-0000-0000-0000-0000000000b2', 30) $$), '42501',
           'anon cannot call set_reminder');
