@@ -2,7 +2,9 @@
  * Chat rate limit under real concurrency: one user fires 50 parallel send_chat_message calls on 50
  * connections (each a PostgREST-like transaction as that user); exactly chat_rate_limit (5) get
  * through and the 45 others are rate_limited. Repeated with fresh sessions. Also: 50 different
- * users posting at once all get through (the lock is per user and session, not per session).
+ * users posting at once all get through (the lock is per user and session, not per session). And a
+ * ban given while the user's sends are queued on that lock is ordered after them: nothing of theirs
+ * is posted once the ban has committed.
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
@@ -96,6 +98,45 @@ Deno.test("chat: 50 users posting at once all get through", async () => {
   } finally {
     if (session) await admin`delete from public.sessions where id = ${session}`;
     await admin`delete from auth.users where id in ${admin([host, ...members])}`;
+    await pool.end({ timeout: 5 });
+    await admin.end({ timeout: 5 });
+  }
+});
+
+Deno.test("chat: a ban is ordered after the user's queued sends, and nothing is posted after it", async () => {
+  const admin = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
+  const pool = postgres(dbUrl(), { max: 12, prepare: false, onnotice: () => {} });
+  const [host, member] = await createUsers(admin, 2);
+  await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
+  let session: string | undefined;
+  const holder = await admin.reserve();
+  try {
+    session = await createSession(admin, host, [member]);
+    await admin`update public.sessions set chat_rate_limit = 1000 where id = ${session}`;
+    await Promise.all(Array.from({ length: 12 }, () => pool`select pg_sleep(0.05)`));
+    // The user's post in progress: hold their per-user chat lock, so that the sends queue behind it.
+    await holder`begin`;
+    await holder`select pg_advisory_xact_lock(hashtextextended(${"chat:" + session + ":" + member}, 0))`;
+    const sends = Array.from({ length: 8 }, (_, i) => send(pool, member, session!, `queued ${i}`));
+    await new Promise((r) => setTimeout(r, 300));
+    const hostClaims = JSON.stringify({ sub: host, role: "authenticated", email: `${host}@example.test` });
+    const ban = pool.begin(async (tx) => {
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${hostClaims}, true)`;
+      await tx`select public.ban_user(${session!}::uuid, ${member}::uuid, 'spam')`;
+    }).then(async () => (await pool`select clock_timestamp() as t`)[0].t as Date);
+    await new Promise((r) => setTimeout(r, 300));
+    await holder`commit`;
+    const bannedBy = await ban;
+    const outcomes = await Promise.all(sends);
+    assert.ok(outcomes.every((o) => o.ok || o.code === "banned"), JSON.stringify(outcomes));
+    const [{ late }] = await admin`select count(*)::int as late from public.chat_messages
+                                   where session_id = ${session} and user_id = ${member} and created_at >= ${bannedBy}`;
+    assert.equal(late, 0, "no message is posted after the ban committed");
+    assert.deepEqual(await send(pool, member, session, "after the ban"), { ok: false, code: "banned" });
+  } finally {
+    holder.release();
+    if (session) await admin`delete from public.sessions where id = ${session}`;
+    await admin`delete from auth.users where id in ${admin([host, member])}`;
     await pool.end({ timeout: 5 });
     await admin.end({ timeout: 5 });
   }
