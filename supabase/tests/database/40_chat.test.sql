@@ -4,7 +4,7 @@
 -- and the broadcasts (new_message, message_pinned, message_deleted, session_banned).
 begin;
 \ir ../helpers.sql
-select plan(123);
+select plan(125);
 
 
 -- Actors ----------------------------------------------------------------------------------------
@@ -236,6 +236,9 @@ select is((select count(*)::int from public.chat_messages where session_id = '00
 select tests.authenticate_as('mo');
 select is((select count(*)::int from public.chat_messages where session_id = '00000000-0000-4000-8000-0000000000c6'
              and user_id = tests.get_supabase_uid('max') and deleted_at is not null), 6, 'staff read deleted messages, flagged');
+select tests.authenticate_as('spike');
+select is((select count(*)::int from public.chat_messages where session_id = '00000000-0000-4000-8000-0000000000c6'
+             and deleted_at is not null), 0, 'a speaker (staff without moderation) does not read deleted messages');
 
 -- pin_message -----------------------------------------------------------------------------------
 select tests.clear_authentication();
@@ -439,6 +442,8 @@ select is((select count(*)::int from public.session_bans), 0, 'other members do 
 select throws_ok($$ delete from public.session_bans $$, '42501', null, 'a member cannot delete bans directly');
 select tests.authenticate_as('mo');
 select is((select count(*)::int from public.session_bans), 1, 'staff read the bans of their sessions');
+select tests.authenticate_as('spike');
+select is((select count(*)::int from public.session_bans), 0, 'a speaker does not read the bans');
 select tests.authenticate_as('mem');
 select is(tests.error_code(format('select public.unban_user(%L, %L)', '00000000-0000-4000-8000-0000000000c1', tests.get_supabase_uid('bill'))),
           'forbidden', 'a member cannot unban');
