@@ -8,7 +8,9 @@
 --
 -- Now both take a lock per session and user before they look for the user's other assignments, so
 -- the second call waits for the first and then moves the user out of the room the first one chose.
--- Same bodies otherwise (as landed in 20261121227000).
+-- Also, assign_room and assign_rooms_randomly count as members the users who joined a public session
+-- (private.is_session_member's rule, the one join_room and the rest of the live room use): staff
+-- could not place them in a room before. Same bodies otherwise (as landed in 20261121227000).
 
 create function private.lock_room_assignment(session_id uuid, user_id uuid)
 returns void
@@ -68,10 +70,15 @@ declare
   v_room public.rooms := private.open_room_for_staff(assign_room.room_id);
   v_row public.room_assignments;
 begin
+  -- Members as private.is_session_member counts them: confirmed booking, staff, or joined a public session.
   if not exists (select 1 from public.bookings b
                  where b.session_id = v_room.session_id and b.user_id = assign_room.user_id and b.status = 'confirmed')
      and not exists (select 1 from public.session_staff st
-                     where st.session_id = v_room.session_id and st.user_id = assign_room.user_id) then
+                     where st.session_id = v_room.session_id and st.user_id = assign_room.user_id)
+     and not exists (select 1 from public.attendance_intervals a
+                     join public.sessions s on s.id = a.session_id
+                     where a.session_id = v_room.session_id and a.user_id = assign_room.user_id
+                       and s.visibility = 'public') then
     perform private.raise_error('invalid_input', 'Only members of the session can be assigned.', jsonb_build_object('user_id', assign_room.user_id));
   end if;
   if private.is_banned(v_room.session_id, assign_room.user_id) then
@@ -87,3 +94,51 @@ begin
   return v_row;
 end;
 $$;
+comment on function public.assign_room(uuid, uuid) is
+  'Staff assign a member (confirmed booking, staff, or joined a public session; not banned) to an open room, moving '
+  'them out of the session''s other rooms. Returns the assignment (the user reads it through RLS).';
+
+create or replace function public.assign_rooms_randomly(session_id uuid)
+returns jsonb
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_room_ids uuid[];
+  v_assigned int;
+begin
+  perform private.require_session_access(assign_rooms_randomly.session_id, 'staff');
+  select array_agg(r.id order by r.created_at, r.name, r.id) into v_room_ids
+  from (select r.* from public.rooms r
+        where r.session_id = assign_rooms_randomly.session_id and not r.is_main_stage
+        order by r.id for update) r
+  where private.room_is_open(r);
+  if v_room_ids is null then
+    perform private.raise_error('invalid_input', 'The session has no open breakout room.',
+      jsonb_build_object('session_id', assign_rooms_randomly.session_id));
+  end if;
+  -- Everyone's previous breakout assignment in this session is replaced.
+  delete from public.room_assignments a
+  where a.room_id in (select r.id from public.rooms r where r.session_id = assign_rooms_randomly.session_id and not r.is_main_stage);
+  -- Round robin over a random order: room sizes differ by at most one.
+  insert into public.room_assignments (room_id, user_id)
+  select v_room_ids[1 + (m.i % cardinality(v_room_ids))], m.user_id
+  from (select u.user_id, (row_number() over (order by random()) - 1)::int as i
+        from (select b.user_id from public.bookings b
+              where b.session_id = assign_rooms_randomly.session_id and b.status = 'confirmed'
+              union
+              select a.user_id from public.attendance_intervals a
+              join public.sessions s on s.id = a.session_id
+              where a.session_id = assign_rooms_randomly.session_id and s.visibility = 'public') u
+        where not exists (select 1 from public.session_staff st
+                          where st.session_id = assign_rooms_randomly.session_id and st.user_id = u.user_id)
+          and not private.is_banned(assign_rooms_randomly.session_id, u.user_id)) m;
+  get diagnostics v_assigned = row_count;
+  return jsonb_build_object('session_id', assign_rooms_randomly.session_id, 'assigned', v_assigned,
+    'rooms', (select jsonb_agg(jsonb_build_object('room_id', r.id, 'assigned',
+                (select count(*) from public.room_assignments a where a.room_id = r.id)) order by r.n)
+              from unnest(v_room_ids) with ordinality as r (id, n)));
+end;
+$$;
+comment on function public.assign_rooms_randomly(uuid) is
+  'Staff: replaces the breakout assignments with a random, balanced split (sizes differ by at most one) of the '
+  'session''s members (confirmed bookings, and users who joined a public session), not banned and not staff, over its open breakout rooms (not the main stage). Capacity is '
+  'not applied (it limits self-selection). Returns {session_id, assigned, rooms:[{room_id, assigned}]}.';

@@ -4,7 +4,7 @@
 -- session, and the room_updated broadcast (counts, no member lists).
 begin;
 \ir ../helpers.sql
-select plan(56);
+select plan(60);
 
 create function pg_temp.room(room_name text) returns uuid language sql as $$
   select r.id from public.rooms r where r.session_id = '00000000-0000-4000-8000-0000000053a1' and r.name = room_name
@@ -171,6 +171,21 @@ select public.end_session('00000000-0000-4000-8000-0000000053a1');
 select is((select count(*)::int from public.rooms where session_id = '00000000-0000-4000-8000-0000000053a1' and status = 'open'), 0,
           'ending the session closes every room');
 select is((select closes_at <= now() from public.rooms where id = pg_temp.room('Last')), true, 'and sets closes_at to the end');
+
+-- Walk-ins of a public session (joined, no booking) are members: staff place them in rooms too.
+select tests.clear_authentication();
+insert into public.sessions (id, title, status, visibility, starts_at, duration_minutes, started_at, created_by)
+values ('00000000-0000-4000-8000-0000000053a5', 'Open house', 'live', 'public', now(), 60, now(), tests.get_supabase_uid('hana'));
+select tests.authenticate_as('otto');
+select is((public.join_session('00000000-0000-4000-8000-0000000053a5')) ->> 'viewer_count', '1', 'otto walks into the public session');
+select tests.authenticate_as('hana');
+select is((select count(*)::int from public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a5', array['Corner', 'Window'])), 2,
+          'the host opens two rooms');
+select is((public.assign_room((select id from public.rooms where session_id = '00000000-0000-4000-8000-0000000053a5' and name = 'Corner'),
+                              tests.get_supabase_uid('otto'))).user_id, tests.get_supabase_uid('otto'),
+          'staff assign a walk-in of a public session to a room');
+select is((public.assign_rooms_randomly('00000000-0000-4000-8000-0000000053a5')) ->> 'assigned', '1',
+          'the random split includes walk-ins of a public session');
 
 select * from finish();
 rollback;
