@@ -82,8 +82,8 @@ select is(tests.error_code($$ insert into public.room_assignments (room_id, user
           'even a host cannot insert an assignment directly');
 select lives_ok($$ select public.assign_room('bbbbbbbb-0000-4000-8000-000000000301', tests.get_supabase_uid('booked')) $$,
                 'a host assigns a member through assign_room');
-select is(tests.error_code($$ select public.assign_room('bbbbbbbb-0000-4000-8000-000000000301', tests.get_supabase_uid('walkin')) $$),
-          'invalid_input', 'assign_room refuses someone who is not a member');
+select is(tests.error_code($$ select public.assign_room('bbbbbbbb-0000-4000-8000-000000000301', tests.get_supabase_uid('waitlisted')) $$),
+          'invalid_input', 'assign_room refuses someone who is not a member (waitlisted, never joined)');
 
 -- Sessions attach only to the caller's own events and programs --------------------------------
 select tests.authenticate_as('other_coach');
