@@ -26,10 +26,13 @@ create trigger sessions_end_cancelled_live before update of status on public.ses
   when (old.status = 'live' and new.status = 'cancelled' and new.ended_at is null)
   execute function private.sessions_end_cancelled_live();
 
+-- The backfill leaves updated_at alone (it drives the calendar's DTSTAMP and ETag).
+alter table public.sessions disable trigger sessions_set_updated_at;
 update public.sessions s
    set ended_at = greatest(s.started_at, coalesce(ss.cancelled_at, s.updated_at))
   from private.session_seats ss
  where ss.session_id = s.id
    and s.status = 'cancelled' and s.started_at is not null and s.ended_at is null;
+alter table public.sessions enable trigger sessions_set_updated_at;
 
 comment on column public.sessions.ended_at is 'When the live session ended: end_session, or cancel_session while it was live.';

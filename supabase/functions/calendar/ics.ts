@@ -98,8 +98,8 @@ function toEvent(session: CalendarSession, options: CalendarOptions): Timestampe
   const waitlisted = session.booking_status === "waitlisted";
   const title = plainText(session.title);
   const description = [waitlisted ? "You are on the waitlist for this session." : null, session.description]
-    .filter((part): part is string => !!part && part.trim() !== "")
-    .map(plainText)
+    .map((part) => part === null ? "" : plainText(part))
+    .filter((part) => part.trim() !== "")
     .join("\n\n");
   const event: TimestampedEvent = {
     uid: sessionUid(session.session_id),
