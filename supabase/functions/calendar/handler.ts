@@ -112,6 +112,7 @@ export const handler = handle(async (req) => {
   if (notModified(req.headers.get("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
   headers.set("Content-Type", "text/calendar; charset=utf-8");
   headers.set("Content-Disposition", `inline; filename="${sessionMatch ? "session" : "calendar"}.ics"`);
-  // HEAD: the same status and headers as GET, without the body.
+  // HEAD: the same status and headers as GET (Content-Length included), without the body.
+  headers.set("Content-Length", String(new TextEncoder().encode(body).byteLength));
   return new Response(req.method === "HEAD" ? null : body, { status: 200, headers });
 });

@@ -1,7 +1,7 @@
 /**
  * iCalendar rendering for the calendar function, with the `ics` library (no hand-built iCalendar text):
  * UTC times, a stable UID per session, SEQUENCE from the session, STATUS CONFIRMED or CANCELLED, one
- * VALARM per reminder, a deterministic DTSTAMP (the session's updated_at) so that an unchanged
+ * VALARM per reminder (none on a cancelled session), a deterministic DTSTAMP (the session's updated_at) so that an unchanged
  * calendar renders byte-identical and its ETag stays valid. Two gaps of the library are closed here:
  * TEXT escaping of the alarm's DESCRIPTION and of X-WR-CALNAME, and folding by octets (RFC 5545).
  */
@@ -115,7 +115,8 @@ function toEvent(session: CalendarSession, options: CalendarOptions): Timestampe
     sequence: session.sequence,
     status: session.status === "cancelled" ? "CANCELLED" : "CONFIRMED",
     url: new URL(session.link, options.siteUrl).href,
-    alarms: [...new Set(session.reminder_minutes ?? [])].sort((a, b) => a - b).map((minutes) => ({
+    // No alarm rings for a cancelled session.
+    alarms: (session.status === "cancelled" ? [] : [...new Set(session.reminder_minutes ?? [])].sort((a, b) => a - b)).map((minutes) => ({
       action: "display" as const,
       description: escapedText(`Starts in ${minutes} minutes: ${title}`),
       trigger: { minutes, before: true },

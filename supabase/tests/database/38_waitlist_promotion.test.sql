@@ -1,9 +1,11 @@
--- Waitlist promotion rules: a freed seat never goes to a user banned from the session (they keep
--- their place), and every way an active booking leaves its place (cancel_booking, a direct update
--- by service_role: cancelled, demoted, moved) promotes the line or closes its gap, exactly once.
+-- When a booking leaves: a freed seat never goes to a user banned from the session (they keep their
+-- place), every way an active booking leaves its place (cancel_booking, a direct update by
+-- service_role: cancelled, demoted, moved) promotes the line or closes its gap, exactly once, and a
+-- cancelled booking takes its user's reminders with it (not a staff member's, not a cancelled
+-- session's), so neither the calendar feed nor session_cards.has_reminder shows them.
 begin;
 \ir ../helpers.sql
-select plan(17);
+select plan(24);
 
 select tests.create_supabase_user('host');
 select tests.create_supabase_user('w1');
@@ -16,7 +18,8 @@ update public.user_roles set role = 'coach' where user_id = tests.get_supabase_u
 insert into public.sessions (id, title, starts_at, status, visibility, capacity, waitlist_enabled, created_by) values
   ('00000000-0000-0000-0000-0000000000e1', 'Ban line', now() + interval '3 days', 'scheduled', 'public', 1, true, tests.get_supabase_uid('host')),
   ('00000000-0000-0000-0000-0000000000e2', 'Direct edits', now() + interval '3 days', 'scheduled', 'public', 1, true, tests.get_supabase_uid('host')),
-  ('00000000-0000-0000-0000-0000000000e3', 'Other line', now() + interval '3 days', 'scheduled', 'public', 1, true, tests.get_supabase_uid('host'));
+  ('00000000-0000-0000-0000-0000000000e3', 'Other line', now() + interval '3 days', 'scheduled', 'public', 1, true, tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000e4', 'Reminded', now() + interval '3 days', 'scheduled', 'public', null, false, tests.get_supabase_uid('host'));
 
 create temp table people as
 select u.label, tests.get_supabase_uid(u.label) as id
@@ -112,6 +115,48 @@ select pg_temp.as_user('host', $$select public.cancel_session('00000000-0000-000
 select is((select count(*)::int from public.bookings
            where session_id = '00000000-0000-0000-0000-0000000000e3' and status <> 'cancelled'), 0,
           'cancelling the session cancels every booking, promoting nobody');
+
+-- Session e4: w1 and w5 (made a moderator) book and set reminders; w1's feed lists the session.
+select pg_temp.as_user(u, $$select public.book_session('00000000-0000-0000-0000-0000000000e4')$$)
+from unnest(array['w1', 'w5']) u;
+select private.add_pending_default_reminders();
+select pg_temp.as_user(u, $$select public.set_reminder('00000000-0000-0000-0000-0000000000e4', 60)$$)
+from unnest(array['w1', 'w5']) u;
+insert into public.session_staff (session_id, user_id, role)
+values ('00000000-0000-0000-0000-0000000000e4', tests.get_supabase_uid('w5'), 'moderator');
+select tests.authenticate_as('w1');
+create temp table w1_feed on commit drop as select (public.create_calendar_feed()) ->> 'token' as token;
+select tests.clear_authentication();
+select is((select array_agg(e.reminder_minutes order by e.session_id) from w1_feed, public.calendar_feed_events(w1_feed.token) e
+           where e.session_id = '00000000-0000-0000-0000-0000000000e4'), array[array[15, 60, 1440]],
+          'the booked session is in the feed with its three alarms');
+
+select pg_temp.as_user(u, $$select public.cancel_booking('00000000-0000-0000-0000-0000000000e4')$$)
+from unnest(array['w1', 'w5']) u;
+select is((select count(*)::int from public.session_reminders
+           where session_id = '00000000-0000-0000-0000-0000000000e4' and user_id = tests.get_supabase_uid('w1')), 0,
+          'cancelling a booking deletes its reminders (the job would not send them)');
+select is((select count(*)::int from w1_feed, public.calendar_feed_events(w1_feed.token) e
+           where e.session_id = '00000000-0000-0000-0000-0000000000e4'), 0,
+          'the session leaves the feed, alarms and all');
+select tests.authenticate_as('w1');
+select is((select has_reminder from public.session_cards where id = '00000000-0000-0000-0000-0000000000e4'), false,
+          'session_cards.has_reminder is false after cancelling');
+select tests.clear_authentication();
+select is((select array_agg(minutes_before order by minutes_before) from public.session_reminders
+           where session_id = '00000000-0000-0000-0000-0000000000e4' and user_id = tests.get_supabase_uid('w5')),
+          array[15, 60, 1440], 'a staff member keeps their reminders (the job still reminds staff)');
+
+select pg_temp.as_user('w1', $$select public.book_session('00000000-0000-0000-0000-0000000000e4')$$);
+select private.add_pending_default_reminders();
+select is((select array_agg(minutes_before order by minutes_before) from public.session_reminders
+           where session_id = '00000000-0000-0000-0000-0000000000e4' and user_id = tests.get_supabase_uid('w1')),
+          array[15, 1440], 'booking again brings the default reminders back');
+
+select pg_temp.as_user('host', $$select public.cancel_session('00000000-0000-0000-0000-0000000000e4', 'moved')$$);
+select is((select array_agg(minutes_before order by minutes_before) from public.session_reminders
+           where session_id = '00000000-0000-0000-0000-0000000000e4' and user_id = tests.get_supabase_uid('w1')),
+          array[15, 1440], 'a session''s own cancellation keeps them (the feed shows the event as cancelled)');
 
 select is((select count(*)::int from private.session_seat_drift()
            where session_id::text like '00000000-0000-0000-0000-0000000000e_'), 0,

@@ -1,4 +1,5 @@
--- Waitlist promotion: never to a banned user, and after every way an active booking leaves.
+-- When a booking leaves: waitlist promotion never goes to a banned user, follows every way an
+-- active booking leaves, and a cancelled booking takes its reminders with it.
 --
 -- Why:
 --   * fill_seats_from_waitlist promoted the first waitlisted booking even when its user had been
@@ -10,6 +11,10 @@
 --     direct update (service_role: support tools, the dashboard) left its seat empty for the next
 --     newcomer to take ahead of the line, and left a gap in the waitlist numbering; book_session
 --     gives the next booking waitlisted + 1, so a gap became a duplicate position.
+--   * A booking cancelled by its user kept its reminder rows. The reminder job does not send them
+--     (a cancelled booking stops its reminders), but the calendar feed still listed the session as
+--     a reminded one, STATUS:CONFIRMED with its alarms, so the user's phone rang for a session they
+--     had cancelled; session_cards.has_reminder stayed true.
 --
 -- Now:
 --   * fill_seats_from_waitlist skips banned users. They keep their place (and their position) in the
@@ -18,6 +23,12 @@
 --     (except book_session's own writes), promotes and renumbers the session the booking left when it
 --     is scheduled or live. cancel_booking relies on it instead of calling the same functions itself.
 --     A waitlisted booking moved into a session is renumbered into that session's line.
+--   * A booking cancelled while its session is still scheduled or live (by its user or service_role)
+--     deletes its user's reminders for that session, unless they are staff of it: what the job would
+--     not send, the feed and has_reminder no longer show. Booking again adds the default reminders
+--     again. A session's own cancellation keeps them (the feed shows the event as cancelled, and
+--     the calendar function no longer puts alarms on cancelled events). Reminders already left behind
+--     by cancelled bookings are deleted here.
 --   * cancel_booking's comment lists the error it already raised for ended sessions.
 
 -- Promotion candidates exclude banned users.
@@ -108,6 +119,12 @@ begin
     if new.status = 'waitlisted' and new.session_id is distinct from old.session_id then
       perform private.renumber_waitlist(new.session_id);
     end if;
+    -- A cancelled booking's reminders are not sent (the job's rule): they go with it.
+    if v_left_status in ('scheduled', 'live') and new.status = 'cancelled'
+       and not exists (select 1 from public.session_staff st
+                       where st.session_id = old.session_id and st.user_id = old.user_id) then
+      delete from public.session_reminders r where r.session_id = old.session_id and r.user_id = old.user_id;
+    end if;
   end if;
   return null;
 end;
@@ -115,7 +132,8 @@ $$;
 comment on function private.bookings_count_seats() is
   'Trigger: keeps the confirmed and waitlisted counts of private.session_seats equal to the bookings, and when an '
   'active booking of a scheduled or live session is cancelled, demoted or moved by an update (cancel_booking, a '
-  'host''s session cancellation, service_role), promotes the waitlist into a freed seat or renumbers it 1..n. Skipped '
+  'host''s session cancellation, service_role), promotes the waitlist into a freed seat or renumbers it 1..n; a booking '
+  'cancelled while its session is scheduled or live deletes its user''s reminders for it (unless staff). Skipped '
   '(by the trigger''s WHEN) for the booking book_session is writing, which its claim counts. Internal.';
 
 create or replace function public.cancel_booking(session_id uuid)
@@ -159,3 +177,21 @@ comment on function public.cancel_booking(uuid) is
   'waitlist_position; notified with a booking_promoted notification and a booking_updated broadcast on user:<id>) and '
   'the waitlist is renumbered 1..n. Errors: not_authenticated, invalid_input, not_found (no active booking), '
   'invalid_transition (the session has ended: its bookings are kept as history).';
+
+-- Reminders left behind by bookings cancelled before this migration: the same rule.
+delete from public.session_reminders r
+using public.sessions s
+where s.id = r.session_id
+  and s.status in ('scheduled', 'live')
+  and exists (select 1 from public.bookings b
+              where b.session_id = r.session_id and b.user_id = r.user_id and b.status = 'cancelled')
+  and not exists (select 1 from public.bookings b
+                  where b.session_id = r.session_id and b.user_id = r.user_id and b.status <> 'cancelled')
+  and not exists (select 1 from public.session_staff st where st.session_id = r.session_id and st.user_id = r.user_id);
+
+comment on table public.session_reminders is
+  'A user''s reminder for a session, minutes_before its start. Created by set_reminder() and, for bookings, as the '
+  'defaults 1440 and 15 by the reminder job (private.add_pending_default_reminders, unless '
+  'notification_preferences.default_reminders is false); the owner deletes it through the table, and a booking '
+  'cancelled while its session is scheduled or live deletes its user''s reminders for that session (unless staff). '
+  'The pg_cron job session-reminders turns due ones into session_reminder notifications, once each.';
