@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(48);
+select plan(56);
 
 
 select tests.create_supabase_user('host');
@@ -12,6 +12,7 @@ select tests.create_supabase_user('moderator');
 select tests.create_supabase_user('booked');
 select tests.create_supabase_user('walkin');
 select tests.create_supabase_user('outsider');
+select tests.create_supabase_user('banned');
 select tests.create_supabase_user('a');
 select tests.create_supabase_user('b');
 select tests.create_supabase_user('c');
@@ -22,7 +23,8 @@ insert into public.sessions (id, title, starts_at, status, visibility, started_a
   ('00000000-0000-0000-0000-0000000000c1', 'Live public', now() - interval '1 hour', 'live', 'public', now() - interval '1 hour', null, tests.get_supabase_uid('host')),
   ('00000000-0000-0000-0000-0000000000c2', 'Live members', now() - interval '1 hour', 'live', 'members', now() - interval '1 hour', null, tests.get_supabase_uid('host')),
   ('00000000-0000-0000-0000-0000000000c3', 'Later', now() + interval '3 days', 'scheduled', 'public', null, null, tests.get_supabase_uid('host')),
-  ('00000000-0000-0000-0000-0000000000c4', 'Report', '2026-11-01 10:00+00', 'ended', 'public', '2026-11-01 10:00+00', '2026-11-01 11:00+00', tests.get_supabase_uid('host'));
+  ('00000000-0000-0000-0000-0000000000c4', 'Report', '2026-11-01 10:00+00', 'ended', 'public', '2026-11-01 10:00+00', '2026-11-01 11:00+00', tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000c5', 'Live private', now() - interval '1 hour', 'live', 'private', now() - interval '1 hour', null, tests.get_supabase_uid('host'));
 insert into public.session_staff (session_id, user_id, role) values
   ('00000000-0000-0000-0000-0000000000c1', tests.get_supabase_uid('moderator'), 'moderator'),
   ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('moderator'), 'moderator');
@@ -111,6 +113,44 @@ select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c1');
 select tests.clear_authentication();
 select is((select count(*)::int from public.attendance_intervals where user_id = tests.get_supabase_uid('walkin')), 2,
           'a heartbeat on a fresh connection only refreshes it');
+-- The walk-in goes silent again while clients were last told 3: the heartbeat that closes the gap
+-- does not broadcast the count without them (2), and the count is 3 again, so nothing new is sent.
+update public.attendance_intervals set joined_at = now() - interval '90 seconds', last_heartbeat_at = now() - interval '90 seconds'
+where user_id = tests.get_supabase_uid('walkin') and left_at is null;
+update public.session_viewer_stats set last_broadcast_at = now() - interval '3 seconds', last_broadcast_count = 3
+where session_id = '00000000-0000-0000-0000-0000000000c1';
+select tests.authenticate_as('walkin');
+select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c1');
+select tests.clear_authentication();
+select results_eq($$ select (payload ->> 'viewer_count')::int from realtime.messages where topic = 'session:00000000-0000-0000-0000-0000000000c1'
+                     and event = 'viewer_count' order by (payload ->> 'viewer_count')::int $$,
+                  $$ values (1), (4) $$, 'closing a silent connection broadcasts no count that misses its user');
+-- A blank connection id is the connection 'default' for leaving too, not every connection.
+select tests.authenticate_as('walkin');
+select 1 from public.join_session('00000000-0000-0000-0000-0000000000c1', 'tab-x');
+select is((select (j ->> 'closed')::int from public.leave_session('00000000-0000-0000-0000-0000000000c1', ' ') j), 1,
+          'leaving with a blank connection id closes the connection ''default'' only');
+select is((select array_agg(connection_id) from public.attendance_intervals
+           where user_id = tests.get_supabase_uid('walkin') and left_at is null), array['tab-x'], 'the other tab stays open');
+-- leave_session tells nothing about sessions the caller cannot see.
+select tests.authenticate_as('outsider');
+select is(tests.error_code($$ select public.leave_session('00000000-0000-0000-0000-0000000000c5') $$), 'not_found',
+          'leaving a private session one cannot see is not_found (no viewer count leaks)');
+select is(tests.error_code($$ select public.leave_session('00000000-0000-0000-0000-0000000000ff') $$), 'not_found',
+          'leaving an unknown session is not_found');
+select tests.clear_authentication();
+-- session_cards.can_join follows join_session for a banned user.
+select tests.authenticate_as('host');
+select public.ban_user('00000000-0000-0000-0000-0000000000c1', tests.get_supabase_uid('banned'), 'spam') is not null as banned;
+select tests.authenticate_as('banned');
+select is((select can_join from public.session_cards where id = '00000000-0000-0000-0000-0000000000c1'), false,
+          'session_cards.can_join is false for a user banned from the session');
+select is(tests.error_code($$ select public.join_session('00000000-0000-0000-0000-0000000000c1') $$), 'forbidden',
+          'as join_session answers them');
+select tests.authenticate_as('outsider');
+select is((select can_join from public.session_cards where id = '00000000-0000-0000-0000-0000000000c1'), true,
+          'anyone else signed in can still join the live public session');
+select tests.clear_authentication();
 
 -- RLS on attendance_intervals ------------------------------------------------------------------------
 select tests.authenticate_as('walkin');

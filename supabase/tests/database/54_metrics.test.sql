@@ -3,7 +3,7 @@
 -- upvotes, poll answers and survey completion.
 begin;
 \ir ../helpers.sql
-select plan(21);
+select plan(24);
 
 
 select tests.create_supabase_user('hana');
@@ -73,6 +73,20 @@ select is((select m -> 'polls' -> 0 ->> 'voters' from public.session_metrics('00
 select is((select (m -> 'polls' -> 0 ->> 'participation')::numeric
            = round(1::numeric / (m ->> 'peak_viewers')::int, 4) from public.session_metrics('00000000-0000-4000-8000-0000000054a1') m), true,
           'participation = voters / peak viewers');
+-- Booked members may vote without joining: participation never goes above 1 (votes rolled back after).
+savepoint extra_votes;
+select tests.authenticate_as(u), public.vote_poll(current_setting('tests.poll')::uuid,
+         array[(select id from public.poll_options where poll_id = current_setting('tests.poll')::uuid and position = 2)]) is not null
+from unnest(array['max', 'mel']) u;
+select tests.authenticate_as('hana');
+select (m ->> 'peak_viewers')::int as extra_peak, m -> 'polls' -> 0 ->> 'voters' as extra_voters,
+       m -> 'polls' -> 0 ->> 'participation' as extra_participation
+from public.session_metrics('00000000-0000-4000-8000-0000000054a1') m \gset
+rollback to savepoint extra_votes;
+select tests.authenticate_as('hana');
+select ok(:extra_peak < :'extra_voters'::int, 'more members voted than ever watched at once');
+select is(:'extra_participation'::text, '1.0000', 'participation is capped at 1: the basis is at least the voters');
+select is(tests.error_code($$ select public.session_metrics(null) $$), 'invalid_input', 'a null session id is invalid_input');
 select tests.authenticate_as('mo');
 select is((public.session_metrics('00000000-0000-4000-8000-0000000054a1')) ->> 'session_id', '00000000-0000-4000-8000-0000000054a1', 'moderators read metrics');
 select tests.authenticate_as('mia');
