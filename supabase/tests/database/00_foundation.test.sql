@@ -67,13 +67,14 @@ select throws_ok($$ select private.raise_error('not_found', 'nope') $$, 'PGRST',
 -- Structural guards.
 select is(tests.tables_without_rls('public'), '{}'::text[], 'every table in public has RLS enabled');
 -- Listed on purpose: the helpers behind session_cards for visitors (public event pages). Each
--- answers for one session the caller can already read and returns only what the card shows.
+-- answers for one session the caller can already read and returns only what the card shows
+-- (am_banned answers for the caller only: always false for anon).
 select is((select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p join pg_namespace n on n.oid = p.pronamespace
            where n.nspname in ('public', 'private') and p.prosecdef
              and has_function_privilege('anon', p.oid, 'execute')
              and p.oid::regprocedure::text <> all (array[
                'private.session_host(uuid)', 'private.my_session_relation(uuid)',
-               'private.session_booked_count(uuid)', 'private.viewer_count(uuid)'])), '{}'::text[],
+               'private.session_booked_count(uuid)', 'private.viewer_count(uuid)', 'private.am_banned(uuid)'])), '{}'::text[],
           'no security definer function in public or private is executable by anon, except those listed on purpose');
 
 select * from finish();
