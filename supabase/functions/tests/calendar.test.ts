@@ -275,6 +275,10 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
       const [{ sequence }] = await admin<{ sequence: number }[]>`select sequence from public.sessions where id = ${cancelledId}`;
       assert.equal(Number(cancelled.getFirstPropertyValue("sequence")), sequence);
       assert.ok(sequence > 0, "cancelling bumped the sequence");
+      // A visitor's "add to calendar" link (no token) learns of the cancellation too.
+      const visitor = eventByUid((await getIcs(`/sessions/${cancelledId}.ics`)).events, cancelledId)!;
+      assert.equal(visitor.getFirstPropertyValue("status"), "CANCELLED", "anon gets the cancelled public session");
+      assert.equal(Number(visitor.getFirstPropertyValue("sequence")), sequence);
 
       assert.equal(utcTime(eventByUid(events, beforeDst)!, "dtstart"), "2026-10-24T08:00:00.000Z");
       assert.equal(utcTime(eventByUid(events, beforeDst)!, "dtend"), "2026-10-24T09:00:00.000Z");

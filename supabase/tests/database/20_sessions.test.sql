@@ -3,7 +3,7 @@
 -- the lifecycle RPCs with their session_status broadcasts, meeting details, and session_cards.
 begin;
 \ir ../helpers.sql
-select plan(178);
+select plan(180);
 
 
 -- Actors.
@@ -466,6 +466,12 @@ select is(tests.error_code($$ select public.end_session('aaaaaaaa-0000-4000-8000
 select is(tests.error_code($$ select public.cancel_session('aaaaaaaa-0000-4000-8000-000000000106', 'again') $$), 'invalid_transition', 'cancelled -> cancelled is illegal');
 select is(tests.error_code($$ select public.reschedule_session('aaaaaaaa-0000-4000-8000-000000000106', now() + interval '1 day') $$), 'invalid_transition',
           'a cancelled session cannot be rescheduled');
+select tests.clear_authentication();
+select tests.authenticate_as_anon();
+select is((select array[status, host_name] from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000106'),
+          array['cancelled', 'Hanna Host'], 'visitors still see a cancelled public session (and its host), as cancelled');
+select is((select count(*)::int from public.sessions where id = 'aaaaaaaa-0000-4000-8000-000000000103'), 0,
+          'but never a draft');
 select tests.clear_authentication();
 select is((select b -> 'payload' ->> 'status' from tests.last_status_broadcast('aaaaaaaa-0000-4000-8000-000000000106') b), 'cancelled',
           'cancelling broadcasts session_status');
