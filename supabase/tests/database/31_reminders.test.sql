@@ -3,7 +3,7 @@
 -- formatting in the recipient's time zone).
 begin;
 \ir ../helpers.sql
-select plan(49);
+select plan(53);
 
 
 select tests.create_supabase_user('host');
@@ -156,10 +156,41 @@ select is(private.send_due_reminders(), 0, 'after moving the start 2 days out no
 select tests.authenticate_as('host');
 select 1 from public.reschedule_session('00000000-0000-0000-0000-0000000000b1', now() + interval '3 minutes');
 select tests.clear_authentication();
-select is(private.send_due_reminders(), 10, 'moved to 3 minutes from now, both lead times of the five remindable users are claimed');
+-- 10: both lead times (15, 5) of the five remindable users; 6: the defaults the move 2 days out added
+-- to the bookings made 10 minutes before the start (1440 for ams, utc, muted, waiting and late; 15 for late).
+select is(private.send_due_reminders(), 16, 'moved to 3 minutes from now, every lead time now due is claimed');
 select is((select count(*)::int from public.notifications where kind = 'session_reminder' and user_id = tests.get_supabase_uid('ams')
-           and body = 'Starts ' || private.format_local_time(now() + interval '3 minutes', 'Europe/Amsterdam') || '.'), 2,
+           and body = 'Starts ' || private.format_local_time(now() + interval '3 minutes', 'Europe/Amsterdam') || '.'), 3,
           'the new reminders carry the current start time');
+
+-- A move to a later start adds the default reminders a booking could not have when it was made.
+insert into public.sessions (id, title, starts_at, status, visibility, created_by) values
+  ('00000000-0000-0000-0000-0000000000b6', 'Moved out', now() + interval '2 hours', 'scheduled', 'public', tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000b7', 'Moved out too', now() + interval '10 minutes', 'scheduled', 'public', tests.get_supabase_uid('host'));
+select tests.authenticate_as('late');
+select 1 from public.book_session('00000000-0000-0000-0000-0000000000b6');
+select 1 from public.book_session('00000000-0000-0000-0000-0000000000b7');
+select tests.authenticate_as('utc');
+select 1 from public.book_session('00000000-0000-0000-0000-0000000000b6');
+select tests.clear_authentication();
+select private.add_pending_default_reminders();
+-- utc drops their 15 minute default on b6.
+delete from public.session_reminders where session_id = '00000000-0000-0000-0000-0000000000b6'
+  and user_id = tests.get_supabase_uid('utc') and minutes_before = 15;
+create function pg_temp.minutes(session_id uuid, label text) returns int[] language sql as $$
+  select coalesce(array_agg(r.minutes_before order by r.minutes_before), '{}') from public.session_reminders r
+  where r.session_id = minutes.session_id and r.user_id = tests.get_supabase_uid(label) $$;
+select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b6', 'late') || pg_temp.minutes('00000000-0000-0000-0000-0000000000b7', 'late'),
+          array[15], 'booked 2 hours ahead: only the 15 minute default; 10 minutes ahead: none');
+select tests.authenticate_as('host');
+select 1 from public.reschedule_session('00000000-0000-0000-0000-0000000000b6', now() + interval '3 days');
+select 1 from public.reschedule_session('00000000-0000-0000-0000-0000000000b7', now() + interval '3 days');
+select tests.clear_authentication();
+select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b6', 'late'), array[15, 1440],
+          'moved 3 days out, the booking gets the 24 hour default it missed');
+select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b7', 'late'), array[15, 1440], 'and the one that had none gets both');
+select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b6', 'utc'), array[1440],
+          'a default the user deleted is not brought back, and one the booking had is not doubled');
 
 -- DST-correct formatting (Europe/Amsterdam: CEST until 25 Oct 2026, CET after; CEST again from 28 Mar 2027).
 select is(private.format_local_time('2026-10-24 08:00:00+00', 'Europe/Amsterdam'), 'Sat 24 Oct 2026 10:00 Europe/Amsterdam',
