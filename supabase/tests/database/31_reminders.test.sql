@@ -3,7 +3,7 @@
 -- formatting in the recipient's time zone).
 begin;
 \ir ../helpers.sql
-select plan(53);
+select plan(55);
 
 
 select tests.create_supabase_user('host');
@@ -193,22 +193,27 @@ select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b6', 'utc'), array[
           'a default the user deleted is not brought back, and one the booking had is not doubled');
 
 -- DST-correct formatting (Europe/Amsterdam: CEST until 25 Oct 2026, CET after; CEST again from 28 Mar 2027).
-select is(private.format_local_time('2026-10-24 08:00:00+00', 'Europe/Amsterdam'), 'Sat 24 Oct 2026 10:00 Europe/Amsterdam',
+select is(private.format_local_time('2026-10-24 08:00:00+00', 'Europe/Amsterdam'), 'Sat 24 Oct 2026 10:00 Europe/Amsterdam (CEST)',
           'summer time: 08:00Z is 10:00 in Amsterdam');
-select is(private.format_local_time('2026-10-26 09:00:00+00', 'Europe/Amsterdam'), 'Mon 26 Oct 2026 10:00 Europe/Amsterdam',
+select is(private.format_local_time('2026-10-26 09:00:00+00', 'Europe/Amsterdam'), 'Mon 26 Oct 2026 10:00 Europe/Amsterdam (CET)',
           'winter time: 09:00Z is 10:00 in Amsterdam');
-select is(private.format_local_time('2027-03-28 01:30:00+00', 'Europe/Amsterdam'), 'Sun 28 Mar 2027 03:30 Europe/Amsterdam',
+select is(private.format_local_time('2027-03-28 01:30:00+00', 'Europe/Amsterdam'), 'Sun 28 Mar 2027 03:30 Europe/Amsterdam (CEST)',
           'right after the spring change 01:30Z is 03:30');
 -- Zone names that are also abbreviations (CET, EET, MET, WET) are read as zones: summer time applies.
-select is(private.format_local_time('2026-07-15 12:00:00+00', 'CET'), 'Wed 15 Jul 2026 14:00 CET', 'CET in summer is UTC+2');
+select is(private.format_local_time('2026-07-15 12:00:00+00', 'CET'), 'Wed 15 Jul 2026 14:00 CET (CEST)', 'CET in summer is UTC+2 (CEST)');
 select is(private.format_local_time('2026-07-15 12:00:00+00', 'EET') || ' / ' || private.format_local_time('2026-07-15 12:00:00+00', 'MET')
           || ' / ' || private.format_local_time('2026-07-15 12:00:00+00', 'WET'),
-          'Wed 15 Jul 2026 15:00 EET / Wed 15 Jul 2026 14:00 MET / Wed 15 Jul 2026 13:00 WET', 'EET, MET and WET in summer');
+          'Wed 15 Jul 2026 15:00 EET (EEST) / Wed 15 Jul 2026 14:00 MET (MEST) / Wed 15 Jul 2026 13:00 WET (WEST)', 'EET, MET and WET in summer');
 select is(private.format_local_time('2026-01-15 12:00:00+00', 'CET'), 'Thu 15 Jan 2026 13:00 CET', 'CET in winter is UTC+1');
 select is(private.format_local_time('2026-07-15 12:00:00+00', null), 'Wed 15 Jul 2026 12:00 UTC', 'no zone is UTC');
+-- The hour repeated when clocks go back reads differently on each side; numeric abbreviations read as offsets.
+select is(private.format_local_time('2026-10-25 00:30:00+00', 'Europe/Amsterdam') || ' / ' || private.format_local_time('2026-10-25 01:30:00+00', 'Europe/Amsterdam'),
+          'Sun 25 Oct 2026 02:30 Europe/Amsterdam (CEST) / Sun 25 Oct 2026 02:30 Europe/Amsterdam (CET)', 'the repeated hour names its offset');
+select is(private.format_local_time('2026-07-15 12:00:00+00', 'Asia/Dubai'), 'Wed 15 Jul 2026 16:00 Asia/Dubai (UTC+04)',
+          'a zone without a letter abbreviation shows its UTC offset');
 set local timezone = 'America/New_York';
 select is(private.format_local_time('2026-07-15 12:00:00+00', 'Asia/Tokyo') || ' ' || current_setting('TimeZone'),
-          'Wed 15 Jul 2026 21:00 Asia/Tokyo America/New_York', 'the caller''s TimeZone setting is left as it was');
+          'Wed 15 Jul 2026 21:00 Asia/Tokyo (JST) America/New_York', 'the caller''s TimeZone setting is left as it was');
 
 select * from finish();
 rollback;
