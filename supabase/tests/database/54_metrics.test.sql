@@ -3,7 +3,7 @@
 -- upvotes, poll answers and survey completion.
 begin;
 \ir ../helpers.sql
-select plan(24);
+select plan(25);
 
 
 select tests.create_supabase_user('hana');
@@ -99,13 +99,24 @@ select tests.authenticate_as_service_role();
 select is((public.session_metrics('00000000-0000-4000-8000-0000000054a1')) ->> 'current_viewers', '2', 'the service role reads metrics');
 
 -- The attendance report counts the live-room activity -----------------------------------------------
+-- An anonymous poll max answers: never counted in the report (its voters are not exposed, even to hosts).
+select tests.authenticate_as('hana');
+select set_config('tests.anon_poll', (public.create_poll('00000000-0000-4000-8000-0000000054a1', 'Secret?', array['yes', 'no'],
+                                                         is_anonymous => true)) ->> 'id', true);
+select public.open_poll(current_setting('tests.anon_poll')::uuid) is not null as opened;
+select tests.authenticate_as('max');
+select public.vote_poll(current_setting('tests.anon_poll')::uuid,
+                        array[(select id from public.poll_options where poll_id = current_setting('tests.anon_poll')::uuid and position = 1)]) is not null as voted;
 select tests.clear_authentication();
+select is((select count(*)::int from public.poll_ballots where poll_id = current_setting('tests.anon_poll')::uuid), 1,
+          'max answered the anonymous poll');
 select results_eq($$ select messages, questions, upvotes, poll_answers, polls_total, survey_done
                      from private.engagement_inputs('00000000-0000-4000-8000-0000000054a1') where user_id = tests.get_supabase_uid('mia') $$,
                   $$ values (1, 1, 0, 1, 1, false) $$, 'engagement inputs of mia: a message, a question, a poll answer');
 select results_eq($$ select messages, questions, upvotes, poll_answers, polls_total, survey_done
                      from private.engagement_inputs('00000000-0000-4000-8000-0000000054a1') where user_id = tests.get_supabase_uid('max') $$,
-                  $$ values (2, 1, 1, 0, 1, true) $$, 'engagement inputs of max: two messages, a question, an upvote, the survey');
+                  $$ values (2, 1, 1, 0, 1, true) $$,
+                  'engagement inputs of max: two messages, a question, an upvote, the survey; the anonymous poll counts nowhere');
 select is((select count(*)::int from private.engagement_inputs('00000000-0000-4000-8000-0000000054a1')), 2, 'one row per attendee');
 select tests.authenticate_as('hana');
 select results_eq($$ select questions, upvotes, poll_answers, survey_done from public.session_attendance_report('00000000-0000-4000-8000-0000000054a1')
