@@ -1,5 +1,6 @@
 -- When a booking leaves: waitlist promotion never goes to a banned user, follows every way an
--- active booking leaves, and a cancelled booking takes its reminders with it.
+-- active booking leaves, and a cancelled booking takes its reminders and its breakout-room seat
+-- with it.
 --
 -- Why:
 --   * fill_seats_from_waitlist promoted the first waitlisted booking even when its user had been
@@ -15,6 +16,8 @@
 --     (a cancelled booking stops its reminders), but the calendar feed still listed the session as
 --     a reminded one, STATUS:CONFIRMED with its alarms, so the user's phone rang for a session they
 --     had cancelled; session_cards.has_reminder stayed true.
+--   * A member whose confirmed booking was cancelled kept their breakout-room assignment: the room
+--     counted them against its capacity and answered the next member "the room is full".
 --
 -- Now:
 --   * fill_seats_from_waitlist skips banned users. They keep their place (and their position) in the
@@ -29,6 +32,9 @@
 --     again. A session's own cancellation keeps them (the feed shows the event as cancelled, and
 --     the calendar function no longer puts alarms on cancelled events). Reminders already left behind
 --     by cancelled bookings are deleted here.
+--   * A confirmed booking that is cancelled, demoted or moved removes its user from the session's
+--     breakout rooms, unless they are still a member another way (staff, or joined a public
+--     session): private.is_session_member's rule.
 --   * cancel_booking's comment lists the error it already raised for ended sessions.
 
 -- Promotion candidates exclude banned users.
@@ -119,6 +125,18 @@ begin
     if new.status = 'waitlisted' and new.session_id is distinct from old.session_id then
       perform private.renumber_waitlist(new.session_id);
     end if;
+    -- A member only through this booking leaves the session's breakout rooms.
+    if old.status = 'confirmed' and (new.status <> 'confirmed' or new.session_id <> old.session_id)
+       and not exists (select 1 from public.session_staff st
+                       where st.session_id = old.session_id and st.user_id = old.user_id)
+       and not exists (select 1 from public.attendance_intervals a
+                       join public.sessions s on s.id = a.session_id
+                       where a.session_id = old.session_id and a.user_id = old.user_id and s.visibility = 'public') then
+      perform private.lock_room_assignment(old.session_id, old.user_id);
+      delete from public.room_assignments ra
+      using public.rooms r
+      where r.id = ra.room_id and r.session_id = old.session_id and ra.user_id = old.user_id;
+    end if;
     -- A cancelled booking's reminders are not sent (the job's rule): they go with it.
     if v_left_status in ('scheduled', 'live') and new.status = 'cancelled'
        and not exists (select 1 from public.session_staff st
@@ -133,7 +151,8 @@ comment on function private.bookings_count_seats() is
   'Trigger: keeps the confirmed and waitlisted counts of private.session_seats equal to the bookings, and when an '
   'active booking of a scheduled or live session is cancelled, demoted or moved by an update (cancel_booking, a '
   'host''s session cancellation, service_role), promotes the waitlist into a freed seat or renumbers it 1..n; a booking '
-  'cancelled while its session is scheduled or live deletes its user''s reminders for it (unless staff). Skipped '
+  'cancelled while its session is scheduled or live deletes its user''s reminders for it (unless staff); a confirmed '
+  'booking that leaves removes its user from the session''s breakout rooms unless they are still a member. Skipped '
   '(by the trigger''s WHEN) for the booking book_session is writing, which its claim counts. Internal.';
 
 create or replace function public.cancel_booking(session_id uuid)

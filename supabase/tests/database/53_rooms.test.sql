@@ -4,7 +4,7 @@
 -- session, and the room_updated broadcast (counts, no member lists).
 begin;
 \ir ../helpers.sql
-select plan(60);
+select plan(64);
 
 create function pg_temp.room(room_name text) returns uuid language sql as $$
   select r.id from public.rooms r where r.session_id = '00000000-0000-4000-8000-0000000053a1' and r.name = room_name
@@ -186,6 +186,36 @@ select is((public.assign_room((select id from public.rooms where session_id = '0
           'staff assign a walk-in of a public session to a room');
 select is((public.assign_rooms_randomly('00000000-0000-4000-8000-0000000053a5')) ->> 'assigned', '1',
           'the random split includes walk-ins of a public session');
+
+-- Leaving the session frees the room seat: a cancelled booking, a ban.
+select tests.clear_authentication();
+insert into public.sessions (id, title, status, visibility, starts_at, duration_minutes, started_at, created_by)
+values ('00000000-0000-4000-8000-0000000053a6', 'Pairs', 'live', 'members', now(), 60, now(), tests.get_supabase_uid('hana'));
+insert into public.bookings (session_id, user_id, status)
+select '00000000-0000-4000-8000-0000000053a6', tests.get_supabase_uid(u), 'confirmed' from unnest(array['m5', 'm6', 'm7']) u;
+select tests.authenticate_as('hana');
+select count(*) from public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a6', array['Duo'], null, 2, true);
+create temp table duo on commit drop as select id from public.rooms where session_id = '00000000-0000-4000-8000-0000000053a6';
+grant select on duo to authenticated;
+select tests.authenticate_as('m5');
+select public.join_room((select id from duo)) is not null as joined;
+select tests.authenticate_as('m6');
+select public.join_room((select id from duo)) is not null as joined;
+select tests.authenticate_as('m7');
+select is(tests.error_code($$ select public.join_room((select id from duo)) $$), 'conflict', 'the pair room is full');
+select tests.authenticate_as('m5');
+select public.cancel_booking('00000000-0000-4000-8000-0000000053a6') is not null as cancelled;
+select tests.authenticate_as('hana');
+select public.ban_user('00000000-0000-4000-8000-0000000053a6', tests.get_supabase_uid('m6'), 'spam') is not null as banned;
+select tests.clear_authentication();
+select is((select count(*)::int from public.room_assignments where room_id = (select id from duo)), 0,
+          'cancelling the booking and a ban both free their room seats');
+select tests.authenticate_as('m7');
+select is((select user_id from public.join_room((select id from duo))), tests.get_supabase_uid('m7'), 'so the next member gets in');
+select tests.clear_authentication();
+select ok(exists (select 1 from realtime.messages
+                  where topic = 'session:00000000-0000-4000-8000-0000000053a6' and event = 'room_updated'
+                    and (payload ->> 'assigned_count')::int = 0), 'the freed seats are broadcast (room_updated)');
 
 select * from finish();
 rollback;
