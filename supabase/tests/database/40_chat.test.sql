@@ -4,7 +4,7 @@
 -- and the broadcasts (new_message, message_pinned, message_deleted, session_banned).
 begin;
 \ir ../helpers.sql
-select plan(125);
+select plan(126);
 
 
 -- Actors ----------------------------------------------------------------------------------------
@@ -104,6 +104,8 @@ select is((select char_length(m.body) from public.send_chat_message('00000000-00
 -- send_chat_message: every error ----------------------------------------------------------------
 select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', '   ') $$),
           'invalid_input', 'a blank body is invalid_input');
+select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', E'\n\t\u00a0\u200b\u3000') $$),
+          'invalid_input', 'a body of other blanks (line breaks, tabs, no-break, zero-width and ideographic spaces) is invalid_input');
 select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', repeat('y', 501)) $$),
           'invalid_input', '501 characters are invalid_input');
 select is(tests.error_code($$ select public.send_chat_message('00000000-0000-4000-8000-0000000000c1', null) $$),

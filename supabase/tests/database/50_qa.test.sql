@@ -4,7 +4,7 @@
 -- and the question_updated broadcast.
 begin;
 \ir ../helpers.sql
-select plan(78);
+select plan(79);
 
 
 -- Actors: hana hosts, mo moderates, mia and max are booked members, bea is booked but banned,
@@ -55,6 +55,8 @@ select is((select author_id from public.session_questions where id = current_set
           'the author of an anonymous question sees themself as its author');
 select is((select is_mine from public.session_questions where id = current_setting('tests.q_anon')::uuid), true, 'is_mine is true for the author');
 select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', '   ') $$), 'invalid_input', 'an empty body is invalid_input');
+select is(tests.error_code($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', E'\u00a0\n\u200b') $$), 'invalid_input',
+          'a body of Unicode blanks is invalid_input');
 select is(tests.error_code(format($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', %L) $$, repeat('x', 501))), 'invalid_input',
           'a 501-character body is invalid_input');
 select is(tests.error_status($$ select public.ask_question('00000000-0000-4000-8000-0000000050a1', null) $$), 400, 'invalid_input answers 400');

@@ -7,7 +7,7 @@
 -- my_conversations (titles, members, last message, unread counts) and mark_conversation_read.
 begin;
 \ir ../helpers.sql
-select plan(111);
+select plan(114);
 
 -- Actors ----------------------------------------------------------------------------------------
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Sender"}');
@@ -125,6 +125,14 @@ select m.id as m1, m.created_at as m1_at from public.send_direct_message(:'dm1',
 select is((select row(m.body, m.user_id, m.conversation_id, m.edited_at, m.deleted_at)::text from public.direct_messages m where m.id = :'m1'),
           row('Hi Ben', :'ann'::uuid, :'dm1'::uuid, null::timestamptz, null::timestamptz)::text,
           'a member sends: body trimmed, own user_id, in the conversation');
+select is(tests.error_code(format($$ select public.send_direct_message(%L, E'\n\u00a0\t') $$, :'dm1')), 'invalid_input',
+          'a body of Unicode blanks is invalid_input');
+savepoint blank_title;
+select (public.send_direct_message(:'dm1', E'\u00a0 See you \u200b')).body as cleaned_body \gset
+select (public.start_conversation(array[:'ben', :'cat']::uuid[], E'\n\u3000')).title is null as blank_title_is_null \gset
+rollback to savepoint blank_title;
+select is(:'cleaned_body'::text, 'See you', 'Unicode blanks around a body are trimmed');
+select ok(:'blank_title_is_null'::boolean, 'a group title of Unicode blanks is no title');
 select is((select last_message_at from public.conversations where id = :'dm1'), :'m1_at'::timestamptz,
           'the conversation''s last_message_at is the message''s time');
 select tests.clear_authentication();
