@@ -4,7 +4,7 @@
 -- and the broadcasts (new_message, message_pinned, message_deleted, session_banned).
 begin;
 \ir ../helpers.sql
-select plan(126);
+select plan(128);
 
 
 -- Actors ----------------------------------------------------------------------------------------
@@ -388,6 +388,19 @@ select tests.authenticate_as('mem');
 select is((select jsonb_array_length(p -> 'messages') || '|' || (p ->> 'has_more') || '|' || (p -> 'messages' -> 499 ->> 'body')
            from public.chat_since('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-9000-000000000007') p),
           '500|true|bulk500', 'chat_since returns at most 500 and says there is more');
+-- A message stamped just before the anchor but committed after it was read comes back in overlap.
+select tests.clear_authentication();
+insert into public.chat_messages (id, session_id, user_id, body, created_at) values
+  ('00000000-0000-4000-9000-0000000000b2', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'seen', '2026-03-01 10:00:00+00'),
+  ('00000000-0000-4000-9000-0000000000b1', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'late', '2026-03-01 09:59:59.998+00'),
+  ('00000000-0000-4000-9000-0000000000b0', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'old', '2026-03-01 09:59:50+00');
+select tests.authenticate_as('mem');
+select is((select string_agg(e ->> 'body', ',') from jsonb_array_elements(
+             public.chat_since('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-9000-0000000000b2') -> 'overlap') e),
+          'late', 'overlap: the messages of the 5 seconds before the anchor (not the anchor, not older ones)');
+select ok(not exists (select 1 from jsonb_array_elements(
+             public.chat_since('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-9000-0000000000b2') -> 'messages') e
+           where e ->> 'body' in ('late', 'seen', 'old')), 'messages still starts after the anchor');
 select tests.authenticate_as('otto');
 select is(tests.error_code($$ select public.chat_since('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-9000-000000000001') $$),
           'forbidden', 'chat_since is for members only');
