@@ -4,7 +4,7 @@
 -- poll_updated broadcast (aggregates only, final tallies on close).
 begin;
 \ir ../helpers.sql
-select plan(85);
+select plan(88);
 
 -- Option id of a poll by position.
 create function pg_temp.opt(poll text, pos int) returns uuid language sql as $$
@@ -236,6 +236,22 @@ select is((select count(*)::int from public.polls p
           'after deleting a voter, voter tallies still equal the ballots');
 select is((select sum(votes)::int from private.poll_option_tallies where poll_id = current_setting('tests.p_live')::uuid), 3,
           'and their vote left the option tallies');
+
+-- Ending the session closes its open polls (the poll in 51a2 is open), with the final status broadcast.
+select tests.authenticate_as('hana');
+select public.end_session('00000000-0000-4000-8000-0000000051a2') is not null as ended;
+select tests.clear_authentication();
+select is((select status from public.polls where id = current_setting('tests.p_other')::uuid), 'closed',
+          'ending the session closes its open polls');
+select is((select count(*)::int from realtime.messages m where m.topic = 'session:00000000-0000-4000-8000-0000000051a2'
+           and m.event = 'poll_updated' and m.payload ->> 'poll_id' = current_setting('tests.p_other') and m.payload ->> 'status' = 'closed'), 1,
+          'and broadcasts the closed poll');
+insert into public.bookings (session_id, user_id, status)
+values ('00000000-0000-4000-8000-0000000051a2', tests.get_supabase_uid('bea'), 'confirmed');
+select tests.authenticate_as('bea');
+select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_other'), current_setting('tests.p_other'))),
+          'poll_not_open', 'nobody votes in a poll of an ended session');
+select tests.clear_authentication();
 
 select * from finish();
 rollback;
