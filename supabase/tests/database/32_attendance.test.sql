@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(56);
+select plan(58);
 
 
 select tests.create_supabase_user('host');
@@ -139,6 +139,20 @@ select is(tests.error_code($$ select public.leave_session('00000000-0000-0000-00
 select is(tests.error_code($$ select public.leave_session('00000000-0000-0000-0000-0000000000ff') $$), 'not_found',
           'leaving an unknown session is not_found');
 select tests.clear_authentication();
+-- The minute job (flush-live-counts) corrects a viewer count the last broadcast got wrong or that
+-- changed without a write (viewers whose heartbeat stopped), once.
+create function pg_temp.c1_counts_sent() returns int language sql as $$
+  select count(*)::int from realtime.messages where topic = 'session:00000000-0000-0000-0000-0000000000c1' and event = 'viewer_count'
+    and (payload ->> 'viewer_count')::int = private.viewer_count('00000000-0000-0000-0000-0000000000c1') $$;
+select set_config('tests.c1_sent', pg_temp.c1_counts_sent()::text, true);
+update public.session_viewer_stats set last_broadcast_at = now() - interval '3 seconds', last_broadcast_count = 99
+where session_id = '00000000-0000-0000-0000-0000000000c1';
+select private.flush_live_counts();
+select is(pg_temp.c1_counts_sent(), current_setting('tests.c1_sent')::int + 1, 'the job broadcasts the current viewer count');
+update public.session_viewer_stats set last_broadcast_at = now() - interval '3 seconds'
+where session_id = '00000000-0000-0000-0000-0000000000c1';
+select private.flush_live_counts();
+select is(pg_temp.c1_counts_sent(), current_setting('tests.c1_sent')::int + 1, 'and nothing more while it is current');
 -- session_cards.can_join follows join_session for a banned user.
 select tests.authenticate_as('host');
 select public.ban_user('00000000-0000-0000-0000-0000000000c1', tests.get_supabase_uid('banned'), 'spam') is not null as banned;

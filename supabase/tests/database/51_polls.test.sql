@@ -4,7 +4,7 @@
 -- poll_updated broadcast (aggregates only, final tallies on close).
 begin;
 \ir ../helpers.sql
-select plan(88);
+select plan(91);
 
 -- Option id of a poll by position.
 create function pg_temp.opt(poll text, pos int) returns uuid language sql as $$
@@ -195,6 +195,20 @@ select is((select array_agg(k order by k) from realtime.messages m, jsonb_object
           array['id', 'options', 'poll_id', 'results_visibility', 'status', 'voters'], 'poll_updated carries aggregates only');
 select is((select count(*)::int from realtime.messages m where m.event = 'poll_updated'
            and position(tests.get_supabase_uid('mia')::text in m.payload::text) > 0), 0, 'no broadcast names a voter');
+
+-- Votes the 500 ms throttle held back are sent by the minute job (flush-live-counts).
+-- poll_updated messages of the live poll carrying its current voter count.
+create function pg_temp.live_poll_broadcasts() returns int language sql as $$
+  select count(*)::int from realtime.messages m where m.event = 'poll_updated' and m.payload ->> 'poll_id' = current_setting('tests.p_live')
+    and (m.payload ->> 'voters')::int = (select sum(t.voters)::int from private.poll_voter_tallies t where t.poll_id = current_setting('tests.p_live')::uuid) $$;
+select set_config('tests.sent_before', pg_temp.live_poll_broadcasts()::text, true);
+update private.poll_broadcast_throttle set last_broadcast_at = now() - interval '1 second', last_voters = 1
+where poll_id = current_setting('tests.p_live')::uuid;
+select ok(private.flush_live_counts() >= 1, 'the job sends what the throttle held back');
+select is(pg_temp.live_poll_broadcasts(), current_setting('tests.sent_before')::int + 1, 'one poll_updated with the current voter count');
+update private.poll_broadcast_throttle set last_broadcast_at = now() - interval '1 second' where poll_id = current_setting('tests.p_live')::uuid;
+select private.flush_live_counts();
+select is(pg_temp.live_poll_broadcasts(), current_setting('tests.sent_before')::int + 1, 'nothing more once subscribers are up to date');
 
 -- close_poll --------------------------------------------------------------------------------------
 select tests.authenticate_as('mia');
