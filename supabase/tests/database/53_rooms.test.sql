@@ -4,7 +4,7 @@
 -- session, and the room_updated broadcast (counts, no member lists).
 begin;
 \ir ../helpers.sql
-select plan(64);
+select plan(66);
 
 create function pg_temp.room(room_name text) returns uuid language sql as $$
   select r.id from public.rooms r where r.session_id = '00000000-0000-4000-8000-0000000053a1' and r.name = room_name
@@ -216,6 +216,21 @@ select tests.clear_authentication();
 select ok(exists (select 1 from realtime.messages
                   where topic = 'session:00000000-0000-4000-8000-0000000053a6' and event = 'room_updated'
                     and (payload ->> 'assigned_count')::int = 0), 'the freed seats are broadcast (room_updated)');
+
+-- Rooms opened ahead of a scheduled session move with it.
+select tests.clear_authentication();
+insert into public.sessions (id, title, status, visibility, starts_at, duration_minutes, created_by)
+values ('00000000-0000-4000-8000-0000000053a7', 'Moved', 'scheduled', 'members', now() + interval '1 hour', 60, tests.get_supabase_uid('hana'));
+select tests.authenticate_as('hana');
+select count(*) from public.open_breakout_rooms('00000000-0000-4000-8000-0000000053a7', array['Early', 'Late']);
+update public.rooms set closes_at = now() + interval '90 minutes'
+where session_id = '00000000-0000-4000-8000-0000000053a7' and name = 'Early';
+select 1 from public.reschedule_session('00000000-0000-4000-8000-0000000053a7', now() + interval '1 day 1 hour');
+select tests.clear_authentication();
+select is((select closes_at from public.rooms where session_id = '00000000-0000-4000-8000-0000000053a7' and name = 'Late'),
+          now() + interval '1 day 2 hours', 'a room closing with the session moves to the new end');
+select is((select closes_at from public.rooms where session_id = '00000000-0000-4000-8000-0000000053a7' and name = 'Early'),
+          now() + interval '1 day 90 minutes', 'an earlier closing time shifts by the same amount');
 
 select * from finish();
 rollback;
