@@ -7,7 +7,7 @@
 -- my_conversations (titles, members, last message, unread counts) and mark_conversation_read.
 begin;
 \ir ../helpers.sql
-select plan(114);
+select plan(117);
 
 -- Actors ----------------------------------------------------------------------------------------
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Sender"}');
@@ -286,6 +286,21 @@ select throws_ok(format('insert into public.direct_messages (conversation_id, us
 select tests.authenticate_as_service_role();
 select lives_ok(format('update public.direct_messages set deleted_at = clock_timestamp() where id = %L', :'m2'),
                 'service_role may moderate (soft delete) a message');
+-- A deleted message leaves the notifications that showed it; an edited one updates them (rolled back after).
+savepoint dm_moderation;
+update public.direct_messages set deleted_at = clock_timestamp() where id = :'g1';
+select n.title || '|' || n.body || '|' || (n.data ->> 'message_id' = :'g2') as ben_notification from public.notifications n
+where n.user_id = :'ben' and n.kind = 'direct_message' and n.data ->> 'conversation_id' = :'grp' \gset
+select count(*) as ann_notifications from public.notifications n
+where n.user_id = :'ann' and n.kind = 'direct_message' and n.data ->> 'conversation_id' = :'grp' \gset
+update public.direct_messages set body = 'Hi Cat, welcome!' where id = :'g2';
+select n.body as ben_after_edit from public.notifications n
+where n.user_id = :'ben' and n.kind = 'direct_message' and n.data ->> 'conversation_id' = :'grp' \gset
+rollback to savepoint dm_moderation;
+select is(:'ben_notification'::text, 'New message from Ann Sender|Hi Cat|true',
+          'a deleted group message: the notification moves on to the next message (sender, text, message_id)');
+select is(:'ann_notifications'::int, 0, 'and is deleted when no other message is left for that member');
+select is(:'ben_after_edit'::text, 'Hi Cat, welcome!', 'an edited message updates the notification that shows it');
 
 -- my_conversations and mark_conversation_read ---------------------------------------------------
 select tests.authenticate_as('ben');
