@@ -7,7 +7,7 @@
 -- my_conversations (titles, members, last message, unread counts) and mark_conversation_read.
 begin;
 \ir ../helpers.sql
-select plan(117);
+select plan(118);
 
 -- Actors ----------------------------------------------------------------------------------------
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Sender"}');
@@ -328,6 +328,17 @@ select is((select unread_count from public.my_conversations where id = :'dm1'), 
 select is((select count(*)::int from public.notifications n where n.kind = 'direct_message' and n.data ->> 'conversation_id' = :'dm1'
              and n.read_at is null), 0, 'the conversation''s notifications are marked read too');
 select is((select unread_count from public.my_conversations where id = :'grp'), 3, 'other conversations stay unread');
+-- A message stamped before the mark but committed after it (simulated: inserted now with a created_at just
+-- after the newest message ben could see) still counts as unread (rolled back after).
+savepoint late_message;
+select tests.clear_authentication();
+insert into public.direct_messages (conversation_id, user_id, body, created_at)
+select :'dm1', :'ann', 'still committing', max(m.created_at) + interval '1 microsecond'
+from public.direct_messages m where m.conversation_id = :'dm1' and m.deleted_at is null;
+select tests.authenticate_as('ben');
+select unread_count as late_unread from public.my_conversations where id = :'dm1' \gset
+rollback to savepoint late_message;
+select is(:'late_unread'::int, 1, 'a message committed after marking read, stamped before it, counts as unread');
 select tests.authenticate_as('ann');
 select (public.send_direct_message(:'dm1', 'new after read')).id as m3 \gset
 select tests.authenticate_as('ben');
