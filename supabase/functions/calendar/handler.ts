@@ -41,7 +41,8 @@ async function sessionCalendar(req: Request, rawId: string): Promise<{ body: str
   if (!parsed.success) throw new ApiError("invalid_input", "The session id must be a UUID", { session_id: rawId });
   // A missing Authorization header is anon; a present but invalid one is a 401.
   const claims = req.headers.has("Authorization") ? await authenticate(req) : ANON;
-  // Read as the caller: RLS on sessions decides visibility; session_cards gives the host name (also to anon).
+  // Read as the caller: RLS on sessions decides visibility, and a user banned from the session gets
+  // nothing (as in their feed); session_cards gives the host name (also to anon).
   const id = parsed.data;
   type Row = CalendarSession & { visibility: string };
   const rows = await asCaller(claims, (tx) =>
@@ -50,7 +51,7 @@ async function sessionCalendar(req: Request, rawId: string): Promise<{ body: str
              s.updated_at, s.visibility, c.host_name, '/sessions/' || s.id::text as link
       from public.sessions s
       left join public.session_cards c on c.id = s.id
-      where s.id = ${id}`
+      where s.id = ${id} and not private.am_banned(s.id)`
   );
   if (rows.length === 0) throw new ApiError("not_found", "Session not found", { session_id: id });
   const [session] = rows;

@@ -360,6 +360,15 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
         .replace(/\n/g, "\\n"), "X-WR-CALNAME is escaped TEXT");
     });
 
+    await t.step("a user banned from a session gets 404 for its .ics, as it leaves their feed", async () => {
+      await admin`insert into public.session_bans (session_id, user_id) values (${privateId}, ${member.id})`;
+      try {
+        await expectError(await get(`/sessions/${privateId}.ics`, { Authorization: `Bearer ${memberJwt}` }), 404, "not_found");
+      } finally {
+        await admin`delete from public.session_bans where session_id = ${privateId} and user_id = ${member.id}`;
+      }
+    });
+
     await t.step("HEAD answers like GET, without a body", async () => {
       const got = await get(`/sessions/${publicId}.ics`);
       const head = await fetch(`${base}/sessions/${publicId}.ics`, { method: "HEAD" });
