@@ -32,9 +32,10 @@
 --     again. A session's own cancellation keeps them (the feed shows the event as cancelled, and
 --     the calendar function no longer puts alarms on cancelled events). Reminders already left behind
 --     by cancelled bookings are deleted here.
---   * A confirmed booking that is cancelled, demoted or moved removes its user from the session's
---     breakout rooms, unless they are still a member another way (staff, or joined a public
---     session): private.is_session_member's rule.
+--   * A confirmed booking of a scheduled or live session that is cancelled, demoted or moved removes
+--     its user from the session's breakout rooms, unless they are still a member another way (staff,
+--     or joined a public session): private.is_session_member's rule. (A cancelled session closes its
+--     rooms itself.)
 --   * cancel_booking's comment lists the error it already raised for ended sessions.
 
 -- Promotion candidates exclude banned users.
@@ -126,7 +127,10 @@ begin
       perform private.renumber_waitlist(new.session_id);
     end if;
     -- A member only through this booking leaves the session's breakout rooms.
-    if old.status = 'confirmed' and (new.status <> 'confirmed' or new.session_id <> old.session_id)
+    if v_left_status in ('scheduled', 'live')
+       and old.status = 'confirmed' and (new.status <> 'confirmed' or new.session_id <> old.session_id)
+       and exists (select 1 from public.room_assignments ra join public.rooms r on r.id = ra.room_id
+                   where r.session_id = old.session_id and ra.user_id = old.user_id)
        and not exists (select 1 from public.session_staff st
                        where st.session_id = old.session_id and st.user_id = old.user_id)
        and not exists (select 1 from public.attendance_intervals a
@@ -149,8 +153,9 @@ end;
 $$;
 comment on function private.bookings_count_seats() is
   'Trigger: keeps the confirmed and waitlisted counts of private.session_seats equal to the bookings, and when an '
-  'active booking of a scheduled or live session is cancelled, demoted or moved by an update (cancel_booking, a '
-  'host''s session cancellation, service_role), promotes the waitlist into a freed seat or renumbers it 1..n; a booking '
+  'active booking of a session that is still scheduled or live is cancelled, demoted or moved by an update '
+  '(cancel_booking, service_role; not the cascade of the session''s own cancellation), promotes the waitlist into a '
+  'freed seat or renumbers it 1..n; a booking '
   'cancelled while its session is scheduled or live deletes its user''s reminders for it (unless staff); a confirmed '
   'booking that leaves removes its user from the session''s breakout rooms unless they are still a member. Skipped '
   '(by the trigger''s WHEN) for the booking book_session is writing, which its claim counts. Internal.';
