@@ -14,6 +14,8 @@ create function private.close_polls_with_session()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
+  -- As close_poll does: wait for votes in flight, so none lands after the close.
+  perform 1 from public.polls p where p.session_id = new.id and p.status = 'open' order by p.id for update;
   update public.polls p set status = 'closed', closed_at = now()
   where p.session_id = new.id and p.status = 'open';
   return null;
