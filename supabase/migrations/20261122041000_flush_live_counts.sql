@@ -10,8 +10,11 @@
 --
 -- Now a pg_cron job every minute (flush-live-counts, private.flush_live_counts) sends poll_updated
 -- for every open live-results poll whose voter count differs from the last one sent, and
--- viewer_count for every live session whose count differs from the last one sent, under the same
--- throttles (rows taken with skip locked). The poll throttle row remembers the voters it last sent.
+-- viewer_count for every live session (or one in its 15 minutes before the start) whose count differs
+-- from the last one sent, under the same throttles. It computes without locks and then takes only
+-- the throttle rows nobody is writing (skip locked), so it never makes a voter or a heartbeat wait.
+-- The poll throttle row remembers the voters it last sent (a vote replaced by another inside the
+-- window is not detected by that count; the close broadcast carries the final tallies).
 
 alter table private.poll_broadcast_throttle add column last_voters bigint;
 comment on column private.poll_broadcast_throttle.last_voters is
@@ -53,52 +56,71 @@ returns int
 language plpgsql volatile set search_path = '' as $$
 declare
   v_sent int := 0;
-  v_poll record;
-  v_payload jsonb;
-  v_session record;
-  v_count int;
+  v_row record;
 begin
-  for v_poll in
-    select p.id, p.session_id, t.last_voters
-    from public.polls p
-    join private.poll_broadcast_throttle t on t.poll_id = p.id
-    where p.status = 'open' and p.results_visibility = 'live'
-      and t.last_broadcast_at <= clock_timestamp() - interval '500 milliseconds'
-    for update of t skip locked
+  -- Counts are computed without locks; one short set-based update per kind then takes only the
+  -- throttle rows that are out of date and not being written right now (skip locked), so voters
+  -- and heartbeats never wait for this job.
+  for v_row in
+    with due as (
+      select p.id as poll_id, p.session_id, private.poll_payload(p.id, true) as payload
+      from public.polls p
+      join private.poll_broadcast_throttle t on t.poll_id = p.id
+      where p.status = 'open' and p.results_visibility = 'live'
+        and t.last_broadcast_at <= clock_timestamp() - interval '500 milliseconds'
+        and (select coalesce(sum(vt.voters), 0) from private.poll_voter_tallies vt where vt.poll_id = p.id)
+            is distinct from coalesce(t.last_voters, 0)
+    ),
+    taken as (
+      select t.poll_id from private.poll_broadcast_throttle t
+      where t.poll_id in (select d.poll_id from due d)
+      for update skip locked
+    )
+    update private.poll_broadcast_throttle t
+       set last_broadcast_at = clock_timestamp(), last_voters = (d.payload ->> 'voters')::bigint
+      from due d
+     where t.poll_id = d.poll_id and t.poll_id in (select k.poll_id from taken k)
+    returning d.session_id, d.payload
   loop
-    v_payload := private.poll_payload(v_poll.id, true);
-    if (v_payload ->> 'voters')::bigint is distinct from coalesce(v_poll.last_voters, 0) then
-      update private.poll_broadcast_throttle t
-         set last_broadcast_at = clock_timestamp(), last_voters = (v_payload ->> 'voters')::bigint
-       where t.poll_id = v_poll.id;
-      perform realtime.send(v_payload, 'poll_updated', 'session:' || v_poll.session_id::text, true);
-      v_sent := v_sent + 1;
-    end if;
+    perform realtime.send(v_row.payload, 'poll_updated', 'session:' || v_row.session_id::text, true);
+    v_sent := v_sent + 1;
   end loop;
 
-  for v_session in
-    select v.session_id, v.last_broadcast_count
-    from public.session_viewer_stats v
-    join public.sessions s on s.id = v.session_id
-    where s.status = 'live' and v.last_broadcast_at < now() - interval '2 seconds'
-    for update of v skip locked
+  -- Live sessions, and scheduled ones in their 15 minutes before the start (joins are open).
+  for v_row in
+    with due as (
+      select v.session_id, private.viewer_count(v.session_id) as viewer_count
+      from public.session_viewer_stats v
+      join public.sessions s on s.id = v.session_id
+      where (s.status = 'live' or (s.status = 'scheduled' and now() >= s.starts_at - interval '15 minutes'))
+        and v.last_broadcast_at < now() - interval '2 seconds'
+    ),
+    taken as (
+      select v.session_id from public.session_viewer_stats v
+      join due d on d.session_id = v.session_id
+      where v.last_broadcast_count is distinct from d.viewer_count
+      for update of v skip locked
+    )
+    update public.session_viewer_stats v
+       set last_broadcast_at = now(), last_broadcast_count = d.viewer_count
+      from due d
+     where v.session_id = d.session_id and v.session_id in (select k.session_id from taken k)
+    returning d.session_id, d.viewer_count
   loop
-    v_count := private.viewer_count(v_session.session_id);
-    if v_count is distinct from v_session.last_broadcast_count then
-      update public.session_viewer_stats v set last_broadcast_at = now(), last_broadcast_count = v_count
-      where v.session_id = v_session.session_id;
-      perform realtime.send(jsonb_build_object('session_id', v_session.session_id, 'viewer_count', v_count),
-        'viewer_count', 'session:' || v_session.session_id::text, true);
-      v_sent := v_sent + 1;
-    end if;
+    perform realtime.send(jsonb_build_object('session_id', v_row.session_id, 'viewer_count', v_row.viewer_count),
+      'viewer_count', 'session:' || v_row.session_id::text, true);
+    v_sent := v_sent + 1;
   end loop;
   return v_sent;
 end;
 $$;
 comment on function private.flush_live_counts() is
   'The flush-live-counts pg_cron job (every minute): sends poll_updated for open live-results polls and viewer_count '
-  'for live sessions whose last broadcast is out of date (votes held back by the throttle, viewers whose heartbeat '
-  'stopped). Returns the number of broadcasts sent.';
+  'for live (or about to start) sessions whose last broadcast is out of date (votes held back by the throttle, '
+  'viewers whose heartbeat stopped). Never waits for voters or heartbeats (skip locked). Returns the broadcasts sent.';
 revoke execute on function private.flush_live_counts() from public, anon, authenticated;
+
+-- The job looks at open live-results polls only.
+create index polls_open_live_idx on public.polls (id) where status = 'open' and results_visibility = 'live';
 
 select cron.schedule('flush-live-counts', '* * * * *', 'select private.flush_live_counts()');
