@@ -9,8 +9,9 @@
 -- Now joins and heartbeats of a session hold a shared transaction-level advisory lock on it (shared:
 -- they never wait for each other), taken before they read the session, and a status change to ended
 -- or cancelled takes the same lock exclusively before the update (BEFORE trigger). So the end waits
--- for joins in flight and its close sees their intervals, and a join that comes after waits for the
--- end to commit and then finds the session ended (invalid_transition).
+-- for joins in flight and its close sees their intervals, and a join or heartbeat that comes while
+-- the end is in flight is answered invalid_transition at once (it does not wait: with thousands of
+-- viewers, waiting requests would hold the API's connections for the end's whole transaction).
 
 create function private.attendance_lock_key(session_id uuid)
 returns bigint
@@ -32,9 +33,13 @@ declare
   v_session public.sessions;
   v_interval public.attendance_intervals;
 begin
-  -- Before reading the session: an end in flight commits first (and this then sees it), or waits
-  -- for this interval and closes it.
-  perform pg_catalog.pg_advisory_xact_lock_shared(private.attendance_lock_key(touch_attendance.session_id));
+  -- Before reading the session: an end in flight holds the lock exclusively, and this answers at once
+  -- (the end is final; waiting would hold a connection for the end's whole transaction); otherwise the
+  -- end waits for this interval and closes it.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(private.attendance_lock_key(touch_attendance.session_id)) then
+    perform private.raise_error('invalid_transition', 'The session is ending.',
+      jsonb_build_object('session_id', touch_attendance.session_id));
+  end if;
   v_session := private.session_for_member_action(touch_attendance.session_id);
   if char_length(v_conn) > 100 then
     perform private.raise_error('invalid_input', 'connection_id is at most 100 characters.',

@@ -1,8 +1,8 @@
 /**
  * Attendance against the end of a session, with two real connections: a join racing end_session
  * never leaves an interval open on the ended session. While the end's transaction is open a join
- * waits for it and is then refused (invalid_transition); while a join's transaction is open the end
- * waits for it and then closes its interval. Without the session's attendance lock the join read the
+ * is refused at once (invalid_transition: the session is ending); while a join's transaction is open
+ * the end waits for it and then closes its interval. Without the session's attendance lock the join read the
  * session as live and inserted its interval after the end's close had run.
  */
 import assert from "node:assert/strict";
@@ -82,10 +82,10 @@ Deno.test("attendance: a join racing the end of its session leaves no interval o
     await endRan;
     const join = asUser(pool, viewer, (tx) => tx`select public.join_session(${session}::uuid)`);
     const joinOutcome = join.then(() => "joined", errorCode);
-    assert.equal(await stateAfter(join, 300), "pending", "the join waits for the end in flight");
+    assert.equal(await stateAfter(join, 300), "failed", "the join does not wait for the end in flight");
+    assert.equal(await joinOutcome, "invalid_transition", "it is refused: the session is ending");
     release();
     await end;
-    assert.equal(await joinOutcome, "invalid_transition", "then it sees the session ended");
     assert.equal(await openIntervals(session), 0, "no interval is left open");
   }
 
