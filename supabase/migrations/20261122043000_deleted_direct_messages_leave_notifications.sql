@@ -5,10 +5,10 @@
 -- in direct_messages or my_conversations, but the recipient's notification still showed its text,
 -- pointing at the deleted message. An edited message kept its old text there too.
 --
--- Now, when a message's deleted_at is set, each notification that shows it moves on to the next
--- message of the conversation the recipient has not written themselves (title, text and
--- message_id), or is deleted when there is none; when its body changes, the notification shows the
--- new text.
+-- Now, when a message's deleted_at is set, each unread notification that shows it moves on to the
+-- next message of the conversation the recipient has not written themselves (title, text and
+-- message_id), or is deleted when there is none; a read one is deleted (a later message may have its
+-- own). When its body changes, the notification shows the new text.
 
 -- Security definer: the notifications belong to the other members of the conversation.
 create function private.direct_message_changed()
@@ -19,7 +19,7 @@ declare
   v_next record;
 begin
   for v_notification in
-    select n.id, n.user_id from public.notifications n
+    select n.id, n.user_id, n.read_at from public.notifications n
     where n.kind = 'direct_message' and n.data ->> 'message_id' = new.id::text
       and n.user_id in (select cm.user_id from public.conversation_members cm where cm.conversation_id = new.conversation_id)
   loop
@@ -34,7 +34,8 @@ begin
       and (m.created_at, m.id) > (new.created_at, new.id)
     order by m.created_at, m.id
     limit 1;
-    if v_next.id is null then
+    -- A read notification is not moved (a later message may have its own): it goes.
+    if v_next.id is null or v_notification.read_at is not null then
       delete from public.notifications n where n.id = v_notification.id;
     else
       update public.notifications n
@@ -48,8 +49,8 @@ begin
 end;
 $$;
 comment on function private.direct_message_changed() is
-  'Trigger after a direct message is deleted or edited: its notifications move on to the next message the recipient '
-  'did not write (or are deleted), or show the new text. Internal.';
+  'Trigger after a direct message is deleted or edited: its unread notifications move on to the next message the '
+  'recipient did not write (else, and when read, they are deleted), or show the new text. Internal.';
 revoke execute on function private.direct_message_changed() from public, anon, authenticated;
 
 create trigger direct_message_changed after update of body, deleted_at on public.direct_messages
