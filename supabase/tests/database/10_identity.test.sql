@@ -3,7 +3,7 @@
 -- application flow, the private role helpers and the custom access token hook.
 begin;
 \ir ../helpers.sql
-select plan(124);
+select plan(126);
 
 
 -- Actors. Seeds may hold admins: make ada the only one, so the last-admin rule is deterministic.
@@ -15,8 +15,8 @@ select tests.create_supabase_user('longname', metadata => jsonb_build_object('di
 insert into auth.users (instance_id, id, aud, role, email, raw_user_meta_data, created_at, updated_at)
 values ('00000000-0000-0000-0000-000000000000', '00000000-0000-4000-8000-00000000a001', 'authenticated', 'authenticated',
         'jane.doe@example.com', '{}', now(), now());
-update public.user_roles set role = 'member' where role = 'admin';
 update public.user_roles set role = 'admin' where user_id = tests.get_supabase_uid('ada');
+update public.user_roles set role = 'member' where role = 'admin' and user_id <> tests.get_supabase_uid('ada');
 update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('carl');
 select set_config('tests.profile_count', (select count(*)::text from public.profiles), true);
 select set_config('tests.role_count', (select count(*)::text from public.user_roles), true);
@@ -213,6 +213,12 @@ select is(tests.error_code($$ select public.set_user_role(gen_random_uuid(), 'co
           'set_user_role for an unknown user: not_found');
 select is(tests.error_code($$ select public.set_user_role((select auth.uid()), 'member') $$), 'conflict',
           'the last admin cannot demote themselves');
+-- The rule holds for every write under one lock (two admins demoting each other at once wait for
+-- each other): a service_role update demoting every admin in one statement is refused too.
+select tests.authenticate_as_service_role();
+select is(tests.error_code($$ update public.user_roles set role = 'member' where role = 'admin' $$), 'conflict',
+          'no write may leave the platform without an admin (service_role, several rows at once)');
+select is((select count(*)::int from public.user_roles where role = 'admin'), 1, 'the admin stays');
 
 select tests.authenticate_as_anon();
 select throws_ok($$ select count(*) from public.user_roles $$, '42501', null, 'anon cannot read roles');
