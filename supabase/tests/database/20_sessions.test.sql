@@ -3,7 +3,7 @@
 -- the lifecycle RPCs with their session_status broadcasts, meeting details, and session_cards.
 begin;
 \ir ../helpers.sql
-select plan(180);
+select plan(183);
 
 
 -- Actors.
@@ -514,6 +514,20 @@ select tests.authenticate_as('moderator');
 select is((select can_edit from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000101'), false, 'a moderator cannot edit');
 select is((select can_join from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000104'), false,
           'nobody can join a session that starts in days');
+select tests.clear_authentication();
+
+-- The creator reads their new session back at once, but not once a co-host removed them from its staff.
+select tests.authenticate_as('coach');
+insert into public.sessions (title, starts_at, visibility)
+values ('Board meeting', now() + interval '1 day', 'private') returning id as board \gset
+select isnt(:'board'::uuid, null, 'the creator reads the new row back (insert ... returning)');
+select (public.add_session_staff(:'board', tests.get_supabase_uid('host'), 'host')).role;
+select tests.authenticate_as('host');
+select (public.remove_session_staff(:'board', tests.get_supabase_uid('coach'))).user_id is not null as removed;
+select tests.authenticate_as('coach');
+select is((select count(*)::int from public.sessions where id = :'board'), 0,
+          'a creator removed from the staff no longer reads the private session');
+select is((select count(*)::int from public.session_cards where id = :'board'), 0, 'nor its card');
 select tests.clear_authentication();
 
 select * from finish();
