@@ -18,14 +18,26 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/**
+ * Whitespace of every kind at the ends, as the database's private.clean_text trims it: Unicode
+ * spaces and line breaks, zero-width and direction marks, the byte order mark.
+ */
+const BLANK_ENDS =
+  /^[\s\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]+|[\s\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]+$/g;
+export const cleanText = (value: string) => value.replace(BLANK_ENDS, "");
+
+/** Characters as the database counts them (code points, not UTF-16 units: an emoji is one). */
+const characters = (value: string) => [...value].length;
+
 const text = (max: number) =>
-  z.string({ invalid_type_error: "must be text" }).trim().max(max, `must be at most ${max} characters`);
+  z.string({ invalid_type_error: "must be text" }).transform(cleanText)
+    .refine((value) => characters(value) <= max, `must be at most ${max} characters`);
 
 export const userMetadataSchema = z.object({
   display_name: z.string({ required_error: "is required", invalid_type_error: "must be text" })
-    .trim()
-    .min(1, "must not be empty")
-    .max(80, "must be at most 80 characters"),
+    .transform(cleanText)
+    .refine((value) => characters(value) >= 1, "must not be empty")
+    .refine((value) => characters(value) <= 80, "must be at most 80 characters"),
   company: text(120).nullish(),
   title: text(120).nullish(),
   timezone: z.string({ invalid_type_error: "must be text" })

@@ -103,6 +103,11 @@ Deno.test("signup-hook: metadata", async (t) => {
   await t.step("blank display_name", async () => expectRejected(await check({ display_name: "   " }), "display_name"));
   await t.step("81-character display_name", async () => expectRejected(await check({ display_name: "a".repeat(81) }), "display_name"));
   await t.step("80 characters after trimming is fine", async () => expectAllowed(await check({ display_name: `  ${"a".repeat(80)}  ` })));
+  await t.step("a display_name of zero-width and no-break spaces is blank", async () =>
+    expectRejected(await check({ display_name: "\u200b\u00a0\u200b" }), "display_name"));
+  await t.step("80 emoji are 80 characters (code points, as the database counts)", async () =>
+    expectAllowed(await check({ display_name: "😀".repeat(80), company: "𝒜".repeat(120) })));
+  await t.step("81 emoji are too many", async () => expectRejected(await check({ display_name: "😀".repeat(81) }), "display_name"));
   await t.step("unknown time zone", async () => expectRejected(await check({ display_name: "Ada", timezone: "Mars/Olympus" }), "timezone"));
   await t.step("121-character company", async () => expectRejected(await check({ display_name: "Ada", company: "c".repeat(121) }), "company"));
   await t.step("121-character title", async () => expectRejected(await check({ display_name: "Ada", title: "t".repeat(121) }), "title"));

@@ -3,7 +3,7 @@
 -- application flow, the private role helpers and the custom access token hook.
 begin;
 \ir ../helpers.sql
-select plan(126);
+select plan(128);
 
 
 -- Actors. Seeds may hold admins: make ada the only one, so the last-admin rule is deterministic.
@@ -127,6 +127,13 @@ select throws_ok($$ update public.profiles set timezone = 'Mars/Olympus_Mons' wh
                  '23514', null, 'an invalid time zone is rejected');
 select throws_ok($$ update public.profiles set display_name = '   ' where id = (select auth.uid()) $$,
                  '23514', null, 'a blank display name is rejected');
+select throws_ok($$ update public.profiles set display_name = E'\u200b\u00a0\u200b' where id = (select auth.uid()) $$,
+                 '23514', null, 'a display name of zero-width and no-break spaces is rejected');
+savepoint spaced_name;
+update public.profiles set display_name = E'\u00a0ann\u3000\u00a0lee\u200b' where id = (select auth.uid())
+returning display_name || '|' || initials as spaced_name \gset
+rollback to savepoint spaced_name;
+select is(:'spaced_name'::text, 'ann lee|AL', 'Unicode spaces inside collapse to one space and invisible ends are trimmed');
 select throws_ok($$ update public.profiles set bio = repeat('b', 2001) where id = (select auth.uid()) $$,
                  '23514', null, 'a bio over 2000 characters is rejected');
 select throws_ok($$ update public.profiles set company = repeat('c', 121) where id = (select auth.uid()) $$,
