@@ -3,7 +3,7 @@
 -- the lifecycle RPCs with their session_status broadcasts, meeting details, and session_cards.
 begin;
 \ir ../helpers.sql
-select plan(183);
+select plan(186);
 
 
 -- Actors.
@@ -514,6 +514,17 @@ select tests.authenticate_as('moderator');
 select is((select can_edit from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000101'), false, 'a moderator cannot edit');
 select is((select can_join from public.session_cards where id = 'aaaaaaaa-0000-4000-8000-000000000104'), false,
           'nobody can join a session that starts in days');
+select tests.clear_authentication();
+
+-- Start times: finite, and not already past when a draft is published.
+select tests.authenticate_as('coach');
+select is(tests.error_code($$ insert into public.sessions (title, starts_at) values ('Forever', 'infinity') $$), 'invalid_input',
+          'an infinite start time is invalid_input');
+insert into public.sessions (title, starts_at) values ('Old draft', now() - interval '2 years') returning id as old_draft \gset
+select is(tests.error_code(format('select public.publish_session(%L)', :'old_draft')), 'invalid_input',
+          'a draft whose start has passed cannot be published');
+select is(tests.error_code(format($$ select public.reschedule_session(%L, 'infinity') $$, :'old_draft')), 'invalid_input',
+          'nor rescheduled to an infinite time');
 select tests.clear_authentication();
 
 -- The creator reads their new session back at once, but not once a co-host removed them from its staff.
