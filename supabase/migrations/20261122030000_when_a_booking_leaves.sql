@@ -25,7 +25,7 @@
 --   * The seat-count trigger, which already sees every status or session change of an active booking
 --     (except book_session's own writes), promotes and renumbers the session the booking left when it
 --     is scheduled or live. cancel_booking relies on it instead of calling the same functions itself.
---     A waitlisted booking moved into a session is renumbered into that session's line.
+--     A waitlisted booking moved into a session joins the back of that session's line.
 --   * A booking cancelled while its session is still scheduled or live (by its user or service_role)
 --     deletes its user's reminders for that session, unless they are staff of it: what the job would
 --     not send, the feed and has_reminder no longer show. Booking again adds the default reminders
@@ -124,6 +124,11 @@ begin
       end if;
     end if;
     if new.status = 'waitlisted' and new.session_id is distinct from old.session_id then
+      -- It joins the new line at the back (its old position meant nothing there).
+      update public.bookings b
+         set waitlist_position = 1 + (select coalesce(max(w.waitlist_position), 0) from public.bookings w
+                                      where w.session_id = new.session_id and w.status = 'waitlisted' and w.id <> new.id)
+       where b.id = new.id;
       perform private.renumber_waitlist(new.session_id);
     end if;
     -- A member only through this booking leaves the session's breakout rooms.
