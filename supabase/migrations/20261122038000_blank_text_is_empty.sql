@@ -45,11 +45,19 @@ comment on function private.clean_body() is
   'refuses it when nothing is left (invalid_input); a blank conversations.title becomes null. Internal.';
 revoke execute on function private.clean_body() from public, anon, authenticated;
 
+-- The WHEN clause (the same character class as private.clean_text, at either end) keeps the common
+-- case, a body the RPC already trimmed, free of a function call: chat posting is a hot path.
 create trigger chat_messages_clean_body before insert or update of body on public.chat_messages
-  for each row execute function private.clean_body();
+  for each row
+  when (new.body ~ '^[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]|[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]$')
+  execute function private.clean_body();
 create trigger direct_messages_clean_body before insert or update of body on public.direct_messages
-  for each row execute function private.clean_body();
+  for each row
+  when (new.body ~ '^[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]|[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]$')
+  execute function private.clean_body();
 create trigger questions_clean_body before insert or update of body on public.questions
-  for each row execute function private.clean_body();
+  for each row
+  when (new.body ~ '^[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]|[[:space:]\u0085\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]$')
+  execute function private.clean_body();
 create trigger conversations_clean_title before insert or update of title on public.conversations
   for each row execute function private.clean_body();
