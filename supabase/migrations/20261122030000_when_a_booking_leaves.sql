@@ -90,6 +90,21 @@ comment on function private.fill_seats_from_waitlist(uuid) is
   'from the session (they keep their place), notifies each promoted user (booking_promoted) and renumbers the rest '
   '1..n. Returns the number promoted. Caller holds the session''s seat lock. Internal.';
 
+-- A user who stops being a member leaves the session's breakout rooms (also used by bans).
+create function private.leave_rooms(session_id uuid, user_id uuid)
+returns void
+language sql volatile set search_path = '' as $$
+  -- Under join_room's and assign_room's per-session-and-user lock: a join in flight commits first.
+  select private.lock_room_assignment(leave_rooms.session_id, leave_rooms.user_id);
+  delete from public.room_assignments ra
+  using public.rooms r
+  where r.id = ra.room_id and r.session_id = leave_rooms.session_id and ra.user_id = leave_rooms.user_id;
+$$;
+comment on function private.leave_rooms(uuid, uuid) is
+  'Removes a user from the breakout rooms of a session (room_updated follows from the assignment triggers), under '
+  'private.lock_room_assignment. Internal: callers are security definer triggers.';
+revoke execute on function private.leave_rooms(uuid, uuid) from public, anon, authenticated;
+
 -- The count trigger also frees the seat or the waitlist place of a booking that leaves by an update.
 create or replace function private.bookings_count_seats()
 returns trigger
@@ -141,10 +156,7 @@ begin
        and not exists (select 1 from public.attendance_intervals a
                        join public.sessions s on s.id = a.session_id
                        where a.session_id = old.session_id and a.user_id = old.user_id and s.visibility = 'public') then
-      perform private.lock_room_assignment(old.session_id, old.user_id);
-      delete from public.room_assignments ra
-      using public.rooms r
-      where r.id = ra.room_id and r.session_id = old.session_id and ra.user_id = old.user_id;
+      perform private.leave_rooms(old.session_id, old.user_id);
     end if;
     -- A cancelled booking's reminders are not sent (the job's rule): they go with it.
     if v_left_status in ('scheduled', 'live') and new.status = 'cancelled'

@@ -14,10 +14,7 @@ create function private.session_bans_free_room_seats()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  perform private.lock_room_assignment(new.session_id, new.user_id);
-  delete from public.room_assignments ra
-  using public.rooms r
-  where r.id = ra.room_id and r.session_id = new.session_id and ra.user_id = new.user_id;
+  perform private.leave_rooms(new.session_id, new.user_id);
   return null;
 end;
 $$;
