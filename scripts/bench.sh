@@ -9,6 +9,7 @@ ensure_deps
 port=${BENCH_DB_PORT:-54380}
 while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 export SUPABASE_DB_PORT=$port
+export LOCAL_STACK_FAST=1 # throwaway: fsync and synchronous_commit off (scripts/lib.sh, cluster_durability)
 export LOCAL_STACK_DIR; LOCAL_STACK_DIR=$(mktemp -d /tmp/live-sessions-bench.XXXXXX)
 PGDATA_DIR="$LOCAL_STACK_DIR/data"; SOCKET_DIR="$LOCAL_STACK_DIR/run"
 chmod 755 "$LOCAL_STACK_DIR"

@@ -55,10 +55,11 @@ ensure_os_packages() {
   fi
 }
 
+# `npm ci` installs exactly package-lock.json and never rewrites it: git status stays clean.
 ensure_npm_packages() {
   if [ ! -x "$ROOT/node_modules/.bin/supabase" ] || [ ! -x "$ROOT/node_modules/.bin/deno" ]; then
-    log "installing npm packages"
-    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) >&2
+    log "installing npm packages (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) >&2
   fi
 }
 
@@ -93,10 +94,22 @@ max_connections = 400
 wal_level = logical
 timezone = 'UTC'
 log_timezone = 'UTC'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 EOF
+}
+
+# Durability. The persistent stack of `npm start` / `npm run db:start` holds a developer's data between
+# runs: it keeps PostgreSQL's defaults (fsync, full_page_writes, synchronous_commit on), as `supabase
+# start` and the hosted platform do, so a crash never loses an acknowledged write. The throwaway
+# clusters of `npm test` and `npm run bench` set LOCAL_STACK_FAST=1: nothing in them outlives the run.
+# Rewritten at every start, so a stack created with the old fast settings becomes durable.
+cluster_durability() {
+  local conf="$PGDATA_DIR/postgresql.conf"
+  sed -i -E '/^(fsync|synchronous_commit|full_page_writes) = /d; /^# --- durability/d' "$conf"
+  if [ "${LOCAL_STACK_FAST:-0}" = 1 ]; then
+    printf '# --- durability: throwaway cluster (LOCAL_STACK_FAST=1)\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >> "$conf"
+  else
+    printf '# --- durability: persistent stack, PostgreSQL defaults\nfsync = on\nsynchronous_commit = on\nfull_page_writes = on\n' >> "$conf"
+  fi
 }
 
 cluster_start() {
@@ -104,6 +117,7 @@ cluster_start() {
   if cluster_running; then return 0; fi
   mkdir -p "$SOCKET_DIR"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$SOCKET_DIR" "$LOCAL_STACK_DIR"
+  cluster_durability
   log "starting PostgreSQL 15 on 127.0.0.1:$SUPABASE_DB_PORT"
   as_pg_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL_STACK_DIR/postgres.log" -w -t 60 start >/dev/null
 }

@@ -24,7 +24,7 @@ begin
       ('authenticated',           'nologin'),
       ('service_role',            'nologin bypassrls'),
       ('authenticator',           'login noinherit'),
-      ('supabase_auth_admin',     'login noinherit createrole'),
+      ('supabase_auth_admin',     'login noinherit'),
       ('supabase_storage_admin',  'login noinherit createrole'),
       ('supabase_realtime_admin', 'nologin noinherit'),
       ('dashboard_user',          'nologin createdb createrole replication'),
@@ -46,22 +46,29 @@ alter role supabase_storage_admin password 'postgres';
 grant anon, authenticated, service_role to authenticator;
 grant anon, authenticated, service_role to supabase_realtime_admin;
 grant authenticator to supabase_storage_admin;
+-- Today's platform (migration 20250421084701): postgres is a member of the API roles only, not of the
+-- service admin roles, so `set role supabase_auth_admin` fails for it. supautils (policy_grants) is what
+-- lets postgres create policies on realtime.messages and storage.objects; see the end of this file.
 grant anon, authenticated, service_role to postgres;
-grant supabase_auth_admin, supabase_storage_admin to postgres;
--- Accepted deviation: on the platform supautils (policy_grants) lets postgres create policies on
--- realtime.messages; plain PostgreSQL only lets the owner do it, so postgres joins the owner role.
-grant supabase_realtime_admin to postgres;
 
 -- Role settings, as measured (they apply at login only, as on the platform).
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
 alter role authenticator set statement_timeout = '8s';
 alter role authenticator set lock_timeout = '8s';
--- safeupdate is not packaged for Debian: this setting makes a login as authenticator fail locally,
--- exactly as PLATFORM.md describes. Nothing in this project logs in as authenticator.
-alter role authenticator set session_preload_libraries = 'safeupdate';
+-- supautils and safeupdate are not packaged for Debian: these settings make a login as authenticator
+-- fail locally, exactly as PLATFORM.md describes. Nothing in this project logs in as authenticator, and
+-- anon and authenticated cannot log in, so their settings are stored as measured and never loaded.
+alter role anon set session_preload_libraries = 'safeupdate';
+alter role authenticated set session_preload_libraries = 'safeupdate';
+alter role authenticator set session_preload_libraries = 'supautils, safeupdate';
 -- Stored exactly as measured (the platform's init script escaped the $ for its shell).
 alter role postgres set search_path = "\$user", public, extensions;
+-- postgres runs migrations and tests with safeupdate off, as on the platform. Its
+-- session_preload_libraries (supautils, safeupdate) is an accepted deviation: loading them would make
+-- every login as postgres fail here. What safeupdate would refuse is checked statically instead
+-- (supabase/tests/platform/safeupdate.test.ts).
+alter role postgres set safeupdate.enabled = 0;
 
 -- Database and schema public ------------------------------------------------------------------
 do $$ begin execute format('grant all on database %I to postgres', current_database()); end $$;
@@ -168,6 +175,8 @@ alter table auth.users enable row level security;
 alter table auth.identities enable row level security;
 alter table auth.users owner to supabase_auth_admin;
 alter table auth.identities owner to supabase_auth_admin;
+-- postgres reads and writes auth tables and may put triggers on them (a profile per new user).
+grant all on table auth.users, auth.identities to postgres;
 
 -- The platform's definitions: the per-claim GUCs (older PostgREST) first, then the claims JSON.
 create function auth.uid() returns uuid language sql stable as $$
@@ -325,7 +334,8 @@ select cron.schedule('supabase-local-realtime-partitions', '5 * * * *',
 create publication supabase_realtime;
 alter publication supabase_realtime owner to postgres;
 
--- storage (the init-script stub, as measured; the storage-api migrations are not emulated) ------
+-- storage (the tables as today's storage-api migrations leave them; the Storage server is not emulated:
+-- locally its policies are tested as the caller, directly on storage.objects) -------------------------
 create schema storage authorization supabase_admin;
 grant usage on schema storage to postgres, anon, authenticated, service_role;
 grant all on schema storage to supabase_storage_admin;
@@ -333,30 +343,49 @@ alter default privileges in schema storage grant all on tables to postgres, anon
 alter default privileges in schema storage grant all on functions to postgres, anon, authenticated, service_role;
 alter default privileges in schema storage grant all on sequences to postgres, anon, authenticated, service_role;
 
+create type storage.buckettype as enum ('STANDARD', 'ANALYTICS', 'VECTOR');
+
 create table storage.buckets (
   id text not null primary key,
   name text not null,
-  owner uuid references auth.users (id),
+  owner uuid,
   created_at timestamptz default now(),
-  updated_at timestamptz default now()
+  updated_at timestamptz default now(),
+  public boolean default false,
+  avif_autodetection boolean default false,
+  file_size_limit bigint,
+  allowed_mime_types text[],
+  owner_id text,
+  type storage.buckettype not null default 'STANDARD',
+  versioning_status text not null default 'disabled'
 );
 create unique index bname on storage.buckets using btree (name);
+comment on column storage.buckets.owner is 'Field is deprecated, use owner_id instead';
 
 create table storage.objects (
-  id uuid not null default extensions.uuid_generate_v4() primary key,
+  id uuid not null default gen_random_uuid() primary key,
   bucket_id text references storage.buckets (id),
   name text,
-  owner uuid references auth.users (id),
+  owner uuid,
   created_at timestamptz default now(),
   updated_at timestamptz default now(),
   last_accessed_at timestamptz default now(),
-  metadata jsonb
+  metadata jsonb,
+  path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+  version text,
+  owner_id text,
+  user_metadata jsonb,
+  archived_at timestamptz,
+  is_delete_marker boolean not null default false,
+  is_versioned boolean not null default false
 );
 create unique index bucketid_objname on storage.objects using btree (bucket_id, name);
 create index name_prefix_search on storage.objects using btree (name text_pattern_ops);
+comment on column storage.objects.owner is 'Field is deprecated, use owner_id instead';
+alter table storage.buckets enable row level security;
 alter table storage.objects enable row level security;
 
-create function storage.foldername(name text) returns text[] language plpgsql as $$
+create function storage.foldername(name text) returns text[] language plpgsql immutable as $$
 declare
   _parts text[];
 begin
@@ -364,7 +393,7 @@ begin
   return _parts[1:array_length(_parts, 1) - 1];
 end
 $$;
-create function storage.filename(name text) returns text language plpgsql as $$
+create function storage.filename(name text) returns text language plpgsql immutable as $$
 declare
   _parts text[];
 begin
@@ -372,14 +401,14 @@ begin
   return _parts[array_length(_parts, 1)];
 end
 $$;
-create function storage.extension(name text) returns text language plpgsql as $$
+create function storage.extension(name text) returns text language plpgsql immutable as $$
 declare
   _parts text[];
   _filename text;
 begin
   select string_to_array(name, '/') into _parts;
   select _parts[array_length(_parts, 1)] into _filename;
-  return split_part(_filename, '.', 2);
+  return reverse(split_part(reverse(_filename), '.', 1));
 end
 $$;
 
@@ -389,3 +418,14 @@ alter table storage.objects owner to supabase_storage_admin;
 alter function storage.foldername(text) owner to supabase_storage_admin;
 alter function storage.filename(text) owner to supabase_storage_admin;
 alter function storage.extension(text) owner to supabase_storage_admin;
+
+-- Accepted deviation: supautils (policy_grants) ---------------------------------------------------
+-- On the platform supautils lets postgres create, alter and drop policies on realtime.messages and
+-- storage.objects (and grant on them) although it neither owns them nor is a member of their owners.
+-- Plain PostgreSQL lets only the owner do that, so here postgres owns these two tables. Nothing else
+-- changes: the service admin roles keep their tables' privileges, and tests never rely on this
+-- ownership (they act as postgres, the API roles or supabase_admin, as on the platform).
+alter table realtime.messages owner to postgres;
+alter table storage.objects owner to postgres;
+grant all on table realtime.messages to supabase_realtime_admin;
+grant all on table storage.objects to supabase_storage_admin;
