@@ -13,7 +13,7 @@
  */
 // Only modules without bare imports are imported statically (see above); db.ts is loaded lazily.
 import { ApiError } from "../supabase/functions/_shared/errors.ts";
-import { errorResponse, type Handler } from "../supabase/functions/_shared/http.ts";
+import { handle, type Handler } from "../supabase/functions/_shared/http.ts";
 
 const FUNCTIONS_DIR = new URL("../supabase/functions/", import.meta.url);
 const PREFIX = "/functions/v1/";
@@ -41,12 +41,16 @@ export async function loadHandlers(): Promise<Map<string, Handler>> {
 
 /** The router: picks the function by the first path segment after /functions/v1/. */
 export function createRouter(handlers: Map<string, Handler>): Handler {
+  // An unknown function is answered like a function's error: same shape, headers and log line.
+  const notFound = handle((req) => {
+    throw new ApiError("not_found", `No function at ${new URL(req.url).pathname}`);
+  });
   return (req) => {
     const url = new URL(req.url);
     const rest = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) : undefined;
     const name = rest?.split("/")[0];
     const handler = name ? handlers.get(name) : undefined;
-    if (!handler) return errorResponse(new ApiError("not_found", `No function at ${url.pathname}`));
+    if (!handler) return notFound(req);
     url.pathname = `/${rest}`;
     // A fresh init (not `new Request(url, req)`), so the original's abort signal is left alone.
     return handler(new Request(url, { method: req.method, headers: req.headers, body: req.body }));

@@ -7,6 +7,7 @@
 import postgres from "postgres";
 import { type Claims, isRole } from "./auth.ts";
 import { ApiError } from "./errors.ts";
+import { logField } from "./http.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -21,7 +22,8 @@ export function db(): Sql {
   pool = postgres(url, {
     max: Number(Deno.env.get("DB_POOL_MAX") ?? 3),
     idle_timeout: 20,
-    connect_timeout: 10,
+    // A database that is down or restarting answers 503 within seconds instead of holding the request.
+    connect_timeout: Number(Deno.env.get("DB_CONNECT_TIMEOUT") ?? 3),
     prepare: false, // works behind Supavisor in transaction mode
     onnotice: () => {},
     connection: { application_name: "edge-functions" },
@@ -37,9 +39,15 @@ export async function closeDb(): Promise<void> {
 }
 
 /**
- * Runs `fn` in one transaction as the caller: `role` and `request.jwt.claims` (plus the
- * `request.jwt.claim.sub`/`.role` shorthands) are set transaction-locally, then `fn(tx)`.
- * Database errors are rethrown as ApiError (see toApiError).
+ * The role settings PostgREST copies into each request transaction (PLATFORM.md): the statement
+ * timeouts of anon (3 s) and authenticated (8 s); service_role has none.
+ */
+const STATEMENT_TIMEOUT: Record<string, string> = { anon: "3s", authenticated: "8s", service_role: "0" };
+
+/**
+ * Runs `fn` in one transaction as the caller: `role`, the role's statement timeout and
+ * `request.jwt.claims` (plus the `request.jwt.claim.sub`/`.role` shorthands) are set
+ * transaction-locally, then `fn(tx)`. Database errors are rethrown as ApiError (see toApiError).
  */
 export async function asCaller<T>(claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (!isRole(claims.role)) throw ApiError.notAuthenticated("Token role is not allowed");
@@ -47,6 +55,7 @@ export async function asCaller<T>(claims: Claims, fn: (tx: Tx) => Promise<T>): P
   try {
     const result = await db().begin(async (tx) => {
       await tx`select set_config('role', ${role}, true),
+                      set_config('statement_timeout', ${STATEMENT_TIMEOUT[role]}, true),
                       set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                       set_config('request.jwt.claim.sub', ${claims.sub ?? ""}, true),
                       set_config('request.jwt.claim.role', ${role}, true)`;
@@ -76,21 +85,49 @@ function stringHeaders(value: unknown): Record<string, string> {
   return headers;
 }
 
+/** Errors of a database that is down, restarting or out of connections: the client should retry. */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+const UNAVAILABLE_NETWORK = new Set([
+  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND",
+  "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED",
+]);
+
+/** Seconds a client should wait before retrying while the database is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER = 5;
+
+/** Whether an error means the database cannot be reached right now (connection refused, restarting ...). */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof postgres.PostgresError) return UNAVAILABLE_SQLSTATE.test(err.code);
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && UNAVAILABLE_NETWORK.has(code);
+}
+
 /**
  * Maps a Postgres error to an ApiError (other values are returned unchanged):
  * - SQLSTATE PGRST (private.raise_error): MESSAGE is `{code,message,details,hint}`, DETAIL `{status,headers}`;
  * - 42501 -> 401 not_authenticated for anon, 403 forbidden otherwise;
  * - 23505, 23503 -> 409 conflict; 23514, 23502, 22xxx, P0001 -> 400 invalid_input;
- * - 42883, 42P01 -> 404 not_found; everything else (57014 included) -> 500 internal_error.
+ * - 42883, 42P01 -> 404 not_found;
+ * - the database unreachable, restarting or out of connections (08xxx, 57P01-03, 53300, refused or
+ *   dropped connections) -> 503 service_unavailable with Retry-After;
+ * - everything else (57014 included) -> 500 internal_error.
+ * The SQLSTATE (never the message: it may quote values) goes to the request's log line.
  */
 export function toApiError(err: unknown, role?: string): unknown {
-  if (err instanceof ApiError || !(err instanceof postgres.PostgresError)) return err;
+  if (err instanceof ApiError) return err;
+  if (isUnavailable(err)) {
+    logField("db_error", (err as { code?: string }).code);
+    return new ApiError("service_unavailable", "The database is unavailable; retry shortly", null, 503, {
+      "Retry-After": String(UNAVAILABLE_RETRY_AFTER),
+    });
+  }
+  if (!(err instanceof postgres.PostgresError)) return err;
   const code = err.code;
   if (code === "PGRST") {
     const body = parseJson(err.message);
     const detail = parseJson(err.detail);
     if (!body || typeof body.code !== "string") {
-      console.error("malformed PGRST error:", err.message);
+      logField("db_error", "PGRST malformed");
       return internal();
     }
     const status = typeof detail?.status === "number" ? detail.status : undefined;
@@ -108,7 +145,7 @@ export function toApiError(err: unknown, role?: string): unknown {
     return new ApiError("invalid_input", err.message, err.constraint_name ? { constraint: err.constraint_name } : null);
   }
   if (code === "42883" || code === "42P01") return new ApiError("not_found", "Not found");
-  console.error(`database error ${code}:`, err.message);
+  logField("db_error", code);
   if (code === "57014") return internal("The request took too long");
   return internal();
 }

@@ -12,6 +12,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   chat_disabled: 403,
   not_found: 404,
   method_not_allowed: 405,
+  payload_too_large: 413,
   already_booked: 409,
   already_voted: 409,
   already_upvoted: 409,
@@ -24,6 +25,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   rate_limited: 429,
   slow_mode: 429,
   internal_error: 500,
+  service_unavailable: 503,
 });
 
 /** The HTTP status for an API error code (500 when the code is unknown). */

@@ -10,6 +10,8 @@ function defaultEnv(name: string, value: string): void {
 }
 defaultEnv("SUPABASE_JWT_SECRET", "super-secret-jwt-token-with-at-least-32-characters-long");
 defaultEnv("SIGNUP_HOOK_SECRET", TEST_HOOK_SECRET);
+// Request log lines would flood the test output; tests/http.test.ts turns them on to check them.
+defaultEnv("REQUEST_LOG", "off");
 
 export function jwtSecret(): string {
   return Deno.env.get("SUPABASE_JWT_SECRET") || Deno.env.get("JWT_SECRET")!;
