@@ -173,7 +173,8 @@ apply_schemas() {
   log "applying supabase/schemas/*.sql (as postgres)${1:+ $1}"
   for f in "$ROOT"/supabase/schemas/*.sql; do
     [ "${1:-}" = --without-cron-jobs ] && [ "$f" = "$CRON_JOBS_FILE" ] && continue
-    psql_as postgres --single-transaction -f "$f" >/dev/null || { log "failed: ${f#"$ROOT"/}"; return 1; }
+    PGOPTIONS="-c client_min_messages=warning" psql_as postgres --single-transaction -f "$f" >/dev/null ||
+      { log "failed: ${f#"$ROOT"/}"; return 1; }
   done
 }
 
