@@ -147,12 +147,17 @@ install_test_helpers() {
   psql_as postgres -f "$ROOT/supabase/tests/helpers.sql" >/dev/null
 }
 
-# Everything a fresh database needs: emulation, migrations, seed (first time only).
-prepare_db() {
+# The emulation and the migrations (no seed).
+migrate_db() {
   apply_platform
   # What the Realtime server does: today's partitions exist before any broadcast.
   psql_as supabase_admin -c "select supabase_local.maintain_realtime_partitions()" >/dev/null
   push_migrations
+}
+
+# Everything a fresh database needs: emulation, migrations, seed (first time only).
+prepare_db() {
+  migrate_db
   if [ ! -f "$LOCAL_STACK_DIR/seeded" ]; then
     seed_db
     touch "$LOCAL_STACK_DIR/seeded"
@@ -188,7 +193,7 @@ cron_jobs() {
 # (which holds the migrated project), inside one transaction that is rolled back, the project's
 # jobs are removed and the jobs file runs as postgres, as it would in a fresh database.
 cron_jobs_of_schemas() {
-  PGDATABASE_NAME=postgres psql_as supabase_admin -At -F ' | ' <<SQL
+  PGDATABASE_NAME=postgres PGOPTIONS="-c client_min_messages=warning" psql_as supabase_admin -At -F ' | ' <<SQL
 begin;
 delete from cron.job where username = 'postgres';
 set role postgres;
@@ -206,6 +211,8 @@ SQL
 #   realtime_policies.txt  the policies on realtime.messages (and any other realtime table)
 #   grants.txt             every ACL: relations, columns, functions, schemas, types, default privileges
 #   comments.txt           every comment on a project or platform object
+#   data.txt               the rows of public and private (normalized: scripts/schema-normalize.mjs
+#                          --data): what the build itself inserts, e.g. private.time_zones
 # The sections repeat parts of schema.sql on purpose: each is readable on its own when it differs.
 # Left out: the schemas cron (pg_cron's own objects, which the emulation creates in the cron
 # database only; the jobs are compared with cron_jobs) and supabase_migrations (the CLI's history).
@@ -215,6 +222,9 @@ schema_snapshot() {
   PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
     --schema-only --exclude-schema=cron --exclude-schema=supabase_migrations "${PGDATABASE_NAME:-postgres}" |
     node "$ROOT/scripts/schema-normalize.mjs" >"$dir/schema.sql"
+  PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
+    --data-only --schema=public --schema=private "${PGDATABASE_NAME:-postgres}" |
+    node "$ROOT/scripts/schema-normalize.mjs" --data >"$dir/data.txt"
   psql_as supabase_admin -At -F ' | ' >"$dir/realtime_policies.txt" <<'SQL'
 select tablename, policyname, cmd, roles::text, permissive, coalesce(qual, ''), coalesce(with_check, '')
 from pg_policies where schemaname = 'realtime' order by tablename collate "C", policyname collate "C";
@@ -256,6 +266,35 @@ where d.objoid >= 16384 and pg_describe_object(d.classoid, d.objoid, d.objsubid)
   and pg_describe_object(d.classoid, d.objoid, d.objsubid) !~ '^(extension pg_cron|\w+( \w+)? (cron|supabase_migrations)\.)'
 order by pg_describe_object(d.classoid, d.objoid, d.objsubid) collate "C", d.description collate "C";
 SQL
+}
+
+# Builds database $1 of the running cluster from the schema files: a fresh database, the platform
+# emulation, today's realtime partitions, then supabase/schemas/*.sql without the pg_cron file (the
+# cluster's cron database is `postgres`; see cron_jobs_of_schemas).
+build_schemas_db() {
+  PGOPTIONS="-c client_min_messages=warning" psql_as supabase_admin \
+    -c "drop database if exists $1 with (force)" -c "create database $1" >/dev/null &&
+    PGDATABASE_NAME="$1" apply_platform &&
+    PGDATABASE_NAME="$1" psql_as supabase_admin -c "select supabase_local.maintain_realtime_partitions()" >/dev/null &&
+    PGDATABASE_NAME="$1" apply_schemas --without-cron-jobs
+}
+
+# `npm test`'s "schema files = migrations": the migrated `postgres` database of the running cluster
+# (before the seed) against database from_schemas built beside it (build_schemas_db):
+# schema_snapshot of both, and the pg_cron jobs of the migrations against those of the schema
+# files (cron_jobs_of_schemas).
+check_schema_files() {
+  local dir="$LOCAL_STACK_DIR/schema-check"
+  rm -rf "$dir"
+  build_schemas_db from_schemas || return 1
+  PGDATABASE_NAME=postgres schema_snapshot "$dir/migrations"
+  PGDATABASE_NAME=from_schemas schema_snapshot "$dir/schemas"
+  PGDATABASE_NAME=postgres cron_jobs >"$dir/migrations/cron_jobs.txt"
+  cron_jobs_of_schemas >"$dir/schemas/cron_jobs.txt"
+  local rc=0
+  schema_compare "$dir/migrations" "$dir/schemas" migrations schemas || rc=1
+  psql_as supabase_admin -c "drop database from_schemas with (force)" >/dev/null
+  return "$rc"
 }
 
 # Compares two snapshot directories; prints one line per part and the differences. Fails on any.
