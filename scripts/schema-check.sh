@@ -44,6 +44,9 @@ build() {
     "$how" || { log "build '$label' failed"; return 1; }
   schema_snapshot "$work/$label"
   cron_jobs >"$work/$label/cron_jobs.txt"
+  # The jobs stop before the seed: a run between seed and dump (the reminder job adds default
+  # reminders every minute) would make builds differ by when they ran, not by what they are.
+  psql_as supabase_admin -c "update cron.job set active = false" >/dev/null
   seed_db || { log "seeding '$label' failed"; return 1; }
   PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
     --data-only --schema=public --schema=private postgres | node "$ROOT/scripts/schema-normalize.mjs" --data \
