@@ -58,12 +58,8 @@ if ! diff -u --label "jobs of the migrations" --label "jobs of the schema files"
 fi
 # The rows each build inserts (neither is seeded).
 data_note=""
-data_of() {
-  PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
-    --data-only --schema=public --schema=private "$1" | node "$ROOT/scripts/schema-normalize.mjs" --data
-}
 if ! diff -u --label "rows of the migrations" --label "rows of the schema files" \
-    <(data_of postgres) <(data_of from_schemas) >"$LOCAL_STACK_DIR/data.diff"; then
+    <(PGDATABASE_NAME=postgres data_snapshot) <(PGDATABASE_NAME=from_schemas data_snapshot) >"$LOCAL_STACK_DIR/data.diff"; then
   data_note=yes
 fi
 

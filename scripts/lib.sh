@@ -206,6 +206,13 @@ rollback;
 SQL
 }
 
+# The rows of public and private in $PGDATABASE_NAME, normalized (scripts/schema-normalize.mjs --data).
+data_snapshot() {
+  PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
+    --data-only --schema=public --schema=private "${PGDATABASE_NAME:-postgres}" |
+    node "$ROOT/scripts/schema-normalize.mjs" --data
+}
+
 # Writes what makes two builds of the database equal into directory $1, for $PGDATABASE_NAME:
 #   schema.sql             pg_dump --schema-only, normalized for order (scripts/schema-normalize.mjs)
 #   realtime_policies.txt  the policies on realtime.messages (and any other realtime table)
@@ -222,9 +229,7 @@ schema_snapshot() {
   PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
     --schema-only --exclude-schema=cron --exclude-schema=supabase_migrations "${PGDATABASE_NAME:-postgres}" |
     node "$ROOT/scripts/schema-normalize.mjs" >"$dir/schema.sql"
-  PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
-    --data-only --schema=public --schema=private "${PGDATABASE_NAME:-postgres}" |
-    node "$ROOT/scripts/schema-normalize.mjs" --data >"$dir/data.txt"
+  data_snapshot >"$dir/data.txt"
   psql_as supabase_admin -At -F ' | ' >"$dir/realtime_policies.txt" <<'SQL'
 select tablename, policyname, cmd, roles::text, permissive, coalesce(qual, ''), coalesce(with_check, '')
 from pg_policies where schemaname = 'realtime' order by tablename collate "C", policyname collate "C";

@@ -48,9 +48,7 @@ build() {
   # reminders every minute) would make builds differ by when they ran, not by what they are.
   psql_as supabase_admin -c "update cron.job set active = false" >/dev/null
   seed_db || { log "seeding '$label' failed"; return 1; }
-  PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
-    --data-only --schema=public --schema=private postgres | node "$ROOT/scripts/schema-normalize.mjs" --data \
-    >"$work/$label/seed_data.txt"
+  data_snapshot >"$work/$label/seed_data.txt"
   cluster_destroy
 }
 
