@@ -161,14 +161,174 @@ install_test_helpers() {
   psql_as postgres -f "$ROOT/supabase/tests/helpers.sql" >/dev/null
 }
 
-# Everything a fresh database needs: emulation, migrations, seed (first time only).
-prepare_db() {
+# The emulation and the migrations (no seed).
+migrate_db() {
   apply_platform
   # What the Realtime server does: today's partitions exist before any broadcast.
   psql_as supabase_admin -c "select supabase_local.maintain_realtime_partitions()" >/dev/null
   push_migrations
+}
+
+# Everything a fresh database needs: emulation, migrations, seed (first time only).
+prepare_db() {
+  migrate_db
   if [ ! -f "$LOCAL_STACK_DIR/seeded" ]; then
     seed_db
     touch "$LOCAL_STACK_DIR/seeded"
   fi
+}
+
+# --- Schema files (supabase/schemas) ----------------------------------------------------------
+
+# pg_cron lives in one database per cluster (cron.database_name, `postgres`): the file that
+# schedules the jobs can only run there. Everything else in supabase/schemas runs in any database.
+CRON_JOBS_FILE="$ROOT/supabase/schemas/90_cron_jobs.sql"
+
+# Applies supabase/schemas/*.sql in filename order as postgres (as migrations run), one transaction
+# per file, to $PGDATABASE_NAME. With --without-cron-jobs the pg_cron file is left out (a database
+# other than the cluster's cron database: see cron_jobs_of_schemas).
+apply_schemas() {
+  local f
+  log "applying supabase/schemas/*.sql (as postgres)${1:+ $1}"
+  for f in "$ROOT"/supabase/schemas/*.sql; do
+    [ "${1:-}" = --without-cron-jobs ] && [ "$f" = "$CRON_JOBS_FILE" ] && continue
+    PGOPTIONS="-c client_min_messages=warning" psql_as postgres --single-transaction -f "$f" >/dev/null ||
+      { log "failed: ${f#"$ROOT"/}"; return 1; }
+  done
+}
+
+# The pg_cron jobs (jobname, schedule, command, database, user, active), one line each.
+cron_jobs() {
+  psql_as supabase_admin -At -F ' | ' -c \
+    "select jobname, schedule, command, database, username, active from cron.job order by jobname collate \"C\""
+}
+
+# The pg_cron jobs the schema files declare, without a second cron database: in the cron database
+# (which holds the migrated project), inside one transaction that is rolled back, the project's
+# jobs are removed and the jobs file runs as postgres, as it would in a fresh database.
+cron_jobs_of_schemas() {
+  PGDATABASE_NAME=postgres PGOPTIONS="-c client_min_messages=warning" psql_as supabase_admin -At -F ' | ' <<SQL
+begin;
+delete from cron.job where username = 'postgres';
+set role postgres;
+\o /dev/null
+\i $CRON_JOBS_FILE
+\o
+reset role;
+select jobname, schedule, command, database, username, active from cron.job order by jobname collate "C";
+rollback;
+SQL
+}
+
+# The rows of public and private in $PGDATABASE_NAME, normalized (scripts/schema-normalize.mjs --data).
+data_snapshot() {
+  PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
+    --data-only --schema=public --schema=private "${PGDATABASE_NAME:-postgres}" |
+    node "$ROOT/scripts/schema-normalize.mjs" --data
+}
+
+# Writes what makes two builds of the database equal into directory $1, for $PGDATABASE_NAME:
+#   schema.sql             pg_dump --schema-only, normalized for order (scripts/schema-normalize.mjs)
+#   realtime_policies.txt  the policies on realtime.messages (and any other realtime table)
+#   grants.txt             every ACL: relations, columns, functions, schemas, types, default privileges
+#   comments.txt           every comment on a project or platform object
+#   data.txt               the rows of public and private (normalized: scripts/schema-normalize.mjs
+#                          --data): what the build itself inserts, e.g. private.time_zones
+# The sections repeat parts of schema.sql on purpose: each is readable on its own when it differs.
+# Left out: the schemas cron (pg_cron's own objects, which the emulation creates in the cron
+# database only; the jobs are compared with cron_jobs) and supabase_migrations (the CLI's history).
+schema_snapshot() {
+  local dir="$1"
+  mkdir -p "$dir"
+  PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
+    --schema-only --exclude-schema=cron --exclude-schema=supabase_migrations "${PGDATABASE_NAME:-postgres}" |
+    node "$ROOT/scripts/schema-normalize.mjs" >"$dir/schema.sql"
+  data_snapshot >"$dir/data.txt"
+  psql_as supabase_admin -At -F ' | ' >"$dir/realtime_policies.txt" <<'SQL'
+select tablename, policyname, cmd, roles::text, permissive, coalesce(qual, ''), coalesce(with_check, '')
+from pg_policies where schemaname = 'realtime' order by tablename collate "C", policyname collate "C";
+SQL
+  psql_as supabase_admin -At -F ' | ' >"$dir/grants.txt" <<'SQL'
+with acl(kind, object, items, nsp) as (
+  select 'relation', c.oid::regclass::text, c.relacl::text[], n.nspname
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and c.relname !~ '^messages_\d{4}_\d{2}_\d{2}'
+  union all
+  select 'column', a.attrelid::regclass::text || '.' || a.attname, a.attacl::text[], n.nspname
+  from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+  where a.attacl is not null and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+    and c.relname !~ '^messages_\d{4}_\d{2}_\d{2}'
+  union all
+  select 'function', p.oid::regprocedure::text, p.proacl::text[], n.nspname
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname not in ('pg_catalog', 'information_schema')
+  union all
+  select 'schema', n.nspname, n.nspacl::text[], n.nspname from pg_namespace n
+  where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname !~ '^pg_(toast_)?temp'
+  union all
+  select 'type', t.oid::regtype::text, t.typacl::text[], n.nspname
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace
+  where t.typacl is not null and n.nspname not in ('pg_catalog', 'information_schema')
+  union all
+  select 'default privileges', d.defaclrole::regrole::text || ' in ' || coalesce(d.defaclnamespace::regnamespace::text, '(all schemas)')
+         || ' on ' || d.defaclobjtype::text, d.defaclacl::text[], coalesce(d.defaclnamespace::regnamespace::text, '')
+  from pg_default_acl d
+)
+select kind, object, coalesce((select string_agg(i, ' ' order by i collate "C") from unnest(items) i), '(default)')
+from acl where nsp not in ('cron', 'supabase_migrations')
+order by kind collate "C", object collate "C";
+SQL
+  psql_as supabase_admin -At -F ' | ' >"$dir/comments.txt" <<'SQL'
+select pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description
+from pg_description d
+where d.objoid >= 16384 and pg_describe_object(d.classoid, d.objoid, d.objsubid) !~ 'messages_\d{4}_\d{2}_\d{2}'
+  and pg_describe_object(d.classoid, d.objoid, d.objsubid) !~ '^(extension pg_cron|\w+( \w+)? (cron|supabase_migrations)\.)'
+order by pg_describe_object(d.classoid, d.objoid, d.objsubid) collate "C", d.description collate "C";
+SQL
+}
+
+# Builds database $1 of the running cluster from the schema files: a fresh database, the platform
+# emulation, today's realtime partitions, then supabase/schemas/*.sql without the pg_cron file (the
+# cluster's cron database is `postgres`; see cron_jobs_of_schemas).
+build_schemas_db() {
+  PGOPTIONS="-c client_min_messages=warning" psql_as supabase_admin \
+    -c "drop database if exists $1 with (force)" -c "create database $1" >/dev/null &&
+    PGDATABASE_NAME="$1" apply_platform &&
+    PGDATABASE_NAME="$1" psql_as supabase_admin -c "select supabase_local.maintain_realtime_partitions()" >/dev/null &&
+    PGDATABASE_NAME="$1" apply_schemas --without-cron-jobs
+}
+
+# `npm test`'s "schema files = migrations": the migrated `postgres` database of the running cluster
+# (before the seed) against database from_schemas built beside it (build_schemas_db):
+# schema_snapshot of both, and the pg_cron jobs of the migrations against those of the schema
+# files (cron_jobs_of_schemas).
+check_schema_files() {
+  local dir="$LOCAL_STACK_DIR/schema-check"
+  rm -rf "$dir"
+  build_schemas_db from_schemas || return 1
+  PGDATABASE_NAME=postgres schema_snapshot "$dir/migrations"
+  PGDATABASE_NAME=from_schemas schema_snapshot "$dir/schemas"
+  PGDATABASE_NAME=postgres cron_jobs >"$dir/migrations/cron_jobs.txt"
+  cron_jobs_of_schemas >"$dir/schemas/cron_jobs.txt"
+  local rc=0
+  schema_compare "$dir/migrations" "$dir/schemas" migrations schemas || rc=1
+  psql_as supabase_admin -c "drop database from_schemas with (force)" >/dev/null
+  return "$rc"
+}
+
+# Compares two snapshot directories; prints one line per part and the differences. Fails on any.
+schema_compare() { # schema_compare <dir a> <dir b> <label a> <label b>
+  local a="$1" b="$2" part rc=0
+  for part in "$a"/*; do
+    part=$(basename "$part")
+    if diff -u --label "$3/$part" --label "$4/$part" "$a/$part" "$b/$part" >"$a/$part.diff" 2>&1; then
+      printf '  %-24s identical (%s lines)\n' "$part" "$(wc -l <"$a/$part")"
+    else
+      printf '  %-24s DIFFERENT:\n' "$part"
+      head -60 "$a/$part.diff"
+      rc=1
+    fi
+    rm -f "$a/$part.diff"
+  done
+  return "$rc"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm test: every check, against a throwaway cluster with emulation, migrations and seed applied.
-# Order: pgTAP (pg_prove), Edge Function tests (deno test), supabase db lint, supabase db advisors,
-# generated types drift. The cluster is removed even on failure. Last line: "N passed, N failed".
+# Order: schema files = migrations, pgTAP (pg_prove), Edge Function tests (deno test), supabase db
+# lint, supabase db advisors, generated types drift. The cluster is removed even on failure. Last
+# line: "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 set +e
 
@@ -25,7 +26,24 @@ record() { # record <name> <passed> <failed>
   results+=("$(printf '%-40s %4d passed, %d failed' "$1" "$2" "$3")")
 }
 
-cluster_start && prepare_db || { log "could not prepare the database"; echo "0 passed, 1 failed"; exit 1; }
+cluster_start && migrate_db || { log "could not prepare the database"; echo "0 passed, 1 failed"; exit 1; }
+
+# 0. The schema files build the same database as the migrations (the fast form of
+#    scripts/schema-check.sh, before the seed and before any test touches the database): a second
+#    database of this cluster, from_schemas, gets the emulation and supabase/schemas/*.sql, and is
+#    compared with the migrated one (normalized schema dump, realtime.messages policies, grants,
+#    comments, the rows the build inserts). pg_cron lives in the `postgres` database only, so the
+#    jobs file (90_cron_jobs.sql) runs there, in a transaction that is rolled back, and its jobs
+#    are compared with the migrated ones.
+log "schema files = migrations (supabase/schemas against supabase/migrations)"
+if check_schema_files; then
+  record "schema files = migrations" 1 0
+else
+  log "supabase/schemas and supabase/migrations disagree: run npm run db:diff -- <name> (README, \"Changing the database\")"
+  record "schema files = migrations" 0 1
+fi
+
+seed_db || { log "could not seed the database"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url postgres)
 export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface)
 # A second database with the emulation only: the platform surface test compares it with the

@@ -1,0 +1,406 @@
+-- Attendance: presence intervals (join_session, heartbeat, leave_session), the live viewer count
+-- (private.viewer_count, throttled `viewer_count` broadcast on session:<id>, peak viewers) and the
+-- host's attendance report with engagement scores (its chat, Q&A, poll and survey inputs come from
+-- private.engagement_inputs, 54_metrics.sql).
+-- Tables: public.attendance_intervals, public.session_viewer_stats; a trigger on public.sessions.
+
+-- ---------------------------------------------------------------------------------------------
+-- Tables
+-- ---------------------------------------------------------------------------------------------
+
+create table public.attendance_intervals (
+  id uuid primary key default gen_random_uuid(),
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  connection_id text not null default 'default',
+  joined_at timestamptz not null default now(),
+  last_heartbeat_at timestamptz not null default now(),
+  left_at timestamptz,
+  constraint attendance_intervals_connection_id_length check (char_length(connection_id) between 1 and 100),
+  constraint attendance_intervals_heartbeat_after_join check (last_heartbeat_at >= joined_at),
+  constraint attendance_intervals_left_after_join check (left_at is null or left_at >= joined_at)
+);
+comment on table public.attendance_intervals is
+  'One row per presence interval of a user''s connection in a session: opened by join_session (or a heartbeat after a '
+  'gap), kept alive by heartbeat, closed by leave_session, by the session ending, or implicitly 60 s after the last '
+  'heartbeat. Users read their own; hosts and moderators read their session''s. Written only by the RPCs.';
+comment on column public.attendance_intervals.connection_id is
+  'Client-chosen id of one connection (tab, device); ''default'' when the client passes none.';
+comment on column public.attendance_intervals.left_at is
+  'When the connection left; null while open. An open interval without a heartbeat for 60 s counts as ended at its last heartbeat.';
+alter table public.attendance_intervals enable row level security;
+
+create table public.session_viewer_stats (
+  session_id uuid primary key references public.sessions (id) on delete cascade,
+  peak_viewers int not null default 0,
+  peak_at timestamptz,
+  last_broadcast_at timestamptz not null default '-infinity',
+  last_broadcast_count int,
+  constraint session_viewer_stats_peak_not_negative check (peak_viewers >= 0)
+);
+comment on table public.session_viewer_stats is
+  'Per session: the peak of the computed viewer count (private.viewer_count) and the state of the viewer_count '
+  'broadcast throttle (at most one broadcast per 2 s). Members of the session read it; only triggers write it.';
+comment on column public.session_viewer_stats.last_broadcast_at is 'When viewer_count was last broadcast on session:<id>.';
+comment on column public.session_viewer_stats.last_broadcast_count is 'The viewer count sent in that broadcast.';
+alter table public.session_viewer_stats enable row level security;
+
+-- ---------------------------------------------------------------------------------------------
+-- Indexes
+-- ---------------------------------------------------------------------------------------------
+
+create index attendance_intervals_session_id_idx on public.attendance_intervals (session_id, user_id);
+create index attendance_intervals_user_id_idx on public.attendance_intervals (user_id, session_id);
+-- At most one open interval per connection; also the lookup of join/heartbeat/leave.
+create unique index attendance_intervals_one_open_per_connection
+  on public.attendance_intervals (session_id, user_id, connection_id) where left_at is null;
+-- private.viewer_count: the open intervals of a session by heartbeat.
+create index attendance_intervals_open_heartbeat_idx
+  on public.attendance_intervals (session_id, last_heartbeat_at) where left_at is null;
+
+-- ---------------------------------------------------------------------------------------------
+-- Helper functions
+-- ---------------------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: counts every attendee's intervals, which members cannot read.
+create function private.viewer_count(session_id uuid)
+returns integer
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return (select count(distinct a.user_id)::int
+          from public.attendance_intervals a
+          where a.session_id = viewer_count.session_id
+            and a.left_at is null
+            and a.last_heartbeat_at > now() - interval '60 seconds');
+end;
+$$;
+comment on function private.viewer_count(uuid) is
+  'Current viewers of a session: distinct users with an open interval whose last heartbeat (or join) is less than 60 s '
+  'old. Computed on every call, never stored. Security definer: reads all attendees'' intervals.';
+revoke execute on function private.viewer_count(uuid) from public;
+grant execute on function private.viewer_count(uuid) to anon, authenticated, service_role;
+
+-- A join racing the end of a session must not leave an interval open on the ended session (the
+-- end closes the intervals that exist when its trigger runs). Joins and heartbeats of a session
+-- hold a shared transaction-level advisory lock on it (shared: they never wait for each other),
+-- taken before they read the session; ending or cancelling it takes the same lock exclusively
+-- before the update (sessions_lock_attendance). So the end waits for joins in flight and its close
+-- sees their intervals, and a join or heartbeat that comes while the end is in flight is answered
+-- invalid_transition at once: with thousands of viewers, waiting requests would hold the API's
+-- connections for the end's whole transaction.
+create function private.attendance_lock_key(session_id uuid)
+returns bigint
+language sql immutable set search_path = '' as $$
+  select pg_catalog.hashtextextended('attendance:' || session_id::text, 0)
+$$;
+comment on function private.attendance_lock_key(uuid) is
+  'Advisory lock key of a session''s attendance: shared by join_session/heartbeat, exclusive when the session ends or '
+  'is cancelled. Internal.';
+revoke execute on function private.attendance_lock_key(uuid) from public, anon, authenticated, service_role;
+
+-- Records presence of the caller's connection: refreshes an open, fresh interval or opens a new one
+-- (closing a stale one at its last heartbeat). Internal: called by join_session and heartbeat.
+create function private.touch_attendance(session_id uuid, connection_id text)
+returns jsonb
+language plpgsql volatile set search_path = '' as $$
+#variable_conflict use_column
+declare
+  v_uid uuid := (select auth.uid());
+  v_conn text := coalesce(nullif(btrim(touch_attendance.connection_id), ''), 'default');
+  v_session public.sessions;
+  v_interval public.attendance_intervals;
+begin
+  -- Before reading the session: an end in flight holds the lock exclusively, and this answers at once
+  -- (the end is final; waiting would hold a connection for the end's whole transaction); otherwise the
+  -- end waits for this interval and closes it.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(private.attendance_lock_key(touch_attendance.session_id)) then
+    perform private.raise_error('invalid_transition', 'The session is ending.',
+      jsonb_build_object('session_id', touch_attendance.session_id));
+  end if;
+  v_session := private.session_for_member_action(touch_attendance.session_id);
+  if char_length(v_conn) > 100 then
+    perform private.raise_error('invalid_input', 'connection_id is at most 100 characters.',
+      jsonb_build_object('field', 'connection_id', 'max', 100));
+  end if;
+  if not (v_session.status = 'live'
+          or (v_session.status = 'scheduled' and now() >= v_session.starts_at - interval '15 minutes')) then
+    perform private.raise_error('invalid_transition', 'The session is not open: it opens 15 minutes before it starts.',
+      jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
+  end if;
+  if v_session.id not in (select m.id from private.my_session_ids() as m (id)) and v_session.visibility <> 'public' then
+    perform private.raise_error('forbidden', 'Only members of the session can join it.',
+      jsonb_build_object('session_id', v_session.id));
+  end if;
+
+  -- A connection silent for 60 s has left at its last heartbeat (reconnect gap).
+  update public.attendance_intervals a
+     set left_at = a.last_heartbeat_at
+   where a.session_id = v_session.id and a.user_id = v_uid and a.connection_id = v_conn
+     and a.left_at is null and a.last_heartbeat_at <= now() - interval '60 seconds';
+
+  insert into public.attendance_intervals as a (session_id, user_id, connection_id, joined_at, last_heartbeat_at)
+  values (v_session.id, v_uid, v_conn, now(), now())
+  on conflict (session_id, user_id, connection_id) where left_at is null
+  do update set last_heartbeat_at = greatest(a.last_heartbeat_at, excluded.last_heartbeat_at)
+  returning a.* into v_interval;
+
+  return jsonb_build_object('session_id', v_session.id, 'connection_id', v_conn, 'interval_id', v_interval.id,
+                            'joined_at', v_interval.joined_at, 'viewer_count', private.viewer_count(v_session.id));
+end;
+$$;
+comment on function private.touch_attendance(uuid, text) is
+  'join_session/heartbeat body: under the session''s shared attendance lock, checks, closes a stale interval of the '
+  'connection, opens or refreshes its interval. Internal.';
+revoke execute on function private.touch_attendance(uuid, text)
+  from public, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Grants and policies
+-- ---------------------------------------------------------------------------------------------
+
+revoke all on table public.attendance_intervals from public, anon, authenticated, service_role;
+grant select on table public.attendance_intervals to authenticated;
+grant all on table public.attendance_intervals to service_role;
+create policy "users and session hosts and moderators can read attendance" on public.attendance_intervals
+  for select to authenticated
+  using (user_id = (select auth.uid())
+    or session_id in (select private.staff_session_ids(array['host', 'moderator'])));
+
+revoke all on table public.session_viewer_stats from public, anon, authenticated, service_role;
+grant select on table public.session_viewer_stats to authenticated;
+grant all on table public.session_viewer_stats to service_role;
+create policy "members can read the viewer stats of their sessions" on public.session_viewer_stats
+  for select to authenticated
+  using (session_id in (select private.my_session_ids()));
+
+-- ---------------------------------------------------------------------------------------------
+-- Views and RPCs
+-- ---------------------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: clients cannot write attendance_intervals.
+create function public.join_session(session_id uuid, connection_id text default null)
+returns jsonb
+language sql volatile security definer set search_path = '' as $$
+  select private.touch_attendance(join_session.session_id, join_session.connection_id);
+$$;
+comment on function public.join_session(uuid, text) is
+  'Marks the caller present in a live session (or a scheduled one from 15 minutes before its start) on one connection '
+  '(connection_id, default ''default''). Members only; for a public session any signed-in user may join and then counts '
+  'as a member. Idempotent while the connection is fresh. Returns {session_id, connection_id, interval_id, joined_at, '
+  'viewer_count}. Errors: not_authenticated, invalid_input, not_found, forbidden (not a member, or banned), '
+  'invalid_transition (session not open).';
+revoke execute on function public.join_session(uuid, text) from public, anon;
+grant execute on function public.join_session(uuid, text) to authenticated, service_role;
+
+-- SECURITY DEFINER: clients cannot write attendance_intervals.
+create function public.heartbeat(session_id uuid, connection_id text default null)
+returns jsonb
+language sql volatile security definer set search_path = '' as $$
+  select private.touch_attendance(heartbeat.session_id, heartbeat.connection_id);
+$$;
+comment on function public.heartbeat(uuid, text) is
+  'Keeps the caller''s connection present (send every 20-30 s; 60 s without one ends the interval at the last heartbeat). '
+  'After a gap it opens a new interval, so it also works as a re-join. Same answer and errors as join_session.';
+revoke execute on function public.heartbeat(uuid, text) from public, anon;
+grant execute on function public.heartbeat(uuid, text) to authenticated, service_role;
+
+-- SECURITY DEFINER: clients cannot write attendance_intervals.
+create function public.leave_session(session_id uuid, connection_id text default null)
+returns jsonb
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  -- null: every connection; blank: 'default', as join_session and heartbeat read it.
+  v_conn text := case when leave_session.connection_id is not null
+                      then coalesce(nullif(btrim(leave_session.connection_id), ''), 'default') end;
+  v_closed int;
+  v_visible boolean;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', null);
+  end if;
+  if leave_session.session_id is null then
+    perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
+  end if;
+  -- Stale intervals end at their last heartbeat, fresh ones now.
+  update public.attendance_intervals a
+     set left_at = case when a.last_heartbeat_at > now() - interval '60 seconds' then greatest(now(), a.joined_at)
+                        else a.last_heartbeat_at end
+   where a.session_id = leave_session.session_id and a.user_id = v_uid and a.left_at is null
+     and (v_conn is null or a.connection_id = v_conn);
+  get diagnostics v_closed = row_count;
+  v_visible := private.can_see_session(leave_session.session_id);
+  if not v_visible and v_closed = 0 then
+    perform private.raise_error('not_found', 'Session not found.', jsonb_build_object('session_id', leave_session.session_id));
+  end if;
+  return jsonb_build_object('session_id', leave_session.session_id, 'closed', v_closed,
+                            'viewer_count', case when v_visible then private.viewer_count(leave_session.session_id) end);
+end;
+$$;
+comment on function public.leave_session(uuid, text) is
+  'Ends the caller''s presence on one connection (blank = ''default'', as join_session reads it), or on all their '
+  'connections of the session when connection_id is null. Idempotent (closed = 0 when nothing was open). Returns '
+  '{session_id, closed, viewer_count}; viewer_count is null when the caller can no longer see the session. Errors: '
+  'not_authenticated, invalid_input, not_found (a session the caller cannot see, with nothing of theirs open).';
+revoke execute on function public.leave_session(uuid, text) from public, anon;
+grant execute on function public.leave_session(uuid, text) to authenticated, service_role;
+
+-- SECURITY DEFINER: hosts read every attendee's intervals and engagement inputs (chat, Q&A, polls).
+create function public.session_attendance_report(session_id uuid)
+returns table (user_id uuid, display_name text, first_joined_at timestamptz, last_left_at timestamptz,
+               attended_seconds int, messages int, questions int, upvotes int, poll_answers int,
+               survey_done boolean, engagement_score int)
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_session public.sessions;
+  v_window_start timestamptz;
+  v_window_end timestamptz;
+  v_window_seconds numeric;
+begin
+  if (select auth.uid()) is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', null);
+  end if;
+  if session_attendance_report.session_id is null then
+    perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
+  end if;
+  select s.* into v_session from public.sessions s where s.id = session_attendance_report.session_id;
+  if v_session.id is null or not private.can_see_session(v_session.id) then
+    perform private.raise_error('not_found', 'Session not found.',
+      jsonb_build_object('session_id', session_attendance_report.session_id));
+  end if;
+  if not private.is_session_host(v_session.id) then
+    perform private.raise_error('forbidden', 'Only hosts of the session see its attendance report.',
+      jsonb_build_object('session_id', v_session.id));
+  end if;
+  v_window_start := v_session.started_at;
+  v_window_end := coalesce(v_session.ended_at, now());
+  v_window_seconds := greatest(extract(epoch from v_window_end - v_window_start), 0);
+
+  return query
+  with raw as (
+    select a.user_id, a.joined_at,
+           -- effective end: left_at, else now while fresh, else the last heartbeat
+           coalesce(a.left_at, case when a.last_heartbeat_at > now() - interval '60 seconds' then now()
+                                    else a.last_heartbeat_at end) as ended_at,
+           a.left_at is null and a.last_heartbeat_at > now() - interval '60 seconds' as is_open
+    from public.attendance_intervals a
+    where a.session_id = v_session.id
+  ),
+  clipped as (
+    select r.user_id, greatest(r.joined_at, v_window_start) as s, least(r.ended_at, v_window_end) as e
+    from raw r
+    where v_window_start is not null
+      and least(r.ended_at, v_window_end) > greatest(r.joined_at, v_window_start)
+  ),
+  marked as (
+    select c.user_id, c.s, c.e,
+           max(c.e) over (partition by c.user_id order by c.s, c.e
+                          rows between unbounded preceding and 1 preceding) as prev_end
+    from clipped c
+  ),
+  grouped as (
+    select m.user_id, m.s, m.e,
+           sum(case when m.prev_end is null or m.s > m.prev_end then 1 else 0 end)
+             over (partition by m.user_id order by m.s, m.e) as island
+    from marked m
+  ),
+  attended as (
+    select i.user_id, sum(extract(epoch from i.e - i.s))::numeric as seconds
+    from (select g.user_id, g.island, min(g.s) as s, max(g.e) as e from grouped g group by g.user_id, g.island) i
+    group by i.user_id
+  ),
+  people as (
+    select r.user_id, min(r.joined_at) as first_joined_at,
+           case when bool_or(r.is_open) then null else max(r.ended_at) end as last_left_at
+    from raw r group by r.user_id
+  )
+  select pe.user_id, pr.display_name, pe.first_joined_at, pe.last_left_at,
+         coalesce(round(att.seconds), 0)::int,
+         coalesce(ei.messages, 0), coalesce(ei.questions, 0), coalesce(ei.upvotes, 0),
+         coalesce(ei.poll_answers, 0), coalesce(ei.survey_done, false),
+         round(
+           50 * case when v_window_seconds > 0 then least(coalesce(att.seconds, 0) / v_window_seconds, 1) else 0 end
+           + 15 * least(coalesce(ei.messages, 0), 5) / 5.0
+           + 15 * least(coalesce(ei.questions, 0) + coalesce(ei.upvotes, 0), 5) / 5.0
+           + 10 * case when coalesce(ei.polls_total, 0) > 0
+                       then least(coalesce(ei.poll_answers, 0)::numeric / ei.polls_total, 1) else 0 end
+           + 10 * case when coalesce(ei.survey_done, false) then 1 else 0 end
+         )::int
+  from people pe
+  left join attended att on att.user_id = pe.user_id
+  left join private.engagement_inputs(v_session.id) ei on ei.user_id = pe.user_id
+  left join public.profiles pr on pr.id = pe.user_id
+  order by pe.first_joined_at, pe.user_id;
+end;
+$$;
+comment on function public.session_attendance_report(uuid) is
+  'Hosts only: one row per attendee with first_joined_at, last_left_at (null while still present), attended_seconds '
+  '(all the user''s connections'' intervals merged where they overlap, each clipped to the live window '
+  'started_at .. coalesce(ended_at, now()); 0 if the session never went live), messages, questions, upvotes, '
+  'poll_answers, survey_done (from private.engagement_inputs) and engagement_score 0-100 = round(50 x attended share of '
+  'the live window + 15 x min(messages, 5)/5 + 15 x min(questions + upvotes, 5)/5 + 10 x polls answered / polls of the '
+  'session + 10 x survey done). Errors: not_authenticated, invalid_input (no session_id), not_found, forbidden (not a host).';
+revoke execute on function public.session_attendance_report(uuid) from public, anon;
+grant execute on function public.session_attendance_report(uuid) to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Triggers
+-- ---------------------------------------------------------------------------------------------
+
+-- Security definer: reads every attendee's intervals, writes session_viewer_stats and broadcasts.
+create function private.attendance_changed()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_count int;
+  v_broadcast boolean;
+begin
+  -- An interval silent for 60 s is no longer counted by viewer_count: closing it changes nothing
+  -- (the heartbeat that follows a reconnect gap opens the new interval right after).
+  if tg_op = 'UPDATE' and old.left_at is null and new.left_at is not null
+     and old.last_heartbeat_at <= now() - interval '60 seconds' then
+    return null;
+  end if;
+  v_count := private.viewer_count(new.session_id);
+  insert into public.session_viewer_stats (session_id) values (new.session_id)
+  on conflict (session_id) do nothing;
+  update public.session_viewer_stats v set peak_viewers = v_count, peak_at = now()
+  where v.session_id = new.session_id and v.peak_viewers < v_count;
+  -- Throttle: only the transaction that moves last_broadcast_at sends (at most once per 2 s).
+  update public.session_viewer_stats v set last_broadcast_at = now(), last_broadcast_count = v_count
+  where v.session_id = new.session_id
+    and v.last_broadcast_at < now() - interval '2 seconds'
+    and v.last_broadcast_count is distinct from v_count
+  returning true into v_broadcast;
+  if v_broadcast then
+    perform realtime.send(jsonb_build_object('session_id', new.session_id, 'viewer_count', v_count),
+      'viewer_count', 'session:' || new.session_id::text, true);
+  end if;
+  return null;
+end;
+$$;
+comment on function private.attendance_changed() is
+  'Trigger on attendance changes: keeps session_viewer_stats.peak_viewers and broadcasts `viewer_count` '
+  '{session_id, viewer_count} on session:<id> when the count changed, at most once per 2 s per session. Closing an '
+  'interval already silent for 60 s is skipped: it was not counted.';
+revoke execute on function private.attendance_changed() from public, anon, authenticated, service_role;
+create trigger attendance_changed after insert or update of last_heartbeat_at, left_at on public.attendance_intervals
+  for each row execute function private.attendance_changed();
+
+-- Security definer: service_role may end a session by a direct update; the key function is internal.
+create function private.sessions_lock_attendance()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(private.attendance_lock_key(new.id));
+  return new;
+end;
+$$;
+comment on function private.sessions_lock_attendance() is
+  'Trigger before a session ends or is cancelled: takes its attendance lock exclusively, so joins in flight finish '
+  'before its intervals are closed and later ones see the new status. Internal.';
+revoke execute on function private.sessions_lock_attendance() from public, anon, authenticated, service_role;
+create trigger sessions_lock_attendance before update of status on public.sessions
+  for each row
+  when (new.status in ('ended', 'cancelled') and old.status not in ('ended', 'cancelled'))
+  execute function private.sessions_lock_attendance();

@@ -1,0 +1,131 @@
+-- The catalogue's card: the view session_cards, one row per session the caller may read (anon too:
+-- a public event page lists its upcoming sessions with the host's name and the seats left before
+-- anyone signs in), with what the card shows from booking, reminders, attendance and bans. It comes
+-- after those capabilities because it reads them: the seat count (30_booking.sql), the viewer
+-- count (32_attendance.sql), the caller's ban (private.am_banned, 20_sessions.sql).
+--
+-- The view is security invoker: it shows only the sessions the sessions policies let the caller
+-- read. What a visitor may not read directly (profiles, staff, bookings, reminders) comes through
+-- security definer helpers that answer for one session, and never more than the card shows. They
+-- are executable by anon on purpose (listed in the structural guard of 00_foundation.test.sql).
+
+-- ---------------------------------------------------------------------------------------------
+-- Helper functions
+-- ---------------------------------------------------------------------------------------------
+
+-- Answers only for sessions the caller may read (defence in depth: it is executable by anon): a
+-- published public session, cancelled ones included (as the anon policy on sessions), or one
+-- private.can_see_session allows.
+create function private.session_host(session_id uuid)
+returns table (user_id uuid, display_name text)
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  if not exists (select 1 from public.sessions s
+                 where s.id = session_host.session_id
+                   and ((s.visibility = 'public' and s.status <> 'draft')
+                        or private.can_see_session(s.id))) then
+    return;
+  end if;
+  return query
+    select st.user_id, p.display_name
+    from public.session_staff st
+    left join public.profiles p on p.id = st.user_id
+    where st.session_id = session_host.session_id and st.role = 'host'
+    order by st.created_at, st.user_id
+    limit 1;
+end;
+$$;
+comment on function private.session_host(uuid) is
+  'The first host of a session and their display name, for session_cards and calendars; nothing for a session the '
+  'caller may not read. Security definer: visitors cannot read session_staff or profiles.';
+revoke execute on function private.session_host(uuid) from public;
+grant execute on function private.session_host(uuid) to anon, authenticated, service_role;
+
+-- has_reminder counts the default reminders a booking is about to get.
+create function private.my_session_relation(session_id uuid)
+returns table (staff_role text, booking_status text, has_reminder boolean)
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_uid uuid := auth.uid();
+begin
+  if v_uid is null then
+    return query select null::text, null::text, false;
+    return;
+  end if;
+  return query
+    select
+      (select st.role from public.session_staff st
+        where st.session_id = my_session_relation.session_id and st.user_id = v_uid),
+      (select b.status from public.bookings b
+        where b.session_id = my_session_relation.session_id and b.user_id = v_uid
+        order by (b.status = 'cancelled'), b.created_at desc
+        limit 1),
+      exists (select 1 from public.session_reminders r
+              where r.session_id = my_session_relation.session_id and r.user_id = v_uid)
+      or exists (select 1 from public.bookings b
+                 join public.sessions s on s.id = b.session_id
+                 where b.session_id = my_session_relation.session_id and b.user_id = v_uid
+                   and b.status <> 'cancelled' and b.default_reminders_pending
+                   and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > b.created_at
+                   and not exists (select 1 from public.notification_preferences np
+                                   where np.user_id = v_uid and np.kind = 'session_reminder'
+                                     and not np.default_reminders));
+end;
+$$;
+comment on function private.my_session_relation(uuid) is
+  'The caller''s relation to one session: staff role, latest booking status (active first), whether a reminder is '
+  'set. Nulls and false for anon. Security definer so session_cards works for visitors without grants on those tables.';
+revoke execute on function private.my_session_relation(uuid) from public;
+grant execute on function private.my_session_relation(uuid) to anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Views and RPCs
+-- ---------------------------------------------------------------------------------------------
+
+create view public.session_cards with (security_invoker = true) as
+select
+  s.id,
+  s.title,
+  s.description,
+  s.topic,
+  s.phase,
+  s.starts_at,
+  s.starts_at + make_interval(mins => s.duration_minutes) as ends_at,
+  s.duration_minutes,
+  s.timezone,
+  s.status,
+  s.visibility,
+  s.capacity,
+  s.waitlist_enabled,
+  s.price_cents,
+  s.currency,
+  s.thumbnail_url,
+  s.program_id,
+  s.event_id,
+  h.user_id as host_id,
+  h.display_name as host_name,
+  c.booked_count,
+  case when s.capacity is null then null else greatest(s.capacity - c.booked_count, 0) end as seats_left,
+  me.booking_status as my_booking_status,
+  -- join_session's rule: signed in, not banned, and staff, confirmed, or a public session; live, or
+  -- from 15 minutes before the start. Always true or false, never null.
+  coalesce((select auth.uid()) is not null
+    and (me.staff_role is not null or me.booking_status = 'confirmed' or s.visibility = 'public')
+    and (s.status = 'live' or (s.status = 'scheduled' and now() >= s.starts_at - interval '15 minutes'))
+    and not private.am_banned(s.id), false) as can_join,
+  coalesce(me.staff_role = 'host', false) as can_edit,
+  case when s.status = 'live' then private.viewer_count(s.id) else 0 end as viewer_count,
+  me.has_reminder
+from public.sessions s
+left join lateral private.session_host(s.id) h on true
+cross join lateral (select private.session_booked_count(s.id) as booked_count) c
+cross join lateral private.my_session_relation(s.id) me;
+comment on view public.session_cards is
+  'One row per session the signed-in caller may read, for lists and cards: ends_at, host (first host), booked_count '
+  '(confirmed), seats_left (null = unlimited), and for the caller my_booking_status (latest, active first), can_join '
+  '(join_session''s rule: signed in, not banned, staff or confirmed or a public session, and live or starting within 15 '
+  'minutes), can_edit (host), viewer_count (live sessions: private.viewer_count, else 0) and has_reminder (the caller '
+  'has a reminder for it). Filter and paginate with PostgREST.';
+revoke all on table public.session_cards from public, anon, authenticated, service_role;
+grant select on table public.session_cards to anon, authenticated;
+grant all on table public.session_cards to service_role;

@@ -1,0 +1,21 @@
+-- Scheduled jobs (pg_cron), every minute. Each runs one function, defined with its capability.
+-- A job is a row in cron.job, not a schema object: `supabase db diff` does not generate these
+-- statements, so a change here goes into a hand-written migration (README, "Changing the
+-- database"). pg_cron lives in one database per cluster (the `postgres` database), so this file
+-- holds nothing else: `npm test` builds the other schema files in a second database of its cluster
+-- and checks this file in `postgres` (scripts/lib.sh, cron_jobs_of_schemas).
+
+-- pg_cron lives in pg_catalog on Supabase (enabled on demand; a no-op where it already exists).
+create extension if not exists pg_cron with schema pg_catalog;
+
+-- cron.schedule with a job name replaces the job of that name, so this file can run again.
+
+-- 31_reminders.sql: adds the default reminders of new bookings, then sends the due reminders.
+select cron.schedule('session-reminders', '* * * * *', 'select private.send_due_reminders()');
+
+-- 53_rooms.sql: rooms whose closes_at passed are closed (and broadcast) within a minute; reads
+-- treat them as closed right away (private.room_is_open).
+select cron.schedule('close-expired-breakout-rooms', '* * * * *', 'select private.close_expired_rooms()');
+
+-- 70_live_counters.sql: sends the poll_updated and viewer_count broadcasts a throttle held back.
+select cron.schedule('flush-live-counts', '* * * * *', 'select private.flush_live_counts()');
