@@ -102,7 +102,7 @@ select tests.clear_authentication();
 select is(private.current_app_role(), null, 'current_app_role is null without a signed-in user');
 
 -- profiles: RLS matrix ---------------------------------------------------------------------------
-update public.profiles set updated_at = '2000-01-01' where id = tests.get_supabase_uid('mia');
+update public.profiles set updated_at = now() - interval '1 year' where id = tests.get_supabase_uid('mia');
 
 select tests.authenticate_as('mia');
 select is((select count(*) from public.profiles), current_setting('tests.profile_count')::bigint,
@@ -356,7 +356,7 @@ select set_config('tests.hook_event', jsonb_build_object(
   'user_id', tests.get_supabase_uid('ada'),
   'authentication_method', 'password',
   'claims', jsonb_build_object(
-    'iss', 'http://127.0.0.1:54321/auth/v1', 'aud', 'authenticated', 'exp', 1900000000, 'iat', 1899996400,
+    'iss', 'http://127.0.0.1:54321/auth/v1', 'aud', 'authenticated', 'exp', extract(epoch from now() + interval '1 hour')::bigint, 'iat', extract(epoch from now())::bigint,
     'sub', tests.get_supabase_uid('ada'), 'role', 'authenticated', 'aal', 'aal1',
     'session_id', '11111111-1111-4111-8111-111111111111', 'email', 'ada@test.local', 'phone', '',
     'is_anonymous', false, 'app_metadata', '{"provider":"email"}'::jsonb,
