@@ -7,16 +7,6 @@ set +e
 
 ensure_deps || exit 1
 
-# A throwaway stack on its own free port, beside any running `npm start` stack.
-port=${TEST_DB_PORT:-54340}
-while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-export SUPABASE_DB_PORT=$port
-export LOCAL_STACK_DIR; LOCAL_STACK_DIR=$(mktemp -d /tmp/live-sessions-test.XXXXXX)
-PGDATA_DIR="$LOCAL_STACK_DIR/data"; SOCKET_DIR="$LOCAL_STACK_DIR/run"
-chmod 755 "$LOCAL_STACK_DIR"
-trap 'cluster_destroy' EXIT
-trap 'exit 130' INT TERM
-
 passed=0; failed=0
 results=()
 record() { # record <name> <passed> <failed>
@@ -24,37 +14,65 @@ record() { # record <name> <passed> <failed>
   results+=("$(printf '%-40s %4d passed, %d failed' "$1" "$2" "$3")")
 }
 
-cluster_start && prepare_db || { log "could not prepare the database"; echo "0 passed, 1 failed"; exit 1; }
-export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url postgres)
-export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface)
-# A second database with the emulation only: the platform surface test compares it with the
-# measured surface (migrations would add their own objects to it).
-psql_as supabase_admin -c "create database platform_surface" >/dev/null &&
-  PGDATABASE_NAME=platform_surface apply_platform || { log "could not prepare platform_surface"; echo "0 passed, 1 failed"; exit 1; }
+trap 'cluster_destroy' EXIT
+trap 'exit 130' INT TERM
+
+# A throwaway stack on its own free port, beside any running `npm start` stack.
+new_test_stack() {
+  local port=${TEST_DB_PORT:-54340}
+  while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  export SUPABASE_DB_PORT=$port
+  export LOCAL_STACK_DIR; LOCAL_STACK_DIR=$(mktemp -d /tmp/live-sessions-test.XXXXXX)
+  PGDATA_DIR="$LOCAL_STACK_DIR/data"; SOCKET_DIR="$LOCAL_STACK_DIR/run"
+  chmod 755 "$LOCAL_STACK_DIR"
+
+  cluster_start && prepare_db || { log "could not prepare the database"; return 1; }
+  export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url postgres)
+  export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface)
+  # A second database with the emulation only: the platform surface test compares it with the
+  # measured surface (migrations would add their own objects to it).
+  psql_as supabase_admin -c "create database platform_surface" >/dev/null &&
+    PGDATABASE_NAME=platform_surface apply_platform || { log "could not prepare platform_surface"; return 1; }
+}
 
 # 1. pgTAP (the extension exists only during this step: db lint would lint its functions)
-log "pg_prove supabase/tests/database"
-psql_as supabase_admin -c "create extension if not exists pgtap with schema extensions" >/dev/null
-out="$LOCAL_STACK_DIR/pg_prove.out"
-(cd "$ROOT/supabase/tests/database" && PGPASSWORD="$DB_PASSWORD" pg_prove --verbose --ext .sql \
-  -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U postgres -d postgres ./*.test.sql) >"$out" 2>&1
-rc=$?
-grep -E '^(not ok|#|.*\.sql \.+ )|Failed|Result|Wstat|Parse errors|ERROR|psql:' "$out" | grep -v '^# ' | head -200
-ok=$(grep -cE '^\s*ok [0-9]+' "$out"); nok=$(grep -cE '^\s*not ok [0-9]+' "$out")
-[ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
-tail -3 "$out"
-record "pgTAP" "$ok" "$nok"
-psql_as supabase_admin -c "drop extension if exists pgtap" >/dev/null
+run_pgtap() { # run_pgtap <name>
+  log "pg_prove supabase/tests/database"
+  psql_as supabase_admin -c "create extension if not exists pgtap with schema extensions" >/dev/null
+  local out="$LOCAL_STACK_DIR/pg_prove.out" rc ok nok
+  (cd "$ROOT/supabase/tests/database" && PGPASSWORD="$DB_PASSWORD" pg_prove --verbose --ext .sql \
+    -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U postgres -d postgres ./*.test.sql) >"$out" 2>&1
+  rc=$?
+  grep -E '^(not ok|#|.*\.sql \.+ )|Failed|Result|Wstat|Parse errors|ERROR|psql:' "$out" | grep -v '^# ' | head -200
+  ok=$(grep -cE '^\s*ok [0-9]+' "$out"); nok=$(grep -cE '^\s*not ok [0-9]+' "$out")
+  [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
+  tail -3 "$out"
+  record "$1" "$ok" "$nok"
+  psql_as supabase_admin -c "drop extension if exists pgtap" >/dev/null
+}
 
 # 2. Edge Functions, platform surface and concurrency tests (Deno)
-log "deno test"
-out="$LOCAL_STACK_DIR/deno.out"
-(cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote ../functions ../tests/platform ../tests/concurrency) 2>&1 | tee "$out" | grep -vE '^\s*$'
-rc=${PIPESTATUS[0]}
-ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
-nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)
-ok=${ok:-0}; nok=${nok:-0}; [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
-record "Deno (functions, platform, concurrency)" "$ok" "$nok"
+run_deno() { # run_deno <name>
+  log "deno test"
+  local out="$LOCAL_STACK_DIR/deno.out" rc ok nok
+  (cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote ../functions ../tests/platform ../tests/concurrency) 2>&1 | tee "$out" | grep -vE '^\s*$'
+  rc=${PIPESTATUS[0]}
+  ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
+  nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)
+  ok=${ok:-0}; nok=${nok:-0}; [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
+  record "$1" "$ok" "$nok"
+}
+
+# A fresh stack, then the pgTAP and Deno suites on it (the stack stays up for further checks).
+run_suites() { # run_suites <pgTAP name> <Deno name>
+  new_test_stack || { record "$1: test database" 0 1; return 1; }
+  run_pgtap "$1"
+  run_deno "$2"
+  return 0
+}
+
+# 1. pgTAP, 2. Deno
+run_suites "pgTAP" "Deno (functions, platform, concurrency)"
 
 # 3. supabase db lint (plpgsql_check)
 log "supabase db lint"
