@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# npm test: every check, against a throwaway cluster with emulation, migrations and seed applied.
-# Order: pgTAP (pg_prove), Edge Function tests (deno test), supabase db lint, supabase db advisors,
-# generated types drift. The cluster is removed even on failure. Last line: "N passed, N failed".
+# npm test: every check, against throwaway clusters with emulation, migrations and seed applied.
+# First pass: pgTAP (pg_prove), Edge Function tests (deno test), supabase db lint, supabase db
+# advisors, generated types drift. Second pass: pgTAP and Deno again on a fresh cluster with every
+# process's clock 400 days ahead (libfaketime), so a test that depends on today's date fails now
+# rather than on the day it starts to. The clusters are removed even on failure. Last line:
+# "N passed, N failed" (both passes).
 source "$(dirname "$0")/lib.sh"
 set +e
 
@@ -14,7 +17,8 @@ record() { # record <name> <passed> <failed>
   results+=("$(printf '%-40s %4d passed, %d failed' "$1" "$2" "$3")")
 }
 
-trap 'cluster_destroy' EXIT
+faketime_dir=""
+trap 'cluster_destroy; rm -rf "$faketime_dir"' EXIT
 trap 'exit 130' INT TERM
 
 # A throwaway stack on its own free port, beside any running `npm start` stack.
@@ -71,6 +75,27 @@ run_suites() { # run_suites <pgTAP name> <Deno name>
   return 0
 }
 
+# --- clock +400 days --------------------------------------------------------------------------------
+# Runs a command with the wall clock of every process it starts moved ahead (libfaketime): the
+# cluster from initdb on (postgres, pg_cron's workers), psql, pg_prove and deno. Monotonic clocks stay
+# real (FAKETIME_DONT_FAKE_MONOTONIC), so timers, sleeps and timeouts last as long as they say;
+# scripts/faketime-waits.c (preloaded first) keeps PostgreSQL's timeouts firing under libfaketime.
+# The supabase CLI (Go, which reads the clock without libc) keeps the real clock: it only pushes
+# the migrations.
+with_clock_ahead() { # with_clock_ahead <days> <command...>
+  local lib
+  lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -1)
+  faketime_dir=$(mktemp -d /tmp/live-sessions-faketime.XXXXXX)
+  chmod 755 "$faketime_dir"
+  [ -n "$lib" ] && cc -shared -fPIC -O2 -o "$faketime_dir/faketime-waits.so" "$ROOT/scripts/faketime-waits.c" ||
+    { log "libfaketime or cc is missing"; record "clock +$1 days (libfaketime)" 0 1; return 1; }
+  local LD_PRELOAD="$faketime_dir/faketime-waits.so $lib" FAKETIME="+$1d" FAKETIME_DONT_FAKE_MONOTONIC=1
+  export LD_PRELOAD FAKETIME FAKETIME_DONT_FAKE_MONOTONIC
+  shift
+  "$@"
+}
+
+# --- first pass: today's clock, and the checks that need one run only -----------------------------
 # 1. pgTAP, 2. Deno
 run_suites "pgTAP" "Deno (functions, platform, concurrency)"
 
@@ -91,6 +116,12 @@ else
   log "types drifted: run npm run gen:types and commit supabase/functions/_shared/database.types.ts"
   record "generated types" 0 1
 fi
+cluster_destroy
+
+# --- second pass: the same pgTAP and Deno suites with the clock 400 days ahead ---------------------
+days=${TEST_CLOCK_AHEAD_DAYS:-400}
+log "second pass: every process's clock $days days ahead (libfaketime)"
+with_clock_ahead "$days" run_suites "pgTAP (clock +$days days)" "Deno (clock +$days days)"
 
 printf '%s\n' "${results[@]}"
 echo "$passed passed, $failed failed"
