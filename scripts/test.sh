@@ -77,11 +77,10 @@ run_suites() { # run_suites <pgTAP name> <Deno name>
 
 # --- clock +400 days --------------------------------------------------------------------------------
 # Runs a command with the wall clock of every process it starts moved ahead (libfaketime): the
-# cluster from initdb on (postgres, pg_cron's workers), psql, pg_prove and deno. Monotonic clocks stay
-# real (FAKETIME_DONT_FAKE_MONOTONIC), so timers, sleeps and timeouts last as long as they say;
-# scripts/faketime-waits.c (preloaded first) keeps PostgreSQL's timeouts firing under libfaketime.
-# The supabase CLI (Go, which reads the clock without libc) keeps the real clock: it only pushes
-# the migrations.
+# cluster from initdb on (postgres, pg_cron's workers), psql, pg_prove, the supabase CLI and deno
+# (Date.now() included). Monotonic clocks stay real (FAKETIME_DONT_FAKE_MONOTONIC), so timers, sleeps
+# and timeouts last as long as they say; scripts/faketime-waits.c (preloaded first) keeps
+# PostgreSQL's timeouts (statement, lock, deadlock) firing under libfaketime.
 with_clock_ahead() { # with_clock_ahead <days> <command...>
   local lib
   lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -1)
