@@ -42,7 +42,9 @@ as_pg_user() {
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_os_packages() {
-  local wanted=(postgresql-15 postgresql-15-pgtap postgresql-15-plpgsql-check postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl)
+  local wanted=(postgresql-15 postgresql-15-pgtap postgresql-15-plpgsql-check postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl
+                # npm test's second pass (clock +400 days): libfaketime, and cc for scripts/faketime-waits.c
+                libfaketime gcc libc6-dev)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -58,6 +58,41 @@ function utcTime(event: ICAL.Component, name: "dtstart" | "dtend" | "dtstamp"): 
   return value.toJSDate().toISOString();
 }
 
+/** Instants of the fixtures, all relative to the database's clock (a test never depends on the calendar date). */
+interface Days {
+  /** "YYYY-MM-DDTHH:MM:00Z" on the day `offset` days after the database's today (UTC). */
+  at(offset: number, time: string): string;
+  /** The Saturday before and the Monday after the next end of summer time in Europe/Amsterdam, "YYYY-MM-DD". */
+  saturdayBeforeDst: string;
+  mondayAfterDst: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The last Sunday of October of `year` (midnight UTC): the EU's summer time ends that day at 01:00 UTC. */
+function lastSundayOfOctober(year: number): Date {
+  const day = new Date(Date.UTC(year, 9, 31));
+  day.setUTCDate(31 - day.getUTCDay());
+  return day;
+}
+
+async function daysFrom(sql: Sql): Promise<Days> {
+  const [{ now }] = await sql<{ now: Date }[]>`select now()`;
+  const ymd = (date: Date) => date.toISOString().slice(0, 10);
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  // The next end of summer time whose Saturday 10:00 (Amsterdam) is still more than a day ahead.
+  let sunday = lastSundayOfOctober(now.getUTCFullYear());
+  if (sunday.getTime() - DAY_MS + 8 * 3_600_000 < now.getTime() + DAY_MS) sunday = lastSundayOfOctober(now.getUTCFullYear() + 1);
+  return {
+    at: (offset, time) => `${ymd(new Date(today + offset * DAY_MS))}T${time}:00Z`,
+    saturdayBeforeDst: ymd(new Date(sunday.getTime() - DAY_MS)),
+    mondayAfterDst: ymd(new Date(sunday.getTime() + DAY_MS)),
+  };
+}
+
+/** "2027-01-05T10:00:00Z" as ical.js gives it back: "2027-01-05T10:00:00.000Z". */
+const iso = (instant: string) => new Date(instant).toISOString();
+
 function alarmTriggers(event: ICAL.Component): number[] {
   return event.getAllSubcomponents("valarm")
     .map((alarm) => (alarm.getFirstPropertyValue("trigger") as ICAL.Duration).toSeconds())
@@ -124,13 +159,14 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
     const outsiderJwt = await mintJwt(claimsOf(outsider));
     const hostJwt = await mintJwt(claimsOf(host));
 
-    const publicId = await createSession({ title: "Public workshop", starts_at: "2026-12-01T10:00:00Z", visibility: "public" });
-    const privateId = await createSession({ title: "Private coaching", starts_at: "2026-12-02T15:30:00Z", visibility: "private", duration: 45 });
-    const cancelledId = await createSession({ title: "Cancelled talk", starts_at: "2026-12-03T09:00:00Z", visibility: "public" });
-    // A weekly-style pair across the end of summer time in Amsterdam (2026-10-25).
-    const beforeDst = await createSession({ title: "Before DST", starts_at: "2026-10-24T10:00:00+02:00", visibility: "members", timezone: "Europe/Amsterdam" });
-    const afterDst = await createSession({ title: "After DST", starts_at: "2026-10-26T10:00:00+01:00", visibility: "members", timezone: "Europe/Amsterdam" });
-    const othersId = await createSession({ title: "Someone else's", starts_at: "2026-12-04T09:00:00Z", visibility: "public" });
+    const days = await daysFrom(admin);
+    const publicId = await createSession({ title: "Public workshop", starts_at: days.at(30, "10:00"), visibility: "public" });
+    const privateId = await createSession({ title: "Private coaching", starts_at: days.at(31, "15:30"), visibility: "private", duration: 45 });
+    const cancelledId = await createSession({ title: "Cancelled talk", starts_at: days.at(32, "09:00"), visibility: "public" });
+    // A weekly-style pair across the next end of summer time in Amsterdam (10:00 local both days).
+    const beforeDst = await createSession({ title: "Before DST", starts_at: `${days.saturdayBeforeDst}T10:00:00+02:00`, visibility: "members", timezone: "Europe/Amsterdam" });
+    const afterDst = await createSession({ title: "After DST", starts_at: `${days.mondayAfterDst}T10:00:00+01:00`, visibility: "members", timezone: "Europe/Amsterdam" });
+    const othersId = await createSession({ title: "Someone else's", starts_at: days.at(33, "09:00"), visibility: "public" });
 
     await remind(publicId, member, 15);
     await remind(publicId, member, 60);
@@ -151,8 +187,8 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
       assert.equal(event.getFirstPropertyValue("uid"), `${publicId}@live-sessions`);
       assert.equal(event.getFirstPropertyValue("summary"), "Public workshop");
       assert.equal(event.getFirstPropertyValue("description"), "About Public workshop");
-      assert.equal(utcTime(event, "dtstart"), "2026-12-01T10:00:00.000Z");
-      assert.equal(utcTime(event, "dtend"), "2026-12-01T11:00:00.000Z");
+      assert.equal(utcTime(event, "dtstart"), iso(days.at(30, "10:00")));
+      assert.equal(utcTime(event, "dtend"), iso(days.at(30, "11:00")));
       assert.ok(utcTime(event, "dtstamp"));
       assert.equal(event.getFirstPropertyValue("status"), "CONFIRMED");
       assert.equal(event.getFirstPropertyValue("url"), `http://127.0.0.1:3000/sessions/${publicId}`);
@@ -192,13 +228,13 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
     });
 
     await t.step("a reschedule keeps the UID, increments SEQUENCE, moves DTSTART and changes the ETag", async () => {
-      await asUser(admin, host, (tx) => tx`select public.reschedule_session(${publicId}, '2026-12-01T12:00:00Z'::timestamptz, 90)`);
+      await asUser(admin, host, (tx) => tx`select public.reschedule_session(${publicId}, ${days.at(30, "12:00")}::timestamptz, 90)`);
       const { res, events } = await getIcs(`/sessions/${publicId}.ics`);
       const [event] = events;
       assert.equal(event.getFirstPropertyValue("uid"), `${publicId}@live-sessions`);
       assert.equal(Number(event.getFirstPropertyValue("sequence")), publicSequence + 1);
-      assert.equal(utcTime(event, "dtstart"), "2026-12-01T12:00:00.000Z");
-      assert.equal(utcTime(event, "dtend"), "2026-12-01T13:30:00.000Z");
+      assert.equal(utcTime(event, "dtstart"), iso(days.at(30, "12:00")));
+      assert.equal(utcTime(event, "dtend"), iso(days.at(30, "13:30")));
       assert.notEqual(res.headers.get("etag"), publicEtag);
       const old = await get(`/sessions/${publicId}.ics`, { "If-None-Match": publicEtag });
       await old.body?.cancel();
@@ -210,18 +246,24 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
       await expectError(await get(`/sessions/${privateId}.ics`, { Authorization: `Bearer ${outsiderJwt}` }), 404, "not_found");
       const { res, events } = await getIcs(`/sessions/${privateId}.ics`, { Authorization: `Bearer ${memberJwt}` });
       assert.equal(events[0].getFirstPropertyValue("uid"), `${privateId}@live-sessions`);
-      assert.equal(utcTime(events[0], "dtstart"), "2026-12-02T15:30:00.000Z");
-      assert.equal(utcTime(events[0], "dtend"), "2026-12-02T16:15:00.000Z");
+      assert.equal(utcTime(events[0], "dtstart"), iso(days.at(31, "15:30")));
+      assert.equal(utcTime(events[0], "dtend"), iso(days.at(31, "16:15")));
       assert.match(res.headers.get("cache-control") ?? "", /^private/);
     });
 
     await t.step("single sessions across the DST change are exact in UTC", async () => {
+      // The pair really is on both sides of the change: 10:00 in Amsterdam is UTC+2, then UTC+1.
+      const local = await admin<{ id: string; local: string }[]>`
+        select id, to_char(starts_at at time zone 'Europe/Amsterdam', 'HH24:MI') || ' ' ||
+                   to_char(starts_at at time zone 'Europe/Amsterdam' - (starts_at at time zone 'UTC'), 'HH24:MI') as local
+        from public.sessions where id in (${beforeDst}, ${afterDst})`;
+      assert.deepEqual(Object.fromEntries(local.map((r) => [r.id, r.local])), { [beforeDst]: "10:00 02:00", [afterDst]: "10:00 01:00" });
       const before = await getIcs(`/sessions/${beforeDst}.ics`, { Authorization: `Bearer ${memberJwt}` });
-      assert.equal(utcTime(before.events[0], "dtstart"), "2026-10-24T08:00:00.000Z");
+      assert.equal(utcTime(before.events[0], "dtstart"), `${days.saturdayBeforeDst}T08:00:00.000Z`);
       const after = await getIcs(`/sessions/${afterDst}.ics`, { Authorization: `Bearer ${memberJwt}` });
-      assert.equal(utcTime(after.events[0], "dtstart"), "2026-10-26T09:00:00.000Z");
-      assert.match(before.text, /DTSTART:20261024T080000Z/);
-      assert.match(after.text, /DTSTART:20261026T090000Z/);
+      assert.equal(utcTime(after.events[0], "dtstart"), `${days.mondayAfterDst}T09:00:00.000Z`);
+      assert.match(before.text, new RegExp(`DTSTART:${days.saturdayBeforeDst.replaceAll("-", "")}T080000Z`));
+      assert.match(after.text, new RegExp(`DTSTART:${days.mondayAfterDst.replaceAll("-", "")}T090000Z`));
     });
 
     await t.step("bad requests: malformed id 400, unknown id 404, invalid JWT 401, non-GET 405, unknown path 404", async () => {
@@ -260,7 +302,7 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
       const reminded = eventByUid(events, publicId)!;
       assert.deepEqual(alarmTriggers(reminded), [-3600, -900], "one VALARM per reminder, before the start");
       assert.equal(Number(reminded.getFirstPropertyValue("sequence")), publicSequence + 1);
-      assert.equal(utcTime(reminded, "dtstart"), "2026-12-01T12:00:00.000Z");
+      assert.equal(utcTime(reminded, "dtstart"), iso(days.at(30, "12:00")));
       assert.equal(reminded.getFirstPropertyValue("status"), "CONFIRMED");
       assert.equal(reminded.getFirstProperty("organizer")?.getParameter("cn"), host.name);
 
@@ -280,10 +322,10 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
       assert.equal(visitor.getFirstPropertyValue("status"), "CANCELLED", "anon gets the cancelled public session");
       assert.equal(Number(visitor.getFirstPropertyValue("sequence")), sequence);
 
-      assert.equal(utcTime(eventByUid(events, beforeDst)!, "dtstart"), "2026-10-24T08:00:00.000Z");
-      assert.equal(utcTime(eventByUid(events, beforeDst)!, "dtend"), "2026-10-24T09:00:00.000Z");
-      assert.equal(utcTime(eventByUid(events, afterDst)!, "dtstart"), "2026-10-26T09:00:00.000Z");
-      assert.equal(utcTime(eventByUid(events, afterDst)!, "dtend"), "2026-10-26T10:00:00.000Z");
+      assert.equal(utcTime(eventByUid(events, beforeDst)!, "dtstart"), `${days.saturdayBeforeDst}T08:00:00.000Z`);
+      assert.equal(utcTime(eventByUid(events, beforeDst)!, "dtend"), `${days.saturdayBeforeDst}T09:00:00.000Z`);
+      assert.equal(utcTime(eventByUid(events, afterDst)!, "dtstart"), `${days.mondayAfterDst}T09:00:00.000Z`);
+      assert.equal(utcTime(eventByUid(events, afterDst)!, "dtend"), `${days.mondayAfterDst}T10:00:00.000Z`);
     });
 
     await t.step("the feed's ETag: 304 when unchanged, a new tag after a new reminder", async () => {
@@ -326,7 +368,7 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
     await t.step("hosts see their own drafts; nobody else does", async () => {
       const [draft] = await admin<{ id: string }[]>`
         insert into public.sessions (title, starts_at, status, visibility, created_by)
-        values ('Draft idea', '2026-12-10T10:00:00Z', 'draft', 'public', ${host.id}) returning id`;
+        values ('Draft idea', ${days.at(39, "10:00")}::timestamptz, 'draft', 'public', ${host.id}) returning id`;
       sessionIds.push(draft.id);
       await admin`insert into public.session_staff (session_id, user_id, role) values (${draft.id}, ${host.id}, 'host')
                   on conflict do nothing`;
@@ -338,7 +380,7 @@ Deno.test("calendar: single sessions and feeds as .ics", async (t) => {
 
     await t.step("text with backslashes, semicolons, commas, control characters and multi-byte letters", async () => {
       const title = "Q&A: C:\\new; agenda, notes " + "é".repeat(50) + " 日本語のセッション".repeat(3);
-      const fancyId = await createSession({ title: title + "\r", starts_at: "2026-12-05T09:00:00Z", visibility: "public" });
+      const fancyId = await createSession({ title: title + "\r", starts_at: days.at(34, "09:00"), visibility: "public" });
       await remind(fancyId, outsider, 30);
       const feed = await createFeed(outsider);
       const texts = [];

@@ -80,11 +80,14 @@ Deno.test("attendance: a join racing the end of its session leaves no interval o
       ended();
     }, hold);
     await endRan;
-    const join = asUser(pool, viewer, (tx) => tx`select public.join_session(${session}::uuid)`);
-    const joinOutcome = join.then(() => "joined", errorCode);
-    assert.equal(await stateAfter(join, 300), "failed", "the join does not wait for the end in flight");
-    assert.equal(await joinOutcome, "invalid_transition", "it is refused: the session is ending");
-    release();
+    try {
+      const join = asUser(pool, viewer, (tx) => tx`select public.join_session(${session}::uuid)`);
+      const joinOutcome = join.then(() => "joined", errorCode);
+      assert.equal(await stateAfter(join, 300), "failed", "the join does not wait for the end in flight");
+      assert.equal(await joinOutcome, "invalid_transition", "it is refused: the session is ending");
+    } finally {
+      release(); // also when an assertion failed: the cleanup's delete would wait for this open transaction forever
+    }
     await end;
     assert.equal(await openIntervals(session), 0, "no interval is left open");
   }
@@ -102,8 +105,11 @@ Deno.test("attendance: a join racing the end of its session leaves no interval o
     }, hold);
     await joinRan;
     const end = asUser(pool, host, (tx) => tx`select public.end_session(${session}::uuid)`);
-    assert.equal(await stateAfter(end, 300), "pending", "the end waits for the join in flight");
-    release();
+    try {
+      assert.equal(await stateAfter(end, 300), "pending", "the end waits for the join in flight");
+    } finally {
+      release(); // also when the assertion failed (see above)
+    }
     await join;
     await end;
     assert.equal(await openIntervals(session), 0, "the end closed the join's interval");

@@ -102,7 +102,7 @@ select tests.clear_authentication();
 select is(private.current_app_role(), null, 'current_app_role is null without a signed-in user');
 
 -- profiles: RLS matrix ---------------------------------------------------------------------------
-update public.profiles set updated_at = '2000-01-01' where id = tests.get_supabase_uid('mia');
+update public.profiles set updated_at = now() - interval '1 year' where id = tests.get_supabase_uid('mia');
 
 select tests.authenticate_as('mia');
 select is((select count(*) from public.profiles), current_setting('tests.profile_count')::bigint,

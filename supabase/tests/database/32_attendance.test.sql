@@ -18,12 +18,17 @@ select tests.create_supabase_user('b');
 select tests.create_supabase_user('c');
 update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('host');
 
+-- The report session r1 was live 10:00-11:00 UTC a week ago: pg_temp.r1('09:50') is 09:50 UTC that day.
+create function pg_temp.r1(clock text) returns timestamptz language sql stable
+  as $$ select ((now() at time zone 'UTC')::date - 7 + clock::time) at time zone 'UTC' $$;
+grant execute on function pg_temp.r1(text) to authenticated;
+
 -- l1 live public; l2 live members-only; l3 scheduled in 3 days; r1 ended report session (1 hour live).
 insert into public.sessions (id, title, starts_at, status, visibility, started_at, ended_at, created_by) values
   ('00000000-0000-0000-0000-0000000000c1', 'Live public', now() - interval '1 hour', 'live', 'public', now() - interval '1 hour', null, tests.get_supabase_uid('host')),
   ('00000000-0000-0000-0000-0000000000c2', 'Live members', now() - interval '1 hour', 'live', 'members', now() - interval '1 hour', null, tests.get_supabase_uid('host')),
   ('00000000-0000-0000-0000-0000000000c3', 'Later', now() + interval '3 days', 'scheduled', 'public', null, null, tests.get_supabase_uid('host')),
-  ('00000000-0000-0000-0000-0000000000c4', 'Report', '2026-11-01 10:00+00', 'ended', 'public', '2026-11-01 10:00+00', '2026-11-01 11:00+00', tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000c4', 'Report', pg_temp.r1('10:00'), 'ended', 'public', pg_temp.r1('10:00'), pg_temp.r1('11:00'), tests.get_supabase_uid('host')),
   ('00000000-0000-0000-0000-0000000000c5', 'Live private', now() - interval '1 hour', 'live', 'private', now() - interval '1 hour', null, tests.get_supabase_uid('host'));
 insert into public.session_staff (session_id, user_id, role) values
   ('00000000-0000-0000-0000-0000000000c1', tests.get_supabase_uid('moderator'), 'moderator'),
@@ -198,18 +203,18 @@ select is(tests.error_code($$ select public.heartbeat('00000000-0000-0000-0000-0
 -- b: 10:10-10:20, then after a gap 10:25-10:35 -> 1200 s. c: 10:50-11:30, clipped to 11:00 -> 600 s.
 select tests.clear_authentication();
 insert into public.attendance_intervals (session_id, user_id, connection_id, joined_at, last_heartbeat_at, left_at) values
-  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('a'), 'phone', '2026-11-01 09:50+00', '2026-11-01 10:30+00', '2026-11-01 10:30+00'),
-  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('a'), 'laptop', '2026-11-01 10:20+00', '2026-11-01 10:40+00', '2026-11-01 10:40+00'),
-  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('b'), 'default', '2026-11-01 10:10+00', '2026-11-01 10:20+00', '2026-11-01 10:20+00'),
-  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('b'), 'default', '2026-11-01 10:25+00', '2026-11-01 10:35+00', '2026-11-01 10:35+00'),
-  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('c'), 'default', '2026-11-01 10:50+00', '2026-11-01 11:30+00', '2026-11-01 11:30+00');
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('a'), 'phone', pg_temp.r1('09:50'), pg_temp.r1('10:30'), pg_temp.r1('10:30')),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('a'), 'laptop', pg_temp.r1('10:20'), pg_temp.r1('10:40'), pg_temp.r1('10:40')),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('b'), 'default', pg_temp.r1('10:10'), pg_temp.r1('10:20'), pg_temp.r1('10:20')),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('b'), 'default', pg_temp.r1('10:25'), pg_temp.r1('10:35'), pg_temp.r1('10:35')),
+  ('00000000-0000-0000-0000-0000000000c4', tests.get_supabase_uid('c'), 'default', pg_temp.r1('10:50'), pg_temp.r1('11:30'), pg_temp.r1('11:30'));
 select tests.authenticate_as('host');
 select results_eq(
   $$ select display_name, first_joined_at, last_left_at, attended_seconds, messages, questions, upvotes, poll_answers, survey_done, engagement_score
      from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$,
-  $$ values ('A'::text, '2026-11-01 09:50+00'::timestamptz, '2026-11-01 10:40+00'::timestamptz, 2400, 0, 0, 0, 0, false, 33),
-            ('B', '2026-11-01 10:10+00', '2026-11-01 10:35+00', 1200, 0, 0, 0, 0, false, 17),
-            ('C', '2026-11-01 10:50+00', '2026-11-01 11:30+00', 600, 0, 0, 0, 0, false, 8) $$,
+  $$ values ('A'::text, pg_temp.r1('09:50'), pg_temp.r1('10:40'), 2400, 0, 0, 0, 0, false, 33),
+            ('B', pg_temp.r1('10:10'), pg_temp.r1('10:35'), 1200, 0, 0, 0, 0, false, 17),
+            ('C', pg_temp.r1('10:50'), pg_temp.r1('11:30'), 600, 0, 0, 0, 0, false, 8) $$,
   'overlapping connections count once, gaps are not attended, intervals are clipped to the live window');
 select is((select attended_seconds from public.session_attendance_report('00000000-0000-0000-0000-0000000000c1')
            where user_id = tests.get_supabase_uid('walkin')), 210,

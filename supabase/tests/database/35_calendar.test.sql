@@ -12,6 +12,13 @@ select tests.create_supabase_user('cal_member');
 select tests.create_supabase_user('cal_outsider');
 update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('cal_host');
 
+-- The Saturday before the next end of summer time in Amsterdam (the last Sunday of October) whose
+-- 10:00 local is more than a day ahead: a session then starts in summer time (UTC+2), in any year.
+select min(d.saturday) as dst_saturday
+from generate_series(extract(year from now())::int, extract(year from now())::int + 1) y,
+     lateral (select make_date(y, 10, 31) - extract(dow from make_date(y, 10, 31))::int - 1 as saturday) d
+where d.saturday + time '08:00' > (now() at time zone 'UTC') + interval '1 day' \gset
+
 -- Fixtures as postgres: sessions of the host (the creator becomes host), bookings and reminders.
 create temp table fx (label text primary key, id uuid not null);
 insert into fx (label, id) values
@@ -20,7 +27,7 @@ insert into fx (label, id) values
   ('self_cancelled', gen_random_uuid()), ('left_then_cancelled', gen_random_uuid());
 insert into public.sessions (id, title, description, starts_at, duration_minutes, timezone, status, visibility, created_by)
 select fx.id, 'Session ' || fx.label, 'About ' || fx.label,
-       case fx.label when 'reminder_only' then timestamptz '2026-10-24 10:00 Europe/Amsterdam'
+       case fx.label when 'reminder_only' then (:'dst_saturday' || ' 10:00 Europe/Amsterdam')::timestamptz
                      else now() + interval '10 days' end,
        45, 'Europe/Amsterdam',
        case fx.label when 'draft' then 'draft' else 'scheduled' end,
@@ -150,7 +157,7 @@ select is(
 select is(
   (select e.starts_at from public.calendar_feed_events((select answer ->> 'token' from tokens where label = 'member_first')) e
     where e.session_id = (select id from fx where label = 'reminder_only')),
-  timestamptz '2026-10-24 08:00Z', 'starts_at is the exact instant (10:00 Amsterdam summer time = 08:00 UTC)');
+  (:'dst_saturday' || ' 08:00Z')::timestamptz, 'starts_at is the exact instant (10:00 Amsterdam summer time = 08:00 UTC)');
 select is(
   (select e.reminder_minutes from public.calendar_feed_events((select answer ->> 'token' from tokens where label = 'member_first')) e
     where e.session_id = (select id from fx where label = 'private')),

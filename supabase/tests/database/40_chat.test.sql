@@ -306,13 +306,14 @@ select is((select count(*)::int from realtime.messages r where r.event = 'messag
           3, 'the unpin caused by a delete is not broadcast as message_pinned');
 
 -- chat_history ----------------------------------------------------------------------------------
--- s2: 7 messages, three of them at the same instant (ties broken by id).
+-- s2: 7 messages, three of them at the same instant (ties broken by id), from chat_t0 (10 days ago) on.
 select tests.clear_authentication();
+select date_trunc('minute', now()) - interval '10 days' as chat_t0 \gset
 insert into public.chat_messages (id, session_id, user_id, body, created_at)
 select ('00000000-0000-4000-9000-00000000000' || g)::uuid, '00000000-0000-4000-8000-0000000000c2',
        tests.get_supabase_uid('mem'), 'h' || g,
-       case when g between 3 and 5 then '2026-01-01 10:00:03+00'::timestamptz
-            else '2026-01-01 10:00:00+00'::timestamptz + g * interval '1 second' end
+       case when g between 3 and 5 then :'chat_t0'::timestamptz + interval '3 seconds'
+            else :'chat_t0'::timestamptz + g * interval '1 second' end
 from generate_series(1, 7) g;
 update public.chat_messages set deleted_at = now(), deleted_by = tests.get_supabase_uid('mo')
  where id = '00000000-0000-4000-9000-000000000006';
@@ -356,7 +357,7 @@ select is((select string_agg(e ->> 'body', ',') from jsonb_array_elements(public
              (current_setting('tests.page1')::jsonb ->> 'next_before')::timestamptz, 2,
              (current_setting('tests.page1')::jsonb ->> 'next_before_id')::uuid) -> 'messages') e),
           'h4,h3', 'the next page is the same after a new message arrived');
-select is((select p - 'messages' from public.chat_history('00000000-0000-4000-8000-0000000000c2', '2026-01-01 10:00:02+00', 5) p),
+select is((select p - 'messages' from public.chat_history('00000000-0000-4000-8000-0000000000c2', :'chat_t0'::timestamptz + interval '2 seconds', 5) p),
           '{"has_more":false,"next_before":null,"next_before_id":null}'::jsonb, 'before alone excludes that instant; the last page has no cursor');
 select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 0) $$), 'invalid_input', 'limit 0 is invalid_input');
 select is(tests.error_code($$ select public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 201) $$), 'invalid_input', 'limit 201 is invalid_input');
@@ -382,7 +383,7 @@ select is(tests.error_code(format('select public.chat_since(%L, %L)', '00000000-
                                     current_setting('tests.max_msg'))), 'invalid_input', 'an anchor of another session is invalid_input');
 select tests.clear_authentication();
 insert into public.chat_messages (session_id, user_id, body, created_at)
-select '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'bulk' || g, '2026-01-02'::timestamptz + g * interval '1 ms'
+select '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'bulk' || g, :'chat_t0'::timestamptz + interval '1 day' + g * interval '1 ms'
 from generate_series(1, 600) g;
 select tests.authenticate_as('mem');
 select is((select jsonb_array_length(p -> 'messages') || '|' || (p ->> 'has_more') || '|' || (p -> 'messages' -> 499 ->> 'body')
@@ -391,9 +392,9 @@ select is((select jsonb_array_length(p -> 'messages') || '|' || (p ->> 'has_more
 -- A message stamped just before the anchor but committed after it was read comes back in overlap.
 select tests.clear_authentication();
 insert into public.chat_messages (id, session_id, user_id, body, created_at) values
-  ('00000000-0000-4000-9000-0000000000b2', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'seen', '2026-03-01 10:00:00+00'),
-  ('00000000-0000-4000-9000-0000000000b1', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'late', '2026-03-01 09:59:59.998+00'),
-  ('00000000-0000-4000-9000-0000000000b0', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'old', '2026-03-01 09:59:50+00');
+  ('00000000-0000-4000-9000-0000000000b2', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'seen', :'chat_t0'::timestamptz + interval '2 days'),
+  ('00000000-0000-4000-9000-0000000000b1', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'late', :'chat_t0'::timestamptz + interval '2 days' - interval '2 ms'),
+  ('00000000-0000-4000-9000-0000000000b0', '00000000-0000-4000-8000-0000000000c2', tests.get_supabase_uid('max'), 'old', :'chat_t0'::timestamptz + interval '2 days' - interval '10 seconds');
 select tests.authenticate_as('mem');
 select is((select string_agg(e ->> 'body', ',') from jsonb_array_elements(
              public.chat_since('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-9000-0000000000b2') -> 'overlap') e),
