@@ -141,7 +141,7 @@ create index polls_open_live_idx on public.polls (id) where status = 'open' and 
 -- Aggregated results of a poll from the sharded counters: constant work per option.
 create function private.poll_tally(poll_id uuid)
 returns table (option_id uuid, label text, "position" int, votes bigint, share numeric, voters bigint)
-language sql stable security definer set search_path = '' as $$
+language sql stable security definer rows 10 set search_path = '' as $$
   with v as (
     select coalesce(sum(t.voters), 0)::bigint as voters
     from private.poll_voter_tallies t where t.poll_id = poll_tally.poll_id)
@@ -422,7 +422,7 @@ grant execute on function public.vote_poll(uuid, uuid[]) to authenticated, servi
 -- SECURITY DEFINER: the tallies live in private; the visibility rules are checked here.
 create function public.poll_results(poll_id uuid)
 returns table (option_id uuid, label text, "position" int, votes bigint, share numeric, voters bigint)
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 10 set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
   v_poll public.polls;
