@@ -1006,6 +1006,9 @@ isOneToOne: false
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
+"increment_upvotes":
+{ Args: { "question_id": string }; Returns: number
+                           },
 "join_room":
 { Args: { "room_id": string }; Returns: {
               "created_at": string,
