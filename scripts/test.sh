@@ -54,6 +54,8 @@ new_test_stack() {
   [ "${1:-}" = --schema-check ] && run_schema_check
   seed_db || { log "could not seed the database"; return 1; }
   export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url postgres)
+  # Superuser: tests/plans loads auto_explain (LOAD of a library outside plugins/ needs it).
+  export SUPABASE_ADMIN_DB_URL; SUPABASE_ADMIN_DB_URL=$(db_url supabase_admin)
   export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface)
   # A second database with the emulation only: the platform surface test compares it with the
   # measured surface (migrations would add their own objects to it).
@@ -85,7 +87,7 @@ run_pgtap() { # run_pgtap <name>
 # 2. Edge Functions, platform surface and concurrency tests (Deno)
 run_deno() { # run_deno <name> [test paths, relative to supabase/functions]
   local name="$1"; shift
-  [ "$#" = 0 ] && set -- ../functions ../tests/platform ../tests/concurrency
+  [ "$#" = 0 ] && set -- ../functions ../tests/platform ../tests/plans ../tests/concurrency
   log "deno test $*"
   local out="$LOCAL_STACK_DIR/deno.out" rc ok nok
   (cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote "$@") 2>&1 | tee "$out" | grep -vE '^\s*$'

@@ -108,7 +108,7 @@ create index direct_pairs_user_high_idx on private.direct_pairs (user_high);
 -- function with SET is re-planned on every call (see the membership helpers in 20_sessions.sql).
 create function private.my_conversation_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 20 set search_path = '' as $$
 begin
   return query
     select cm.conversation_id from public.conversation_members cm where cm.user_id = auth.uid();
