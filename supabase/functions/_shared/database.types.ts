@@ -217,6 +217,34 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"notification_deliveries": {
+                  Row: {
+                    "attempts": number,"channel": string,"created_at": string,"id": string,"kind": string,"last_error": string | null,"next_attempt_at": string,"notification_id": string | null,"payload": NonNullable<Json>,"provider_message_id": string | null,"sent_at": string | null,"session_id": string | null,"status": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"channel": string,"created_at"?: string,"id"?: string,"kind": string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload": NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "attempts"?: number,"channel"?: string,"created_at"?: string,"id"?: string,"kind"?: string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload"?: NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"notification_kinds": {
+                  Row: {
+                    "attach_ics": boolean,"default_email": boolean,"default_in_app": boolean,"default_push": boolean,"email_digest": boolean,"kind": string,"push_ttl_seconds": number,"push_urgency": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind": string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Update: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind"?: string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"notification_preferences": {
                   Row: {
                     "default_reminders": boolean,"email": boolean,"in_app": boolean,"kind": string,"push": boolean,"updated_at": string,"user_id": string
@@ -719,6 +747,14 @@ isOneToOne: false
             "my_conversations": {
                   Row: {
                     "created_at": string,"id": string,"kind": string,"last_message_at": string | null,"last_message_body": string | null,"last_message_display_name": string | null,"last_message_id": string | null,"last_message_user_id": string | null,"last_read_at": string,"member_count": number | null,"my_role": string,"other_members": Json | null,"title": string | null,"unread_count": number | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"my_notification_preferences": {
+                  Row: {
+                    "customized": boolean | null,"email": boolean | null,"email_digest": boolean,"in_app": boolean | null,"kind": string,"push": boolean | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -1263,6 +1299,21 @@ isOneToOne: false
 "session_metrics":
 { Args: { "session_id": string }; Returns: Json
                            },
+"set_notification_preference":
+{ Args: { "email"?: boolean,"in_app"?: boolean,"kind": string,"push"?: boolean }; Returns: {
+              "customized": boolean | null,
+"email": boolean | null,
+"email_digest": boolean,
+"in_app": boolean | null,
+"kind": string,
+"push": boolean | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "my_notification_preferences"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_reminder":
 { Args: { "minutes_before"?: number,"session_id": string }; Returns: {
               "created_at": string,

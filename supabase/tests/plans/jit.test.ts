@@ -239,7 +239,8 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // against the catalog instead (see the coverage assertion).
   const readable = [
     "attendance_intervals", "audit_log", "bookings", "calendar_feeds", "chat_messages", "coach_applications", "conversation_members",
-    "conversations", "direct_messages", "events", "my_conversations", "notification_preferences", "notifications",
+    "conversations", "direct_messages", "events", "my_conversations", "my_notification_preferences",
+    "notification_deliveries", "notification_kinds", "notification_preferences", "notifications",
     "poll_ballots", "poll_options", "poll_votes", "polls", "profiles", "programs", "push_subscriptions",
     "question_upvotes", "questions", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
     "session_reminders", "session_staff", "session_viewer_stats", "sessions", "streams", "survey_fields",
@@ -252,7 +253,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     }
   }
   // anon reads what it is granted.
-  for (const t of ["events", "programs", "session_cards"]) {
+  for (const t of ["events", "notification_kinds", "programs", "session_cards"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // Admin-only reads.
@@ -298,6 +299,7 @@ function rpcCases(f: Fixtures): Case[] {
     m("cancel_booking", `select public.cancel_booking(${live})`),
     m("set_reminder", `select public.set_reminder(${q(f.upcoming)}, 30)`, undefined),
     m("mark_notifications_read", `select public.mark_notifications_read(null)`),
+    m("set_notification_preference", `select public.set_notification_preference('booking_promoted', null, false, null)`),
     m("join_session", `select public.join_session(${live}, 'tab-1')`),
     m("heartbeat", `select public.heartbeat(${live}, 'tab-1')`),
     m("leave_session", `select public.leave_session(${live}, null)`),
