@@ -661,6 +661,38 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"support_tickets": {
+                  Row: {
+                    "assigned_to": string | null,"awaiting_response_since": string | null,"booking_id": string | null,"category": string,"closed_at": string | null,"created_at": string,"first_response_at": string | null,"id": string,"last_message_at": string,"priority": Database["public"]['Enums']["ticket_priority"],"resolved_at": string | null,"response_due_at": string | null,"session_id": string | null,"status": Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at": string,"user_id": string,"overdue": boolean | null
+                  }
+                  ComputedFields: "overdue"
+                  Insert: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "support_tickets_booking_id_fkey"
+      columns: ["booking_id"]
+isOneToOne: false
+      referencedRelation: "bookings"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"survey_fields": {
                   Row: {
                     "id": string,"kind": string,"options": NonNullable<Json>,"position": number,"prompt": string,"required": boolean,"survey_id": string
@@ -724,6 +756,26 @@ isOneToOne: false
       columns: ["session_id"]
 isOneToOne: false
       referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"ticket_messages": {
+                  Row: {
+                    "author_id": string | null,"body": string,"created_at": string,"id": string,"is_internal": boolean,"ticket_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string | null,"body": string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id": string
+                  }
+                  Update: {
+                    "author_id"?: string | null,"body"?: string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "ticket_messages_ticket_id_fkey"
+      columns: ["ticket_id"]
+isOneToOne: false
+      referencedRelation: "support_tickets"
       referencedColumns: ["id"]
     }
                   ]
@@ -852,6 +904,32 @@ isOneToOne: false
 "assign_rooms_randomly":
 { Args: { "session_id": string }; Returns: Json
                            },
+"assign_support_ticket":
+{ Args: { "assignee_id": string,"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "ban_user":
 { Args: { "reason"?: string,"session_id": string,"user_id": string }; Returns: {
               "banned_by": string | null,
@@ -1109,8 +1187,37 @@ isOneToOne: false
 "open_poll":
 { Args: { "poll_id": string }; Returns: Json
                            },
+"open_support_ticket":
+{ Args: { "body": string,"booking_id"?: string,"category"?: string,"session_id"?: string,"subject": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "open_survey":
 { Args: { "survey_id": string }; Returns: Json
+                           },
+"overdue":
+{ Args: { "ticket": Omit<Database["public"]['Tables']["support_tickets"]['Row'], Database["public"]['Tables']["support_tickets"]['ComputedFields']> }; Returns: boolean
                            },
 "pin_message":
 { Args: { "message_id": string,"pinned": boolean }; Returns: {
@@ -1188,6 +1295,21 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "session_staff"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"reply_to_support_ticket":
+{ Args: { "body": string,"internal"?: boolean,"ticket_id": string }; Returns: {
+              "author_id": string | null,
+"body": string,
+"created_at": string,
+"id": string,
+"is_internal": boolean,
+"ticket_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "ticket_messages"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1329,6 +1451,58 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"set_support_ticket_priority":
+{ Args: { "priority": Database["public"]['Enums']["ticket_priority"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_support_ticket_status":
+{ Args: { "status": Database["public"]['Enums']["ticket_status"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_user_role":
 { Args: { "role": Database["public"]['Enums']["app_role"],"user_id": string }; Returns: {
               "granted_by": string | null,
@@ -1428,7 +1602,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected"
+            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -1544,7 +1718,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"]
+            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"],"ticket_priority": ["low", "normal", "high", "urgent"],"ticket_status": ["open", "pending", "resolved", "closed"]
           }
         }
 } as const

@@ -245,6 +245,8 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "question_upvotes", "questions", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
     "session_reminders", "session_staff", "session_viewer_stats", "sessions", "streams", "survey_fields",
     "survey_responses", "surveys", "user_roles",
+    // admin (issue 18)
+    "audit_log", "support_tickets", "ticket_messages",
   ];
   const cases: Case[] = [];
   for (const t of readable) {
@@ -256,8 +258,12 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   for (const t of ["events", "notification_kinds", "programs", "session_cards"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
-  // Admin-only reads.
-  cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
+  // admin (issue 18): what the admin screens read.
+  cases.push({ name: "audit_log (latest, admin)", role: "authenticated", user: f.admin,
+               statement: `select * from public.audit_log order by occurred_at desc limit 50` });
+  cases.push({ name: "support_tickets (queue, admin)", role: "authenticated", user: f.admin,
+               statement: `select t.*, public.overdue(t) from public.support_tickets t ` +
+                 `where t.status in ('open', 'pending') order by t.response_due_at limit 50` });
   // The catalogue as the app reads it: one session's card, and the upcoming list.
   cases.push({ name: "session_cards (one live session, member)", role: "authenticated", user: f.member,
                statement: `select * from public.session_cards where id = ${q(f.live)}` });
@@ -346,6 +352,17 @@ function rpcCases(f: Fixtures): Case[] {
     h("assign_rooms_randomly", `select public.assign_rooms_randomly(${live})`),
     m("join_room", `select public.join_room(${q(f.room)})`),
     h("close_breakout_rooms", `select public.close_breakout_rooms(${live})`),
+    // support tickets (issue 18): each case opens its own ticket first (rolled back)
+    m("open_support_ticket", `select public.open_support_ticket('Cannot join', 'The button does nothing.', 'session', ${live}, null)`),
+    m("reply_to_support_ticket", `select public.reply_to_support_ticket(t.id, 'More details') ` +
+      `from public.open_support_ticket('Cannot join', 'The button does nothing.') t`),
+    m("overdue", `select public.overdue(t) from public.support_tickets t`),
+    a("set_support_ticket_status", `select public.set_support_ticket_status(t.id, 'resolved') ` +
+      `from public.open_support_ticket('Plans', 'Checking plans.') t`),
+    a("set_support_ticket_priority", `select public.set_support_ticket_priority(t.id, 'urgent') ` +
+      `from public.open_support_ticket('Plans', 'Checking plans.') t`),
+    a("assign_support_ticket", `select public.assign_support_ticket(t.id, ${q(f.admin)}) ` +
+      `from public.open_support_ticket('Plans', 'Checking plans.') t`),
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
