@@ -299,9 +299,13 @@ comment on function private.is_session_host(uuid) is 'True when auth.uid() hosts
 revoke execute on function private.is_session_host(uuid) from public, anon;
 grant execute on function private.is_session_host(uuid) to authenticated, service_role;
 
+-- Set-returning helpers state their rows (a user staffs or belongs to a handful of sessions, a card
+-- has one host): the default estimate of 1,000 rows multiplies through joins and lateral calls and
+-- can push a client's query above jit_above_cost, and JIT then costs more than the query
+-- (supabase/tests/plans/jit.test.ts checks every client query's plan).
 create function private.staff_session_ids(roles text[] default null)
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 10 set search_path = '' as $$
 begin
   return query
     select st.session_id from public.session_staff st
@@ -319,7 +323,7 @@ grant execute on function private.staff_session_ids(text[]) to authenticated, se
 -- signed-in users who joined it (API.md: "for a public session anyone signed in who has joined it").
 create function private.my_session_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 20 set search_path = '' as $$
 declare
   v_uid uuid := auth.uid();
 begin
@@ -473,7 +477,7 @@ revoke execute on function private.session_for_member_action(uuid)
 -- caller's own bans.
 create function private.my_banned_session_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 1 set search_path = '' as $$
 begin
   return query select b.session_id from public.session_bans b where b.user_id = auth.uid();
 end;
@@ -487,7 +491,7 @@ grant execute on function private.my_banned_session_ids() to authenticated, serv
 -- sessions the caller is a member of (private.my_session_ids()) minus those they are banned from.
 create function private.my_chat_session_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 20 set search_path = '' as $$
 declare
   v_uid uuid := auth.uid();
 begin

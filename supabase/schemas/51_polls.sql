@@ -141,7 +141,7 @@ create index polls_open_live_idx on public.polls (id) where status = 'open' and 
 -- Aggregated results of a poll from the sharded counters: constant work per option.
 create function private.poll_tally(poll_id uuid)
 returns table (option_id uuid, label text, "position" int, votes bigint, share numeric, voters bigint)
-language sql stable security definer set search_path = '' as $$
+language sql stable security definer rows 10 set search_path = '' as $$
   with v as (
     select coalesce(sum(t.voters), 0)::bigint as voters
     from private.poll_voter_tallies t where t.poll_id = poll_tally.poll_id)
@@ -283,6 +283,7 @@ begin
   if v_question is null or char_length(v_question) not between 1 and 300 then
     perform private.raise_error('invalid_input', 'The question is 1 to 300 characters.', jsonb_build_object('field', 'question'));
   end if;
+  perform private.require_flat_array(create_poll.options, 'options');
   select array_agg(btrim(o.label) order by o.n) into v_labels
   from unnest(create_poll.options) with ordinality as o (label, n);
   if coalesce(cardinality(v_labels), 0) not between 2 and 10 then
@@ -385,6 +386,7 @@ begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('poll_id', vote_poll.poll_id));
   end if;
+  perform private.require_flat_array(vote_poll.option_ids, 'option_ids');
   select p.* into v_poll from public.polls p where p.id = vote_poll.poll_id for key share;
   if v_poll.id is null or (v_poll.status = 'draft' and not private.is_session_staff(v_poll.session_id, array['host', 'moderator'])) then
     perform private.raise_error('not_found', 'Poll not found.', jsonb_build_object('poll_id', vote_poll.poll_id));
@@ -426,7 +428,7 @@ grant execute on function public.vote_poll(uuid, uuid[]) to authenticated, servi
 -- SECURITY DEFINER: the tallies live in private; the visibility rules are checked here.
 create function public.poll_results(poll_id uuid)
 returns table (option_id uuid, label text, "position" int, votes bigint, share numeric, voters bigint)
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 10 set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
   v_poll public.polls;
