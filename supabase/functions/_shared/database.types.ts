@@ -557,6 +557,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"session_secrets": {
+                  Row: {
+                    "created_at": string,"meeting_password": string | null,"meeting_url": string | null,"session_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"session_staff": {
                   Row: {
                     "created_at": string,"role": string,"session_id": string,"user_id": string
@@ -611,14 +637,14 @@ isOneToOne: true
                   ]
                 },"sessions": {
                   Row: {
-                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"meeting_password": string | null,"meeting_url": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
+                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
                   }
                   ComputedFields: never
                   Insert: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Update: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Relationships: [
                     {
@@ -1003,8 +1029,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1091,8 +1115,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1259,8 +1281,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1328,8 +1348,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1546,8 +1564,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,

@@ -243,7 +243,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "notification_deliveries", "notification_kinds", "notification_preferences", "notifications",
     "poll_ballots", "poll_options", "poll_votes", "polls", "profiles", "programs", "push_subscriptions",
     "question_upvotes", "questions", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
-    "session_reminders", "session_staff", "session_viewer_stats", "sessions", "streams", "survey_fields",
+    "session_reminders", "session_secrets", "session_staff", "session_viewer_stats", "sessions", "streams", "survey_fields",
     "survey_responses", "surveys", "user_roles",
     // admin (issue 18)
     "audit_log", "support_tickets", "ticket_messages",
