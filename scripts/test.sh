@@ -54,6 +54,8 @@ new_test_stack() {
   [ "${1:-}" = --schema-check ] && run_schema_check
   seed_db || { log "could not seed the database"; return 1; }
   export SUPABASE_DB_URL; SUPABASE_DB_URL=$(db_url postgres)
+  # Superuser: tests/plans loads auto_explain (LOAD of a library outside plugins/ needs it).
+  export SUPABASE_ADMIN_DB_URL; SUPABASE_ADMIN_DB_URL=$(db_url supabase_admin)
   export PLATFORM_DB_URL; PLATFORM_DB_URL=$(db_url supabase_admin platform_surface)
   # A second database with the emulation only: the platform surface test compares it with the
   # measured surface (migrations would add their own objects to it).
@@ -86,7 +88,7 @@ run_pgtap() { # run_pgtap <name>
 run_deno() { # run_deno <name>
   log "deno test"
   local out="$LOCAL_STACK_DIR/deno.out" rc ok nok
-  (cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote ../functions ../tests/platform ../tests/concurrency) 2>&1 | tee "$out" | grep -vE '^\s*$'
+  (cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote ../functions ../tests/platform ../tests/plans ../tests/concurrency) 2>&1 | tee "$out" | grep -vE '^\s*$'
   rc=${PIPESTATUS[0]}
   ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
   nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)

@@ -176,12 +176,14 @@ create table public.streams (
     when 'hls' then source_url ~ '^https://[^/\s]+/\S*\.m3u8(\?\S*)?$'
     when 'jitsi' then source_url ~ '^https://[^/\s]+/\S+$'
   end),
-  constraint streams_status_valid check (status in ('idle', 'live', 'ended'))
+  constraint streams_status_valid check (status in ('idle', 'live', 'ended', 'error'))
 );
 comment on table public.streams is
   'Video sources of a session. Readable by members of the session (rtmp ingest URLs by staff only); written by hosts.';
 comment on column public.streams.source_url is
   'youtube: https://(www.)youtube.com or youtu.be; rtmp: rtmp(s)://host/... (ingest, staff only); hls: https://.../*.m3u8; jitsi: https://host/room.';
+comment on column public.streams.status is
+  'idle, live, ended or error (the source failed). Every change is broadcast as stream_status on session:<id>.';
 alter table public.streams enable row level security;
 
 create table public.rooms (
@@ -302,9 +304,13 @@ comment on function private.is_session_host(uuid) is 'True when auth.uid() hosts
 revoke execute on function private.is_session_host(uuid) from public, anon;
 grant execute on function private.is_session_host(uuid) to authenticated, service_role;
 
+-- Set-returning helpers state their rows (a user staffs or belongs to a handful of sessions, a card
+-- has one host): the default estimate of 1,000 rows multiplies through joins and lateral calls and
+-- can push a client's query above jit_above_cost, and JIT then costs more than the query
+-- (supabase/tests/plans/jit.test.ts checks every client query's plan).
 create function private.staff_session_ids(roles text[] default null)
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 10 set search_path = '' as $$
 begin
   return query
     select st.session_id from public.session_staff st
@@ -322,7 +328,7 @@ grant execute on function private.staff_session_ids(text[]) to authenticated, se
 -- signed-in users who joined it (API.md: "for a public session anyone signed in who has joined it").
 create function private.my_session_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 20 set search_path = '' as $$
 declare
   v_uid uuid := auth.uid();
 begin
@@ -476,7 +482,7 @@ revoke execute on function private.session_for_member_action(uuid)
 -- caller's own bans.
 create function private.my_banned_session_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 1 set search_path = '' as $$
 begin
   return query select b.session_id from public.session_bans b where b.user_id = auth.uid();
 end;
@@ -490,7 +496,7 @@ grant execute on function private.my_banned_session_ids() to authenticated, serv
 -- sessions the caller is a member of (private.my_session_ids()) minus those they are banned from.
 create function private.my_chat_session_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 20 set search_path = '' as $$
 declare
   v_uid uuid := auth.uid();
 begin
@@ -1113,6 +1119,32 @@ create trigger sessions_broadcast_status after update of status, starts_at, dura
   when (old.status is distinct from new.status or old.starts_at is distinct from new.starts_at
         or old.duration_minutes is distinct from new.duration_minutes)
   execute function private.broadcast_session_status();
+
+-- stream_status tells the audience that the video went live, ended or failed, so players start or
+-- stop without polling. The payload never carries source_url (an rtmp URL holds the stream key).
+-- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md).
+create function private.broadcast_stream_status()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform realtime.send(
+    jsonb_build_object('session_id', new.session_id, 'stream_id', new.id, 'source_type', new.source_type,
+                       'status', new.status, 'previous_status', case when tg_op = 'UPDATE' then old.status end,
+                       'changed_at', now()),
+    'stream_status', 'session:' || new.session_id::text, true);
+  return null;
+end;
+$$;
+comment on function private.broadcast_stream_status() is
+  'Trigger: broadcasts stream_status {session_id, stream_id, source_type, status, previous_status, changed_at} on the '
+  'private topic session:<id> when a stream is added in a status other than idle or changes status (never source_url).';
+revoke execute on function private.broadcast_stream_status() from public, anon, authenticated, service_role;
+create trigger streams_broadcast_status_insert after insert on public.streams
+  for each row when (new.status <> 'idle')
+  execute function private.broadcast_stream_status();
+create trigger streams_broadcast_status_update after update of status on public.streams
+  for each row when (old.status is distinct from new.status)
+  execute function private.broadcast_stream_status();
 
 -- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md).
 create function private.notify_banned_user()

@@ -18,7 +18,7 @@
 -- private.can_see_session allows.
 create function private.session_host(session_id uuid)
 returns table (user_id uuid, display_name text)
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 1 set search_path = '' as $$
 begin
   if not exists (select 1 from public.sessions s
                  where s.id = session_host.session_id
@@ -44,7 +44,7 @@ grant execute on function private.session_host(uuid) to anon, authenticated, ser
 -- has_reminder counts the default reminders a booking is about to get.
 create function private.my_session_relation(session_id uuid)
 returns table (staff_role text, booking_status text, has_reminder boolean)
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 1 set search_path = '' as $$
 declare
   v_uid uuid := auth.uid();
 begin

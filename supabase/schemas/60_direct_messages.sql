@@ -108,7 +108,7 @@ create index direct_pairs_user_high_idx on private.direct_pairs (user_high);
 -- function with SET is re-planned on every call (see the membership helpers in 20_sessions.sql).
 create function private.my_conversation_ids()
 returns setof uuid
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable security definer rows 20 set search_path = '' as $$
 begin
   return query
     select cm.conversation_id from public.conversation_members cm where cm.user_id = auth.uid();
@@ -229,6 +229,7 @@ begin
     perform private.raise_error('not_authenticated', 'Sign in to start a conversation.',
       jsonb_build_object('function', 'start_conversation'));
   end if;
+  perform private.require_flat_array(start_conversation.user_ids, 'user_ids');
   if start_conversation.user_ids is null or array_position(start_conversation.user_ids, null) is not null then
     perform private.raise_error('invalid_input', 'Give the ids of the people to talk to.', jsonb_build_object('field', 'user_ids'));
   end if;
