@@ -79,7 +79,6 @@ grant execute on function private.resource_tags_valid(text[]) to anon, authentic
 
 create table public.resources (
   id uuid primary key default gen_random_uuid(),
-  author_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
   title text not null,
   description text,
   kind text not null,
@@ -100,6 +99,9 @@ create table public.resources (
   hidden_reason text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- Last: pg-delta creates a column whose default calls auth.uid() after the others, and the
+  -- schema check compares column order.
+  author_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
   constraint resources_title_length check (char_length(title) between 1 and 200),
   constraint resources_description_length check (description is null or char_length(description) <= 5000),
   constraint resources_kind_valid check (kind in ('audio', 'pdf', 'video', 'article', 'link')),
@@ -173,8 +175,9 @@ create table public.resource_links (
   resource_id uuid not null references public.resources (id) on delete cascade,
   session_id uuid references public.sessions (id) on delete cascade,
   program_id uuid references public.programs (id) on delete cascade,
-  added_by uuid default auth.uid() references auth.users (id) on delete set null,
   created_at timestamptz not null default now(),
+  -- Last, as resources.author_id.
+  added_by uuid default auth.uid() references auth.users (id) on delete set null,
   constraint resource_links_one_target check ((session_id is null) <> (program_id is null)),
   constraint resource_links_session_once unique (resource_id, session_id),
   constraint resource_links_program_once unique (resource_id, program_id)
