@@ -242,7 +242,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "conversations", "direct_messages", "events", "my_conversations", "my_notification_preferences",
     "notification_deliveries", "notification_kinds", "notification_preferences", "notifications",
     "poll_ballots", "poll_options", "poll_votes", "polls", "profiles", "programs", "push_subscriptions",
-    "question_upvotes", "questions", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
+    "question_upvotes", "questions", "resource_links", "resources", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
     "session_reminders", "session_secrets", "session_staff", "session_viewer_stats", "sessions", "streams", "survey_fields",
     "survey_responses", "surveys", "user_roles",
     // admin (issue 18)
@@ -255,7 +255,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     }
   }
   // anon reads what it is granted.
-  for (const t of ["events", "notification_kinds", "programs", "session_cards"]) {
+  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // admin (issue 18): what the admin screens read.
@@ -363,6 +363,9 @@ function rpcCases(f: Fixtures): Case[] {
       `from public.open_support_ticket('Plans', 'Checking plans.') t`),
     a("assign_support_ticket", `select public.assign_support_ticket(t.id, ${q(f.admin)}) ` +
       `from public.open_support_ticket('Plans', 'Checking plans.') t`),
+    // resources library
+    a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
+    a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
