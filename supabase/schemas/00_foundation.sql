@@ -96,6 +96,27 @@ comment on function private.raise_error(text, text, jsonb, int) is
 revoke execute on function private.raise_error(text, text, jsonb, int) from public;
 grant execute on function private.raise_error(text, text, jsonb, int) to anon, authenticated, service_role;
 
+-- Arrays from clients. PostgREST turns nested JSON (`option_ids: [[id]]`) into a multidimensional
+-- array, which array_position() refuses (0A000, a 500) and unnest() silently flattens; a literal such
+-- as '[5:6]={a,b}' moves the lower bound. Every RPC that takes an array calls this first, so such an
+-- argument is invalid_input (400) like any other malformed one. Null and the empty array pass (the
+-- RPC decides what they mean).
+create function private.require_flat_array(value anyarray, field text)
+returns void
+language plpgsql volatile set search_path = '' as $$
+begin
+  if pg_catalog.array_ndims(value) > 1 or pg_catalog.array_lower(value, 1) <> 1 then
+    perform private.raise_error('invalid_input', field || ' must be a flat list.',
+      jsonb_build_object('field', field, 'dimensions', pg_catalog.array_ndims(value)));
+  end if;
+end;
+$$;
+comment on function private.require_flat_array(anyarray, text) is
+  'Raises invalid_input {field, dimensions} unless the array is one-dimensional and starts at 1 (null and empty pass). '
+  'Called first by every RPC that takes an array argument.';
+revoke execute on function private.require_flat_array(anyarray, text) from public;
+grant execute on function private.require_flat_array(anyarray, text) to anon, authenticated, service_role;
+
 -- SECURITY INVOKER: reads only private.time_zones, which every role may read. Stable rather than
 -- immutable because the set of names follows the server's tzdata.
 create function private.is_valid_timezone(tz text)

@@ -321,7 +321,8 @@ begin
    where a.id = v_app.id
   returning a.* into v_app;
 
-  -- Approval grants coach, but never demotes someone who became admin meanwhile.
+  -- Approval grants coach, but never demotes someone who became admin meanwhile (the role change
+  -- is audited by the user_roles trigger).
   if review_coach_application.approve then
     insert into public.user_roles as ur (user_id, role, granted_by, updated_at)
     values (v_app.user_id, 'coach', v_uid, now())
@@ -329,13 +330,24 @@ begin
       set role = excluded.role, granted_by = excluded.granted_by, updated_at = excluded.updated_at
       where ur.role = 'member';
   end if;
+
+  perform private.audit('coach_application_decided', 'coach_application', v_app.id,
+    jsonb_build_object('status', 'pending', 'review_note', null),
+    jsonb_build_object('status', v_app.status, 'review_note', v_app.review_note),
+    jsonb_build_object('applicant_id', v_app.user_id));
+  perform private.notify(v_app.user_id, 'coach_application_decided',
+    case when review_coach_application.approve then 'Your coach application was approved'
+         else 'Your coach application was not approved' end,
+    v_app.review_note, '/coach-application',
+    jsonb_build_object('application_id', v_app.id, 'status', v_app.status));
   return v_app;
 end;
 $$;
 comment on function public.review_coach_application(uuid, boolean, text) is
   'Admins approve or reject a pending coach application, with an optional note the applicant reads; approval '
-  'makes the applicant a coach. Returns the decided application. Errors: not_authenticated, forbidden, '
-  'invalid_input, not_found, invalid_transition (already decided).';
+  'makes the applicant a coach. The decision is audited (audit_log: coach_application_decided) and the applicant '
+  'notified (kind coach_application_decided, data {application_id, status}, body = the note). Returns the decided '
+  'application. Errors: not_authenticated, forbidden, invalid_input, not_found, invalid_transition (already decided).';
 revoke execute on function public.review_coach_application(uuid, boolean, text) from public, anon;
 grant execute on function public.review_coach_application(uuid, boolean, text) to authenticated, service_role;
 

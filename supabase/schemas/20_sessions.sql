@@ -176,12 +176,14 @@ create table public.streams (
     when 'hls' then source_url ~ '^https://[^/\s]+/\S*\.m3u8(\?\S*)?$'
     when 'jitsi' then source_url ~ '^https://[^/\s]+/\S+$'
   end),
-  constraint streams_status_valid check (status in ('idle', 'live', 'ended'))
+  constraint streams_status_valid check (status in ('idle', 'live', 'ended', 'error'))
 );
 comment on table public.streams is
   'Video sources of a session. Readable by members of the session (rtmp ingest URLs by staff only); written by hosts.';
 comment on column public.streams.source_url is
   'youtube: https://(www.)youtube.com or youtu.be; rtmp: rtmp(s)://host/... (ingest, staff only); hls: https://.../*.m3u8; jitsi: https://host/room.';
+comment on column public.streams.status is
+  'idle, live, ended or error (the source failed). Every change is broadcast as stream_status on session:<id>.';
 alter table public.streams enable row level security;
 
 create table public.rooms (
@@ -1117,6 +1119,32 @@ create trigger sessions_broadcast_status after update of status, starts_at, dura
   when (old.status is distinct from new.status or old.starts_at is distinct from new.starts_at
         or old.duration_minutes is distinct from new.duration_minutes)
   execute function private.broadcast_session_status();
+
+-- stream_status tells the audience that the video went live, ended or failed, so players start or
+-- stop without polling. The payload never carries source_url (an rtmp URL holds the stream key).
+-- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md).
+create function private.broadcast_stream_status()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform realtime.send(
+    jsonb_build_object('session_id', new.session_id, 'stream_id', new.id, 'source_type', new.source_type,
+                       'status', new.status, 'previous_status', case when tg_op = 'UPDATE' then old.status end,
+                       'changed_at', now()),
+    'stream_status', 'session:' || new.session_id::text, true);
+  return null;
+end;
+$$;
+comment on function private.broadcast_stream_status() is
+  'Trigger: broadcasts stream_status {session_id, stream_id, source_type, status, previous_status, changed_at} on the '
+  'private topic session:<id> when a stream is added in a status other than idle or changes status (never source_url).';
+revoke execute on function private.broadcast_stream_status() from public, anon, authenticated, service_role;
+create trigger streams_broadcast_status_insert after insert on public.streams
+  for each row when (new.status <> 'idle')
+  execute function private.broadcast_stream_status();
+create trigger streams_broadcast_status_update after update of status on public.streams
+  for each row when (old.status is distinct from new.status)
+  execute function private.broadcast_stream_status();
 
 -- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md).
 create function private.notify_banned_user()

@@ -342,6 +342,7 @@ begin
   if (select auth.uid()) is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', null);
   end if;
+  perform private.require_flat_array(mark_notifications_read.notification_ids, 'notification_ids');
   update public.notifications n
      set read_at = now()
    where n.user_id = (select auth.uid())

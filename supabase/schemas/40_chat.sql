@@ -57,22 +57,44 @@ create index chat_messages_pinned_idx on public.chat_messages (session_id, pinne
 -- Helper functions
 -- ---------------------------------------------------------------------------------------------
 
--- A message as the RPCs answer it: the row plus the author's display name and initials.
-create function private.chat_message_json(m public.chat_messages, display_name text, initials text)
+-- A message as the RPCs answer it: the row plus the author's display name, initials and session
+-- role (host, moderator, speaker or null), so clients can show a badge.
+create function private.chat_message_json(m public.chat_messages, display_name text, initials text, author_role text)
 returns jsonb
 language sql immutable parallel safe set search_path = '' as $$
   select jsonb_build_object(
     'id', m.id, 'session_id', m.session_id, 'room_id', m.room_id, 'user_id', m.user_id,
-    'display_name', display_name, 'initials', initials,
+    'display_name', display_name, 'initials', initials, 'author_role', author_role,
     'body', m.body, 'kind', m.kind, 'is_pinned', m.is_pinned, 'pinned_at', m.pinned_at,
     'is_deleted', m.deleted_at is not null, 'deleted_at', m.deleted_at, 'deleted_by', m.deleted_by,
     'created_at', m.created_at)
 $$;
-comment on function private.chat_message_json(public.chat_messages, text, text) is
-  'JSON of a chat message for chat_history/chat_since: row fields, author display_name and initials, is_deleted.';
-revoke execute on function private.chat_message_json(public.chat_messages, text, text) from public, anon;
-grant execute on function private.chat_message_json(public.chat_messages, text, text)
+comment on function private.chat_message_json(public.chat_messages, text, text, text) is
+  'JSON of a chat message for chat_history/chat_since: row fields, author display_name, initials and author_role '
+  '(host, moderator, speaker or null), is_deleted.';
+revoke execute on function private.chat_message_json(public.chat_messages, text, text, text) from public, anon;
+grant execute on function private.chat_message_json(public.chat_messages, text, text, text)
   to authenticated, service_role;
+
+-- SECURITY DEFINER: the staff of a session with their roles, for the author_role of chat messages,
+-- read once per page (a session has a handful of staff). Answers only for a session the caller may
+-- see, whose staff the session_staff policy shows them anyway.
+create function private.session_staff_roles(session_id uuid)
+returns table (user_id uuid, role text)
+language plpgsql stable security definer rows 5 set search_path = '' as $$
+begin
+  if not private.can_see_session(session_staff_roles.session_id) then
+    return;
+  end if;
+  return query
+    select st.user_id, st.role from public.session_staff st where st.session_id = session_staff_roles.session_id;
+end;
+$$;
+comment on function private.session_staff_roles(uuid) is
+  'Staff of a session the caller may see, with their role (host, moderator, speaker); empty otherwise. For the '
+  'author_role of chat messages. Security definer: reads session_staff across RLS.';
+revoke execute on function private.session_staff_roles(uuid) from public, anon;
+grant execute on function private.session_staff_roles(uuid) to authenticated, service_role;
 
 -- SECURITY DEFINER: the catch-up anchor may be a message the caller can no longer read (deleted
 -- while they were offline); only its timestamp is returned, and only to members of its session.
@@ -120,14 +142,15 @@ begin
   end if;
   perform private.require_session_access(chat_history_page.session_id, 'member');
 
-  select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials)
+  select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials, p.role)
                             order by (p.m).created_at desc, (p.m).id desc), '[]'::jsonb),
          count(*)::int
     into v_messages, v_count
   from (
-    select m, pr.display_name, pr.initials
+    select m, pr.display_name, pr.initials, st.role
     from public.chat_messages m
     left join public.profiles pr on pr.id = m.user_id
+    left join private.session_staff_roles(chat_history_page.session_id) st on st.user_id = m.user_id
     where m.session_id = chat_history_page.session_id
       and (m.created_at, m.id) < (v_before, v_before_id)
     order by m.created_at desc, m.id desc
@@ -386,7 +409,7 @@ language sql stable security invoker set search_path = '' as $$
 $$;
 comment on function public.chat_history(uuid, timestamptz, integer, uuid) is
   'A page of a session''s chat, newest first: {messages: [...], has_more, next_before, next_before_id}. Each '
-  'message carries display_name and initials of its author, and is_deleted (deleted ones are returned to staff '
+  'message carries display_name, initials and author_role (host, moderator, speaker or null) of its author, and is_deleted (deleted ones are returned to staff '
   'only). Keyset pagination on (created_at, id): pass next_before and next_before_id of the previous page; pages '
   'stay stable while messages arrive. limit 1-200 (default 50). Errors: not_authenticated, invalid_input, '
   'not_found, forbidden (not a member), banned.';
@@ -418,14 +441,15 @@ begin
       jsonb_build_object('field', 'after_id', 'after_id', chat_since.after_id));
   end if;
 
-  select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials)
+  select coalesce(jsonb_agg(private.chat_message_json(p.m, p.display_name, p.initials, p.role)
                             order by (p.m).created_at, (p.m).id), '[]'::jsonb),
          count(*)::int
     into v_messages, v_count
   from (
-    select m, pr.display_name, pr.initials
+    select m, pr.display_name, pr.initials, st.role
     from public.chat_messages m
     left join public.profiles pr on pr.id = m.user_id
+    left join private.session_staff_roles(chat_since.session_id) st on st.user_id = m.user_id
     where m.session_id = chat_since.session_id
       and (m.created_at, m.id) > (v_after, chat_since.after_id)
     order by m.created_at, m.id
@@ -436,13 +460,14 @@ begin
   end if;
 
   -- Messages stamped just before the anchor may have committed after it was read.
-  select coalesce(jsonb_agg(private.chat_message_json(o.m, o.display_name, o.initials)
+  select coalesce(jsonb_agg(private.chat_message_json(o.m, o.display_name, o.initials, o.role)
                             order by (o.m).created_at, (o.m).id), '[]'::jsonb)
     into v_overlap
   from (
-    select m, pr.display_name, pr.initials
+    select m, pr.display_name, pr.initials, st.role
     from public.chat_messages m
     left join public.profiles pr on pr.id = m.user_id
+    left join private.session_staff_roles(chat_since.session_id) st on st.user_id = m.user_id
     where m.session_id = chat_since.session_id
       and m.created_at >= v_after - interval '5 seconds'
       and (m.created_at, m.id) < (v_after, chat_since.after_id)
@@ -482,13 +507,16 @@ begin
     jsonb_build_object(
       'id', new.id, 'session_id', new.session_id, 'room_id', new.room_id, 'user_id', new.user_id,
       'display_name', (select p.display_name from public.profiles p where p.id = new.user_id),
+      'author_role', (select st.role from public.session_staff st
+                      where st.session_id = new.session_id and st.user_id = new.user_id),
       'body', new.body, 'kind', new.kind, 'created_at', new.created_at),
     'new_message', 'session:' || new.session_id::text, true);
   return null;
 end;
 $$;
 comment on function private.broadcast_new_chat_message() is
-  'Trigger: broadcasts new_message {id, session_id, room_id, user_id, display_name, body, kind, created_at} on session:<id>.';
+  'Trigger: broadcasts new_message {id, session_id, room_id, user_id, display_name, author_role (host, moderator, '
+  'speaker or null), body, kind, created_at} on session:<id>.';
 revoke execute on function private.broadcast_new_chat_message()
   from public, anon, authenticated, service_role;
 create trigger broadcast_new_chat_message

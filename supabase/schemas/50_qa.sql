@@ -238,6 +238,22 @@ comment on function public.upvote_question(uuid) is
 revoke execute on function public.upvote_question(uuid) from public, anon;
 grant execute on function public.upvote_question(uuid) to authenticated, service_role;
 
+-- The design card's name for upvoting. SECURITY INVOKER: upvote_question holds every rule (members,
+-- bans, published questions, once per user); this only answers the new count.
+create function public.increment_upvotes(question_id uuid)
+returns int
+language plpgsql volatile security invoker set search_path = '' as $$
+begin
+  return (public.upvote_question(increment_upvotes.question_id) ->> 'upvote_count')::int;
+end;
+$$;
+comment on function public.increment_upvotes(uuid) is
+  'The design card''s name for upvote_question: members (not banned) upvote a published or answered question once '
+  '(a second call is already_upvoted, 409) and get the new upvote_count. Errors as upvote_question: '
+  'not_authenticated, not_found, forbidden, banned, invalid_transition, already_upvoted.';
+revoke execute on function public.increment_upvotes(uuid) from public, anon;
+grant execute on function public.increment_upvotes(uuid) to authenticated, service_role;
+
 create function public.withdraw_upvote(question_id uuid)
 returns jsonb
 language plpgsql volatile security definer set search_path = '' as $$

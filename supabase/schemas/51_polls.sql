@@ -35,7 +35,7 @@ comment on table public.polls is
   'sessions, vote with vote_poll and read results with poll_results.';
 comment on column public.polls.kind is 'single (one option) or multiple (up to max_choices options).';
 comment on column public.polls.max_choices is 'Most options one voter may pick: 1 for single, 1..option count for multiple.';
-comment on column public.polls.status is 'draft -> open -> closed (open_poll, close_poll).';
+comment on column public.polls.status is 'draft -> open -> closed (open_poll, close_poll); a closed poll may open again (open_poll).';
 comment on column public.polls.results_visibility is
   'live: members see results while voting; after_vote: only voters (and staff); after_close: everyone once closed. Staff always.';
 comment on column public.polls.is_anonymous is 'Informational for clients; voter identities are never exposed (vote rows are readable only by their voter).';
@@ -283,6 +283,7 @@ begin
   if v_question is null or char_length(v_question) not between 1 and 300 then
     perform private.raise_error('invalid_input', 'The question is 1 to 300 characters.', jsonb_build_object('field', 'question'));
   end if;
+  perform private.require_flat_array(create_poll.options, 'options');
   select array_agg(btrim(o.label) order by o.n) into v_labels
   from unnest(create_poll.options) with ordinality as o (label, n);
   if coalesce(cardinality(v_labels), 0) not between 2 and 10 then
@@ -325,6 +326,8 @@ revoke execute on function public.create_poll(uuid, text, text[], text, int, tex
 grant execute on function public.create_poll(uuid, text, text[], text, int, text, boolean)
   to authenticated, service_role;
 
+-- A closed poll opens again (hosts toggle polls on and off during a session): its votes are kept,
+-- so those who voted stay voted (already_voted) and the others may vote now.
 create function public.open_poll(poll_id uuid)
 returns jsonb
 language plpgsql volatile security definer set search_path = '' as $$
@@ -333,15 +336,19 @@ declare
   v_session_status text;
 begin
   select s.status into v_session_status from public.sessions s where s.id = v_poll.session_id;
-  if v_poll.status <> 'draft' or v_session_status in ('ended', 'cancelled') then
-    perform private.raise_error('invalid_transition', 'Only a draft poll of a session that is not over can open.',
+  if v_poll.status not in ('draft', 'closed') or v_session_status in ('ended', 'cancelled') then
+    perform private.raise_error('invalid_transition', 'Only a draft or closed poll of a session that is not over can open.',
       jsonb_build_object('status', v_poll.status, 'session_status', v_session_status));
   end if;
-  update public.polls p set status = 'open', opened_at = now() where p.id = v_poll.id;
+  update public.polls p set status = 'open', opened_at = now(), closed_at = null where p.id = v_poll.id;
   return private.poll_json(v_poll.id);
 end;
 $$;
-comment on function public.open_poll(uuid) is 'Staff: draft -> open (broadcasts poll_updated). Returns the poll.';
+comment on function public.open_poll(uuid) is
+  'Staff: draft -> open, or closed -> open again (votes kept: who voted stays voted), while the session is not ended '
+  'or cancelled; an open poll is invalid_transition. opened_at becomes the latest opening, closed_at is cleared. '
+  'Broadcasts poll_updated (counts for live-results polls). Results visibility is unchanged: an after_close poll '
+  'hides its results again until it closes. Returns the poll.';
 revoke execute on function public.open_poll(uuid) from public, anon;
 grant execute on function public.open_poll(uuid) to authenticated, service_role;
 
@@ -379,6 +386,7 @@ begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('poll_id', vote_poll.poll_id));
   end if;
+  perform private.require_flat_array(vote_poll.option_ids, 'option_ids');
   select p.* into v_poll from public.polls p where p.id = vote_poll.poll_id for key share;
   if v_poll.id is null or (v_poll.status = 'draft' and not private.is_session_staff(v_poll.session_id, array['host', 'moderator'])) then
     perform private.raise_error('not_found', 'Poll not found.', jsonb_build_object('poll_id', vote_poll.poll_id));

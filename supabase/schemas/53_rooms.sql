@@ -146,6 +146,7 @@ begin
     perform private.raise_error('invalid_input', 'closes_at must be in the future and no later than the end of the session.',
       jsonb_build_object('field', 'closes_at', 'session_ends_at', v_end));
   end if;
+  perform private.require_flat_array(open_breakout_rooms.names, 'names');
   select array_agg(btrim(n.name) order by n.i) into v_names
   from unnest(open_breakout_rooms.names) with ordinality as n (name, i);
   if coalesce(cardinality(v_names), 0) not between 1 and 50

@@ -229,6 +229,7 @@ begin
     perform private.raise_error('not_authenticated', 'Sign in to start a conversation.',
       jsonb_build_object('function', 'start_conversation'));
   end if;
+  perform private.require_flat_array(start_conversation.user_ids, 'user_ids');
   if start_conversation.user_ids is null or array_position(start_conversation.user_ids, null) is not null then
     perform private.raise_error('invalid_input', 'Give the ids of the people to talk to.', jsonb_build_object('field', 'user_ids'));
   end if;

@@ -31,6 +31,20 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"audit_log": {
+                  Row: {
+                    "action": string,"actor_id": string | null,"actor_role": string,"after": Json | null,"before": Json | null,"details": NonNullable<Json>,"id": number,"occurred_at": string,"target_id": string | null,"target_type": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action": string,"actor_id"?: string | null,"actor_role": string,"after"?: Json | null,"before"?: Json | null,"details"?: NonNullable<Json>,"id"?: never,"occurred_at"?: string,"target_id"?: string | null,"target_type": string
+                  }
+                  Update: {
+                    "action"?: string,"actor_id"?: string | null,"actor_role"?: string,"after"?: Json | null,"before"?: Json | null,"details"?: NonNullable<Json>,"id"?: never,"occurred_at"?: string,"target_id"?: string | null,"target_type"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"bookings": {
                   Row: {
                     "cancelled_at": string | null,"created_at": string,"default_reminders_pending": boolean,"id": string,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
@@ -991,6 +1005,9 @@ isOneToOne: false
       } },
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
+                           },
+"increment_upvotes":
+{ Args: { "question_id": string }; Returns: number
                            },
 "join_room":
 { Args: { "room_id": string }; Returns: {

@@ -84,7 +84,7 @@ select is((select count(*)::int from realtime.messages r
              and r.extension = 'broadcast'), 1, 'one private new_message broadcast on session:<id>');
 select is((select array_agg(k order by k) from realtime.messages r, jsonb_object_keys(r.payload) k
            where r.topic = 'session:00000000-0000-4000-8000-0000000000c1' and r.event = 'new_message'),
-          array['body', 'created_at', 'display_name', 'id', 'kind', 'room_id', 'session_id', 'user_id'],
+          array['author_role', 'body', 'created_at', 'display_name', 'id', 'kind', 'room_id', 'session_id', 'user_id'],
           'new_message carries exactly the curated keys');
 select is((select r.payload ->> 'display_name' || '|' || (r.payload ->> 'body') || '|' || (r.payload ->> 'user_id')
            from realtime.messages r
@@ -345,7 +345,7 @@ select is((select e -> 'is_deleted' from jsonb_array_elements(public.chat_histor
            where e ->> 'body' = 'h6'), 'true'::jsonb, 'deleted messages are flagged for staff');
 select tests.authenticate_as('mem');
 select is((select array_agg(k order by k) from jsonb_object_keys(public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 1) -> 'messages' -> 0) k),
-          array['body', 'created_at', 'deleted_at', 'deleted_by', 'display_name', 'id', 'initials', 'is_deleted', 'is_pinned',
+          array['author_role', 'body', 'created_at', 'deleted_at', 'deleted_by', 'display_name', 'id', 'initials', 'is_deleted', 'is_pinned',
                 'kind', 'pinned_at', 'room_id', 'session_id', 'user_id'], 'a message carries the author and the flags');
 select is((select (p -> 'messages' -> 0 ->> 'display_name') || '|' || (p -> 'messages' -> 0 ->> 'initials')
            from public.chat_history('00000000-0000-4000-8000-0000000000c2', null, 1) p), 'Mem Ber|MB',
