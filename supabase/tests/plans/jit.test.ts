@@ -238,7 +238,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // Filled from the catalog at run time would hide a new table from review; the list is checked
   // against the catalog instead (see the coverage assertion).
   const readable = [
-    "attendance_intervals", "bookings", "calendar_feeds", "chat_messages", "coach_applications", "conversation_members",
+    "attendance_intervals", "audit_log", "bookings", "calendar_feeds", "chat_messages", "coach_applications", "conversation_members",
     "conversations", "direct_messages", "events", "my_conversations", "notification_preferences", "notifications",
     "poll_ballots", "poll_options", "poll_votes", "polls", "profiles", "programs", "push_subscriptions",
     "question_upvotes", "questions", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
@@ -251,6 +251,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
       cases.push({ name: `${t} (select, ${user === f.host ? "host" : "member"})`, role, user, statement: read(t, role) });
     }
   }
+  cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
   // anon reads what it is granted.
   for (const t of ["events", "programs", "session_cards"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
@@ -318,6 +319,8 @@ function rpcCases(f: Fixtures): Case[] {
     m("ask_question", `select public.ask_question(${live}, 'Will the slides be shared?', false)`),
     { name: "upvote_question", role: "authenticated", user: f.outsider, statement:
         `select public.join_session(${live}); select public.upvote_question(${q(f.question)})` },
+    { name: "increment_upvotes", role: "authenticated", user: f.outsider, statement:
+        `select public.join_session(${live}); select public.increment_upvotes(${q(f.question)})` },
     m("withdraw_upvote", `select public.withdraw_upvote(${q(f.question)})`, undefined),
     h("moderate_question", `select public.moderate_question(${q(f.question)}, 'answered', 'Yes')`),
     // polls, surveys

@@ -1,4 +1,4 @@
--- Data for 20261206173358_o1_viewer_count: the presence rows and viewer buckets of the intervals that
+-- Data for 20261206173448_o1_viewer_count: the presence rows and viewer buckets of the intervals that
 -- exist when it is applied (pg-delta writes no data). Attendance writes wait for it (share lock on
 -- the intervals), so the rebuilt structures and the triggers agree from then on.
 begin;
