@@ -88,7 +88,7 @@ cluster_init() {
 listen_addresses = '127.0.0.1'
 port = $SUPABASE_DB_PORT
 unix_socket_directories = '$SOCKET_DIR'
-shared_preload_libraries = 'pg_cron,plpgsql,plpgsql_check'
+shared_preload_libraries = 'pg_cron,plpgsql,plpgsql_check${LOCAL_STACK_PRELOAD:+,$LOCAL_STACK_PRELOAD}'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 32
