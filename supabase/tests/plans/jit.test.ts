@@ -241,7 +241,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "attendance_intervals", "bookings", "calendar_feeds", "chat_messages", "coach_applications", "conversation_members",
     "conversations", "direct_messages", "events", "my_conversations", "notification_preferences", "notifications",
     "poll_ballots", "poll_options", "poll_votes", "polls", "profiles", "programs", "push_subscriptions",
-    "question_upvotes", "questions", "resource_links", "resources", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
+    "question_upvotes", "questions", "resource_links", "resources", "room_assignments", "rooms", "session_bans", "session_cards", "session_materials", "session_questions",
     "session_reminders", "session_staff", "session_viewer_stats", "sessions", "streams", "survey_fields",
     "survey_responses", "surveys", "user_roles",
   ];
@@ -252,12 +252,14 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     }
   }
   // anon reads what it is granted.
-  for (const t of ["events", "programs", "resource_links", "resources", "session_cards"]) {
+  for (const t of ["events", "programs", "resource_links", "resources", "session_cards", "session_materials"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // The catalogue as the app reads it: one session's card, and the upcoming list.
   cases.push({ name: "session_cards (one live session, member)", role: "authenticated", user: f.member,
                statement: `select * from public.session_cards where id = ${q(f.live)}` });
+  cases.push({ name: "session_materials (one live session, member)", role: "authenticated", user: f.member,
+               statement: `select * from public.session_materials where session_id = ${q(f.live)} order by added_at` });
   cases.push({ name: "session_cards (upcoming, anon)", role: "anon",
                statement: `select * from public.session_cards where starts_at > now() order by starts_at limit 20` });
   return cases;
