@@ -238,7 +238,8 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // Filled from the catalog at run time would hide a new table from review; the list is checked
   // against the catalog instead (see the coverage assertion).
   const readable = [
-    "attendance_intervals", "bookings", "calendar_feeds", "chat_messages", "coach_applications", "conversation_members",
+    "attendance_intervals", "bookings", "calendar_feeds", "chat_messages", "coach_applications", "coach_availability",
+    "coach_booking_settings", "coach_time_off", "conversation_members",
     "conversations", "direct_messages", "events", "my_conversations", "notification_preferences", "notifications",
     "poll_ballots", "poll_options", "poll_votes", "polls", "profiles", "programs", "push_subscriptions",
     "question_upvotes", "questions", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
@@ -301,6 +302,9 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    // counselling (34_counselling.sql): the host is a coach
+    m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
+    m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
