@@ -229,7 +229,7 @@ revoke execute on function private.sync_coach_busy(uuid) from public, anon, auth
 -- Grants and policies
 -- ---------------------------------------------------------------------------------------------
 
-grant select (kind) on table public.sessions to anon, authenticated;
+-- sessions.kind: readable with the table-level select grant of sessions (20_sessions.sql).
 
 revoke all on table public.coach_booking_settings from public, anon, authenticated, service_role;
 grant select, delete on table public.coach_booking_settings to authenticated;

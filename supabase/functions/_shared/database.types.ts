@@ -259,6 +259,34 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"notification_deliveries": {
+                  Row: {
+                    "attempts": number,"channel": string,"created_at": string,"id": string,"kind": string,"last_error": string | null,"next_attempt_at": string,"notification_id": string | null,"payload": NonNullable<Json>,"provider_message_id": string | null,"sent_at": string | null,"session_id": string | null,"status": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"channel": string,"created_at"?: string,"id"?: string,"kind": string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload": NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "attempts"?: number,"channel"?: string,"created_at"?: string,"id"?: string,"kind"?: string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload"?: NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"notification_kinds": {
+                  Row: {
+                    "attach_ics": boolean,"default_email": boolean,"default_in_app": boolean,"default_push": boolean,"email_digest": boolean,"kind": string,"push_ttl_seconds": number,"push_urgency": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind": string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Update: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind"?: string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"notification_preferences": {
                   Row: {
                     "default_reminders": boolean,"email": boolean,"in_app": boolean,"kind": string,"push": boolean,"updated_at": string,"user_id": string
@@ -571,6 +599,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"session_secrets": {
+                  Row: {
+                    "created_at": string,"meeting_password": string | null,"meeting_url": string | null,"session_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"session_staff": {
                   Row: {
                     "created_at": string,"role": string,"session_id": string,"user_id": string
@@ -625,14 +679,14 @@ isOneToOne: true
                   ]
                 },"sessions": {
                   Row: {
-                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"kind": string,"meeting_password": string | null,"meeting_url": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
+                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"kind": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
                   }
                   ComputedFields: never
                   Insert: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Update: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Relationships: [
                     {
@@ -669,6 +723,38 @@ isOneToOne: false
       referencedColumns: ["id"]
     },{
       foreignKeyName: "streams_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"support_tickets": {
+                  Row: {
+                    "assigned_to": string | null,"awaiting_response_since": string | null,"booking_id": string | null,"category": string,"closed_at": string | null,"created_at": string,"first_response_at": string | null,"id": string,"last_message_at": string,"priority": Database["public"]['Enums']["ticket_priority"],"resolved_at": string | null,"response_due_at": string | null,"session_id": string | null,"status": Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at": string,"user_id": string,"overdue": boolean | null
+                  }
+                  ComputedFields: "overdue"
+                  Insert: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "support_tickets_booking_id_fkey"
+      columns: ["booking_id"]
+isOneToOne: false
+      referencedRelation: "bookings"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
       columns: ["session_id"]
 isOneToOne: false
       referencedRelation: "sessions"
@@ -741,6 +827,26 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"ticket_messages": {
+                  Row: {
+                    "author_id": string | null,"body": string,"created_at": string,"id": string,"is_internal": boolean,"ticket_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string | null,"body": string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id": string
+                  }
+                  Update: {
+                    "author_id"?: string | null,"body"?: string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "ticket_messages_ticket_id_fkey"
+      columns: ["ticket_id"]
+isOneToOne: false
+      referencedRelation: "support_tickets"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"user_roles": {
                   Row: {
                     "granted_by": string | null,"role": Database["public"]['Enums']["app_role"],"updated_at": string,"user_id": string
@@ -761,6 +867,14 @@ isOneToOne: false
             "my_conversations": {
                   Row: {
                     "created_at": string,"id": string,"kind": string,"last_message_at": string | null,"last_message_body": string | null,"last_message_display_name": string | null,"last_message_id": string | null,"last_message_user_id": string | null,"last_read_at": string,"member_count": number | null,"my_role": string,"other_members": Json | null,"title": string | null,"unread_count": number | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"my_notification_preferences": {
+                  Row: {
+                    "customized": boolean | null,"email": boolean | null,"email_digest": boolean,"in_app": boolean | null,"kind": string,"push": boolean | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -858,6 +972,32 @@ isOneToOne: false
 "assign_rooms_randomly":
 { Args: { "session_id": string }; Returns: Json
                            },
+"assign_support_ticket":
+{ Args: { "assignee_id": string,"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "available_slots":
 { Args: { "coach_id": string,"from": string,"to": string }; Returns: {
               "ends_at": string,"starts_at": string
@@ -955,8 +1095,6 @@ isOneToOne: false
 "event_id": string | null,
 "id": string,
 "kind": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1044,8 +1182,6 @@ isOneToOne: false
 "event_id": string | null,
 "id": string,
 "kind": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1140,8 +1276,37 @@ isOneToOne: false
 "open_poll":
 { Args: { "poll_id": string }; Returns: Json
                            },
+"open_support_ticket":
+{ Args: { "body": string,"booking_id"?: string,"category"?: string,"session_id"?: string,"subject": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "open_survey":
 { Args: { "survey_id": string }; Returns: Json
+                           },
+"overdue":
+{ Args: { "ticket": Omit<Database["public"]['Tables']["support_tickets"]['Row'], Database["public"]['Tables']["support_tickets"]['ComputedFields']> }; Returns: boolean
                            },
 "pin_message":
 { Args: { "message_id": string,"pinned": boolean }; Returns: {
@@ -1184,8 +1349,6 @@ isOneToOne: false
 "event_id": string | null,
 "id": string,
 "kind": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1223,6 +1386,21 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"reply_to_support_ticket":
+{ Args: { "body": string,"internal"?: boolean,"ticket_id": string }; Returns: {
+              "author_id": string | null,
+"body": string,
+"created_at": string,
+"id": string,
+"is_internal": boolean,
+"ticket_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "ticket_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "reschedule_session":
 { Args: { "duration_minutes"?: number,"session_id": string,"starts_at": string }; Returns: {
               "allow_anonymous_questions": boolean,
@@ -1239,8 +1417,6 @@ isOneToOne: false
 "event_id": string | null,
 "id": string,
 "kind": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1332,6 +1508,21 @@ isOneToOne: false
 "session_metrics":
 { Args: { "session_id": string }; Returns: Json
                            },
+"set_notification_preference":
+{ Args: { "email"?: boolean,"in_app"?: boolean,"kind": string,"push"?: boolean }; Returns: {
+              "customized": boolean | null,
+"email": boolean | null,
+"email_digest": boolean,
+"in_app": boolean | null,
+"kind": string,
+"push": boolean | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "my_notification_preferences"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_reminder":
 { Args: { "minutes_before"?: number,"session_id": string }; Returns: {
               "created_at": string,
@@ -1344,6 +1535,58 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "session_reminders"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_support_ticket_priority":
+{ Args: { "priority": Database["public"]['Enums']["ticket_priority"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_support_ticket_status":
+{ Args: { "status": Database["public"]['Enums']["ticket_status"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1391,8 +1634,6 @@ isOneToOne: false
 "event_id": string | null,
 "id": string,
 "kind": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1447,7 +1688,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected"
+            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -1563,7 +1804,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"]
+            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"],"ticket_priority": ["low", "normal", "high", "urgent"],"ticket_status": ["open", "pending", "resolved", "closed"]
           }
         }
 } as const

@@ -3,6 +3,12 @@
 
 SET local check_function_bodies = off;
 
+ALTER TABLE "public"."support_tickets"
+  DROP CONSTRAINT "support_tickets_subject_length";
+
+ALTER TABLE "public"."ticket_messages"
+  DROP CONSTRAINT "ticket_messages_body_length";
+
 CREATE SEQUENCE "private"."coach_busy_lane" AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1 NO CYCLE;
 
 CREATE TABLE "private"."coach_busy" (
@@ -405,6 +411,12 @@ ALTER TABLE "public"."sessions"
 ALTER TABLE "public"."sessions"
   ADD CONSTRAINT "sessions_one_to_one_private" CHECK (((kind <> 'one_to_one'::text) OR ((visibility = 'private'::text) AND (capacity = 1) AND (NOT waitlist_enabled))));
 
+ALTER TABLE "public"."support_tickets"
+  ADD CONSTRAINT "support_tickets_subject_length" CHECK ((((char_length(subject) >= 3) AND (char_length(subject) <= 200)) AND (subject = btrim(subject))));
+
+ALTER TABLE "public"."ticket_messages"
+  ADD CONSTRAINT "ticket_messages_body_length" CHECK ((((char_length(body) >= 1) AND (char_length(body) <= 5000)) AND (body = btrim(body))));
+
 CREATE TRIGGER coach_booking_settings_set_updated_at
   BEFORE UPDATE ON public.coach_booking_settings
   FOR EACH ROW
@@ -614,14 +626,6 @@ REVOKE ALL ON TABLE "public"."coach_time_off" FROM "postgres";
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "public"."coach_time_off" TO "postgres";
 
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "public"."coach_time_off" TO "service_role";
-
-REVOKE ALL ("kind") ON TABLE "public"."sessions" FROM "anon";
-
-GRANT SELECT ("kind") ON TABLE "public"."sessions" TO "anon";
-
-REVOKE ALL ("kind") ON TABLE "public"."sessions" FROM "authenticated";
-
-GRANT SELECT ("kind") ON TABLE "public"."sessions" TO "authenticated";
 
 ALTER TABLE "public"."coach_availability"
   ADD CONSTRAINT "coach_availability_coach_id_fkey" FOREIGN KEY (coach_id) REFERENCES auth.users(id) ON DELETE CASCADE;
