@@ -501,6 +501,58 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"resource_links": {
+                  Row: {
+                    "added_by": string | null,"created_at": string,"id": string,"program_id": string | null,"resource_id": string,"session_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id": string,"session_id"?: string | null
+                  }
+                  Update: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id"?: string,"session_id"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_links_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"resources": {
+                  Row: {
+                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Update: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"room_assignments": {
                   Row: {
                     "created_at": string,"joined_at": string | null,"room_id": string,"user_id": string
@@ -1209,6 +1261,37 @@ isOneToOne: false
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
+"hide_resource":
+{ Args: { "reason": string,"resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "increment_upvotes":
 { Args: { "question_id": string }; Returns: number
                            },
@@ -1677,6 +1760,37 @@ isOneToOne: false
 "unban_user":
 { Args: { "session_id": string,"user_id": string }; Returns: boolean
                            },
+"unhide_resource":
+{ Args: { "resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "upvote_question":
 { Args: { "question_id": string }; Returns: Json
                            },
