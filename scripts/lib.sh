@@ -317,7 +317,7 @@ with acl(kind, object, items, nsp) as (
   union all
   select 'column', a.attrelid::regclass::text || '.' || a.attname, a.attacl::text[], n.nspname
   from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-  where a.attacl is not null and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+  where a.attacl is not null and not a.attisdropped and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
     and c.relname !~ '^messages_\d{4}_\d{2}_\d{2}'
   union all
   select 'function', p.oid::regprocedure::text, p.proacl::text[], n.nspname
