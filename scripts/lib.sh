@@ -90,7 +90,7 @@ cluster_init() {
 listen_addresses = '127.0.0.1'
 port = $SUPABASE_DB_PORT
 unix_socket_directories = '$SOCKET_DIR'
-shared_preload_libraries = 'pg_cron,plpgsql,plpgsql_check'
+shared_preload_libraries = 'pg_cron,plpgsql,plpgsql_check${LOCAL_STACK_PRELOAD:+,$LOCAL_STACK_PRELOAD}'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 32
@@ -324,7 +324,7 @@ with acl(kind, object, items, nsp) as (
   union all
   select 'column', a.attrelid::regclass::text || '.' || a.attname, a.attacl::text[], n.nspname
   from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-  where a.attacl is not null and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+  where a.attacl is not null and not a.attisdropped and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
     and c.relname !~ '^messages_\d{4}_\d{2}_\d{2}'
   union all
   select 'function', p.oid::regprocedure::text, p.proacl::text[], n.nspname
