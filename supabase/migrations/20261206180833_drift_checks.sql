@@ -3,12 +3,6 @@
 
 SET local check_function_bodies = off;
 
-ALTER TABLE "public"."support_tickets"
-  DROP CONSTRAINT "support_tickets_subject_length";
-
-ALTER TABLE "public"."ticket_messages"
-  DROP CONSTRAINT "ticket_messages_body_length";
-
 CREATE OR REPLACE FUNCTION private.poll_tally_drift()
   RETURNS TABLE (
     poll_id   uuid,
@@ -75,12 +69,6 @@ CREATE OR REPLACE FUNCTION private.waitlist_position_drift()
         group by b.session_id) w
   where w.positions is distinct from array(select g from generate_series(1, w.n) g)
 $function$;
-
-ALTER TABLE "public"."support_tickets"
-  ADD CONSTRAINT "support_tickets_subject_length" CHECK ((((char_length(subject) >= 3) AND (char_length(subject) <= 200)) AND (subject = btrim(subject))));
-
-ALTER TABLE "public"."ticket_messages"
-  ADD CONSTRAINT "ticket_messages_body_length" CHECK ((((char_length(body) >= 1) AND (char_length(body) <= 5000)) AND (body = btrim(body))));
 
 COMMENT ON FUNCTION "private"."poll_tally_drift"() IS 'Options whose sharded vote tallies differ from their poll_votes rows, and polls (option_id null) whose voter tallies differ from their poll_ballots rows. Empty when all is well; for tests and operators (service_role).';
 
