@@ -27,6 +27,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { handler as health } from "../../functions/health/handler.ts";
+import { handler as sendMessage } from "../../functions/send-message/handler.ts";
 import { closeDb, guardSocketFaults } from "../../functions/_shared/db.ts";
 import { mintJwt } from "../../functions/tests/helpers.ts";
 
@@ -254,9 +255,19 @@ Deno.test("crash: pg_ctl stop -m immediate mid-event loses no acknowledged write
     const down = performance.now();
 
     // While the database is down: 503 with Retry-After, within a few seconds (never a 500 or a hang).
-    const whileDown = [await callHealth(), await callHealth()];
+    const callSendMessage = async () => {
+      const started = performance.now();
+      const res = await sendMessage(new Request("http://localhost/functions/v1/send-message", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${tokenOf}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ session_id: live, body: "are you there?" }),
+      }));
+      await res.body?.cancel();
+      return { status: res.status, retryAfter: res.headers.get("Retry-After"), ms: performance.now() - started };
+    };
+    const whileDown = [await callHealth(), await callSendMessage(), await callHealth()];
     for (const r of whileDown) {
-      assert.equal(r.status, 503, "the function answers 503 while the database is down");
+      assert.equal(r.status, 503, "the functions (health, send-message) answer 503 while the database is down");
       assert.ok(Number(r.retryAfter) > 0, "with Retry-After");
       assert.ok(r.ms < 6000, `within a few seconds (${Math.round(r.ms)} ms)`);
     }
