@@ -217,6 +217,34 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"notification_deliveries": {
+                  Row: {
+                    "attempts": number,"channel": string,"created_at": string,"id": string,"kind": string,"last_error": string | null,"next_attempt_at": string,"notification_id": string | null,"payload": NonNullable<Json>,"provider_message_id": string | null,"sent_at": string | null,"session_id": string | null,"status": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"channel": string,"created_at"?: string,"id"?: string,"kind": string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload": NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "attempts"?: number,"channel"?: string,"created_at"?: string,"id"?: string,"kind"?: string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload"?: NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"notification_kinds": {
+                  Row: {
+                    "attach_ics": boolean,"default_email": boolean,"default_in_app": boolean,"default_push": boolean,"email_digest": boolean,"kind": string,"push_ttl_seconds": number,"push_urgency": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind": string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Update: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind"?: string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"notification_preferences": {
                   Row: {
                     "default_reminders": boolean,"email": boolean,"in_app": boolean,"kind": string,"push": boolean,"updated_at": string,"user_id": string
@@ -430,6 +458,58 @@ isOneToOne: false
       referencedRelation: "sessions"
       referencedColumns: ["id"]
     }
+                  ]
+                },"resource_links": {
+                  Row: {
+                    "added_by": string | null,"created_at": string,"id": string,"program_id": string | null,"resource_id": string,"session_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id": string,"session_id"?: string | null
+                  }
+                  Update: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id"?: string,"session_id"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_links_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"resources": {
+                  Row: {
+                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Update: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Relationships: [
+                    
                   ]
                 },"room_assignments": {
                   Row: {
@@ -659,6 +739,38 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"support_tickets": {
+                  Row: {
+                    "assigned_to": string | null,"awaiting_response_since": string | null,"booking_id": string | null,"category": string,"closed_at": string | null,"created_at": string,"first_response_at": string | null,"id": string,"last_message_at": string,"priority": Database["public"]['Enums']["ticket_priority"],"resolved_at": string | null,"response_due_at": string | null,"session_id": string | null,"status": Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at": string,"user_id": string,"overdue": boolean | null
+                  }
+                  ComputedFields: "overdue"
+                  Insert: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "support_tickets_booking_id_fkey"
+      columns: ["booking_id"]
+isOneToOne: false
+      referencedRelation: "bookings"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"survey_fields": {
                   Row: {
                     "id": string,"kind": string,"options": NonNullable<Json>,"position": number,"prompt": string,"required": boolean,"survey_id": string
@@ -725,6 +837,26 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"ticket_messages": {
+                  Row: {
+                    "author_id": string | null,"body": string,"created_at": string,"id": string,"is_internal": boolean,"ticket_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string | null,"body": string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id": string
+                  }
+                  Update: {
+                    "author_id"?: string | null,"body"?: string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "ticket_messages_ticket_id_fkey"
+      columns: ["ticket_id"]
+isOneToOne: false
+      referencedRelation: "support_tickets"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"user_roles": {
                   Row: {
                     "granted_by": string | null,"role": Database["public"]['Enums']["app_role"],"updated_at": string,"user_id": string
@@ -745,6 +877,14 @@ isOneToOne: false
             "my_conversations": {
                   Row: {
                     "created_at": string,"id": string,"kind": string,"last_message_at": string | null,"last_message_body": string | null,"last_message_display_name": string | null,"last_message_id": string | null,"last_message_user_id": string | null,"last_read_at": string,"member_count": number | null,"my_role": string,"other_members": Json | null,"title": string | null,"unread_count": number | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"my_notification_preferences": {
+                  Row: {
+                    "customized": boolean | null,"email": boolean | null,"email_digest": boolean,"in_app": boolean | null,"kind": string,"push": boolean | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -842,6 +982,32 @@ isOneToOne: false
 "assign_rooms_randomly":
 { Args: { "session_id": string }; Returns: Json
                            },
+"assign_support_ticket":
+{ Args: { "assignee_id": string,"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "ban_user":
 { Args: { "reason"?: string,"session_id": string,"user_id": string }; Returns: {
               "banned_by": string | null,
@@ -1029,6 +1195,37 @@ isOneToOne: false
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
+"hide_resource":
+{ Args: { "reason": string,"resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "increment_upvotes":
 { Args: { "question_id": string }; Returns: number
                            },
@@ -1096,8 +1293,37 @@ isOneToOne: false
 "open_poll":
 { Args: { "poll_id": string }; Returns: Json
                            },
+"open_support_ticket":
+{ Args: { "body": string,"booking_id"?: string,"category"?: string,"session_id"?: string,"subject": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "open_survey":
 { Args: { "survey_id": string }; Returns: Json
+                           },
+"overdue":
+{ Args: { "ticket": Omit<Database["public"]['Tables']["support_tickets"]['Row'], Database["public"]['Tables']["support_tickets"]['ComputedFields']> }; Returns: boolean
                            },
 "pin_message":
 { Args: { "message_id": string,"pinned": boolean }; Returns: {
@@ -1174,6 +1400,21 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "session_staff"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"reply_to_support_ticket":
+{ Args: { "body": string,"internal"?: boolean,"ticket_id": string }; Returns: {
+              "author_id": string | null,
+"body": string,
+"created_at": string,
+"id": string,
+"is_internal": boolean,
+"ticket_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "ticket_messages"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1285,6 +1526,21 @@ isOneToOne: false
 "session_metrics":
 { Args: { "session_id": string }; Returns: Json
                            },
+"set_notification_preference":
+{ Args: { "email"?: boolean,"in_app"?: boolean,"kind": string,"push"?: boolean }; Returns: {
+              "customized": boolean | null,
+"email": boolean | null,
+"email_digest": boolean,
+"in_app": boolean | null,
+"kind": string,
+"push": boolean | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "my_notification_preferences"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_reminder":
 { Args: { "minutes_before"?: number,"session_id": string }; Returns: {
               "created_at": string,
@@ -1297,6 +1553,58 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "session_reminders"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_support_ticket_priority":
+{ Args: { "priority": Database["public"]['Enums']["ticket_priority"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_support_ticket_status":
+{ Args: { "status": Database["public"]['Enums']["ticket_status"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1386,6 +1694,37 @@ isOneToOne: false
 "unban_user":
 { Args: { "session_id": string,"user_id": string }; Returns: boolean
                            },
+"unhide_resource":
+{ Args: { "resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "upvote_question":
 { Args: { "question_id": string }; Returns: Json
                            },
@@ -1397,7 +1736,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected"
+            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -1513,7 +1852,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"]
+            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"],"ticket_priority": ["low", "normal", "high", "urgent"],"ticket_status": ["open", "pending", "resolved", "closed"]
           }
         }
 } as const
