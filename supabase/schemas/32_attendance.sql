@@ -309,8 +309,10 @@ create policy "members can read the viewer stats of their sessions" on public.se
 -- SECURITY DEFINER: clients cannot write attendance_intervals.
 create function public.join_session(session_id uuid, connection_id text default null)
 returns jsonb
-language sql volatile security definer set search_path = '' as $$
-  select private.touch_attendance(join_session.session_id, join_session.connection_id);
+language plpgsql volatile security definer set search_path = '' as $$
+begin
+  return private.touch_attendance(join_session.session_id, join_session.connection_id);
+end;
 $$;
 comment on function public.join_session(uuid, text) is
   'Marks the caller present in a live session (or a scheduled one from 15 minutes before its start) on one connection '
@@ -321,11 +323,14 @@ comment on function public.join_session(uuid, text) is
 revoke execute on function public.join_session(uuid, text) from public, anon;
 grant execute on function public.join_session(uuid, text) to authenticated, service_role;
 
--- SECURITY DEFINER: clients cannot write attendance_intervals.
+-- SECURITY DEFINER: clients cannot write attendance_intervals. PL/pgSQL, not SQL: a SQL function with
+-- SET is planned again on every call, and heartbeats are most of a live event's calls.
 create function public.heartbeat(session_id uuid, connection_id text default null)
 returns jsonb
-language sql volatile security definer set search_path = '' as $$
-  select private.touch_attendance(heartbeat.session_id, heartbeat.connection_id);
+language plpgsql volatile security definer set search_path = '' as $$
+begin
+  return private.touch_attendance(heartbeat.session_id, heartbeat.connection_id);
+end;
 $$;
 comment on function public.heartbeat(uuid, text) is
   'Keeps the caller''s connection present (send every 20-30 s; 60 s without one ends the interval at the last heartbeat). '
