@@ -3,6 +3,12 @@
 
 SET local check_function_bodies = off;
 
+ALTER TABLE "public"."support_tickets"
+  DROP CONSTRAINT "support_tickets_subject_length";
+
+ALTER TABLE "public"."ticket_messages"
+  DROP CONSTRAINT "ticket_messages_body_length";
+
 DROP FUNCTION "public"."ask_question"(uuid, text, boolean);
 
 DROP FUNCTION "public"."send_chat_message"(uuid, text, uuid, text);
@@ -355,6 +361,12 @@ end;
 $function$;
 
 REVOKE ALL ON FUNCTION "public"."send_direct_message"(uuid, text, uuid) FROM PUBLIC, "anon";
+
+ALTER TABLE "public"."support_tickets"
+  ADD CONSTRAINT "support_tickets_subject_length" CHECK ((((char_length(subject) >= 3) AND (char_length(subject) <= 200)) AND (subject = btrim(subject))));
+
+ALTER TABLE "public"."ticket_messages"
+  ADD CONSTRAINT "ticket_messages_body_length" CHECK ((((char_length(body) >= 1) AND (char_length(body) <= 5000)) AND (body = btrim(body))));
 
 CREATE UNIQUE INDEX chat_messages_user_id_client_id_key ON public.chat_messages USING btree (user_id, client_id)
   WHERE (client_id IS NOT NULL);
