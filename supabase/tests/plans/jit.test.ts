@@ -389,6 +389,7 @@ function rpcCases(f: Fixtures): Case[] {
       `'[{"prompt": "How was it?", "kind": "rating", "required": true}]'::jsonb)`),
     h("open_survey", `select public.open_survey(id) from public.surveys where session_id = ${live} and status = 'draft' limit 1`),
     h("close_survey", `select public.close_survey(${q(f.survey)})`),
+    h("survey_results", `select public.survey_results(${q(f.survey)})`),
     { name: "submit_survey_response", role: "authenticated", user: f.outsider, statement:
         `select public.join_session(${live}); select public.submit_survey_response(${q(f.survey)}, ${q(f.surveyAnswers)}::jsonb)` },
     // breakout rooms
