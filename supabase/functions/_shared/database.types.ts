@@ -1267,6 +1267,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"event_attendance_report":
+{ Args: { "event_id": string }; Returns: {
+              "attended_minutes": number,"attended_seconds": number,"display_name": string,"engagement_score": number,"first_joined_at": string,"last_left_at": string,"sessions": Json,"sessions_attended": number,"sessions_live": number,"user_id": string
+            }[]
+                           },
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },

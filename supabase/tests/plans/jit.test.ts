@@ -354,6 +354,8 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    a("event_attendance_report", `select * from public.event_attendance_report(` +
+      `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
     // counselling (34_counselling.sql): the host is a coach
     m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
     m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
