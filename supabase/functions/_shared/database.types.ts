@@ -855,14 +855,14 @@ isOneToOne: false
                   ]
                 },"surveys": {
                   Row: {
-                    "created_at": string,"created_by": string | null,"id": string,"session_id": string,"status": string,"title": string
+                    "created_at": string,"created_by": string | null,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"title": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id": string,"status"?: string,"title": string
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"title": string
                   }
                   Update: {
-                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id"?: string,"status"?: string,"title"?: string
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"title"?: string
                   }
                   Relationships: [
                     {
@@ -1201,7 +1201,7 @@ isOneToOne: false
 { Args: { "is_anonymous"?: boolean,"kind"?: string,"max_choices"?: number,"options": (string)[],"question": string,"results_visibility"?: string,"session_id": string }; Returns: Json
                            },
 "create_survey":
-{ Args: { "fields": Json,"session_id": string,"title": string }; Returns: Json
+{ Args: { "anonymous"?: boolean,"fields": Json,"session_id": string,"title": string }; Returns: Json
                            },
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
@@ -1267,6 +1267,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"event_attendance_report":
+{ Args: { "event_id": string }; Returns: {
+              "attended_minutes": number,"attended_seconds": number,"display_name": string,"engagement_score": number,"first_joined_at": string,"last_left_at": string,"sessions": Json,"sessions_attended": number,"sessions_live": number,"user_id": string
+            }[]
+                           },
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
@@ -1755,6 +1760,9 @@ isOneToOne: false
       } },
 "submit_survey_response":
 { Args: { "answers": Json,"survey_id": string }; Returns: Json
+                           },
+"survey_results":
+{ Args: { "survey_id": string }; Returns: Json
                            },
 "unassign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {

@@ -354,6 +354,8 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    a("event_attendance_report", `select * from public.event_attendance_report(` +
+      `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
     // counselling (34_counselling.sql): the host is a coach
     m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
     m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
@@ -389,6 +391,7 @@ function rpcCases(f: Fixtures): Case[] {
       `'[{"prompt": "How was it?", "kind": "rating", "required": true}]'::jsonb)`),
     h("open_survey", `select public.open_survey(id) from public.surveys where session_id = ${live} and status = 'draft' limit 1`),
     h("close_survey", `select public.close_survey(${q(f.survey)})`),
+    h("survey_results", `select public.survey_results(${q(f.survey)})`),
     { name: "submit_survey_response", role: "authenticated", user: f.outsider, statement:
         `select public.join_session(${live}); select public.submit_survey_response(${q(f.survey)}, ${q(f.surveyAnswers)}::jsonb)` },
     // breakout rooms
