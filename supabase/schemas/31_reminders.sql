@@ -49,8 +49,10 @@ create table public.notification_preferences (
     check (default_reminders or kind = 'session_reminder')
 );
 comment on table public.notification_preferences is
-  'Per user and notification kind: which channels deliver it. No row = every channel on. in_app = false means no '
-  'notifications row (and no broadcast) is created for that kind. Own rows only.';
+  'Per user and notification kind: which channels deliver it (in_app, email, push). No row = the kind''s defaults '
+  '(notification_kinds; an unregistered kind: in-app only); see the view my_notification_preferences and '
+  'set_notification_preference. in_app = false means no notifications row (and no broadcast) is created for that '
+  'kind; email and push are queued as notification_deliveries. Own rows only.';
 comment on column public.notification_preferences.default_reminders is
   'Only meaningful on the kind session_reminder row: false opts out of the default reminders (24 h and 15 min before) '
   'that a booking adds. Must stay true on every other kind.';
@@ -129,8 +131,12 @@ language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_id uuid;
 begin
-  if exists (select 1 from public.notification_preferences np
-             where np.user_id = notify.user_id and np.kind = notify.kind and not np.in_app) then
+  -- In-app off (the user's row, else the kind's default; 34_notification_delivery.sql): no row and no
+  -- broadcast, but the email and push deliveries the user wants are still queued.
+  if not (select c.in_app from private.notification_channels(notify.user_id, notify.kind) c) then
+    perform private.enqueue_notification_deliveries(null, notify.user_id, notify.kind,
+      jsonb_build_object('title', left(notify.title, 200), 'body', left(notify.body, 2000), 'link', notify.link,
+                         'data', coalesce(notify.data, '{}'::jsonb)));
     return null;
   end if;
   insert into public.notifications as n (user_id, kind, title, body, link, data)
@@ -141,8 +147,11 @@ begin
 end;
 $$;
 comment on function private.notify(uuid, text, text, text, text, jsonb) is
-  'Creates an in-app notification (broadcast as `notification` on user:<user_id> by a trigger) unless the user turned '
-  'in_app off for that kind; returns its id or null. For backend code: security definer RPCs, triggers, service_role.';
+  'Creates an in-app notification (broadcast as `notification` on user:<user_id> by a trigger) unless in-app is off '
+  'for that kind (the user''s notification_preferences row, else the kind''s default in notification_kinds); the '
+  'email and push deliveries the user''s preferences allow are queued in the same transaction either way '
+  '(notification_deliveries). Returns the notification id or null. For backend code: security definer RPCs, '
+  'triggers, service_role.';
 revoke execute on function private.notify(uuid, text, text, text, text, jsonb)
   from public, anon, authenticated;
 grant execute on function private.notify(uuid, text, text, text, text, jsonb) to service_role;

@@ -217,6 +217,34 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"notification_deliveries": {
+                  Row: {
+                    "attempts": number,"channel": string,"created_at": string,"id": string,"kind": string,"last_error": string | null,"next_attempt_at": string,"notification_id": string | null,"payload": NonNullable<Json>,"provider_message_id": string | null,"sent_at": string | null,"session_id": string | null,"status": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"channel": string,"created_at"?: string,"id"?: string,"kind": string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload": NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "attempts"?: number,"channel"?: string,"created_at"?: string,"id"?: string,"kind"?: string,"last_error"?: string | null,"next_attempt_at"?: string,"notification_id"?: string | null,"payload"?: NonNullable<Json>,"provider_message_id"?: string | null,"sent_at"?: string | null,"session_id"?: string | null,"status"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"notification_kinds": {
+                  Row: {
+                    "attach_ics": boolean,"default_email": boolean,"default_in_app": boolean,"default_push": boolean,"email_digest": boolean,"kind": string,"push_ttl_seconds": number,"push_urgency": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind": string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Update: {
+                    "attach_ics"?: boolean,"default_email"?: boolean,"default_in_app"?: boolean,"default_push"?: boolean,"email_digest"?: boolean,"kind"?: string,"push_ttl_seconds"?: number,"push_urgency"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"notification_preferences": {
                   Row: {
                     "default_reminders": boolean,"email": boolean,"in_app": boolean,"kind": string,"push": boolean,"updated_at": string,"user_id": string
@@ -431,6 +459,58 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"resource_links": {
+                  Row: {
+                    "added_by": string | null,"created_at": string,"id": string,"program_id": string | null,"resource_id": string,"session_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id": string,"session_id"?: string | null
+                  }
+                  Update: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id"?: string,"session_id"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_links_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"resources": {
+                  Row: {
+                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Update: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"room_assignments": {
                   Row: {
                     "created_at": string,"joined_at": string | null,"room_id": string,"user_id": string
@@ -529,6 +609,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"session_secrets": {
+                  Row: {
+                    "created_at": string,"meeting_password": string | null,"meeting_url": string | null,"session_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"session_staff": {
                   Row: {
                     "created_at": string,"role": string,"session_id": string,"user_id": string
@@ -583,14 +689,14 @@ isOneToOne: true
                   ]
                 },"sessions": {
                   Row: {
-                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"meeting_password": string | null,"meeting_url": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
+                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
                   }
                   ComputedFields: never
                   Insert: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Update: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Relationships: [
                     {
@@ -771,6 +877,14 @@ isOneToOne: false
             "my_conversations": {
                   Row: {
                     "created_at": string,"id": string,"kind": string,"last_message_at": string | null,"last_message_body": string | null,"last_message_display_name": string | null,"last_message_id": string | null,"last_message_user_id": string | null,"last_read_at": string,"member_count": number | null,"my_role": string,"other_members": Json | null,"title": string | null,"unread_count": number | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"my_notification_preferences": {
+                  Row: {
+                    "customized": boolean | null,"email": boolean | null,"email_digest": boolean,"in_app": boolean | null,"kind": string,"push": boolean | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -967,8 +1081,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1055,8 +1167,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1084,6 +1194,37 @@ isOneToOne: false
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
+"hide_resource":
+{ Args: { "reason": string,"resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "increment_upvotes":
 { Args: { "question_id": string }; Returns: number
                            },
@@ -1223,8 +1364,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1292,8 +1431,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1385,6 +1522,21 @@ isOneToOne: false
 "session_metrics":
 { Args: { "session_id": string }; Returns: Json
                            },
+"set_notification_preference":
+{ Args: { "email"?: boolean,"in_app"?: boolean,"kind": string,"push"?: boolean }; Returns: {
+              "customized": boolean | null,
+"email": boolean | null,
+"email_digest": boolean,
+"in_app": boolean | null,
+"kind": string,
+"push": boolean | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "my_notification_preferences"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_reminder":
 { Args: { "minutes_before"?: number,"session_id": string }; Returns: {
               "created_at": string,
@@ -1495,8 +1647,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1540,6 +1690,37 @@ isOneToOne: false
 "unban_user":
 { Args: { "session_id": string,"user_id": string }; Returns: boolean
                            },
+"unhide_resource":
+{ Args: { "resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "upvote_question":
 { Args: { "question_id": string }; Returns: Json
                            },
