@@ -351,9 +351,13 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
-    // counselling (34_counselling.sql): the host is a coach
+    // counselling (33_counselling.sql): the host is a coach
     m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
     m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
+    m("reschedule_booking", `select public.reschedule_booking(gen_random_uuid(), now() + interval '3 days')`, "not_found"),
+    h("complete_session", `select public.complete_session(${live})`, "invalid_input"),
+    h("mark_no_show", `select public.mark_no_show(gen_random_uuid())`, "not_found"),
+    m("my_appointments", `select * from public.my_appointments()`),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
