@@ -952,6 +952,14 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"session_materials": {
+                  Row: {
+                    "added_at": string | null,"added_by": string | null,"attached_to": string | null,"author_id": string | null,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"kind": string | null,"language": string | null,"link_id": string | null,"page_count": number | null,"resource_id": string | null,"session_id": string | null,"status": string | null,"tags": (string)[] | null,"title": string | null,"visibility": string | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
                 },"session_questions": {
                   Row: {
                     "answer": string | null,"answered_at": string | null,"answered_by": string | null,"author_id": string | null,"author_name": string | null,"body": string,"created_at": string,"has_upvoted": boolean | null,"id": string,"is_anonymous": boolean,"is_mine": boolean | null,"session_id": string,"status": string,"upvote_count": number

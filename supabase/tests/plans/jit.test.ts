@@ -273,6 +273,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "rooms",
     "session_bans",
     "session_cards",
+    "session_materials",
     "session_questions",
     "session_reminders",
     "session_secrets",
@@ -295,7 +296,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   }
   cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
   // anon reads what it is granted.
-  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards"]) {
+  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards", "session_materials"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // admin (issue 18): what the admin screens read.
@@ -307,6 +308,8 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // The catalogue as the app reads it: one session's card, and the upcoming list.
   cases.push({ name: "session_cards (one live session, member)", role: "authenticated", user: f.member,
                statement: `select * from public.session_cards where id = ${q(f.live)}` });
+  cases.push({ name: "session_materials (one live session, member)", role: "authenticated", user: f.member,
+               statement: `select * from public.session_materials where session_id = ${q(f.live)} order by added_at` });
   cases.push({ name: "session_cards (upcoming, anon)", role: "anon",
                statement: `select * from public.session_cards where starts_at > now() order by starts_at limit 20` });
   return cases;
