@@ -452,14 +452,15 @@ comment on function public.book_slot(uuid, timestamptz, text) is
 revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
 grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;
 
--- The one-to-one session of a booking, for reschedule_booking and mark_no_show: the booking, its
--- session and whether the caller hosts it. not_found unless the caller is the patient, a host or an
+-- The one-to-one session of a booking, for reschedule_booking and mark_no_show: the session and
+-- whether the caller hosts it. not_found unless the caller is the patient, a host or an
 -- admin; invalid_input for a group session.
-create function private.one_to_one_booking(booking_id uuid, out booking public.bookings, out session public.sessions,
-                                           out is_host boolean)
+create function private.one_to_one_booking(booking_id uuid, out session_id uuid, out is_host boolean)
 language plpgsql stable set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
+  v_booking public.bookings;
+  v_session public.sessions;
 begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('booking_id', one_to_one_booking.booking_id));
@@ -467,20 +468,21 @@ begin
   if one_to_one_booking.booking_id is null then
     perform private.raise_error('invalid_input', 'booking_id is required.', jsonb_build_object('field', 'booking_id'));
   end if;
-  select b.* into booking from public.bookings b where b.id = one_to_one_booking.booking_id;
-  select s.* into session from public.sessions s where s.id = booking.session_id;
-  is_host := session.id is not null and private.is_session_staff(session.id, array['host']);
-  if booking.id is null or not (booking.user_id = v_uid or is_host or private.is_admin()) then
+  select b.* into v_booking from public.bookings b where b.id = one_to_one_booking.booking_id;
+  select s.* into v_session from public.sessions s where s.id = v_booking.session_id;
+  is_host := v_session.id is not null and private.is_session_staff(v_session.id, array['host']);
+  if v_booking.id is null or not (v_booking.user_id = v_uid or is_host or private.is_admin()) then
     perform private.raise_error('not_found', 'Booking not found.', jsonb_build_object('booking_id', one_to_one_booking.booking_id));
   end if;
-  if session.kind <> 'one_to_one' then
+  if v_session.kind <> 'one_to_one' then
     perform private.raise_error('invalid_input', 'This is a booking of a group session (see reschedule_session, end_session).',
-      jsonb_build_object('booking_id', booking.id, 'session_id', session.id, 'kind', session.kind));
+      jsonb_build_object('booking_id', v_booking.id, 'session_id', v_session.id, 'kind', v_session.kind));
   end if;
+  session_id := v_session.id;
 end;
 $$;
 comment on function private.one_to_one_booking(uuid) is
-  'The booking, its one-to-one session and whether auth.uid() hosts it: not_authenticated, invalid_input, not_found '
+  'The one-to-one session of a booking and whether auth.uid() hosts it: not_authenticated, invalid_input, not_found '
   '(not the patient, a host or an admin), invalid_input (a group session). Internal.';
 revoke execute on function private.one_to_one_booking(uuid) from public, anon, authenticated, service_role;
 
@@ -508,8 +510,8 @@ declare
   v_settings public.coach_booking_settings;
 begin
   v_ref := private.one_to_one_booking(reschedule_booking.booking_id);
-  v_booking := v_ref.booking;
-  v_session := v_ref.session;
+  select b.* into v_booking from public.bookings b where b.id = reschedule_booking.booking_id;
+  select s.* into v_session from public.sessions s where s.id = v_ref.session_id;
   v_is_host := v_ref.is_host;
   v_coach := private.one_to_one_coach(v_session.id);
   if reschedule_booking.new_starts_at is null or not isfinite(reschedule_booking.new_starts_at) then
@@ -609,8 +611,8 @@ declare
   v_is_host boolean;
 begin
   v_ref := private.one_to_one_booking(mark_no_show.booking_id);
-  v_booking := v_ref.booking;
-  v_session := v_ref.session;
+  select b.* into v_booking from public.bookings b where b.id = mark_no_show.booking_id;
+  select s.* into v_session from public.sessions s where s.id = v_ref.session_id;
   v_is_host := v_ref.is_host;
   if not v_is_host then
     perform private.raise_error('forbidden', 'Only the coach of the appointment can do this.',
