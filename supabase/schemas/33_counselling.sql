@@ -1,9 +1,16 @@
 -- One-to-one counselling (issue 16): a coach's weekly working hours, time off and booking settings,
 -- the free slots derived from them (available_slots), book_slot, which turns a free slot into a
 -- private one-to-one session with the caller's confirmed booking, and what follows: rescheduling,
--- cancelling (late-cancel notice), completing, no-shows and the history of appointments.
+-- cancelling (late-cancel notice), completing, no-shows, the history of appointments, and the
+-- coaches' private session notes.
 -- Tables: public.coach_availability, public.coach_time_off, public.coach_booking_settings,
--- private.coach_busy; columns on public.sessions (kind) and public.bookings (no_show_at).
+-- public.session_notes, private.coach_busy; columns on public.sessions (kind) and public.bookings
+-- (no_show_at).
+--
+-- Private notes (session_notes) are readable by their author only: not by the patient, not by other
+-- staff or coaches, and not by admins (decided: no admin path at all, neither a policy nor an RPC;
+-- a safeguarding need goes through the author or the operators' service_role, outside the API).
+-- Nothing broadcasts, notifies, feeds or exports them; they go with their author's account.
 --
 -- How a double booking is made impossible:
 --   * private.coach_busy holds one row per (session, staff member) for every scheduled or live
@@ -107,6 +114,22 @@ comment on table public.coach_time_off is
   'all; the reason is never shown to patients.';
 alter table public.coach_time_off enable row level security;
 
+create table public.session_notes (
+  id uuid primary key default gen_random_uuid(),
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  body text not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  author_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  constraint session_notes_body_length check (char_length(body) between 1 and 20000)
+);
+comment on table public.session_notes is
+  'Private notes of a coach about a session they host (one-to-one or group). Readable, editable and deletable by their '
+  'author only: not the patient, other staff or coaches, nor admins. Never broadcast, notified, in feeds or exports; '
+  'deleted with the author''s account.';
+comment on column public.session_notes.author_id is 'The writing host, set from auth.uid().';
+alter table public.session_notes enable row level security;
+
 create sequence private.coach_busy_lane;
 comment on sequence private.coach_busy_lane is 'Gives each group session''s busy row a lane of its own. Internal.';
 
@@ -133,6 +156,8 @@ create index coach_availability_coach_id_weekday_idx on public.coach_availabilit
 create index coach_time_off_coach_id_during_idx on public.coach_time_off
   using gist (coach_id, tstzrange(starts_at, ends_at));
 -- coach_busy: the exclusion constraint's GiST index leads with user_id.
+create index session_notes_author_id_session_id_idx on public.session_notes (author_id, session_id);
+create index session_notes_session_id_idx on public.session_notes (session_id);
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
@@ -294,6 +319,25 @@ create policy "coaches update their own time off and admins any" on public.coach
 create policy "coaches delete their own time off and admins any" on public.coach_time_off
   for delete to authenticated
   using (coach_id = (select auth.uid()) or (select private.is_admin()));
+
+revoke all on table public.session_notes from public, anon, authenticated, service_role;
+grant select, delete on table public.session_notes to authenticated;
+grant insert (session_id, body) on table public.session_notes to authenticated;
+grant update (body) on table public.session_notes to authenticated;
+grant all on table public.session_notes to service_role;
+create policy "authors read their own session notes" on public.session_notes
+  for select to authenticated
+  using (author_id = (select auth.uid()));
+create policy "hosts write notes on their sessions" on public.session_notes
+  for insert to authenticated
+  with check (author_id = (select auth.uid()) and session_id in (select private.staff_session_ids(array['host'])));
+create policy "authors update their own session notes" on public.session_notes
+  for update to authenticated
+  using (author_id = (select auth.uid()))
+  with check (author_id = (select auth.uid()));
+create policy "authors delete their own session notes" on public.session_notes
+  for delete to authenticated
+  using (author_id = (select auth.uid()));
 
 revoke all on table private.coach_busy from public, anon, authenticated, service_role;
 grant select on table private.coach_busy to service_role;
@@ -691,6 +735,12 @@ grant execute on function public.my_appointments() to authenticated, service_rol
 
 create trigger coach_booking_settings_set_updated_at before update on public.coach_booking_settings
   for each row execute function private.set_updated_at();
+
+create trigger session_notes_set_updated_at before update on public.session_notes
+  for each row execute function private.set_updated_at();
+-- Trimmed of every kind of blank; an empty note is invalid_input (as chat and direct messages).
+create trigger session_notes_clean_body before insert or update of body on public.session_notes
+  for each row execute function private.clean_body();
 
 -- Security definer (both): private.coach_busy is internal, and these run for every writer.
 create function private.sessions_sync_coach_busy()

@@ -275,6 +275,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "session_cards",
     "session_materials",
     "session_questions",
+    "session_notes",
     "session_reminders",
     "session_secrets",
     "session_staff",
