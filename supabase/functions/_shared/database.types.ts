@@ -47,14 +47,14 @@ isOneToOne: false
                   ]
                 },"bookings": {
                   Row: {
-                    "cancelled_at": string | null,"created_at": string,"default_reminders_pending": boolean,"id": string,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
+                    "cancelled_at": string | null,"created_at": string,"default_reminders_pending": boolean,"id": string,"no_show_at": string | null,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"session_id": string,"status"?: string,"updated_at"?: string,"user_id": string,"waitlist_position"?: number | null
+                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"no_show_at"?: string | null,"session_id": string,"status"?: string,"updated_at"?: string,"user_id": string,"waitlist_position"?: number | null
                   }
                   Update: {
-                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"session_id"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string,"waitlist_position"?: number | null
+                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"no_show_at"?: string | null,"session_id"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string,"waitlist_position"?: number | null
                   }
                   Relationships: [
                     {
@@ -625,6 +625,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"session_notes": {
+                  Row: {
+                    "author_id": string,"body": string,"created_at": string,"id": string,"session_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string,"body": string,"created_at"?: string,"id"?: string,"session_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "author_id"?: string,"body"?: string,"created_at"?: string,"id"?: string,"session_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_notes_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_notes_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"session_reminders": {
                   Row: {
                     "created_at": string,"id": string,"minutes_before": number,"notified_at": string | null,"session_id": string,"user_id": string
@@ -1083,6 +1109,7 @@ isOneToOne: false
 "created_at": string,
 "default_reminders_pending": boolean,
 "id": string,
+"no_show_at": string | null,
 "session_id": string,
 "status": string,
 "updated_at": string,
@@ -1101,6 +1128,7 @@ isOneToOne: false
 "created_at": string,
 "default_reminders_pending": boolean,
 "id": string,
+"no_show_at": string | null,
 "session_id": string,
 "status": string,
 "updated_at": string,
@@ -1127,6 +1155,7 @@ isOneToOne: false
 "created_at": string,
 "default_reminders_pending": boolean,
 "id": string,
+"no_show_at": string | null,
 "session_id": string,
 "status": string,
 "updated_at": string,
@@ -1194,6 +1223,46 @@ isOneToOne: false
 "close_survey":
 { Args: { "survey_id": string }; Returns: Json
                            },
+"complete_session":
+{ Args: { "session_id": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"kind": string,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "create_calendar_feed":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
@@ -1342,11 +1411,35 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"mark_no_show":
+{ Args: { "booking_id": string }; Returns: {
+              "cancelled_at": string | null,
+"created_at": string,
+"default_reminders_pending": boolean,
+"id": string,
+"no_show_at": string | null,
+"session_id": string,
+"status": string,
+"updated_at": string,
+"user_id": string,
+"waitlist_position": number | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "bookings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "mark_notifications_read":
 { Args: { "notification_ids"?: (string)[] }; Returns: number
                            },
 "moderate_question":
 { Args: { "answer"?: string,"question_id": string,"status": string }; Returns: Json
+                           },
+"my_appointments":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "booking_id": string,"cancelled_at": string,"coach_id": string,"coach_name": string,"ended_at": string,"ends_at": string,"no_show_at": string,"patient_id": string,"patient_name": string,"sequence": number,"session_id": string,"starts_at": string,"status": string,"timezone": string,"topic": string
+            }[]
                            },
 "open_breakout_rooms":
 { Args: { "capacity"?: number,"closes_at"?: string,"names": (string)[],"self_select"?: boolean,"session_id": string }; Returns: {
@@ -1496,6 +1589,46 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "ticket_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"reschedule_booking":
+{ Args: { "booking_id": string,"new_starts_at": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"kind": string,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
         isOneToOne: true
         isSetofReturn: false
       } },

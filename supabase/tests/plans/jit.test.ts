@@ -275,6 +275,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "session_cards",
     "session_materials",
     "session_questions",
+    "session_notes",
     "session_reminders",
     "session_secrets",
     "session_staff",
@@ -356,9 +357,13 @@ function rpcCases(f: Fixtures): Case[] {
     h("session_metrics", `select public.session_metrics(${live})`),
     a("event_attendance_report", `select * from public.event_attendance_report(` +
       `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
-    // counselling (34_counselling.sql): the host is a coach
+    // counselling (33_counselling.sql): the host is a coach
     m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
     m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
+    m("reschedule_booking", `select public.reschedule_booking(gen_random_uuid(), now() + interval '3 days')`, "not_found"),
+    h("complete_session", `select public.complete_session(${live})`, "invalid_input"),
+    h("mark_no_show", `select public.mark_no_show(gen_random_uuid())`, "not_found"),
+    m("my_appointments", `select * from public.my_appointments()`),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
