@@ -251,7 +251,7 @@ begin
     perform private.raise_error('invalid_transition', 'The session is not open: it opens 15 minutes before it starts.',
       jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
   end if;
-  if v_session.id not in (select m.id from private.my_session_ids() as m (id)) and v_session.visibility <> 'public' then
+  if v_session.visibility <> 'public' and not private.is_session_member(v_session.id) then
     perform private.raise_error('forbidden', 'Only members of the session can join it.',
       jsonb_build_object('session_id', v_session.id));
   end if;
@@ -561,6 +561,10 @@ declare
   v_count int;
   v_broadcast boolean;
 begin
+  -- Sessions whose count may have changed: a new interval, or one that was not a counted, fresh and
+  -- open interval before the update or is not after it. A heartbeat of a present connection (most of
+  -- a live event's writes) changes no count: it counts only when the broadcast throttle is due, to
+  -- send the viewers that left silently.
   if tg_op = 'INSERT' then
     v_sessions := array(select distinct n.session_id from changed_rows n);
   else
@@ -569,7 +573,11 @@ begin
       where (n.last_heartbeat_at is distinct from o.last_heartbeat_at or n.left_at is distinct from o.left_at)
         -- An interval silent for 60 s is no longer counted by viewer_count: closing it changes nothing
         -- (the heartbeat that follows a reconnect gap opens the new interval right after).
-        and not (o.left_at is null and n.left_at is not null and o.last_heartbeat_at <= now() - interval '60 seconds'));
+        and not (o.left_at is null and n.left_at is not null and o.last_heartbeat_at <= now() - interval '60 seconds')
+        and (not (o.left_at is null and o.last_heartbeat_at > now() - interval '60 seconds'
+                  and n.left_at is null and n.last_heartbeat_at >= o.last_heartbeat_at)
+             or not exists (select 1 from public.session_viewer_stats v
+                            where v.session_id = n.session_id and v.last_broadcast_at >= now() - interval '2 seconds')));
   end if;
   foreach v_session_id in array v_sessions loop
     v_count := private.viewer_count(v_session_id);
