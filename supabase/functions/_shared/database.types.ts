@@ -731,14 +731,14 @@ isOneToOne: false
                   ]
                 },"session_viewer_stats": {
                   Row: {
-                    "last_broadcast_at": string,"last_broadcast_count": number | null,"peak_at": string | null,"peak_viewers": number,"session_id": string
+                    "last_broadcast_at": string,"last_broadcast_count": number | null,"last_checked_at": string,"peak_at": string | null,"peak_viewers": number,"session_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id": string
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"last_checked_at"?: string,"peak_at"?: string | null,"peak_viewers"?: number,"session_id": string
                   }
                   Update: {
-                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id"?: string
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"last_checked_at"?: string,"peak_at"?: string | null,"peak_viewers"?: number,"session_id"?: string
                   }
                   Relationships: [
                     {
