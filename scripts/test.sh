@@ -85,15 +85,17 @@ run_pgtap() { # run_pgtap <name>
 }
 
 # 2. Edge Functions, platform surface and concurrency tests (Deno)
-run_deno() { # run_deno <name>
-  log "deno test"
+run_deno() { # run_deno <name> [test paths, relative to supabase/functions]
+  local name="$1"; shift
+  [ "$#" = 0 ] && set -- ../functions ../tests/platform ../tests/plans ../tests/concurrency
+  log "deno test $*"
   local out="$LOCAL_STACK_DIR/deno.out" rc ok nok
-  (cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote ../functions ../tests/platform ../tests/plans ../tests/concurrency) 2>&1 | tee "$out" | grep -vE '^\s*$'
+  (cd "$ROOT/supabase/functions" && deno test --allow-all --config deno.json --no-check=remote "$@") 2>&1 | tee "$out" | grep -vE '^\s*$'
   rc=${PIPESTATUS[0]}
   ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
   nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)
   ok=${ok:-0}; nok=${nok:-0}; [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
-  record "$1" "$ok" "$nok"
+  record "$name" "$ok" "$nok"
 }
 
 # A fresh stack, then the pgTAP and Deno suites on it (the stack stays up for further checks).
@@ -126,6 +128,11 @@ with_clock_ahead() { # with_clock_ahead <days> <command...>
 # --- first pass: today's clock, and the checks that need one run only -----------------------------
 # 0. schema files = migrations, 1. pgTAP, 2. Deno
 run_suites "pgTAP" "Deno (functions, platform, concurrency)" --schema-check
+
+# 2b. Fuzzing (supabase/tests/fuzz, fast-check): every public RPC as anon, member, coach and admin and
+# every Edge Function with hostile input, 12,500 cases from a fixed seed (FUZZ_SEED, FUZZ_RUNS and
+# FUZZ_HTTP_RUNS replay or resize it). First pass only: the cases do not depend on the date.
+run_deno "fuzz (RPCs, Edge Functions)" ../tests/fuzz
 
 # 3. supabase db lint (plpgsql_check)
 log "supabase db lint"

@@ -110,7 +110,10 @@ insert into public.events (id, program_id, title, slug, description, status, sta
 -- ---------------------------------------------------------------------------------------------
 -- Sessions (the creator becomes host through the sessions trigger)
 -- ---------------------------------------------------------------------------------------------
-insert into public.sessions (id, program_id, event_id, title, description, topic, phase, starts_at, duration_minutes, timezone,
+-- The rows carry their meeting details, which live in session_secrets: written once here, then split.
+create temporary table seed_sessions as
+  select s.*, null::text as meeting_url, null::text as meeting_password from public.sessions s with no data;
+insert into seed_sessions (id, program_id, event_id, title, description, topic, phase, starts_at, duration_minutes, timezone,
                              status, visibility, capacity, waitlist_enabled, price_cents, currency, meeting_url, meeting_password,
                              replay_url, thumbnail_url, slow_mode_seconds, qa_moderation, sequence, cancel_reason,
                              started_at, ended_at, created_by, created_at) values
@@ -178,6 +181,16 @@ insert into public.sessions (id, program_id, event_id, title, description, topic
    'Expert Q&A: Smart Irrigation', 'Druppelirrigatie sturen op weersvoorspelling en sensordata.',
    'Irrigation', null, date_trunc('hour', now()) + interval '21 days', 60, 'UTC', 'draft', 'members', 100, false, 0, 'EUR',
    null, null, null, null, 0, false, 0, null, null, null, '00000000-0000-4000-a000-000000000012', now() - interval '2 days');
+insert into public.sessions (id, program_id, event_id, title, description, topic, phase, starts_at, duration_minutes, timezone, status,
+  visibility, capacity, waitlist_enabled, price_cents, currency, replay_url, thumbnail_url,
+  slow_mode_seconds, qa_moderation, sequence, cancel_reason, started_at, ended_at, created_by, created_at)
+select id, program_id, event_id, title, description, topic, phase, starts_at, duration_minutes, timezone, status,
+  visibility, capacity, waitlist_enabled, price_cents, currency, replay_url, thumbnail_url,
+  slow_mode_seconds, qa_moderation, sequence, cancel_reason, started_at, ended_at, created_by, created_at
+from seed_sessions;
+insert into public.session_secrets (session_id, meeting_url, meeting_password)
+select id, meeting_url, meeting_password from seed_sessions where meeting_url is not null or meeting_password is not null;
+drop table seed_sessions;
 
 -- Extra staff: a moderator and a guest speaker on the live Q&A.
 insert into public.session_staff (session_id, user_id, role) values

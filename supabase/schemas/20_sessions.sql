@@ -80,8 +80,6 @@ create table public.sessions (
   waitlist_enabled boolean not null default false,
   price_cents int not null default 0,
   currency text not null default 'EUR',
-  meeting_url text,
-  meeting_password text,
   replay_url text,
   thumbnail_url text,
   chat_enabled boolean not null default true,
@@ -111,7 +109,6 @@ create table public.sessions (
   constraint sessions_capacity_positive check (capacity is null or capacity > 0),
   constraint sessions_price_not_negative check (price_cents >= 0),
   constraint sessions_currency_format check (currency ~ '^[A-Z]{3}$'),
-  constraint sessions_meeting_url_https check (meeting_url is null or meeting_url ~ '^https://\S+$'),
   constraint sessions_replay_url_https check (replay_url is null or replay_url ~ '^https://\S+$'),
   constraint sessions_thumbnail_url_https check (thumbnail_url is null or thumbnail_url ~ '^https://\S+$'),
   constraint sessions_slow_mode_range check (slow_mode_seconds between 0 and 3600),
@@ -125,8 +122,8 @@ create table public.sessions (
 comment on table public.sessions is
   'A live session. Coaches and admins create (the creator becomes its host); hosts edit the editable columns and '
   'move it through its lifecycle with publish_session/start_session/end_session/cancel_session/reschedule_session. '
-  'meeting_url and meeting_password are not selectable by clients: list columns explicitly (no select=*) and use '
-  'session_meeting_details(session_id).';
+  'Every column is readable by whoever may read the session (select=* works); the meeting URL and password live in '
+  'session_secrets (staff and confirmed bookings only; also session_meeting_details(session_id)).';
 comment on column public.sessions.event_id is 'Optional event; it must belong to the session''s program (composite foreign key).';
 comment on column public.sessions.phase is 'Curriculum phase 1-4 inside the program, or null.';
 comment on column public.sessions.timezone is 'IANA time zone for display and calendar files; starts_at itself is absolute.';
@@ -136,8 +133,6 @@ comment on column public.sessions.visibility is
   'public: anyone (anon included) once published; members: signed-in users once published; private: staff and booked users only.';
 comment on column public.sessions.capacity is 'Maximum confirmed bookings; null = unlimited.';
 comment on column public.sessions.price_cents is 'Price in the minor unit of currency; 0 = free.';
-comment on column public.sessions.meeting_url is 'Join link. Readable only by staff and confirmed bookings, through session_meeting_details().';
-comment on column public.sessions.meeting_password is 'Join password. Readable only by staff and confirmed bookings, through session_meeting_details().';
 comment on column public.sessions.slow_mode_seconds is 'Minimum seconds between two chat messages of one user; 0 = off.';
 comment on column public.sessions.chat_rate_limit is 'Maximum chat messages per user per minute.';
 comment on column public.sessions.qa_moderation is 'When true, new questions are pending until staff publish them.';
@@ -658,19 +653,17 @@ create policy "creators and admins can delete events" on public.events
 revoke all on table public.sessions from public, anon, authenticated, service_role;
 grant delete on table public.sessions to authenticated;
 grant all on table public.sessions to service_role;
--- Every column but meeting_url and meeting_password.
-grant select (id, program_id, event_id, title, description, topic, phase, starts_at, duration_minutes, timezone,
-  status, visibility, capacity, waitlist_enabled, price_cents, currency, replay_url, thumbnail_url, chat_enabled,
-  slow_mode_seconds, chat_rate_limit, qa_moderation, allow_anonymous_questions, sequence, cancel_reason, started_at,
-  ended_at, created_by, created_at, updated_at) on table public.sessions to anon, authenticated;
+-- Every column: the meeting URL and password are in session_secrets (21_session_secrets.sql), so
+-- select=* works for every role that may read the session.
+grant select on table public.sessions to anon, authenticated;
 -- Never created_by, status, sequence, cancel_reason, started_at, ended_at (lifecycle RPCs own them).
 grant insert (program_id, event_id, title, description, topic, phase, starts_at, duration_minutes, timezone,
-  visibility, capacity, waitlist_enabled, price_cents, currency, meeting_url, meeting_password, replay_url,
+  visibility, capacity, waitlist_enabled, price_cents, currency, replay_url,
   thumbnail_url, chat_enabled, slow_mode_seconds, chat_rate_limit, qa_moderation, allow_anonymous_questions)
   on table public.sessions to authenticated;
 -- starts_at and duration_minutes change through reschedule_session (it bumps the calendar sequence).
 grant update (program_id, event_id, title, description, topic, phase, timezone, visibility, capacity,
-  waitlist_enabled, price_cents, currency, meeting_url, meeting_password, replay_url, thumbnail_url, chat_enabled,
+  waitlist_enabled, price_cents, currency, replay_url, thumbnail_url, chat_enabled,
   slow_mode_seconds, chat_rate_limit, qa_moderation, allow_anonymous_questions)
   on table public.sessions to authenticated;
 create policy "coaches and admins can create sessions" on public.sessions
@@ -766,44 +759,6 @@ create policy "staff read the bans of their sessions and users read their own ba
 -- ---------------------------------------------------------------------------------------------
 -- Views and RPCs
 -- ---------------------------------------------------------------------------------------------
-
--- SECURITY DEFINER: the two columns are not selectable by clients. The meeting URL and password go
--- to staff and confirmed bookings only: a public session's walk-in viewers (who joined without a
--- seat) and banned users get none.
-create function public.session_meeting_details(session_id uuid)
-returns jsonb
-language plpgsql stable security definer set search_path = '' as $$
-declare
-  v_uid uuid := auth.uid();
-  v_session public.sessions;
-begin
-  if v_uid is null then
-    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', session_meeting_details.session_id));
-  end if;
-  select s.* into v_session from public.sessions s where s.id = session_meeting_details.session_id;
-  if v_session.id is null or not private.can_see_session(v_session.id) then
-    perform private.raise_error('not_found', 'Session not found.', jsonb_build_object('session_id', session_meeting_details.session_id));
-  end if;
-  if not private.is_session_staff(v_session.id) then
-    if private.is_banned(v_session.id, v_uid) then
-      perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', v_session.id));
-    end if;
-    if not exists (select 1 from public.bookings b
-                   where b.session_id = v_session.id and b.user_id = v_uid and b.status = 'confirmed') then
-      perform private.raise_error('forbidden', 'Only staff and confirmed bookings get the meeting details.',
-        jsonb_build_object('session_id', v_session.id));
-    end if;
-  end if;
-  return jsonb_build_object('session_id', v_session.id, 'meeting_url', v_session.meeting_url,
-                            'meeting_password', v_session.meeting_password);
-end;
-$$;
-comment on function public.session_meeting_details(uuid) is
-  'Meeting URL and password of a session, for its staff and confirmed bookings only (not for walk-in viewers of a '
-  'public session, waitlisted users or banned users). Errors: not_authenticated, not_found (session invisible), '
-  'banned, forbidden.';
-revoke execute on function public.session_meeting_details(uuid) from public, anon;
-grant execute on function public.session_meeting_details(uuid) to authenticated, service_role;
 
 create function public.publish_session(session_id uuid)
 returns public.sessions

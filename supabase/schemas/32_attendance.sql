@@ -2,7 +2,24 @@
 -- (private.viewer_count, throttled `viewer_count` broadcast on session:<id>, peak viewers) and the
 -- host's attendance report with engagement scores (its chat, Q&A, poll and survey inputs come from
 -- private.engagement_inputs, 54_metrics.sql).
--- Tables: public.attendance_intervals, public.session_viewer_stats; a trigger on public.sessions.
+-- Tables: public.attendance_intervals, public.session_viewer_stats, private.session_viewers,
+-- private.session_viewer_buckets; a trigger on public.sessions.
+--
+-- How the viewer count stays O(1) with a large audience (a heartbeat every 30 s from each of 20,000
+-- viewers is ~670 heartbeats a second):
+--   * private.session_viewers keeps one row per (session, user): seen_at, the latest heartbeat of the
+--     user's open intervals (null when none is open). The attendance trigger keeps it for every write
+--     of an interval, whichever path makes it (RPCs, the end of the session, service_role edits, a
+--     deletion), under that row's lock, so two connections of one user are serialized.
+--   * private.session_viewer_buckets counts those rows per 10-second bucket of seen_at, in 8 shards
+--     per bucket (by user) so that 670 heartbeats a second do not queue on one row. A heartbeat moves
+--     its user from one bucket to a later one: one decrement and one increment, in bucket order.
+--   * private.viewer_count = the buckets wholly inside the last 60 s (at most 6 x 8 rows) plus the
+--     users of the one bucket that straddles now() - 60 s whose seen_at is inside the window (an index
+--     range holding only users who stopped about a minute ago). Exact: distinct users with an open
+--     interval whose last heartbeat is less than 60 s old, as a recount over the intervals gives;
+--     private.viewer_count_drift() compares the two. No write is needed when a viewer goes silent:
+--     their bucket ages out of the window. The minute job (flush_live_counts) deletes aged buckets.
 
 -- ---------------------------------------------------------------------------------------------
 -- Tables
@@ -45,6 +62,32 @@ comment on column public.session_viewer_stats.last_broadcast_at is 'When viewer_
 comment on column public.session_viewer_stats.last_broadcast_count is 'The viewer count sent in that broadcast.';
 alter table public.session_viewer_stats enable row level security;
 
+create table private.session_viewers (
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  user_id uuid not null,
+  seen_at timestamptz,
+  primary key (session_id, user_id)
+);
+comment on table private.session_viewers is
+  'Per session and user: seen_at, the latest last_heartbeat_at of the user''s open attendance intervals (null when none '
+  'is open). Kept by the attendance trigger; counted per bucket in private.session_viewer_buckets. No foreign key to '
+  'auth.users: a user''s deletion reaches it through the deletion of their intervals. Internal.';
+
+create table private.session_viewer_buckets (
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  bucket bigint not null,
+  shard smallint not null,
+  viewers int not null default 0,
+  primary key (session_id, bucket, shard)
+);
+comment on table private.session_viewer_buckets is
+  'Per session, 10-second bucket of seen_at (private.viewer_bucket) and shard (private.viewer_shard of the user): how '
+  'many private.session_viewers rows have their seen_at in it. Read by private.viewer_count; aged buckets are deleted '
+  'by flush_live_counts. Internal.';
+comment on column private.session_viewer_buckets.viewers is
+  'Users counted in this bucket and shard; a shard may go negative when a user''s later heartbeat leaves a bucket '
+  'through another shard''s row, the sum over the shards of a bucket is exact.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Indexes
 -- ---------------------------------------------------------------------------------------------
@@ -54,31 +97,110 @@ create index attendance_intervals_user_id_idx on public.attendance_intervals (us
 -- At most one open interval per connection; also the lookup of join/heartbeat/leave.
 create unique index attendance_intervals_one_open_per_connection
   on public.attendance_intervals (session_id, user_id, connection_id) where left_at is null;
--- private.viewer_count: the open intervals of a session by heartbeat.
-create index attendance_intervals_open_heartbeat_idx
-  on public.attendance_intervals (session_id, last_heartbeat_at) where left_at is null;
+-- No index on last_heartbeat_at: a heartbeat then updates its interval in place (HOT) instead of
+-- adding an entry to every index; the viewer count reads private.session_viewer_buckets.
+-- private.viewer_count: the users of the bucket that straddles the window's start.
+create index session_viewers_seen_at_idx on private.session_viewers (session_id, seen_at);
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
 -- ---------------------------------------------------------------------------------------------
 
--- SECURITY DEFINER: counts every attendee's intervals, which members cannot read.
+create function private.viewer_bucket(at timestamptz)
+returns bigint
+language sql immutable set search_path = '' as $$
+  select floor(extract(epoch from viewer_bucket.at) / 10)::bigint
+$$;
+comment on function private.viewer_bucket(timestamptz) is
+  'The 10-second bucket of an instant (epoch seconds / 10, rounded down), as private.session_viewer_buckets keys it. '
+  'Internal (service_role: for private.viewer_count_drift).';
+revoke execute on function private.viewer_bucket(timestamptz) from public, anon, authenticated;
+grant execute on function private.viewer_bucket(timestamptz) to service_role;
+
+create function private.viewer_shard(user_id uuid)
+returns smallint
+language sql immutable set search_path = '' as $$
+  select (pg_catalog.hashtext(viewer_shard.user_id::text) & 7)::smallint
+$$;
+comment on function private.viewer_shard(uuid) is
+  'The shard (0-7) of a user''s rows in private.session_viewer_buckets. Internal (service_role: for reading the buckets).';
+revoke execute on function private.viewer_shard(uuid) from public, anon, authenticated;
+grant execute on function private.viewer_shard(uuid) to service_role;
+
+-- SECURITY DEFINER: reads the private presence tables, which members cannot read.
 create function private.viewer_count(session_id uuid)
 returns integer
 language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_from timestamptz := now() - interval '60 seconds';
+  v_bucket bigint := private.viewer_bucket(now() - interval '60 seconds');
 begin
-  return (select count(distinct a.user_id)::int
-          from public.attendance_intervals a
-          where a.session_id = viewer_count.session_id
-            and a.left_at is null
-            and a.last_heartbeat_at > now() - interval '60 seconds');
+  return (select coalesce(sum(b.viewers), 0)::int from private.session_viewer_buckets b
+          where b.session_id = viewer_count.session_id and b.bucket > v_bucket)
+       + (select count(*)::int from private.session_viewers v
+          where v.session_id = viewer_count.session_id
+            and v.seen_at > v_from and v.seen_at < pg_catalog.to_timestamp((v_bucket + 1) * 10));
 end;
 $$;
 comment on function private.viewer_count(uuid) is
   'Current viewers of a session: distinct users with an open interval whose last heartbeat (or join) is less than 60 s '
-  'old. Computed on every call, never stored. Security definer: reads all attendees'' intervals.';
+  'old. Constant work whatever the audience: the buckets inside the window plus the straddling bucket''s users in it '
+  '(see the header of 32_attendance.sql); private.viewer_count_drift() checks it against a recount. Security definer: '
+  'reads the private presence tables.';
 revoke execute on function private.viewer_count(uuid) from public;
 grant execute on function private.viewer_count(uuid) to anon, authenticated, service_role;
+
+-- Tests and operators: the presence rows, the buckets and the count must always equal a recount over
+-- the intervals.
+create function private.viewer_count_drift()
+returns table (session_id uuid, user_id uuid, what text, stored text, recounted text)
+language sql stable set search_path = '' rows 1 as $$
+  with truth as (
+    select a.session_id, a.user_id, max(a.last_heartbeat_at) filter (where a.left_at is null) as seen_at
+    from public.attendance_intervals a group by a.session_id, a.user_id
+  ),
+  recount as (
+    select a.session_id, count(distinct a.user_id)::int as viewers
+    from public.attendance_intervals a
+    where a.left_at is null and a.last_heartbeat_at > now() - interval '60 seconds'
+    group by a.session_id
+  ),
+  stored_buckets as (
+    select b.session_id, b.bucket, sum(b.viewers)::int as viewers
+    from private.session_viewer_buckets b
+    where b.bucket >= private.viewer_bucket(now() - interval '60 seconds')
+    group by b.session_id, b.bucket
+  ),
+  counted_buckets as (
+    select v.session_id, private.viewer_bucket(v.seen_at) as bucket, count(*)::int as viewers
+    from private.session_viewers v
+    where v.seen_at is not null and private.viewer_bucket(v.seen_at) >= private.viewer_bucket(now() - interval '60 seconds')
+    group by v.session_id, private.viewer_bucket(v.seen_at)
+  )
+  select coalesce(t.session_id, v.session_id), coalesce(t.user_id, v.user_id), 'seen_at', v.seen_at::text, t.seen_at::text
+  from truth t
+  full join private.session_viewers v on v.session_id = t.session_id and v.user_id = t.user_id
+  where v.seen_at is distinct from t.seen_at
+  union all
+  select coalesce(c.session_id, sb.session_id), null, 'bucket ' || coalesce(c.bucket, sb.bucket),
+         coalesce(sb.viewers, 0)::text, coalesce(c.viewers, 0)::text
+  from counted_buckets c
+  full join stored_buckets sb on sb.session_id = c.session_id and sb.bucket = c.bucket
+  where coalesce(sb.viewers, 0) <> coalesce(c.viewers, 0)
+  union all
+  select s.id, null, 'viewer_count', private.viewer_count(s.id)::text, coalesce(r.viewers, 0)::text
+  from public.sessions s
+  left join recount r on r.session_id = s.id
+  where (r.session_id is not null or exists (select 1 from private.session_viewers v where v.session_id = s.id))
+    and private.viewer_count(s.id) <> coalesce(r.viewers, 0);
+$$;
+comment on function private.viewer_count_drift() is
+  'Differences between the viewer count''s structures and a recount over attendance_intervals: presence rows whose '
+  'seen_at differs from the user''s open intervals, buckets (those the count reads) whose sum differs from their '
+  'presence rows, sessions whose private.viewer_count differs from the recount. Empty when all is well; for tests and '
+  'operators (service_role).';
+revoke execute on function private.viewer_count_drift() from public, anon, authenticated;
+grant execute on function private.viewer_count_drift() to service_role;
 
 -- A join racing the end of a session must not leave an interval open on the ended session (the
 -- end closes the intervals that exist when its trigger runs). Joins and heartbeats of a session
@@ -165,6 +287,11 @@ create policy "users and session hosts and moderators can read attendance" on pu
   for select to authenticated
   using (user_id = (select auth.uid())
     or session_id in (select private.staff_session_ids(array['host', 'moderator'])));
+
+revoke all on table private.session_viewers from public, anon, authenticated, service_role;
+grant select on table private.session_viewers to service_role;
+revoke all on table private.session_viewer_buckets from public, anon, authenticated, service_role;
+grant select on table private.session_viewer_buckets to service_role;
 
 revoke all on table public.session_viewer_stats from public, anon, authenticated, service_role;
 grant select on table public.session_viewer_stats to authenticated;
@@ -347,45 +474,125 @@ grant execute on function public.session_attendance_report(uuid) to authenticate
 -- Triggers
 -- ---------------------------------------------------------------------------------------------
 
--- Security definer: reads every attendee's intervals, writes session_viewer_stats and broadcasts.
+-- Security definer: reads the user's intervals and writes the private presence tables.
 create function private.attendance_changed()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
-  v_count int;
-  v_broadcast boolean;
+  v_session_id uuid := coalesce(new.session_id, old.session_id);
+  v_user_id uuid := coalesce(new.user_id, old.user_id);
+  v_shard smallint := private.viewer_shard(coalesce(new.user_id, old.user_id));
+  v_old timestamptz;
+  v_new timestamptz;
+  v_old_bucket bigint;
+  v_new_bucket bigint;
 begin
-  -- An interval silent for 60 s is no longer counted by viewer_count: closing it changes nothing
-  -- (the heartbeat that follows a reconnect gap opens the new interval right after).
-  if tg_op = 'UPDATE' and old.left_at is null and new.left_at is not null
-     and old.last_heartbeat_at <= now() - interval '60 seconds' then
+  -- A deletion cascading from its session's deletion: the presence rows go with the session.
+  if tg_op = 'DELETE' and not exists (select 1 from public.sessions s where s.id = v_session_id) then
     return null;
   end if;
-  v_count := private.viewer_count(new.session_id);
-  insert into public.session_viewer_stats (session_id) values (new.session_id)
-  on conflict (session_id) do nothing;
-  update public.session_viewer_stats v set peak_viewers = v_count, peak_at = now()
-  where v.session_id = new.session_id and v.peak_viewers < v_count;
-  -- Throttle: only the transaction that moves last_broadcast_at sends (at most once per 2 s).
-  update public.session_viewer_stats v set last_broadcast_at = now(), last_broadcast_count = v_count
-  where v.session_id = new.session_id
-    and v.last_broadcast_at < now() - interval '2 seconds'
-    and v.last_broadcast_count is distinct from v_count
-  returning true into v_broadcast;
-  if v_broadcast then
-    perform realtime.send(jsonb_build_object('session_id', new.session_id, 'viewer_count', v_count),
-      'viewer_count', 'session:' || new.session_id::text, true);
+  -- The user's presence row, locked: their connections' writes are counted one after the other.
+  loop
+    select v.seen_at into v_old from private.session_viewers v
+    where v.session_id = v_session_id and v.user_id = v_user_id
+    for update;
+    exit when found;
+    insert into private.session_viewers (session_id, user_id) values (v_session_id, v_user_id)
+    on conflict do nothing;
+  end loop;
+  -- Read after the lock: a concurrent write of another connection of this user has committed.
+  select max(a.last_heartbeat_at) into v_new from public.attendance_intervals a
+  where a.session_id = v_session_id and a.user_id = v_user_id and a.left_at is null;
+  if v_new is distinct from v_old then
+    update private.session_viewers v set seen_at = v_new
+    where v.session_id = v_session_id and v.user_id = v_user_id;
+    v_old_bucket := private.viewer_bucket(v_old);
+    v_new_bucket := private.viewer_bucket(v_new);
+    -- Bucket rows are locked in ascending order by every writer: no deadlock between two moves.
+    if v_old_bucket > v_new_bucket then
+      insert into private.session_viewer_buckets as b (session_id, bucket, shard, viewers)
+      values (v_session_id, v_new_bucket, v_shard, 1)
+      on conflict (session_id, bucket, shard) do update set viewers = b.viewers + 1;
+      update private.session_viewer_buckets b set viewers = b.viewers - 1
+      where b.session_id = v_session_id and b.bucket = v_old_bucket and b.shard = v_shard;
+    elsif v_old_bucket is distinct from v_new_bucket then
+      if v_old_bucket is not null then
+        update private.session_viewer_buckets b set viewers = b.viewers - 1
+        where b.session_id = v_session_id and b.bucket = v_old_bucket and b.shard = v_shard;
+      end if;
+      if v_new_bucket is not null then
+        insert into private.session_viewer_buckets as b (session_id, bucket, shard, viewers)
+        values (v_session_id, v_new_bucket, v_shard, 1)
+        on conflict (session_id, bucket, shard) do update set viewers = b.viewers + 1;
+      end if;
+    end if;
   end if;
+
   return null;
 end;
 $$;
 comment on function private.attendance_changed() is
-  'Trigger on attendance changes: keeps session_viewer_stats.peak_viewers and broadcasts `viewer_count` '
-  '{session_id, viewer_count} on session:<id> when the count changed, at most once per 2 s per session. Closing an '
-  'interval already silent for 60 s is skipped: it was not counted.';
+  'Row trigger on attendance intervals (insert, update of last_heartbeat_at or left_at, delete): keeps the user''s '
+  'presence row (private.session_viewers) and its bucket count (private.session_viewer_buckets) equal to their open '
+  'intervals, under the presence row''s lock. Internal.';
 revoke execute on function private.attendance_changed() from public, anon, authenticated, service_role;
-create trigger attendance_changed after insert or update of last_heartbeat_at, left_at on public.attendance_intervals
+create trigger attendance_changed after insert or update of last_heartbeat_at, left_at or delete on public.attendance_intervals
   for each row execute function private.attendance_changed();
+
+-- Statement level, after the row triggers: the session_viewer_stats row is the last lock a statement
+-- takes (after every presence and bucket row), so two transactions never wait for each other in
+-- opposite orders, and a statement closing many intervals (end_session, leave_session) counts once.
+-- Security definer: writes session_viewer_stats and broadcasts.
+create function private.attendance_counted()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_sessions uuid[];
+  v_session_id uuid;
+  v_count int;
+  v_broadcast boolean;
+begin
+  if tg_op = 'INSERT' then
+    v_sessions := array(select distinct n.session_id from changed_rows n);
+  else
+    v_sessions := array(
+      select distinct n.session_id from changed_rows n join previous_rows o on o.id = n.id
+      where (n.last_heartbeat_at is distinct from o.last_heartbeat_at or n.left_at is distinct from o.left_at)
+        -- An interval silent for 60 s is no longer counted by viewer_count: closing it changes nothing
+        -- (the heartbeat that follows a reconnect gap opens the new interval right after).
+        and not (o.left_at is null and n.left_at is not null and o.last_heartbeat_at <= now() - interval '60 seconds'));
+  end if;
+  foreach v_session_id in array v_sessions loop
+    v_count := private.viewer_count(v_session_id);
+    insert into public.session_viewer_stats (session_id) values (v_session_id)
+    on conflict (session_id) do nothing;
+    update public.session_viewer_stats v set peak_viewers = v_count, peak_at = now()
+    where v.session_id = v_session_id and v.peak_viewers < v_count;
+    -- Throttle: only the transaction that moves last_broadcast_at sends (at most once per 2 s).
+    update public.session_viewer_stats v set last_broadcast_at = now(), last_broadcast_count = v_count
+    where v.session_id = v_session_id
+      and v.last_broadcast_at < now() - interval '2 seconds'
+      and v.last_broadcast_count is distinct from v_count
+    returning true into v_broadcast;
+    if v_broadcast then
+      perform realtime.send(jsonb_build_object('session_id', v_session_id, 'viewer_count', v_count),
+        'viewer_count', 'session:' || v_session_id::text, true);
+    end if;
+  end loop;
+  return null;
+end;
+$$;
+comment on function private.attendance_counted() is
+  'Statement trigger on attendance intervals (insert, update): per session written, keeps session_viewer_stats.peak_viewers '
+  'and broadcasts `viewer_count` {session_id, viewer_count} on session:<id> when the count changed, at most once per 2 s '
+  'per session. Closing an interval already silent for 60 s does not broadcast: it was not counted.';
+revoke execute on function private.attendance_counted() from public, anon, authenticated, service_role;
+create trigger attendance_counted_insert after insert on public.attendance_intervals
+  referencing new table as changed_rows
+  for each statement execute function private.attendance_counted();
+create trigger attendance_counted_update after update on public.attendance_intervals
+  referencing old table as previous_rows new table as changed_rows
+  for each statement execute function private.attendance_counted();
 
 -- Security definer: service_role may end a session by a direct update; the key function is internal.
 create function private.sessions_lock_attendance()

@@ -69,11 +69,15 @@ begin
       'viewer_count', 'session:' || v_row.session_id::text, true);
     v_sent := v_sent + 1;
   end loop;
+
+  -- Viewer buckets older than the count's window are never read again (32_attendance.sql).
+  delete from private.session_viewer_buckets b where b.bucket < private.viewer_bucket(now() - interval '2 minutes');
   return v_sent;
 end;
 $$;
 comment on function private.flush_live_counts() is
   'The flush-live-counts pg_cron job (every minute): sends poll_updated for open live-results polls and viewer_count '
   'for live (or about to start) sessions whose last broadcast is out of date (votes held back by the throttle, '
-  'viewers whose heartbeat stopped). Never waits for voters or heartbeats (skip locked). Returns the broadcasts sent.';
+  'viewers whose heartbeat stopped), and deletes the viewer buckets older than 2 minutes. Never waits for voters or '
+  'heartbeats (skip locked). Returns the broadcasts sent.';
 revoke execute on function private.flush_live_counts() from public, anon, authenticated, service_role;

@@ -459,6 +459,58 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"resource_links": {
+                  Row: {
+                    "added_by": string | null,"created_at": string,"id": string,"program_id": string | null,"resource_id": string,"session_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id": string,"session_id"?: string | null
+                  }
+                  Update: {
+                    "added_by"?: string | null,"created_at"?: string,"id"?: string,"program_id"?: string | null,"resource_id"?: string,"session_id"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_links_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "resource_links_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"resources": {
+                  Row: {
+                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Update: {
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"room_assignments": {
                   Row: {
                     "created_at": string,"joined_at": string | null,"room_id": string,"user_id": string
@@ -557,6 +609,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"session_secrets": {
+                  Row: {
+                    "created_at": string,"meeting_password": string | null,"meeting_url": string | null,"session_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"session_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_secrets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: true
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"session_staff": {
                   Row: {
                     "created_at": string,"role": string,"session_id": string,"user_id": string
@@ -611,14 +689,14 @@ isOneToOne: true
                   ]
                 },"sessions": {
                   Row: {
-                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"meeting_password": string | null,"meeting_url": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
+                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
                   }
                   ComputedFields: never
                   Insert: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Update: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"meeting_password"?: string | null,"meeting_url"?: string | null,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Relationships: [
                     {
@@ -655,6 +733,38 @@ isOneToOne: false
       referencedColumns: ["id"]
     },{
       foreignKeyName: "streams_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"support_tickets": {
+                  Row: {
+                    "assigned_to": string | null,"awaiting_response_since": string | null,"booking_id": string | null,"category": string,"closed_at": string | null,"created_at": string,"first_response_at": string | null,"id": string,"last_message_at": string,"priority": Database["public"]['Enums']["ticket_priority"],"resolved_at": string | null,"response_due_at": string | null,"session_id": string | null,"status": Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at": string,"user_id": string,"overdue": boolean | null
+                  }
+                  ComputedFields: "overdue"
+                  Insert: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "assigned_to"?: string | null,"awaiting_response_since"?: string | null,"booking_id"?: string | null,"category"?: string,"closed_at"?: string | null,"created_at"?: string,"first_response_at"?: string | null,"id"?: string,"last_message_at"?: string,"priority"?: Database["public"]['Enums']["ticket_priority"],"resolved_at"?: string | null,"response_due_at"?: string | null,"session_id"?: string | null,"status"?: Database["public"]['Enums']["ticket_status"],"subject"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "support_tickets_booking_id_fkey"
+      columns: ["booking_id"]
+isOneToOne: false
+      referencedRelation: "bookings"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "support_tickets_session_id_fkey"
       columns: ["session_id"]
 isOneToOne: false
       referencedRelation: "sessions"
@@ -724,6 +834,26 @@ isOneToOne: false
       columns: ["session_id"]
 isOneToOne: false
       referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"ticket_messages": {
+                  Row: {
+                    "author_id": string | null,"body": string,"created_at": string,"id": string,"is_internal": boolean,"ticket_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string | null,"body": string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id": string
+                  }
+                  Update: {
+                    "author_id"?: string | null,"body"?: string,"created_at"?: string,"id"?: string,"is_internal"?: boolean,"ticket_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "ticket_messages_ticket_id_fkey"
+      columns: ["ticket_id"]
+isOneToOne: false
+      referencedRelation: "support_tickets"
       referencedColumns: ["id"]
     }
                   ]
@@ -852,6 +982,32 @@ isOneToOne: false
 "assign_rooms_randomly":
 { Args: { "session_id": string }; Returns: Json
                            },
+"assign_support_ticket":
+{ Args: { "assignee_id": string,"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "ban_user":
 { Args: { "reason"?: string,"session_id": string,"user_id": string }; Returns: {
               "banned_by": string | null,
@@ -925,8 +1081,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1013,8 +1167,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1042,6 +1194,37 @@ isOneToOne: false
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
+"hide_resource":
+{ Args: { "reason": string,"resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "increment_upvotes":
 { Args: { "question_id": string }; Returns: number
                            },
@@ -1109,8 +1292,37 @@ isOneToOne: false
 "open_poll":
 { Args: { "poll_id": string }; Returns: Json
                            },
+"open_support_ticket":
+{ Args: { "body": string,"booking_id"?: string,"category"?: string,"session_id"?: string,"subject": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "open_survey":
 { Args: { "survey_id": string }; Returns: Json
+                           },
+"overdue":
+{ Args: { "ticket": Omit<Database["public"]['Tables']["support_tickets"]['Row'], Database["public"]['Tables']["support_tickets"]['ComputedFields']> }; Returns: boolean
                            },
 "pin_message":
 { Args: { "message_id": string,"pinned": boolean }; Returns: {
@@ -1152,8 +1364,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1191,6 +1401,21 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"reply_to_support_ticket":
+{ Args: { "body": string,"internal"?: boolean,"ticket_id": string }; Returns: {
+              "author_id": string | null,
+"body": string,
+"created_at": string,
+"id": string,
+"is_internal": boolean,
+"ticket_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "ticket_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "reschedule_session":
 { Args: { "duration_minutes"?: number,"session_id": string,"starts_at": string }; Returns: {
               "allow_anonymous_questions": boolean,
@@ -1206,8 +1431,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1329,6 +1552,58 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"set_support_ticket_priority":
+{ Args: { "priority": Database["public"]['Enums']["ticket_priority"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_support_ticket_status":
+{ Args: { "status": Database["public"]['Enums']["ticket_status"],"ticket_id": string }; Returns: {
+              "assigned_to": string | null,
+"awaiting_response_since": string | null,
+"booking_id": string | null,
+"category": string,
+"closed_at": string | null,
+"created_at": string,
+"first_response_at": string | null,
+"id": string,
+"last_message_at": string,
+"priority": Database["public"]['Enums']["ticket_priority"],
+"resolved_at": string | null,
+"response_due_at": string | null,
+"session_id": string | null,
+"status": Database["public"]['Enums']["ticket_status"],
+"subject": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "support_tickets"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_user_role":
 { Args: { "role": Database["public"]['Enums']["app_role"],"user_id": string }; Returns: {
               "granted_by": string | null,
@@ -1372,8 +1647,6 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
-"meeting_password": string | null,
-"meeting_url": string | null,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1417,6 +1690,37 @@ isOneToOne: false
 "unban_user":
 { Args: { "session_id": string,"user_id": string }; Returns: boolean
                            },
+"unhide_resource":
+{ Args: { "resource_id": string }; Returns: {
+              "author_id": string,
+"body": string | null,
+"created_at": string,
+"description": string | null,
+"duration_seconds": number | null,
+"external_url": string | null,
+"file_mime_type": string | null,
+"file_path": string | null,
+"file_size_bytes": number | null,
+"hidden_at": string | null,
+"hidden_by": string | null,
+"hidden_reason": string | null,
+"id": string,
+"kind": string,
+"language": string,
+"page_count": number | null,
+"published_at": string | null,
+"status": string,
+"tags": (string)[],
+"title": string,
+"updated_at": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "resources"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "upvote_question":
 { Args: { "question_id": string }; Returns: Json
                            },
@@ -1428,7 +1732,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected"
+            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -1544,7 +1848,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"]
+            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"],"ticket_priority": ["low", "normal", "high", "urgent"],"ticket_status": ["open", "pending", "resolved", "closed"]
           }
         }
 } as const

@@ -117,3 +117,77 @@ Deno.test("attendance: a join racing the end of its session leaves no interval o
     assert.equal(n, 1, "the join's interval is kept, closed");
   }
 });
+
+/**
+ * The O(1) viewer count under parallel writes: 60 viewers on 16 connections join (some on two
+ * connections), heartbeat, leave one connection or all, and re-join, in random order, while an operator
+ * ages some intervals (a silent connection) and the minute job runs. Every call succeeds (no deadlock
+ * between the presence rows, the viewer buckets and the stats row), and afterwards the presence rows,
+ * buckets and private.viewer_count equal a recount over the intervals (private.viewer_count_drift()).
+ */
+Deno.test("attendance: parallel joins, heartbeats and leaves keep the viewer count exact", async () => {
+  const admin = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
+  const pool = postgres(dbUrl(), { max: 16, prepare: false, onnotice: () => {} });
+  const host = crypto.randomUUID();
+  const viewers = Array.from({ length: 60 }, () => crypto.randomUUID());
+  await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+              select u, 'viewer-count-' || u || '@example.test', '{"display_name": "Viewer"}', 'authenticated', 'authenticated', now()
+              from unnest(${[host, ...viewers]}::uuid[]) u`;
+  const [{ id: session }] = await admin`
+    insert into public.sessions (title, status, visibility, starts_at, started_at, created_by)
+    values ('viewer count race', 'live', 'public', now(), now(), ${host}) returning id`;
+  const recount = async () => (await admin`
+    select count(distinct user_id)::int as n from public.attendance_intervals
+    where session_id = ${session} and left_at is null and last_heartbeat_at > now() - interval '60 seconds'`)[0].n;
+  try {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const errors: string[] = [];
+    const deadline = performance.now() + 3000;
+    let calls = 0;
+    await Promise.all([
+      ...Array.from({ length: 16 }, async () => {
+        while (performance.now() < deadline) {
+          const user = viewers[Math.floor(random() * viewers.length)];
+          const conn = random() < 0.3 ? "phone" : "laptop";
+          const r = random();
+          const statement = r < 0.6 ? `select public.heartbeat('${session}', '${conn}')`
+            : r < 0.75 ? `select public.join_session('${session}', '${conn}')`
+            : r < 0.9 ? `select public.leave_session('${session}', '${conn}')`
+            : `select public.leave_session('${session}', null)`;
+          try {
+            await asUser(pool, user, (tx) => tx.unsafe(statement));
+            calls++;
+          } catch (e) {
+            errors.push(String((e as Error).message));
+          }
+        }
+      }),
+      (async () => {
+        while (performance.now() < deadline) {
+          // An operator ages a few connections past the window (as a client that went silent), and
+          // the minute job runs.
+          await admin`update public.attendance_intervals
+                      set joined_at = least(joined_at, now() - interval '2 minutes'),
+                          last_heartbeat_at = now() - interval '61 seconds' - random() * interval '30 seconds'
+                      where id in (select id from public.attendance_intervals
+                                   where session_id = ${session} and left_at is null order by random() limit 3)`;
+          await admin`select private.flush_live_counts()`;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })(),
+    ]);
+    assert.deepEqual(errors, [], "every join, heartbeat and leave succeeds");
+    assert.ok(calls > 100, `enough calls ran in parallel (${calls})`);
+    const drift = await admin`select * from private.viewer_count_drift() where session_id = ${session}`;
+    assert.deepEqual([...drift], [], "presence rows, buckets and count equal the recount");
+    const [{ n }] = await admin`select private.viewer_count(${session}) as n`;
+    assert.equal(n, await recount(), "viewer_count equals the recount");
+    assert.ok(n > 0, "some viewers are present");
+  } finally {
+    await admin`delete from public.sessions where id = ${session}`;
+    await admin`delete from auth.users where id in ${admin([host, ...viewers])}`;
+    await pool.end({ timeout: 5 });
+    await admin.end({ timeout: 5 });
+  }
+});

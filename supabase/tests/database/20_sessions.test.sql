@@ -31,28 +31,32 @@ insert into public.events (id, program_id, title, slug, status, starts_at, ends_
 -- pub: public scheduled, starting in 10 minutes, capacity 2 (full), with a waitlist.
 -- priv: private scheduled. draft: public draft. memb: members-only scheduled, unlimited. life/canc/live: lifecycle.
 insert into public.sessions (id, program_id, event_id, title, starts_at, status, visibility, capacity, waitlist_enabled,
-                             meeting_url, meeting_password, created_by, started_at) values
+                             created_by, started_at) values
   ('aaaaaaaa-0000-4000-8000-000000000101', 'aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000011',
    'Live Q&A: Discovery Technieken', now() + interval '10 minutes', 'scheduled', 'public', 2, true,
-   'https://meet.example.com/pub', 'secret-pub', tests.get_supabase_uid('host'), null),
+   tests.get_supabase_uid('host'), null),
   ('aaaaaaaa-0000-4000-8000-000000000102', 'aaaaaaaa-0000-4000-8000-000000000001', null,
    'Private coaching', now() + interval '2 days', 'scheduled', 'private', null, false,
-   'https://meet.example.com/priv', null, tests.get_supabase_uid('host'), null),
+   tests.get_supabase_uid('host'), null),
   ('aaaaaaaa-0000-4000-8000-000000000103', null, null,
    'Draft session', now() + interval '3 days', 'draft', 'public', null, false,
-   'https://meet.example.com/draft', null, tests.get_supabase_uid('host'), null),
+   tests.get_supabase_uid('host'), null),
   ('aaaaaaaa-0000-4000-8000-000000000104', null, null,
    'Members only', now() + interval '4 days', 'scheduled', 'members', null, false,
-   null, null, tests.get_supabase_uid('host'), null),
+   tests.get_supabase_uid('host'), null),
   ('aaaaaaaa-0000-4000-8000-000000000105', null, null,
    'Lifecycle', now() + interval '5 days', 'draft', 'public', null, false,
-   null, null, tests.get_supabase_uid('host'), null),
+   tests.get_supabase_uid('host'), null),
   ('aaaaaaaa-0000-4000-8000-000000000106', null, null,
    'To be cancelled', now() + interval '6 days', 'scheduled', 'public', null, false,
-   null, null, tests.get_supabase_uid('host'), null),
+   tests.get_supabase_uid('host'), null),
   ('aaaaaaaa-0000-4000-8000-000000000107', null, null,
    'Live now', now() - interval '5 minutes', 'live', 'public', null, false,
-   null, null, tests.get_supabase_uid('host'), now() - interval '5 minutes');
+   tests.get_supabase_uid('host'), now() - interval '5 minutes');
+insert into public.session_secrets (session_id, meeting_url, meeting_password) values
+  ('aaaaaaaa-0000-4000-8000-000000000101', 'https://meet.example.com/pub', 'secret-pub'),
+  ('aaaaaaaa-0000-4000-8000-000000000102', 'https://meet.example.com/priv', null),
+  ('aaaaaaaa-0000-4000-8000-000000000103', 'https://meet.example.com/draft', null);
 insert into public.session_staff (session_id, user_id, role)
 select s.id, tests.get_supabase_uid('moderator'), 'moderator' from public.sessions s
 where s.id::text like 'aaaaaaaa-0000-4000-8000-0000000001%';
@@ -159,7 +163,7 @@ select tests.authenticate_as_anon();
 select set_eq($$ select id from public.sessions where id::text like 'aaaaaaaa-0000-4000-8000-0000000001%' $$,
               $$ values ('aaaaaaaa-0000-4000-8000-000000000101'::uuid), ('aaaaaaaa-0000-4000-8000-000000000106'), ('aaaaaaaa-0000-4000-8000-000000000107') $$,
               'anon reads only published public sessions');
-select is(tests.error_code($$ select meeting_url from public.sessions $$), '42501', 'anon cannot select meeting_url');
+select is(tests.error_code($$ select * from public.sessions $$), null, 'anon selects * from sessions (no meeting details in it)');
 select set_eq($$ select id from public.session_cards where id::text like 'aaaaaaaa-0000-4000-8000-0000000001%' $$,
               $$ values ('aaaaaaaa-0000-4000-8000-000000000101'::uuid), ('aaaaaaaa-0000-4000-8000-000000000106'), ('aaaaaaaa-0000-4000-8000-000000000107') $$,
               'anon reads the cards of published public sessions only');
@@ -181,8 +185,8 @@ select set_eq($$ select id from public.sessions where id::text like 'aaaaaaaa-00
               $$ values ('aaaaaaaa-0000-4000-8000-000000000101'::uuid), ('aaaaaaaa-0000-4000-8000-000000000104'),
                         ('aaaaaaaa-0000-4000-8000-000000000106'), ('aaaaaaaa-0000-4000-8000-000000000107') $$,
               'an outsider reads published public and members sessions, no drafts, no private ones');
-select is(tests.error_code($$ select meeting_url from public.sessions $$), '42501', 'an outsider cannot select meeting_url');
-select is(tests.error_code($$ select meeting_password from public.sessions $$), '42501', 'an outsider cannot select meeting_password');
+select is(tests.error_code($$ select * from public.sessions $$), null, 'an outsider selects * from sessions');
+select is((select count(*)::int from public.session_secrets), 0, 'an outsider reads no meeting details');
 select is(tests.error_code($$ select public.session_meeting_details('aaaaaaaa-0000-4000-8000-000000000101') $$), 'forbidden',
           'session_meeting_details: forbidden for an outsider of a visible session');
 select is(tests.error_code($$ select public.session_meeting_details('aaaaaaaa-0000-4000-8000-000000000102') $$), 'not_found',
@@ -204,7 +208,8 @@ select set_eq($$ select id from public.sessions where id::text like 'aaaaaaaa-00
 select is(public.session_meeting_details('aaaaaaaa-0000-4000-8000-000000000101'),
           jsonb_build_object('session_id', 'aaaaaaaa-0000-4000-8000-000000000101', 'meeting_url', 'https://meet.example.com/pub', 'meeting_password', 'secret-pub'),
           'a confirmed member gets the meeting details');
-select is(tests.error_code($$ select meeting_url from public.sessions $$), '42501', 'a confirmed member still cannot select meeting_url directly');
+select is((select array_agg(meeting_url order by meeting_url) from public.session_secrets), array['https://meet.example.com/priv', 'https://meet.example.com/pub'],
+          'a confirmed member reads the meeting details of their booked sessions in session_secrets');
 select set_eq($$ select source_type from public.streams $$, $$ values ('youtube'), ('hls'), ('jitsi') $$,
               'a confirmed member reads the streams of their session except the rtmp ingest');
 select is((select count(*)::int from public.bookings), 3, 'a member reads only their own bookings (two active, one cancelled)');
@@ -250,7 +255,7 @@ select is(tests.error_code($$ select public.session_meeting_details('aaaaaaaa-00
           'an admin who is not staff does not get the meeting details');
 
 select tests.authenticate_as_service_role();
-select is((select meeting_url from public.sessions where id = 'aaaaaaaa-0000-4000-8000-000000000101'), 'https://meet.example.com/pub',
+select is((select meeting_url from public.session_secrets where session_id = 'aaaaaaaa-0000-4000-8000-000000000101'), 'https://meet.example.com/pub',
           'service_role reads meeting_url');
 select is((select count(*)::int from public.bookings where session_id = 'aaaaaaaa-0000-4000-8000-000000000101'), 5, 'service_role reads every booking');
 
@@ -280,8 +285,10 @@ select tests.authenticate_as('admin');
 select lives_ok($$ insert into public.sessions (title, starts_at) values ('Admin session', now() + interval '1 day') $$, 'an admin creates a session');
 
 select tests.authenticate_as('host');
-select lives_ok($$ update public.sessions set title = 'Live Q&A: Discovery Technieken (NL)', chat_rate_limit = 3, meeting_url = 'https://meet.example.com/pub2'
-                  where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$, 'a host edits their session');
+select lives_ok($$ update public.sessions set title = 'Live Q&A: Discovery Technieken (NL)', chat_rate_limit = 3
+                  where id = 'aaaaaaaa-0000-4000-8000-000000000101';
+                  update public.session_secrets set meeting_url = 'https://meet.example.com/pub2'
+                  where session_id = 'aaaaaaaa-0000-4000-8000-000000000101' $$, 'a host edits their session and its meeting details');
 select is(tests.error_code($$ update public.sessions set status = 'live' where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), '42501', 'a host cannot write status');
 select is(tests.error_code($$ update public.sessions set sequence = 9 where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), '42501', 'a host cannot write sequence');
 select is(tests.error_code($$ update public.sessions set created_by = auth.uid() where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), '42501', 'a host cannot write created_by');
@@ -292,7 +299,8 @@ select is(tests.error_code($$ update public.sessions set program_id = 'aaaaaaaa-
           'a host cannot move a session into another coach''s program');
 select is(tests.error_code($$ delete from public.sessions where id = 'aaaaaaaa-0000-4000-8000-000000000101' $$), null, 'deleting a scheduled session does not raise');
 select tests.clear_authentication();
-select is((select array[title, chat_rate_limit::text, meeting_url] from public.sessions where id = 'aaaaaaaa-0000-4000-8000-000000000101'),
+select is((select array[title, chat_rate_limit::text, meeting_url] from public.sessions s join public.session_secrets ss on ss.session_id = s.id
+           where s.id = 'aaaaaaaa-0000-4000-8000-000000000101'),
           array['Live Q&A: Discovery Technieken (NL)', '3', 'https://meet.example.com/pub2'], 'the host''s edit is stored, and the scheduled session was not deleted');
 
 select tests.authenticate_as('moderator');

@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(58);
+select plan(79);
 
 
 select tests.create_supabase_user('host');
@@ -237,6 +237,102 @@ select is(tests.error_code($$ select * from public.session_attendance_report('00
 select tests.authenticate_as_anon();
 select is(tests.error_code($$ select * from public.session_attendance_report('00000000-0000-0000-0000-0000000000c4') $$), '42501',
           'anon cannot call the report');
+
+-- The O(1) viewer count: presence rows and 10-second buckets ---------------------------------------------
+select tests.clear_authentication();
+select is_empty($$ select * from private.viewer_count_drift() $$,
+                'after joins, heartbeats, leaves, gaps, an end and a cancel, presence rows, buckets and counts equal a recount');
+-- c6: a live crowd of 40 users with one to three connections each, heartbeats spread over the last
+-- 150 s (inside and outside the window, across many buckets), some connections closed.
+insert into public.sessions (id, title, starts_at, status, visibility, started_at, created_by) values
+  ('00000000-0000-0000-0000-0000000000c6', 'Live crowd', now() - interval '1 hour', 'live', 'public', now() - interval '1 hour',
+   tests.get_supabase_uid('host'));
+create temp table crowd as
+  select gen_random_uuid() as id, g from generate_series(1, 40) g;
+insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+select c.id, 'crowd-' || c.g || '@example.test', '{"display_name": "Crowd"}', 'authenticated', 'authenticated', now() from crowd c;
+select setseed(0.32);
+insert into public.attendance_intervals (session_id, user_id, connection_id, joined_at, last_heartbeat_at, left_at)
+select '00000000-0000-0000-0000-0000000000c6', c.id, 'conn-' || k, h - interval '10 minutes', h,
+       case when random() < 0.25 then h end
+from crowd c
+cross join lateral generate_series(1, 1 + (c.g % 3)) k
+cross join lateral (select now() - random() * interval '150 seconds' as h where k > 0 and c.g > 0) t; -- per row
+create function pg_temp.c6_recount() returns int language sql as $$
+  select count(distinct a.user_id)::int from public.attendance_intervals a
+  where a.session_id = '00000000-0000-0000-0000-0000000000c6' and a.left_at is null
+    and a.last_heartbeat_at > now() - interval '60 seconds' $$;
+select ok(pg_temp.c6_recount() between 5 and 35, 'the crowd has viewers inside and outside the window');
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
+          'viewer_count of a crowd equals the recount over its intervals');
+-- Heartbeats move users forward, connections close, some intervals are deleted outright.
+update public.attendance_intervals a set last_heartbeat_at = greatest(a.last_heartbeat_at, now() - random() * interval '100 seconds')
+where a.session_id = '00000000-0000-0000-0000-0000000000c6' and a.left_at is null and random() < 0.6;
+update public.attendance_intervals a set left_at = a.last_heartbeat_at
+where a.session_id = '00000000-0000-0000-0000-0000000000c6' and a.left_at is null and random() < 0.2;
+delete from public.attendance_intervals a
+where a.session_id = '00000000-0000-0000-0000-0000000000c6' and a.connection_id = 'conn-2' and random() < 0.5;
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
+          'and after heartbeats, closes and deletions');
+select is_empty($$ select * from private.viewer_count_drift() $$, 'no drift after those writes');
+-- The window's edge is exact, whichever bucket it falls in: 59.9 s ago counts, 60 s ago does not.
+update public.attendance_intervals a set left_at = null, last_heartbeat_at = now() - interval '59.9 seconds',
+       joined_at = now() - interval '10 minutes'
+where a.user_id = (select id from crowd where g = 1) and a.session_id = '00000000-0000-0000-0000-0000000000c6';
+select results_eq($$ select private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
+                            (select seen_at = now() - interval '59.9 seconds' from private.session_viewers
+                             where user_id = (select id from crowd where g = 1)) $$,
+                  $$ select pg_temp.c6_recount(), pg_temp.c6_recount(), true $$,
+                  'a heartbeat 59.9 s old counts');
+update public.attendance_intervals a set last_heartbeat_at = now() - interval '60 seconds'
+where a.user_id = (select id from crowd where g = 1) and a.session_id = '00000000-0000-0000-0000-0000000000c6';
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(), 'one 60 s old does not');
+-- A heartbeat through the RPC moves its user to the bucket of now.
+select tests.authenticate_as('walkin');
+select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c6', 'tab-1');
+select tests.clear_authentication();
+select results_eq(
+  $$ select v.seen_at = now(), exists (select 1 from private.session_viewer_buckets b
+                                       where b.session_id = v.session_id and b.bucket = private.viewer_bucket(now())
+                                         and b.shard = private.viewer_shard(v.user_id) and b.viewers >= 1)
+     from private.session_viewers v
+     where v.session_id = '00000000-0000-0000-0000-0000000000c6' and v.user_id = tests.get_supabase_uid('walkin') $$,
+  $$ values (true, true) $$, 'a heartbeat sets the user''s seen_at and counts them in the bucket of now');
+-- A user's deletion cascades to their intervals; the structures follow.
+delete from auth.users where id = (select id from crowd where g = 2);
+select is_empty($$ select * from private.viewer_count_drift() $$, 'a user''s deletion leaves no drift');
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(), 'and the count follows it');
+-- The minute job deletes buckets older than 2 minutes, and only those.
+insert into private.session_viewer_buckets (session_id, bucket, shard, viewers)
+values ('00000000-0000-0000-0000-0000000000c6', private.viewer_bucket(now() - interval '3 minutes'), 0, 1);
+select private.flush_live_counts();
+select is((select count(*)::int from private.session_viewer_buckets
+           where bucket < private.viewer_bucket(now() - interval '2 minutes')), 0, 'flush_live_counts deletes aged buckets');
+select is_empty($$ select * from private.viewer_count_drift() $$, 'and keeps those the count reads');
+-- A drift is found: a bucket that lost a viewer.
+update private.session_viewer_buckets set viewers = viewers + 1
+where session_id = '00000000-0000-0000-0000-0000000000c6' and bucket = private.viewer_bucket(now()) and shard = private.viewer_shard(tests.get_supabase_uid('walkin'));
+select is((select array_agg(what order by what) from private.viewer_count_drift()), array['bucket ' || private.viewer_bucket(now()), 'viewer_count'],
+          'viewer_count_drift reports a wrong bucket and the count it makes wrong');
+update private.session_viewer_buckets set viewers = viewers - 1
+where session_id = '00000000-0000-0000-0000-0000000000c6' and bucket = private.viewer_bucket(now()) and shard = private.viewer_shard(tests.get_supabase_uid('walkin'));
+-- Deleting the session removes its presence rows and buckets with it.
+delete from public.sessions where id = '00000000-0000-0000-0000-0000000000c6';
+select is((select count(*)::int from private.session_viewers where session_id = '00000000-0000-0000-0000-0000000000c6')
+          + (select count(*)::int from private.session_viewer_buckets where session_id = '00000000-0000-0000-0000-0000000000c6'), 0,
+          'a deleted session leaves no presence rows or buckets');
+-- Clients reach the structures only through viewer_count.
+select tests.authenticate_as('walkin');
+select is(tests.error_code($$ select * from private.session_viewers $$), '42501', 'members cannot read the presence rows');
+select is(tests.error_code($$ select * from private.session_viewer_buckets $$), '42501', 'nor the buckets');
+select is(tests.error_code($$ select * from private.viewer_count_drift() $$), '42501', 'nor run the drift check');
+select tests.authenticate_as_anon();
+select is(tests.error_code($$ select * from private.session_viewer_buckets $$), '42501', 'anon cannot read the buckets');
+select is(tests.error_code($$ select * from private.viewer_count_drift() $$), '42501', 'nor run the drift check');
+select tests.authenticate_as_service_role();
+select is_empty($$ select * from private.viewer_count_drift() $$, 'service_role runs the drift check');
+select is(tests.error_code($$ update private.session_viewer_buckets set viewers = 0 where shard = 0 $$), '42501',
+          'service_role reads the buckets but does not write them');
 
 select tests.clear_authentication();
 select policies_are('public', 'attendance_intervals', array['users and session hosts and moderators can read attendance'],

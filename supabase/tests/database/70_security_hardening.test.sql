@@ -23,11 +23,13 @@ insert into public.events (id, program_id, title, slug, status, starts_at, ends_
   ('bbbbbbbb-0000-4000-8000-000000000011', 'bbbbbbbb-0000-4000-8000-000000000001', 'Host event', 'host-event-hardening', 'live',
    now(), now() + interval '1 day', tests.get_supabase_uid('host'));
 insert into public.sessions (id, title, starts_at, status, started_at, visibility, capacity, waitlist_enabled,
-                             meeting_url, meeting_password, created_by) values
+                             created_by) values
   ('bbbbbbbb-0000-4000-8000-000000000101', 'Live public workshop', now() - interval '5 minutes', 'live', now() - interval '5 minutes',
-   'public', 1, true, 'https://zoom.example/j/SECRET', 'pw123', tests.get_supabase_uid('host')),
+   'public', 1, true, tests.get_supabase_uid('host')),
   ('bbbbbbbb-0000-4000-8000-000000000102', 'Members session', now() + interval '3 days', 'scheduled', null,
-   'members', null, false, null, null, tests.get_supabase_uid('host'));
+   'members', null, false, tests.get_supabase_uid('host'));
+insert into public.session_secrets (session_id, meeting_url, meeting_password) values
+  ('bbbbbbbb-0000-4000-8000-000000000101', 'https://zoom.example/j/SECRET', 'pw123');
 insert into public.bookings (session_id, user_id, status, waitlist_position) values
   ('bbbbbbbb-0000-4000-8000-000000000101', tests.get_supabase_uid('booked'), 'confirmed', null),
   ('bbbbbbbb-0000-4000-8000-000000000101', tests.get_supabase_uid('waitlisted'), 'waitlisted', 1),

@@ -237,14 +237,52 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   const read = (t: string, role: Role) => `select ${columns.get(`${t}:${role}`) ?? "*"} from public.${t}`;
   // Filled from the catalog at run time would hide a new table from review; the list is checked
   // against the catalog instead (see the coverage assertion).
+  // One per line, sorted: branches adding tables merge without conflicts.
   const readable = [
-    "attendance_intervals", "bookings", "calendar_feeds", "chat_messages", "coach_applications", "conversation_members",
-    "conversations", "direct_messages", "events", "my_conversations", "my_notification_preferences",
-    "notification_deliveries", "notification_kinds", "notification_preferences", "notifications",
-    "poll_ballots", "poll_options", "poll_votes", "polls", "profiles", "programs", "push_subscriptions",
-    "question_upvotes", "questions", "room_assignments", "rooms", "session_bans", "session_cards", "session_questions",
-    "session_reminders", "session_staff", "session_viewer_stats", "sessions", "streams", "survey_fields",
-    "survey_responses", "surveys", "user_roles",
+    "attendance_intervals",
+    "audit_log",
+    "bookings",
+    "calendar_feeds",
+    "chat_messages",
+    "coach_applications",
+    "conversation_members",
+    "conversations",
+    "direct_messages",
+    "events",
+    "my_conversations",
+    "my_notification_preferences",
+    "notification_deliveries",
+    "notification_kinds",
+    "notification_preferences",
+    "notifications",
+    "poll_ballots",
+    "poll_options",
+    "poll_votes",
+    "polls",
+    "profiles",
+    "programs",
+    "push_subscriptions",
+    "question_upvotes",
+    "questions",
+    "resource_links",
+    "resources",
+    "room_assignments",
+    "rooms",
+    "session_bans",
+    "session_cards",
+    "session_questions",
+    "session_reminders",
+    "session_secrets",
+    "session_staff",
+    "session_viewer_stats",
+    "sessions",
+    "streams",
+    "support_tickets",
+    "survey_fields",
+    "survey_responses",
+    "surveys",
+    "ticket_messages",
+    "user_roles",
   ];
   const cases: Case[] = [];
   for (const t of readable) {
@@ -252,10 +290,17 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
       cases.push({ name: `${t} (select, ${user === f.host ? "host" : "member"})`, role, user, statement: read(t, role) });
     }
   }
+  cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
   // anon reads what it is granted.
-  for (const t of ["events", "notification_kinds", "programs", "session_cards"]) {
+  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
+  // admin (issue 18): what the admin screens read.
+  cases.push({ name: "audit_log (latest, admin)", role: "authenticated", user: f.admin,
+               statement: `select * from public.audit_log order by occurred_at desc limit 50` });
+  cases.push({ name: "support_tickets (queue, admin)", role: "authenticated", user: f.admin,
+               statement: `select t.*, public.overdue(t) from public.support_tickets t ` +
+                 `where t.status in ('open', 'pending') order by t.response_due_at limit 50` });
   // The catalogue as the app reads it: one session's card, and the upcoming list.
   cases.push({ name: "session_cards (one live session, member)", role: "authenticated", user: f.member,
                statement: `select * from public.session_cards where id = ${q(f.live)}` });
@@ -320,6 +365,8 @@ function rpcCases(f: Fixtures): Case[] {
     m("ask_question", `select public.ask_question(${live}, 'Will the slides be shared?', false)`),
     { name: "upvote_question", role: "authenticated", user: f.outsider, statement:
         `select public.join_session(${live}); select public.upvote_question(${q(f.question)})` },
+    { name: "increment_upvotes", role: "authenticated", user: f.outsider, statement:
+        `select public.join_session(${live}); select public.increment_upvotes(${q(f.question)})` },
     m("withdraw_upvote", `select public.withdraw_upvote(${q(f.question)})`, undefined),
     h("moderate_question", `select public.moderate_question(${q(f.question)}, 'answered', 'Yes')`),
     // polls, surveys
@@ -342,6 +389,20 @@ function rpcCases(f: Fixtures): Case[] {
     h("assign_rooms_randomly", `select public.assign_rooms_randomly(${live})`),
     m("join_room", `select public.join_room(${q(f.room)})`),
     h("close_breakout_rooms", `select public.close_breakout_rooms(${live})`),
+    // support tickets (issue 18): each case opens its own ticket first (rolled back)
+    m("open_support_ticket", `select public.open_support_ticket('Cannot join', 'The button does nothing.', 'session', ${live}, null)`),
+    m("reply_to_support_ticket", `select public.reply_to_support_ticket(t.id, 'More details') ` +
+      `from public.open_support_ticket('Cannot join', 'The button does nothing.') t`),
+    m("overdue", `select public.overdue(t) from public.support_tickets t`),
+    a("set_support_ticket_status", `select public.set_support_ticket_status(t.id, 'resolved') ` +
+      `from public.open_support_ticket('Plans', 'Checking plans.') t`),
+    a("set_support_ticket_priority", `select public.set_support_ticket_priority(t.id, 'urgent') ` +
+      `from public.open_support_ticket('Plans', 'Checking plans.') t`),
+    a("assign_support_ticket", `select public.assign_support_ticket(t.id, ${q(f.admin)}) ` +
+      `from public.open_support_ticket('Plans', 'Checking plans.') t`),
+    // resources library
+    a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
+    a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
