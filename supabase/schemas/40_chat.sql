@@ -326,7 +326,9 @@ begin
     perform private.raise_error('invalid_input', 'Say whether to pin or unpin.', jsonb_build_object('field', 'pinned'));
   end if;
   select m.* into v_msg from public.chat_messages m
-  where m.id = pin_message.message_id and m.session_id in (select private.my_session_ids())
+  where m.id = pin_message.message_id
+    -- Platform admins moderate every session without being members (75_admin_powers.sql).
+    and (m.session_id in (select private.my_session_ids()) or private.is_admin())
   for update;
   if v_msg.id is null then
     perform private.raise_error('not_found', 'No such message.', jsonb_build_object('message_id', pin_message.message_id));
@@ -368,7 +370,9 @@ begin
     perform private.raise_error('not_authenticated', 'Sign in to delete messages.', jsonb_build_object('function', 'delete_message'));
   end if;
   select m.* into v_msg from public.chat_messages m
-  where m.id = delete_message.message_id and m.session_id in (select private.my_session_ids())
+  where m.id = delete_message.message_id
+    -- Platform admins moderate every session without being members (75_admin_powers.sql).
+    and (m.session_id in (select private.my_session_ids()) or private.is_admin())
   for update;
   if v_msg.id is null then
     perform private.raise_error('not_found', 'No such message.', jsonb_build_object('message_id', delete_message.message_id));

@@ -131,6 +131,48 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"coach_availability": {
+                  Row: {
+                    "coach_id": string,"created_at": string,"end_time": string,"id": string,"start_time": string,"weekday": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "coach_id"?: string,"created_at"?: string,"end_time": string,"id"?: string,"start_time": string,"weekday": number
+                  }
+                  Update: {
+                    "coach_id"?: string,"created_at"?: string,"end_time"?: string,"id"?: string,"start_time"?: string,"weekday"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"coach_booking_settings": {
+                  Row: {
+                    "buffer_minutes": number,"coach_id": string,"created_at": string,"horizon_days": number,"late_cancel_minutes": number,"min_notice_minutes": number,"slot_minutes": number,"timezone": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "buffer_minutes"?: number,"coach_id"?: string,"created_at"?: string,"horizon_days"?: number,"late_cancel_minutes"?: number,"min_notice_minutes"?: number,"slot_minutes"?: number,"timezone"?: string,"updated_at"?: string
+                  }
+                  Update: {
+                    "buffer_minutes"?: number,"coach_id"?: string,"created_at"?: string,"horizon_days"?: number,"late_cancel_minutes"?: number,"min_notice_minutes"?: number,"slot_minutes"?: number,"timezone"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"coach_time_off": {
+                  Row: {
+                    "coach_id": string,"created_at": string,"ends_at": string,"id": string,"reason": string | null,"starts_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "coach_id"?: string,"created_at"?: string,"ends_at": string,"id"?: string,"reason"?: string | null,"starts_at": string
+                  }
+                  Update: {
+                    "coach_id"?: string,"created_at"?: string,"ends_at"?: string,"id"?: string,"reason"?: string | null,"starts_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"conversation_members": {
                   Row: {
                     "conversation_id": string,"joined_at": string,"last_read_at": string,"role": string,"user_id": string
@@ -689,14 +731,14 @@ isOneToOne: true
                   ]
                 },"sessions": {
                   Row: {
-                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
+                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"kind": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
                   }
                   ComputedFields: never
                   Insert: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Update: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Relationships: [
                     {
@@ -1016,6 +1058,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"available_slots":
+{ Args: { "coach_id": string,"from": string,"to": string }; Returns: {
+              "ends_at": string,"starts_at": string
+            }[]
+                           },
 "ban_user":
 { Args: { "reason"?: string,"session_id": string,"user_id": string }; Returns: {
               "banned_by": string | null,
@@ -1032,6 +1079,24 @@ isOneToOne: false
       } },
 "book_session":
 { Args: { "session_id": string }; Returns: {
+              "cancelled_at": string | null,
+"created_at": string,
+"default_reminders_pending": boolean,
+"id": string,
+"session_id": string,
+"status": string,
+"updated_at": string,
+"user_id": string,
+"waitlist_position": number | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "bookings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"book_slot":
+{ Args: { "coach_id": string,"starts_at": string,"topic"?: string }; Returns: {
               "cancelled_at": string | null,
 "created_at": string,
 "default_reminders_pending": boolean,
@@ -1089,6 +1154,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1175,6 +1241,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1372,6 +1439,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1439,6 +1507,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1655,6 +1724,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,

@@ -245,6 +245,9 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "calendar_feeds",
     "chat_messages",
     "coach_applications",
+    "coach_availability",
+    "coach_booking_settings",
+    "coach_time_off",
     "conversation_members",
     "conversations",
     "direct_messages",
@@ -351,6 +354,9 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    // counselling (34_counselling.sql): the host is a coach
+    m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
+    m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
