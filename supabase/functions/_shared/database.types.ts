@@ -87,14 +87,14 @@ isOneToOne: false
                   ]
                 },"chat_messages": {
                   Row: {
-                    "body": string,"created_at": string,"deleted_at": string | null,"deleted_by": string | null,"id": string,"is_pinned": boolean,"kind": string,"pinned_at": string | null,"room_id": string | null,"session_id": string,"user_id": string
+                    "body": string,"client_id": string | null,"created_at": string,"deleted_at": string | null,"deleted_by": string | null,"id": string,"is_pinned": boolean,"kind": string,"pinned_at": string | null,"room_id": string | null,"session_id": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "body": string,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id": string,"user_id": string
+                    "body": string,"client_id"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id": string,"user_id": string
                   }
                   Update: {
-                    "body"?: string,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id"?: string,"user_id"?: string
+                    "body"?: string,"client_id"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -215,14 +215,14 @@ isOneToOne: false
                   ]
                 },"direct_messages": {
                   Row: {
-                    "body": string,"conversation_id": string,"created_at": string,"deleted_at": string | null,"edited_at": string | null,"id": string,"user_id": string
+                    "body": string,"client_id": string | null,"conversation_id": string,"created_at": string,"deleted_at": string | null,"edited_at": string | null,"id": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "body": string,"conversation_id": string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id": string
+                    "body": string,"client_id"?: string | null,"conversation_id": string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id": string
                   }
                   Update: {
-                    "body"?: string,"conversation_id"?: string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id"?: string
+                    "body"?: string,"client_id"?: string | null,"conversation_id"?: string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -477,14 +477,14 @@ isOneToOne: false
                   ]
                 },"questions": {
                   Row: {
-                    "answer": string | null,"answered_at": string | null,"answered_by": string | null,"body": string,"created_at": string,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"upvote_count": number,"user_id": string
+                    "answer": string | null,"answered_at": string | null,"answered_by": string | null,"body": string,"client_id": string | null,"created_at": string,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"upvote_count": number,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body": string,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"upvote_count"?: number,"user_id": string
+                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body": string,"client_id"?: string | null,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"upvote_count"?: number,"user_id": string
                   }
                   Update: {
-                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body"?: string,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"upvote_count"?: number,"user_id"?: string
+                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body"?: string,"client_id"?: string | null,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"upvote_count"?: number,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -1014,7 +1014,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "ask_question":
-{ Args: { "anonymous"?: boolean,"body": string,"session_id": string }; Returns: Json
+{ Args: { "anonymous"?: boolean,"body": string,"client_id"?: string,"session_id": string }; Returns: Json
                            },
 "assign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {
@@ -1209,6 +1209,7 @@ isOneToOne: false
 "delete_message":
 { Args: { "message_id": string }; Returns: {
               "body": string,
+"client_id": string | null,
 "created_at": string,
 "deleted_at": string | null,
 "deleted_by": string | null,
@@ -1402,6 +1403,7 @@ isOneToOne: false
 "pin_message":
 { Args: { "message_id": string,"pinned": boolean }; Returns: {
               "body": string,
+"client_id": string | null,
 "created_at": string,
 "deleted_at": string | null,
 "deleted_by": string | null,
@@ -1553,8 +1555,9 @@ isOneToOne: false
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
 "send_chat_message":
-{ Args: { "body": string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
+{ Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
               "body": string,
+"client_id": string | null,
 "created_at": string,
 "deleted_at": string | null,
 "deleted_by": string | null,
@@ -1573,8 +1576,9 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "send_direct_message":
-{ Args: { "body": string,"conversation_id": string }; Returns: {
+{ Args: { "body": string,"client_id"?: string,"conversation_id": string }; Returns: {
               "body": string,
+"client_id": string | null,
 "conversation_id": string,
 "created_at": string,
 "deleted_at": string | null,
