@@ -112,6 +112,19 @@ comment on function private.resource_ts_config(text) is
 revoke execute on function private.resource_ts_config(text) from public;
 grant execute on function private.resource_ts_config(text) to anon, authenticated, service_role;
 
+-- The same, by name (a regconfig column would block pg_upgrade: Supabase's unsupported_reg_types lint).
+create function private.resource_ts_config_name(language text)
+returns text
+language sql immutable parallel safe set search_path = '' as $$
+  select case split_part(coalesce(language, ''), '-', 1)
+    when 'nl' then 'dutch' when 'en' then 'english' when 'pt' then 'portuguese' else 'simple'
+  end
+$$;
+comment on function private.resource_ts_config_name(text) is
+  'Name of private.resource_ts_config(language): dutch, english, portuguese or simple.';
+revoke execute on function private.resource_ts_config_name(text) from public;
+grant execute on function private.resource_ts_config_name(text) to anon, authenticated, service_role;
+
 -- The weights rank title above tags above description above body (A > B > C > D), all without
 -- accents, stemmed in the resource's own language.
 create function private.resource_search_vector(language text, title text, tags text[], description text, body text)
@@ -169,7 +182,7 @@ create table public.resources (
   author_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
   search_vector tsvector generated always as (private.resource_search_vector(language, title, tags, description, body)) stored,
   search_title text generated always as (private.resource_search_title(title)) stored,
-  search_config regconfig generated always as (private.resource_ts_config(language)) stored,
+  search_config text generated always as (private.resource_ts_config_name(language)) stored,
   constraint resources_title_length check (char_length(title) between 1 and 200),
   constraint resources_description_length check (description is null or char_length(description) <= 5000),
   constraint resources_kind_valid check (kind in ('audio', 'pdf', 'video', 'article', 'link')),
@@ -237,7 +250,7 @@ comment on column public.resources.published_at is 'When it was first published 
 comment on column public.resources.hidden_at is 'Set by an admin with hide_resource: hidden from everyone but its author and admins.';
 comment on column public.resources.search_vector is 'Generated: the search document (private.resource_search_vector), for search_resources.';
 comment on column public.resources.search_title is 'Generated: the title lower case and unaccented, for typo-tolerant search.';
-comment on column public.resources.search_config is 'Generated: the text search configuration of the language (private.resource_ts_config).';
+comment on column public.resources.search_config is 'Generated: the text search configuration of the language: dutch, english, portuguese or simple.';
 comment on column public.resources.hidden_reason is 'Why an admin hid it (1-500 characters); shown to the author.';
 alter table public.resources enable row level security;
 

@@ -42,21 +42,21 @@ comment on type public.resource_search_hit is
 -- 100,000 resources). The query is parsed once per configuration and each resource is matched with
 -- the query of its own language, so one GIN index on search_vector serves every language, and a
 -- short plain query also uses the trigram index on search_title.
-create function public.search_resources(
-  query text default null,
-  kinds text[] default null,
-  tags text[] default null,
-  language text default null,
-  "limit" integer default 20,
-  "offset" integer default 0
+create function private.search_resources_page(
+  query text,
+  kinds text[],
+  tags text[],
+  language text,
+  page_limit integer,
+  page_offset integer
 ) returns setof public.resource_search_hit
 language plpgsql stable security definer set search_path = '' rows 20 as $$
 declare
-  v_query text := nullif(btrim(regexp_replace(search_resources.query, '[[:space:]]+', ' ', 'g')), '');
+  v_query text := nullif(btrim(regexp_replace(search_resources_page.query, '[[:space:]]+', ' ', 'g')), '');
   v_plain text;
   v_kinds text[];
   v_tags text[];
-  v_language text := nullif(btrim(search_resources.language), '');
+  v_language text := nullif(btrim(search_resources_page.language), '');
   v_nl tsquery;
   v_en tsquery;
   v_pt tsquery;
@@ -69,29 +69,29 @@ declare
   v_found int;
   v_text_total int;
 begin
-  perform private.require_flat_array(search_resources.kinds, 'kinds');
-  perform private.require_flat_array(search_resources.tags, 'tags');
+  perform private.require_flat_array(search_resources_page.kinds, 'kinds');
+  perform private.require_flat_array(search_resources_page.tags, 'tags');
   if char_length(v_query) > 200 then
     perform private.raise_error('invalid_input', 'The query must be at most 200 characters.',
       jsonb_build_object('field', 'query', 'max', 200));
   end if;
-  if search_resources."limit" is null or search_resources."limit" not between 1 and 100 then
+  if search_resources_page.page_limit is null or search_resources_page.page_limit not between 1 and 100 then
     perform private.raise_error('invalid_input', 'limit must be between 1 and 100.',
       jsonb_build_object('field', 'limit', 'min', 1, 'max', 100));
   end if;
-  if search_resources."offset" is null or search_resources."offset" not between 0 and 10000 then
+  if search_resources_page.page_offset is null or search_resources_page.page_offset not between 0 and 10000 then
     perform private.raise_error('invalid_input', 'offset must be between 0 and 10000.',
       jsonb_build_object('field', 'offset', 'min', 0, 'max', 10000));
   end if;
-  if cardinality(search_resources.kinds) > 0 then
-    v_kinds := array(select distinct k from unnest(search_resources.kinds) k);
+  if cardinality(search_resources_page.kinds) > 0 then
+    v_kinds := array(select distinct k from unnest(search_resources_page.kinds) k);
     if exists (select 1 from unnest(v_kinds) k where k is null or k not in ('audio', 'pdf', 'video', 'article', 'link')) then
       perform private.raise_error('invalid_input', 'kinds are audio, pdf, video, article or link.',
         jsonb_build_object('field', 'kinds'));
     end if;
   end if;
-  if cardinality(search_resources.tags) > 0 then
-    v_tags := array(select distinct lower(btrim(t)) from unnest(search_resources.tags) t where nullif(btrim(t), '') is not null);
+  if cardinality(search_resources_page.tags) > 0 then
+    v_tags := array(select distinct lower(btrim(t)) from unnest(search_resources_page.tags) t where nullif(btrim(t), '') is not null);
     if cardinality(v_tags) > 20 then
       perform private.raise_error('invalid_input', 'At most 20 tags.', jsonb_build_object('field', 'tags', 'max', 20));
     end if;
@@ -137,7 +137,7 @@ begin
            or r.author_id = v_uid
            or v_admin)
     order by r.published_at desc, r.id
-    limit search_resources."limit" offset search_resources."offset";
+    limit search_resources_page.page_limit offset search_resources_page.page_offset;
     return;
   end if;
 
@@ -149,7 +149,7 @@ begin
            (1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', r.search_vector, v_nl))::real, 'text'
     from public.resources r
     where r.status = 'published' and r.hidden_at is null
-      and r.search_config = 'pg_catalog.dutch'::regconfig and r.search_vector @@ v_nl
+      and r.search_config = 'dutch' and r.search_vector @@ v_nl
       and (v_kinds is null or r.kind = any (v_kinds))
       and (v_tags is null or r.tags @> v_tags)
       and (v_language is null or r.language = v_language or r.language like v_language || '-%')
@@ -164,7 +164,7 @@ begin
            (1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', r.search_vector, v_en))::real, 'text'
     from public.resources r
     where r.status = 'published' and r.hidden_at is null
-      and r.search_config = 'pg_catalog.english'::regconfig and r.search_vector @@ v_en
+      and r.search_config = 'english' and r.search_vector @@ v_en
       and (v_kinds is null or r.kind = any (v_kinds))
       and (v_tags is null or r.tags @> v_tags)
       and (v_language is null or r.language = v_language or r.language like v_language || '-%')
@@ -179,7 +179,7 @@ begin
            (1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', r.search_vector, v_pt))::real, 'text'
     from public.resources r
     where r.status = 'published' and r.hidden_at is null
-      and r.search_config = 'pg_catalog.portuguese'::regconfig and r.search_vector @@ v_pt
+      and r.search_config = 'portuguese' and r.search_vector @@ v_pt
       and (v_kinds is null or r.kind = any (v_kinds))
       and (v_tags is null or r.tags @> v_tags)
       and (v_language is null or r.language = v_language or r.language like v_language || '-%')
@@ -194,7 +194,7 @@ begin
            (1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', r.search_vector, v_simple))::real, 'text'
     from public.resources r
     where r.status = 'published' and r.hidden_at is null
-      and r.search_config = 'pg_catalog.simple'::regconfig and r.search_vector @@ v_simple
+      and r.search_config = 'simple' and r.search_vector @@ v_simple
       and (v_kinds is null or r.kind = any (v_kinds))
       and (v_tags is null or r.tags @> v_tags)
       and (v_language is null or r.language = v_language or r.language like v_language || '-%')
@@ -204,19 +204,19 @@ begin
            or r.author_id = v_uid
            or v_admin)
     order by 13 desc, 12 desc, 1
-    limit search_resources."limit" offset search_resources."offset";
+    limit search_resources_page.page_limit offset search_resources_page.page_offset;
   get diagnostics v_found = row_count;
 
   -- Then, when the page is not full, titles that are only similar (typos), ranked below every text
   -- match (rank < 1): the trigram index on search_title.
-  if v_fuzzy and v_found < search_resources."limit" then
-    if v_found = 0 and search_resources."offset" > 0 then
+  if v_fuzzy and v_found < search_resources_page.page_limit then
+    if v_found = 0 and search_resources_page.page_offset > 0 then
       select count(*)::int into v_text_total from (
         select 1 from public.resources r
         where r.status = 'published' and r.hidden_at is null and r.search_vector @@ (case r.search_config
-                when 'pg_catalog.dutch'::regconfig then v_nl when 'pg_catalog.english'::regconfig then v_en
-                when 'pg_catalog.portuguese'::regconfig then v_pt else v_simple end)
-      and (v_kinds is null or r.kind = any (v_kinds))
+                when 'dutch' then v_nl when 'english' then v_en
+                when 'portuguese' then v_pt else v_simple end)
+          and (v_kinds is null or r.kind = any (v_kinds))
           and (v_tags is null or r.tags @> v_tags)
           and (v_language is null or r.language = v_language or r.language like v_language || '-%')
           and (r.visibility = 'public'
@@ -224,9 +224,9 @@ begin
                or (r.visibility = 'attendees' and r.id = any (v_attendee_ids))
                or r.author_id = v_uid
                or v_admin)
-        limit search_resources."offset") t;
+        limit search_resources_page.page_offset) t;
     else
-      v_text_total := search_resources."offset" + v_found;
+      v_text_total := search_resources_page.page_offset + v_found;
     end if;
     return query
     select r.id, r.title, r.description, r.kind, r.language, r.tags, r.file_path, r.external_url, r.duration_seconds,
@@ -236,8 +236,8 @@ begin
     where r.status = 'published' and r.hidden_at is null
       and v_plain operator(extensions.<%) r.search_title
       and not r.search_vector @@ (case r.search_config
-            when 'pg_catalog.dutch'::regconfig then v_nl when 'pg_catalog.english'::regconfig then v_en
-            when 'pg_catalog.portuguese'::regconfig then v_pt else v_simple end)
+            when 'dutch' then v_nl when 'english' then v_en
+            when 'portuguese' then v_pt else v_simple end)
       and (v_kinds is null or r.kind = any (v_kinds))
       and (v_tags is null or r.tags @> v_tags)
       and (v_language is null or r.language = v_language or r.language like v_language || '-%')
@@ -247,9 +247,34 @@ begin
            or r.author_id = v_uid
            or v_admin)
     order by 13 desc, 12 desc, 1
-    limit search_resources."limit" - v_found offset greatest(search_resources."offset" - v_text_total, 0);
+    limit search_resources_page.page_limit - v_found offset greatest(search_resources_page.page_offset - v_text_total, 0);
   end if;
 end;
+$$;
+comment on function private.search_resources_page(text, text[], text[], text, integer, integer) is
+  'The body of public.search_resources (its limit and offset arguments are page_limit and page_offset here: plpgsql_check '
+  'refuses reserved words as parameter names). Security definer: applies the resources read rule itself. Internal.';
+revoke execute on function private.search_resources_page(text, text[], text[], text, integer, integer) from public;
+-- anon too: visitors search the public resources (listed in the anon guard of 00_foundation.test.sql).
+grant execute on function private.search_resources_page(text, text[], text[], text, integer, integer)
+  to anon, authenticated, service_role;
+
+-- SECURITY INVOKER: the API's name and argument names; private.search_resources_page does the work.
+create function public.search_resources(
+  query text default null,
+  kinds text[] default null,
+  tags text[] default null,
+  language text default null,
+  "limit" integer default 20,
+  "offset" integer default 0
+) returns setof public.resource_search_hit
+language sql stable security invoker set search_path = '' rows 20 as $$
+  -- Nested arrays are invalid_input before anything else (private.require_flat_array, as every RPC).
+  select p.*
+  from (select private.require_flat_array(search_resources.kinds, 'kinds'),
+               private.require_flat_array(search_resources.tags, 'tags')) as checked,
+       lateral private.search_resources_page(search_resources.query, search_resources.kinds, search_resources.tags,
+                                             search_resources.language, search_resources."limit", search_resources."offset") p
 $$;
 comment on function public.search_resources(text, text[], text[], text, integer, integer) is
   'Searches the published resources the caller may read. query (optional, up to 200 characters, web search syntax: '
@@ -260,5 +285,4 @@ comment on function public.search_resources(text, text[], text[], text, integer,
   'matches, the title''s word similarity (0-1) for similar ones, 0 without a query. limit 1-100 (default 20), '
   'offset 0-10000. Errors: invalid_input.';
 revoke execute on function public.search_resources(text, text[], text[], text, integer, integer) from public;
--- anon too: visitors search the public resources (listed in the anon guard of 00_foundation.test.sql).
 grant execute on function public.search_resources(text, text[], text[], text, integer, integer) to anon, authenticated, service_role;

@@ -4,7 +4,7 @@
 -- hidden, private and attendees resources), and invalid_input for bad arguments.
 begin;
 \ir ../helpers.sql
-select plan(48);
+select plan(50);
 
 select tests.create_supabase_user('author');
 select tests.create_supabase_user('member');
@@ -95,6 +95,10 @@ select is(pg_temp.found('meditaton'), array['Zq guided meditation for beginners'
           'a typo in English finds meditation first, then the similar meditando');
 select ok((select max(h.rank) < 1 from public.search_resources('meditaton', null, null, null, 100, 0) h where h.matched = 'similar'),
           'a similar match ranks below every text match');
+select is((select array_agg(h.title) from public.search_resources('meditaton', null, null, null, 1, 1) h),
+          array['Zq meditando com o coração'], 'similar matches page too (limit 1, offset 1)');
+select is((select count(*)::int from public.search_resources('meditaton', null, null, null, 5, 2) h where h.title like 'Zq %'), 0,
+          'and an offset past them is empty');
 select is(pg_temp.found('xyzzy'), '{}'::text[], 'nothing like it: nothing found');
 select is(pg_temp.found('the'), '{}'::text[], 'a stop word alone finds nothing and raises nothing');
 
@@ -147,7 +151,9 @@ select tests.clear_authentication();
 update public.user_roles set role = 'admin' where user_id = tests.get_supabase_uid('member');
 select tests.authenticate_as('member');
 select ok(pg_temp.same_as_rls(), 'admin: the same');
-select is((select count(*)::int from public.search_resources('zq', null, null, null, 100, 0)), 17, 'an admin finds all 17 published ones');
+select is((select count(*)::int from public.search_resources('zq', null, null, null, 100, 0)), 15,
+          'an admin finds all 15 published, not hidden ones (private and attendees included)');
+select tests.clear_authentication();
 update public.user_roles set role = 'member' where user_id = tests.get_supabase_uid('member');
 select tests.authenticate_as_service_role();
 select ok(pg_temp.same_as_rls(), 'service_role: the same');
