@@ -541,14 +541,14 @@ isOneToOne: false
                   ]
                 },"resources": {
                   Row: {
-                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
+                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"search_config": string | null,"search_title": string | null,"search_vector": unknown,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"search_config"?: never,"search_title"?: never,"search_vector"?: never,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
                   }
                   Update: {
-                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"search_config"?: never,"search_title"?: never,"search_vector"?: never,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
                   }
                   Relationships: [
                     
@@ -1363,6 +1363,9 @@ isOneToOne: false
 "language": string,
 "page_count": number | null,
 "published_at": string | null,
+"search_config": string | null,
+"search_title": string | null,
+"search_vector": unknown,
 "status": string,
 "tags": (string)[],
 "title": string,
@@ -1692,6 +1695,14 @@ isOneToOne: false
 "revoke_calendar_feed":
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
+"search_resources":
+{ Args: { "kinds"?: (string)[],"language"?: string,"limit"?: number,"offset"?: number,"query"?: string,"tags"?: (string)[] }; Returns: Database["public"]['CompositeTypes']["resource_search_hit"][]
+                          SetofOptions: {
+        from: "*"
+        to: "resource_search_hit"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "send_chat_message":
 { Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
               "body": string,
@@ -1932,6 +1943,9 @@ isOneToOne: false
 "language": string,
 "page_count": number | null,
 "published_at": string | null,
+"search_config": string | null,
+"search_title": string | null,
+"search_vector": unknown,
 "status": string,
 "tags": (string)[],
 "title": string,
@@ -1958,7 +1972,9 @@ isOneToOne: false
             "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
-            [_ in never]: never
+            "resource_search_hit": {
+                        "id": string | null,"title": string | null,"description": string | null,"kind": string | null,"language": string | null,"tags": (string)[] | null,"file_path": string | null,"external_url": string | null,"duration_seconds": number | null,"page_count": number | null,"author_id": string | null,"published_at": string | null,"rank": number | null,"matched": string | null
+                      }
           }
         }
 }

@@ -420,6 +420,10 @@ function rpcCases(f: Fixtures): Case[] {
     // resources library
     a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
     a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
+    m("search_resources", `select * from public.search_resources('slaap', null, null, null, 20, 0)`),
+    { name: "search_resources (browse, anon)", role: "anon",
+      statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
+    { name: "search_resources (typo, anon)", role: "anon", statement: `select * from public.search_resources('meditaton')` },
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
