@@ -501,6 +501,46 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"resource_activity": {
+                  Row: {
+                    "counted": number,"first_at": string,"kind": string,"last_counted_at": string,"last_day": string,"previous_day": string | null,"resource_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "counted"?: number,"first_at"?: string,"kind": string,"last_counted_at"?: string,"last_day"?: string,"previous_day"?: string | null,"resource_id": string,"user_id": string
+                  }
+                  Update: {
+                    "counted"?: number,"first_at"?: string,"kind"?: string,"last_counted_at"?: string,"last_day"?: string,"previous_day"?: string | null,"resource_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_activity_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"resource_daily_stats": {
+                  Row: {
+                    "day": string,"downloads": number,"resource_id": string,"unique_downloaders": number,"unique_viewers": number,"views": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "day": string,"downloads"?: number,"resource_id": string,"unique_downloaders"?: number,"unique_viewers"?: number,"views"?: number
+                  }
+                  Update: {
+                    "day"?: string,"downloads"?: number,"resource_id"?: string,"unique_downloaders"?: number,"unique_viewers"?: number,"views"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_daily_stats_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"resource_links": {
                   Row: {
                     "added_by": string | null,"created_at": string,"id": string,"program_id": string | null,"resource_id": string,"session_id": string | null
@@ -1537,6 +1577,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"resource_stats":
+{ Args: { "days"?: number,"resource_id": string }; Returns: Json
+                           },
 "review_coach_application":
 { Args: { "application_id": string,"approve": boolean,"note"?: string }; Returns: {
               "created_at": string,
@@ -1766,6 +1809,12 @@ isOneToOne: false
       } },
 "submit_survey_response":
 { Args: { "answers": Json,"survey_id": string }; Returns: Json
+                           },
+"track_resource_download":
+{ Args: { "resource_id": string }; Returns: Json
+                           },
+"track_resource_view":
+{ Args: { "resource_id": string }; Returns: Json
                            },
 "unassign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {
