@@ -419,6 +419,7 @@ function rpcCases(f: Fixtures): Case[] {
     m("track_resource_download", `select public.track_resource_download(id) from public.resources ` +
       `where status = 'published' and hidden_at is null and visibility in ('public', 'members') and kind <> 'article' order by id limit 1`),
     a("resource_stats", `select public.resource_stats(id, 30) from public.resources order by id limit 1`),
+    m("recommended_resources", `select * from public.recommended_resources(10)`),
     m("search_resources", `select * from public.search_resources('slaap', null, null, null, 20, 0)`),
     { name: "search_resources (browse, anon)", role: "anon",
       statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
