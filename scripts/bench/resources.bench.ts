@@ -55,7 +55,7 @@ export default async function (b: Bench) {
                (case split_part(lang, '-', 1) when 'nl' then w.nl when 'pt' then w.pt else w.en end)[1 + (g / 20) % 20] as w2,
                'term' || ((g * 7919) % 5000) as r1, 'term' || ((g * 104729) % 5000) as r2, 'term' || ((g * 31) % 5000) as r3,
                (array['article', 'pdf', 'audio', 'video', 'link'])[1 + g % 5] as kind
-        from generate_series(${batch * 10000 + 1}::int, ${(batch + 1) * 10000}::int) g
+        from generate_series(${batch * 10000 + 1}::bigint, ${(batch + 1) * 10000}::bigint) g
         cross join words w
         cross join lateral (select (array['en', 'en', 'nl', 'nl', 'pt', 'pt-BR', 'de'])[1 + g % 7] as lang) l
       ) x`;

@@ -122,7 +122,8 @@ select is(tests.error_code(format('select public.resource_stats(%L)', :'r_pdf'))
 select is((select count(*)::int from public.resource_daily_stats), 0, 'a member reads no daily rows');
 select tests.authenticate_as('admin');
 select is((public.resource_stats(:'r_pdf') ->> 'views')::int, 3, 'an admin reads the numbers');
-select is((select count(*)::int from public.resource_daily_stats), 4, 'and every daily row');
+select is((select count(*)::int from public.resource_daily_stats d join public.resources r on r.id = d.resource_id
+           where r.author_id = :'author'), 4, 'and every daily row (of this author''s resources too)');
 select is((select count(*)::int from public.resource_activity), 0, 'but no one else''s activity');
 select tests.authenticate_as_anon();
 select throws_ok(format('select public.resource_stats(%L)', :'r_pdf'), '42501', null, 'anon cannot read numbers');
