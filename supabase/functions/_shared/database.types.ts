@@ -501,6 +501,46 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"resource_activity": {
+                  Row: {
+                    "counted": number,"first_at": string,"kind": string,"last_counted_at": string,"last_day": string,"previous_day": string | null,"resource_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "counted"?: number,"first_at"?: string,"kind": string,"last_counted_at"?: string,"last_day"?: string,"previous_day"?: string | null,"resource_id": string,"user_id": string
+                  }
+                  Update: {
+                    "counted"?: number,"first_at"?: string,"kind"?: string,"last_counted_at"?: string,"last_day"?: string,"previous_day"?: string | null,"resource_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_activity_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"resource_daily_stats": {
+                  Row: {
+                    "day": string,"downloads": number,"resource_id": string,"unique_downloaders": number,"unique_viewers": number,"views": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "day": string,"downloads"?: number,"resource_id": string,"unique_downloaders"?: number,"unique_viewers"?: number,"views"?: number
+                  }
+                  Update: {
+                    "day"?: string,"downloads"?: number,"resource_id"?: string,"unique_downloaders"?: number,"unique_viewers"?: number,"views"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_daily_stats_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"resource_links": {
                   Row: {
                     "added_by": string | null,"created_at": string,"id": string,"program_id": string | null,"resource_id": string,"session_id": string | null
@@ -1567,6 +1607,14 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"recommended_resources":
+{ Args: { "limit"?: number }; Returns: Database["public"]['CompositeTypes']["resource_recommendation"][]
+                          SetofOptions: {
+        from: "*"
+        to: "resource_recommendation"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "remove_session_staff":
 { Args: { "session_id": string,"user_id": string }; Returns: {
               "created_at": string,
@@ -1675,6 +1723,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"resource_stats":
+{ Args: { "days"?: number,"resource_id": string }; Returns: Json
+                           },
 "review_coach_application":
 { Args: { "application_id": string,"approve": boolean,"note"?: string }; Returns: {
               "created_at": string,
@@ -1908,6 +1959,12 @@ isOneToOne: false
 "survey_results":
 { Args: { "survey_id": string }; Returns: Json
                            },
+"track_resource_download":
+{ Args: { "resource_id": string }; Returns: Json
+                           },
+"track_resource_view":
+{ Args: { "resource_id": string }; Returns: Json
+                           },
 "unassign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {
               "created_at": string,
@@ -1972,7 +2029,9 @@ isOneToOne: false
             "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
-            "resource_search_hit": {
+            "resource_recommendation": {
+                        "id": string | null,"title": string | null,"description": string | null,"kind": string | null,"language": string | null,"tags": (string)[] | null,"file_path": string | null,"external_url": string | null,"author_id": string | null,"published_at": string | null,"score": number | null,"reason": string | null,"reason_details": Json | null
+                      },"resource_search_hit": {
                         "id": string | null,"title": string | null,"description": string | null,"kind": string | null,"language": string | null,"tags": (string)[] | null,"file_path": string | null,"external_url": string | null,"duration_seconds": number | null,"page_count": number | null,"author_id": string | null,"published_at": string | null,"rank": number | null,"matched": string | null
                       }
           }

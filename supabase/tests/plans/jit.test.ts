@@ -267,6 +267,8 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "push_subscriptions",
     "question_upvotes",
     "questions",
+    "resource_activity",
+    "resource_daily_stats",
     "resource_links",
     "resources",
     "room_assignments",
@@ -420,6 +422,12 @@ function rpcCases(f: Fixtures): Case[] {
     // resources library
     a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
     a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
+    m("track_resource_view", `select public.track_resource_view(id) from public.resources ` +
+      `where status = 'published' and hidden_at is null and visibility in ('public', 'members') order by id limit 1`),
+    m("track_resource_download", `select public.track_resource_download(id) from public.resources ` +
+      `where status = 'published' and hidden_at is null and visibility in ('public', 'members') and kind <> 'article' order by id limit 1`),
+    a("resource_stats", `select public.resource_stats(id, 30) from public.resources order by id limit 1`),
+    m("recommended_resources", `select * from public.recommended_resources(10)`),
     m("search_resources", `select * from public.search_resources('slaap', null, null, null, 20, 0)`),
     { name: "search_resources (browse, anon)", role: "anon",
       statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
