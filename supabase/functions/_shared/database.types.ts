@@ -932,6 +932,14 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"replays": {
+                  Row: {
+                    "description": string | null,"ended_at": string | null,"event_id": string | null,"host_name": string | null,"program_id": string | null,"program_is_on_demand": boolean | null,"program_name": string | null,"program_replay_video_id": string | null,"replay_url": string | null,"session_id": string | null,"started_at": string | null,"starts_at": string | null,"thumbnail_url": string | null,"title": string | null,"topic": string | null,"visibility": string | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
                 },"session_cards": {
                   Row: {
                     "booked_count": number | null,"can_edit": boolean | null,"can_join": boolean | null,"capacity": number | null,"currency": string,"description": string | null,"duration_minutes": number,"ends_at": string | null,"event_id": string | null,"has_reminder": boolean | null,"host_id": string | null,"host_name": string | null,"id": string,"my_booking_status": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"seats_left": number | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"viewer_count": number | null,"visibility": string,"waitlist_enabled": boolean

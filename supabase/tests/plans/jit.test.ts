@@ -267,6 +267,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "push_subscriptions",
     "question_upvotes",
     "questions",
+    "replays",
     "resource_links",
     "resources",
     "room_assignments",
@@ -296,7 +297,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   }
   cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
   // anon reads what it is granted.
-  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards", "session_materials"]) {
+  for (const t of ["events", "notification_kinds", "programs", "replays", "resource_links", "resources", "session_cards", "session_materials"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // admin (issue 18): what the admin screens read.
