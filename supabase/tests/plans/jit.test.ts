@@ -276,6 +276,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "session_cards",
     "session_materials",
     "session_questions",
+    "session_notes",
     "session_reminders",
     "session_secrets",
     "session_staff",
@@ -357,9 +358,13 @@ function rpcCases(f: Fixtures): Case[] {
     h("session_metrics", `select public.session_metrics(${live})`),
     a("event_attendance_report", `select * from public.event_attendance_report(` +
       `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
-    // counselling (34_counselling.sql): the host is a coach
+    // counselling (33_counselling.sql): the host is a coach
     m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
     m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
+    m("reschedule_booking", `select public.reschedule_booking(gen_random_uuid(), now() + interval '3 days')`, "not_found"),
+    h("complete_session", `select public.complete_session(${live})`, "invalid_input"),
+    h("mark_no_show", `select public.mark_no_show(gen_random_uuid())`, "not_found"),
+    m("my_appointments", `select * from public.my_appointments()`),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
@@ -416,6 +421,10 @@ function rpcCases(f: Fixtures): Case[] {
     // resources library
     a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
     a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
+    m("search_resources", `select * from public.search_resources('slaap', null, null, null, 20, 0)`),
+    { name: "search_resources (browse, anon)", role: "anon",
+      statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
+    { name: "search_resources (typo, anon)", role: "anon", statement: `select * from public.search_resources('meditaton')` },
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
