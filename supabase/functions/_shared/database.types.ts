@@ -5,7 +5,27 @@ export type Database = {
   
   "public": {
           Tables: {
-            "attendance_intervals": {
+            "announcements": {
+                  Row: {
+                    "body": string,"completed_at": string | null,"created_at": string,"created_by": string | null,"id": string,"last_recipient_id": string | null,"program_id": string | null,"recipients_done": number,"scope": string,"status": string,"title": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "body": string,"completed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"last_recipient_id"?: string | null,"program_id"?: string | null,"recipients_done"?: number,"scope": string,"status"?: string,"title": string
+                  }
+                  Update: {
+                    "body"?: string,"completed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"last_recipient_id"?: string | null,"program_id"?: string | null,"recipients_done"?: number,"scope"?: string,"status"?: string,"title"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "announcements_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"attendance_intervals": {
                   Row: {
                     "connection_id": string,"id": string,"joined_at": string,"last_heartbeat_at": string,"left_at": string | null,"session_id": string,"user_id": string
                   }
@@ -1710,6 +1730,26 @@ isOneToOne: false
         to: "resource_search_hit"
         isOneToOne: false
         isSetofReturn: true
+      } },
+"send_announcement":
+{ Args: { "body": string,"scope": string,"title": string }; Returns: {
+              "body": string,
+"completed_at": string | null,
+"created_at": string,
+"created_by": string | null,
+"id": string,
+"last_recipient_id": string | null,
+"program_id": string | null,
+"recipients_done": number,
+"scope": string,
+"status": string,
+"title": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "announcements"
+        isOneToOne: true
+        isSetofReturn: false
       } },
 "send_chat_message":
 { Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {

@@ -239,6 +239,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // against the catalog instead (see the coverage assertion).
   // One per line, sorted: branches adding tables merge without conflicts.
   const readable = [
+    "announcements",
     "attendance_intervals",
     "audit_log",
     "bookings",
@@ -356,6 +357,7 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    a("send_announcement", `select public.send_announcement('everyone', 'Plans', 'Are cheap')`),
     a("event_attendance_report", `select * from public.event_attendance_report(` +
       `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
     // counselling (33_counselling.sql): the host is a coach
