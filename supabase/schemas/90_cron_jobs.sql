@@ -19,3 +19,7 @@ select cron.schedule('close-expired-breakout-rooms', '* * * * *', 'select privat
 
 -- 70_live_counters.sql: sends the poll_updated and viewer_count broadcasts a throttle held back.
 select cron.schedule('flush-live-counts', '* * * * *', 'select private.flush_live_counts()');
+
+-- 63_announcements.sql: fans out queued announcements as notifications, up to 10 batches of 1,000
+-- users per run.
+select cron.schedule('send-announcements', '* * * * *', 'select private.send_announcement_batches()');

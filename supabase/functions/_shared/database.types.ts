@@ -5,7 +5,27 @@ export type Database = {
   
   "public": {
           Tables: {
-            "attendance_intervals": {
+            "announcements": {
+                  Row: {
+                    "body": string,"completed_at": string | null,"created_at": string,"created_by": string | null,"id": string,"last_recipient_id": string | null,"program_id": string | null,"recipients_done": number,"scope": string,"status": string,"title": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "body": string,"completed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"last_recipient_id"?: string | null,"program_id"?: string | null,"recipients_done"?: number,"scope": string,"status"?: string,"title": string
+                  }
+                  Update: {
+                    "body"?: string,"completed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"last_recipient_id"?: string | null,"program_id"?: string | null,"recipients_done"?: number,"scope"?: string,"status"?: string,"title"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "announcements_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"attendance_intervals": {
                   Row: {
                     "connection_id": string,"id": string,"joined_at": string,"last_heartbeat_at": string,"left_at": string | null,"session_id": string,"user_id": string
                   }
@@ -998,6 +1018,14 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"replays": {
+                  Row: {
+                    "description": string | null,"ended_at": string | null,"event_id": string | null,"host_name": string | null,"program_id": string | null,"program_is_on_demand": boolean | null,"program_name": string | null,"program_replay_video_id": string | null,"replay_url": string | null,"session_id": string | null,"started_at": string | null,"starts_at": string | null,"thumbnail_url": string | null,"title": string | null,"topic": string | null,"visibility": string | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
                 },"session_cards": {
                   Row: {
                     "booked_count": number | null,"can_edit": boolean | null,"can_join": boolean | null,"capacity": number | null,"currency": string,"description": string | null,"duration_minutes": number,"ends_at": string | null,"event_id": string | null,"has_reminder": boolean | null,"host_id": string | null,"host_name": string | null,"id": string,"my_booking_status": string | null,"phase": number | null,"price_cents": number,"program_id": string | null,"seats_left": number | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"viewer_count": number | null,"visibility": string,"waitlist_enabled": boolean
@@ -1753,6 +1781,26 @@ isOneToOne: false
         to: "resource_search_hit"
         isOneToOne: false
         isSetofReturn: true
+      } },
+"send_announcement":
+{ Args: { "body": string,"scope": string,"title": string }; Returns: {
+              "body": string,
+"completed_at": string | null,
+"created_at": string,
+"created_by": string | null,
+"id": string,
+"last_recipient_id": string | null,
+"program_id": string | null,
+"recipients_done": number,
+"scope": string,
+"status": string,
+"title": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "announcements"
+        isOneToOne: true
+        isSetofReturn: false
       } },
 "send_chat_message":
 { Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {

@@ -239,6 +239,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // against the catalog instead (see the coverage assertion).
   // One per line, sorted: branches adding tables merge without conflicts.
   const readable = [
+    "announcements",
     "attendance_intervals",
     "audit_log",
     "bookings",
@@ -267,6 +268,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "push_subscriptions",
     "question_upvotes",
     "questions",
+    "replays",
     "resource_activity",
     "resource_daily_stats",
     "resource_links",
@@ -299,7 +301,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   }
   cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
   // anon reads what it is granted.
-  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards", "session_materials"]) {
+  for (const t of ["events", "notification_kinds", "programs", "replays", "resource_links", "resources", "session_cards", "session_materials"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // admin (issue 18): what the admin screens read.
@@ -357,6 +359,7 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    a("send_announcement", `select public.send_announcement('everyone', 'Plans', 'Are cheap')`),
     a("event_attendance_report", `select * from public.event_attendance_report(` +
       `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
     // counselling (33_counselling.sql): the host is a coach
