@@ -383,32 +383,23 @@ comment on function public.leave_session(uuid, text) is
 revoke execute on function public.leave_session(uuid, text) from public, anon;
 grant execute on function public.leave_session(uuid, text) to authenticated, service_role;
 
--- SECURITY DEFINER: hosts read every attendee's intervals and engagement inputs (chat, Q&A, polls).
-create function public.session_attendance_report(session_id uuid)
+-- The attendance report of one session, without any access check: session_attendance_report (hosts)
+-- and event_attendance_report (55_event_reports.sql: the event's owner, admins) answer with it, so the
+-- engagement formula exists once. Internal: runs inside those security definer functions.
+create function private.session_attendance(session_id uuid)
 returns table (user_id uuid, display_name text, first_joined_at timestamptz, last_left_at timestamptz,
                attended_seconds int, messages int, questions int, upvotes int, poll_answers int,
                survey_done boolean, engagement_score int)
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable rows 100 set search_path = '' as $$
 declare
   v_session public.sessions;
   v_window_start timestamptz;
   v_window_end timestamptz;
   v_window_seconds numeric;
 begin
-  if (select auth.uid()) is null then
-    perform private.raise_error('not_authenticated', 'Sign in first.', null);
-  end if;
-  if session_attendance_report.session_id is null then
-    perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
-  end if;
-  select s.* into v_session from public.sessions s where s.id = session_attendance_report.session_id;
-  if v_session.id is null or not private.can_see_session(v_session.id) then
-    perform private.raise_error('not_found', 'Session not found.',
-      jsonb_build_object('session_id', session_attendance_report.session_id));
-  end if;
-  if not private.is_session_host(v_session.id) then
-    perform private.raise_error('forbidden', 'Only hosts of the session see its attendance report.',
-      jsonb_build_object('session_id', v_session.id));
+  select s.* into v_session from public.sessions s where s.id = session_attendance.session_id;
+  if v_session.id is null then
+    return;
   end if;
   v_window_start := v_session.started_at;
   v_window_end := coalesce(v_session.ended_at, now());
@@ -469,6 +460,38 @@ begin
   left join private.engagement_inputs(v_session.id) ei on ei.user_id = pe.user_id
   left join public.profiles pr on pr.id = pe.user_id
   order by pe.first_joined_at, pe.user_id;
+end;
+$$;
+comment on function private.session_attendance(uuid) is
+  'The rows of session_attendance_report for one session (see its comment for the columns and the engagement '
+  'formula), without access checks. Internal.';
+revoke execute on function private.session_attendance(uuid) from public, anon, authenticated, service_role;
+
+-- SECURITY DEFINER: hosts read every attendee's intervals and engagement inputs (chat, Q&A, polls).
+create function public.session_attendance_report(session_id uuid)
+returns table (user_id uuid, display_name text, first_joined_at timestamptz, last_left_at timestamptz,
+               attended_seconds int, messages int, questions int, upvotes int, poll_answers int,
+               survey_done boolean, engagement_score int)
+language plpgsql stable security definer rows 100 set search_path = '' as $$
+declare
+  v_session public.sessions;
+begin
+  if (select auth.uid()) is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', null);
+  end if;
+  if session_attendance_report.session_id is null then
+    perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
+  end if;
+  select s.* into v_session from public.sessions s where s.id = session_attendance_report.session_id;
+  if v_session.id is null or not private.can_see_session(v_session.id) then
+    perform private.raise_error('not_found', 'Session not found.',
+      jsonb_build_object('session_id', session_attendance_report.session_id));
+  end if;
+  if not private.is_session_host(v_session.id) then
+    perform private.raise_error('forbidden', 'Only hosts of the session see its attendance report.',
+      jsonb_build_object('session_id', v_session.id));
+  end if;
+  return query select * from private.session_attendance(v_session.id);
 end;
 $$;
 comment on function public.session_attendance_report(uuid) is
