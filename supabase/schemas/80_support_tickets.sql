@@ -43,7 +43,9 @@ create table public.support_tickets (
   first_response_at timestamptz,
   resolved_at timestamptz,
   closed_at timestamptz,
-  constraint support_tickets_subject_length check (char_length(subject) between 3 and 200 and subject = btrim(subject)),
+  -- Written as one flat AND (not BETWEEN ... AND ...): it reads back the same from a migration.
+  constraint support_tickets_subject_length
+    check (char_length(subject) >= 3 and char_length(subject) <= 200 and subject = btrim(subject)),
   constraint support_tickets_category_valid
     check (category in ('account', 'booking', 'session', 'technical', 'billing', 'abuse', 'other')),
   constraint support_tickets_due_when_awaiting check ((awaiting_response_since is null) = (response_due_at is null))
@@ -72,7 +74,7 @@ create table public.ticket_messages (
   body text not null,
   is_internal boolean not null default false,
   created_at timestamptz not null default now(),
-  constraint ticket_messages_body_length check (char_length(body) between 1 and 5000 and body = btrim(body))
+  constraint ticket_messages_body_length check (char_length(body) >= 1 and char_length(body) <= 5000 and body = btrim(body))
 );
 comment on table public.ticket_messages is
   'The thread of a support ticket: the author''s messages, admin replies and admin-only internal notes. The author '
