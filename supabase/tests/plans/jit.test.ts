@@ -362,6 +362,7 @@ function rpcCases(f: Fixtures): Case[] {
     h("complete_session", `select public.complete_session(${live})`, "invalid_input"),
     h("mark_no_show", `select public.mark_no_show(gen_random_uuid())`, "not_found"),
     m("my_appointments", `select * from public.my_appointments()`),
+    m("jitsi_access", `select public.jitsi_access(${live})`),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
