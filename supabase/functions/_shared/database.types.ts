@@ -541,14 +541,14 @@ isOneToOne: false
                   ]
                 },"resources": {
                   Row: {
-                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
+                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"search_config": string | null,"search_title": string | null,"search_vector": unknown,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"search_config"?: never,"search_title"?: never,"search_vector"?: never,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
                   }
                   Update: {
-                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"search_config"?: never,"search_title"?: never,"search_vector"?: never,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
                   }
                   Relationships: [
                     
@@ -731,14 +731,14 @@ isOneToOne: false
                   ]
                 },"session_viewer_stats": {
                   Row: {
-                    "last_broadcast_at": string,"last_broadcast_count": number | null,"peak_at": string | null,"peak_viewers": number,"session_id": string
+                    "last_broadcast_at": string,"last_broadcast_count": number | null,"last_checked_at": string,"peak_at": string | null,"peak_viewers": number,"session_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id": string
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"last_checked_at"?: string,"peak_at"?: string | null,"peak_viewers"?: number,"session_id": string
                   }
                   Update: {
-                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id"?: string
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"last_checked_at"?: string,"peak_at"?: string | null,"peak_viewers"?: number,"session_id"?: string
                   }
                   Relationships: [
                     {
@@ -881,14 +881,14 @@ isOneToOne: false
                   ]
                 },"surveys": {
                   Row: {
-                    "created_at": string,"created_by": string | null,"id": string,"session_id": string,"status": string,"title": string
+                    "created_at": string,"created_by": string | null,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"title": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id": string,"status"?: string,"title": string
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"title": string
                   }
                   Update: {
-                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id"?: string,"status"?: string,"title"?: string
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"title"?: string
                   }
                   Relationships: [
                     {
@@ -1270,7 +1270,7 @@ isOneToOne: false
 { Args: { "is_anonymous"?: boolean,"kind"?: string,"max_choices"?: number,"options": (string)[],"question": string,"results_visibility"?: string,"session_id": string }; Returns: Json
                            },
 "create_survey":
-{ Args: { "fields": Json,"session_id": string,"title": string }; Returns: Json
+{ Args: { "anonymous"?: boolean,"fields": Json,"session_id": string,"title": string }; Returns: Json
                            },
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
@@ -1336,6 +1336,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"event_attendance_report":
+{ Args: { "event_id": string }; Returns: {
+              "attended_minutes": number,"attended_seconds": number,"display_name": string,"engagement_score": number,"first_joined_at": string,"last_left_at": string,"sessions": Json,"sessions_attended": number,"sessions_live": number,"user_id": string
+            }[]
+                           },
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
@@ -1358,6 +1363,9 @@ isOneToOne: false
 "language": string,
 "page_count": number | null,
 "published_at": string | null,
+"search_config": string | null,
+"search_title": string | null,
+"search_vector": unknown,
 "status": string,
 "tags": (string)[],
 "title": string,
@@ -1687,6 +1695,14 @@ isOneToOne: false
 "revoke_calendar_feed":
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
+"search_resources":
+{ Args: { "kinds"?: (string)[],"language"?: string,"limit"?: number,"offset"?: number,"query"?: string,"tags"?: (string)[] }; Returns: Database["public"]['CompositeTypes']["resource_search_hit"][]
+                          SetofOptions: {
+        from: "*"
+        to: "resource_search_hit"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "send_chat_message":
 { Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
               "body": string,
@@ -1889,6 +1905,9 @@ isOneToOne: false
 "submit_survey_response":
 { Args: { "answers": Json,"survey_id": string }; Returns: Json
                            },
+"survey_results":
+{ Args: { "survey_id": string }; Returns: Json
+                           },
 "unassign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {
               "created_at": string,
@@ -1924,6 +1943,9 @@ isOneToOne: false
 "language": string,
 "page_count": number | null,
 "published_at": string | null,
+"search_config": string | null,
+"search_title": string | null,
+"search_vector": unknown,
 "status": string,
 "tags": (string)[],
 "title": string,
@@ -1950,7 +1972,9 @@ isOneToOne: false
             "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
-            [_ in never]: never
+            "resource_search_hit": {
+                        "id": string | null,"title": string | null,"description": string | null,"kind": string | null,"language": string | null,"tags": (string)[] | null,"file_path": string | null,"external_url": string | null,"duration_seconds": number | null,"page_count": number | null,"author_id": string | null,"published_at": string | null,"rank": number | null,"matched": string | null
+                      }
           }
         }
 }

@@ -355,6 +355,8 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    a("event_attendance_report", `select * from public.event_attendance_report(` +
+      `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
     // counselling (33_counselling.sql): the host is a coach
     m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
     m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
@@ -395,6 +397,7 @@ function rpcCases(f: Fixtures): Case[] {
       `'[{"prompt": "How was it?", "kind": "rating", "required": true}]'::jsonb)`),
     h("open_survey", `select public.open_survey(id) from public.surveys where session_id = ${live} and status = 'draft' limit 1`),
     h("close_survey", `select public.close_survey(${q(f.survey)})`),
+    h("survey_results", `select public.survey_results(${q(f.survey)})`),
     { name: "submit_survey_response", role: "authenticated", user: f.outsider, statement:
         `select public.join_session(${live}); select public.submit_survey_response(${q(f.survey)}, ${q(f.surveyAnswers)}::jsonb)` },
     // breakout rooms
@@ -418,6 +421,10 @@ function rpcCases(f: Fixtures): Case[] {
     // resources library
     a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
     a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
+    m("search_resources", `select * from public.search_resources('slaap', null, null, null, 20, 0)`),
+    { name: "search_resources (browse, anon)", role: "anon",
+      statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
+    { name: "search_resources (typo, anon)", role: "anon", statement: `select * from public.search_resources('meditaton')` },
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
