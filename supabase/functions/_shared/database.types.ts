@@ -1449,6 +1449,9 @@ isOneToOne: false
 "increment_upvotes":
 { Args: { "question_id": string }; Returns: number
                            },
+"jitsi_access":
+{ Args: { "session_id": string }; Returns: Json
+                           },
 "join_room":
 { Args: { "room_id": string }; Returns: {
               "created_at": string,

@@ -320,6 +320,10 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   return cases;
 }
 
+/** Seeded counselling users (supabase/seeds/33_counselling.sql, seed.sql). */
+const MARIEKE = "00000000-0000-4000-a000-000000000021";
+const MEMBER01 = "00000000-0000-4000-a000-000000000101";
+
 /** Every function in public a client may execute, called as the caller it is meant for. */
 function rpcCases(f: Fixtures): Case[] {
   const m = (name: string, statement: string, expectError?: string): Case =>
@@ -362,13 +366,22 @@ function rpcCases(f: Fixtures): Case[] {
     a("send_announcement", `select public.send_announcement('everyone', 'Plans', 'Are cheap')`),
     a("event_attendance_report", `select * from public.event_attendance_report(` +
       `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
-    // counselling (33_counselling.sql): the host is a coach
-    m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
-    m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
-    m("reschedule_booking", `select public.reschedule_booking(gen_random_uuid(), now() + interval '3 days')`, "not_found"),
-    h("complete_session", `select public.complete_session(${live})`, "invalid_input"),
-    h("mark_no_show", `select public.mark_no_show(gen_random_uuid())`, "not_found"),
-    m("my_appointments", `select * from public.my_appointments()`),
+    // counselling (33_counselling.sql), on supabase/seeds/33_counselling.sql: Marieke (…a000-000000000021) and
+    // her patient member01 (…a000-000000000101)
+    m("available_slots", `select * from public.available_slots('${MARIEKE}', now(), now() + interval '30 days')`),
+    m("book_slot", `select public.book_slot('${MARIEKE}', (select s.starts_at from public.available_slots('${MARIEKE}', ` +
+      `now() + interval '3 days', now() + interval '30 days') s limit 1))`),
+    { name: "reschedule_booking", role: "authenticated", user: MEMBER01, statement:
+        `select public.reschedule_booking(b.id, (select s.starts_at from public.available_slots('${MARIEKE}', ` +
+        `now() + interval '5 days', now() + interval '30 days') s limit 1)) from public.bookings b ` +
+        `join public.sessions x on x.id = b.session_id where b.user_id = '${MEMBER01}' and x.kind = 'one_to_one' ` +
+        `and x.status = 'scheduled' and b.status = 'confirmed' limit 1` },
+    { name: "complete_session", role: "authenticated", user: MARIEKE,
+      statement: `select public.complete_session('00000000-0000-4000-d100-000000000001')`, expectError: "invalid_transition" },
+    { name: "mark_no_show", role: "authenticated", user: MARIEKE,
+      statement: `select public.mark_no_show('00000000-0000-4000-d200-000000000001')` },
+    { name: "my_appointments", role: "authenticated", user: MARIEKE, statement: `select * from public.my_appointments()` },
+    m("jitsi_access", `select public.jitsi_access(${live})`),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
