@@ -44,7 +44,9 @@ sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 ensure_os_packages() {
   local wanted=(postgresql-15 postgresql-15-pgtap postgresql-15-plpgsql-check postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl
                 # npm test's second pass (clock +400 days): libfaketime, and cc for scripts/faketime-waits.c
-                libfaketime gcc libc6-dev)
+                libfaketime gcc libc6-dev
+                # npm test's pooled pass: PgBouncer in transaction mode, as Supavisor on port 6543
+                pgbouncer)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -88,7 +90,7 @@ cluster_init() {
 listen_addresses = '127.0.0.1'
 port = $SUPABASE_DB_PORT
 unix_socket_directories = '$SOCKET_DIR'
-shared_preload_libraries = 'pg_cron,plpgsql,plpgsql_check'
+shared_preload_libraries = 'pg_cron,plpgsql,plpgsql_check${LOCAL_STACK_PRELOAD:+,$LOCAL_STACK_PRELOAD}'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 32
@@ -131,7 +133,64 @@ cluster_stop() {
   fi
 }
 
-cluster_destroy() { cluster_stop; rm -rf "$LOCAL_STACK_DIR"; }
+cluster_destroy() { pooler_stop; cluster_stop; rm -rf "$LOCAL_STACK_DIR"; }
+
+# --- PgBouncer in transaction mode (npm test's pooled pass) -----------------------------------
+# Production reaches Postgres through Supavisor in transaction mode (port 6543): a server connection
+# serves one transaction of one client, then another client's; session state (SET, prepared
+# statements) is not reset between them. PgBouncer with pool_mode = transaction does the same. Two
+# databases: `postgres` (a pool of POOLER_POOL_SIZE server connections, default 40) and
+# `postgres_single` (the same database through exactly one server connection, for the leak test).
+# Started as the cluster's OS user (PgBouncer refuses root), stopped by its pid file.
+pooler_dir() { printf '%s/pooler' "$LOCAL_STACK_DIR"; }
+
+pooler_url() { # pooler_url [role] [database]
+  printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "${1:-postgres}" "$DB_PASSWORD" "$POOLER_PORT" "${2:-postgres}"
+}
+
+pooler_start() {
+  local dir; dir=$(pooler_dir)
+  export POOLER_PORT=${POOLER_PORT:-$((SUPABASE_DB_PORT + 1000))}
+  while (echo >"/dev/tcp/127.0.0.1/$POOLER_PORT") 2>/dev/null; do POOLER_PORT=$((POOLER_PORT + 1)); done
+  mkdir -p "$dir"
+  printf '"postgres" "%s"\n' "$DB_PASSWORD" >"$dir/userlist.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+postgres = host=127.0.0.1 port=$SUPABASE_DB_PORT dbname=postgres
+postgres_single = host=127.0.0.1 port=$SUPABASE_DB_PORT dbname=postgres pool_size=1
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $POOLER_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = ${POOLER_POOL_SIZE:-40}
+max_client_conn = 2000
+server_reset_query =
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  chmod 600 "$dir/userlist.txt"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+  log "starting PgBouncer (transaction mode) on 127.0.0.1:$POOLER_PORT -> $SUPABASE_DB_PORT"
+  as_pg_user pgbouncer -d -q "$dir/pgbouncer.ini" || { cat "$dir/pgbouncer.log" >&2 2>/dev/null; return 1; }
+  local i
+  for i in $(seq 50); do
+    (echo >"/dev/tcp/127.0.0.1/$POOLER_PORT") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  log "PgBouncer did not start"; cat "$dir/pgbouncer.log" >&2; return 1
+}
+
+pooler_stop() {
+  local pidfile; pidfile="$(pooler_dir)/pgbouncer.pid"
+  [ -f "$pidfile" ] || return 0
+  log "stopping PgBouncer"
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+}
 
 # The emulation is applied once, as supabase_admin, and only to a database without `auth`.
 apply_platform() {
@@ -258,7 +317,7 @@ with acl(kind, object, items, nsp) as (
   union all
   select 'column', a.attrelid::regclass::text || '.' || a.attname, a.attacl::text[], n.nspname
   from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-  where a.attacl is not null and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+  where a.attacl is not null and not a.attisdropped and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
     and c.relname !~ '^messages_\d{4}_\d{2}_\d{2}'
   union all
   select 'function', p.oid::regprocedure::text, p.proacl::text[], n.nspname

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm test: every check, against throwaway clusters with emulation, migrations and seed applied.
-# First pass: schema files = migrations, pgTAP (pg_prove), Edge Function tests (deno test), supabase
-# db lint, supabase db advisors, generated types drift. Second pass: pgTAP and Deno again on a fresh cluster with every
+# First pass: schema files = migrations, pgTAP (pg_prove), Edge Function tests (deno test), the fuzz
+# run, the pooled pass (Edge Function and concurrency tests through PgBouncer in transaction mode),
+# supabase db lint, supabase db advisors, generated types drift. Second pass: pgTAP and Deno again on a fresh cluster with every
 # process's clock 400 days ahead (libfaketime), so a test that depends on today's date fails now
 # rather than on the day it starts to. The clusters are removed even on failure. Last line:
 # "N passed, N failed" (both passes).
@@ -133,6 +134,21 @@ run_suites "pgTAP" "Deno (functions, platform, concurrency)" --schema-check
 # every Edge Function with hostile input, 12,500 cases from a fixed seed (FUZZ_SEED, FUZZ_RUNS and
 # FUZZ_HTTP_RUNS replay or resize it). First pass only: the cases do not depend on the date.
 run_deno "fuzz (RPCs, Edge Functions)" ../tests/fuzz
+
+# 2c. The pooled pass: the Edge Function and concurrency tests once more, with SUPABASE_DB_URL through
+# PgBouncer in transaction mode (as production reaches Postgres through Supavisor on port 6543), and
+# the leak test (supabase/tests/pooling), which interleaves callers on one server connection of the
+# pooler. First pass only: connection state does not depend on the date.
+run_pooled() {
+  pooler_start || { record "pooled: PgBouncer" 0 1; return 1; }
+  local direct="$SUPABASE_DB_URL"
+  SUPABASE_DB_URL=$(pooler_url) POOLER_SINGLE_DB_URL=$(pooler_url postgres postgres_single)
+  export SUPABASE_DB_URL POOLER_SINGLE_DB_URL
+  run_deno "Deno through PgBouncer (transaction mode)" ../functions ../tests/concurrency ../tests/pooling
+  SUPABASE_DB_URL="$direct"
+  pooler_stop
+}
+run_pooled
 
 # 3. supabase db lint (plpgsql_check)
 log "supabase db lint"

@@ -56,6 +56,9 @@ language sql immutable set search_path = '' as $$
     when 'poll_not_open' then 409
     when 'session_full' then 409
     when 'conflict' then 409
+    -- counselling (34_counselling.sql)
+    when 'slot_unavailable' then 409
+    when 'too_late' then 409
     when 'rate_limited' then 429
     when 'slow_mode' then 429
     else 500

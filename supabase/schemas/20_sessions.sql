@@ -396,8 +396,7 @@ begin
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', session_for_host.session_id));
   end if;
   select s.* into v_session from public.sessions s where s.id = session_for_host.session_id for update;
-  if v_session.id is null
-     or v_session.id not in (select v.id from private.visible_session_ids() as v (id)) then
+  if v_session.id is null or not private.can_see_session(v_session.id) then
     perform private.raise_error('not_found', 'Session not found.', jsonb_build_object('session_id', session_for_host.session_id));
   end if;
   if not private.is_session_host(v_session.id) then
@@ -587,12 +586,16 @@ revoke execute on function private.is_session_member(uuid) from public, anon;
 grant execute on function private.is_session_member(uuid) to authenticated, service_role;
 
 -- SECURITY DEFINER: session_bans is readable by staff only; this answers for the caller alone.
+-- PL/pgSQL, not SQL: a SQL function with SET is planned again on every call (~0.1 ms, per card).
 create function private.am_banned(session_id uuid)
 returns boolean
-language sql stable security definer set search_path = '' as $$
-  select (select auth.uid()) is not null
-     and exists (select 1 from public.session_bans sb
-                 where sb.session_id = am_banned.session_id and sb.user_id = (select auth.uid()))
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_uid uuid := auth.uid();
+begin
+  return v_uid is not null
+     and exists (select 1 from public.session_bans sb where sb.session_id = am_banned.session_id and sb.user_id = v_uid);
+end;
 $$;
 comment on function private.am_banned(uuid) is
   'True when the caller is banned from the session (false for anon). For session_cards.can_join. Internal.';
@@ -699,8 +702,11 @@ create policy "users can read the sessions visible to them" on public.sessions
   for select to authenticated
   -- created_by: the creator reads the new row back (insert ... returning) before the trigger adds
   -- them as host. Only while the session has no staff at all, the moment of its insert: a creator
-  -- later removed from the staff reads it like anyone else.
-  using ((created_by = (select auth.uid()) and not private.session_has_staff(id))
+  -- later removed from the staff reads it like anyone else. The published public and members-only
+  -- sessions (visible_session_ids' first rule) are tested first: a read of those (the catalogue, a live
+  -- event's card) never builds the set of every visible session.
+  using ((status <> 'draft' and visibility <> 'private')
+         or (created_by = (select auth.uid()) and not private.session_has_staff(id))
          or id in (select private.visible_session_ids()));
 
 revoke all on table public.session_staff from public, anon, authenticated, service_role;

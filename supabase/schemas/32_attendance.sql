@@ -11,10 +11,12 @@
 --     user's open intervals (null when none is open). The attendance trigger keeps it for every write
 --     of an interval, whichever path makes it (RPCs, the end of the session, service_role edits, a
 --     deletion), under that row's lock, so two connections of one user are serialized.
---   * private.session_viewer_buckets counts those rows per 10-second bucket of seen_at, in 8 shards
---     per bucket (by user) so that 670 heartbeats a second do not queue on one row. A heartbeat moves
---     its user from one bucket to a later one: one decrement and one increment, in bucket order.
---   * private.viewer_count = the buckets wholly inside the last 60 s (at most 6 x 8 rows) plus the
+--   * private.session_viewer_buckets counts those rows per 10-second bucket of seen_at, in 16 shards
+--     per bucket, one per database connection (backend pid mod 16), so that 670 heartbeats a second
+--     do not queue on one row: the API's connections write different rows. A heartbeat moves its user
+--     from one bucket to a later one: one decrement and one increment, in bucket order, both in its
+--     connection's shard (a shard's count may go negative; the sum over a bucket's shards is exact).
+--   * private.viewer_count = the buckets wholly inside the last 60 s (at most 6 x 16 rows) plus the
 --     users of the one bucket that straddles now() - 60 s whose seen_at is inside the window (an index
 --     range holding only users who stopped about a minute ago). Exact: distinct users with an open
 --     interval whose last heartbeat is less than 60 s old, as a recount over the intervals gives;
@@ -81,12 +83,13 @@ create table private.session_viewer_buckets (
   primary key (session_id, bucket, shard)
 );
 comment on table private.session_viewer_buckets is
-  'Per session, 10-second bucket of seen_at (private.viewer_bucket) and shard (private.viewer_shard of the user): how '
+  'Per session, 10-second bucket of seen_at (private.viewer_bucket) and shard (private.viewer_shard(): the writing '
+  'connection''s): how '
   'many private.session_viewers rows have their seen_at in it. Read by private.viewer_count; aged buckets are deleted '
   'by flush_live_counts. Internal.';
 comment on column private.session_viewer_buckets.viewers is
-  'Users counted in this bucket and shard; a shard may go negative when a user''s later heartbeat leaves a bucket '
-  'through another shard''s row, the sum over the shards of a bucket is exact.';
+  'Users counted in this bucket by this shard''s writes: a user enters a bucket through one connection''s shard and may '
+  'leave it through another''s, so a shard may go negative; the sum over the shards of a bucket is exact.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Indexes
@@ -117,15 +120,14 @@ comment on function private.viewer_bucket(timestamptz) is
 revoke execute on function private.viewer_bucket(timestamptz) from public, anon, authenticated;
 grant execute on function private.viewer_bucket(timestamptz) to service_role;
 
-create function private.viewer_shard(user_id uuid)
+create function private.viewer_shard()
 returns smallint
-language sql immutable set search_path = '' as $$
-  select (pg_catalog.hashtext(viewer_shard.user_id::text) & 7)::smallint
+language sql stable set search_path = '' as $$
+  select (pg_catalog.pg_backend_pid() & 15)::smallint
 $$;
-comment on function private.viewer_shard(uuid) is
-  'The shard (0-7) of a user''s rows in private.session_viewer_buckets. Internal (service_role: for reading the buckets).';
-revoke execute on function private.viewer_shard(uuid) from public, anon, authenticated;
-grant execute on function private.viewer_shard(uuid) to service_role;
+comment on function private.viewer_shard() is
+  'The shard (0-15) this connection writes in private.session_viewer_buckets: its backend pid mod 16. Internal.';
+revoke execute on function private.viewer_shard() from public, anon, authenticated, service_role;
 
 -- SECURITY DEFINER: reads the private presence tables, which members cannot read.
 create function private.viewer_count(session_id uuid)
@@ -307,8 +309,10 @@ create policy "members can read the viewer stats of their sessions" on public.se
 -- SECURITY DEFINER: clients cannot write attendance_intervals.
 create function public.join_session(session_id uuid, connection_id text default null)
 returns jsonb
-language sql volatile security definer set search_path = '' as $$
-  select private.touch_attendance(join_session.session_id, join_session.connection_id);
+language plpgsql volatile security definer set search_path = '' as $$
+begin
+  return private.touch_attendance(join_session.session_id, join_session.connection_id);
+end;
 $$;
 comment on function public.join_session(uuid, text) is
   'Marks the caller present in a live session (or a scheduled one from 15 minutes before its start) on one connection '
@@ -319,11 +323,14 @@ comment on function public.join_session(uuid, text) is
 revoke execute on function public.join_session(uuid, text) from public, anon;
 grant execute on function public.join_session(uuid, text) to authenticated, service_role;
 
--- SECURITY DEFINER: clients cannot write attendance_intervals.
+-- SECURITY DEFINER: clients cannot write attendance_intervals. PL/pgSQL, not SQL: a SQL function with
+-- SET is planned again on every call, and heartbeats are most of a live event's calls.
 create function public.heartbeat(session_id uuid, connection_id text default null)
 returns jsonb
-language sql volatile security definer set search_path = '' as $$
-  select private.touch_attendance(heartbeat.session_id, heartbeat.connection_id);
+language plpgsql volatile security definer set search_path = '' as $$
+begin
+  return private.touch_attendance(heartbeat.session_id, heartbeat.connection_id);
+end;
 $$;
 comment on function public.heartbeat(uuid, text) is
   'Keeps the caller''s connection present (send every 20-30 s; 60 s without one ends the interval at the last heartbeat). '
@@ -481,7 +488,7 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v_session_id uuid := coalesce(new.session_id, old.session_id);
   v_user_id uuid := coalesce(new.user_id, old.user_id);
-  v_shard smallint := private.viewer_shard(coalesce(new.user_id, old.user_id));
+  v_shard smallint := private.viewer_shard();
   v_old timestamptz;
   v_new timestamptz;
   v_old_bucket bigint;
@@ -513,12 +520,14 @@ begin
       insert into private.session_viewer_buckets as b (session_id, bucket, shard, viewers)
       values (v_session_id, v_new_bucket, v_shard, 1)
       on conflict (session_id, bucket, shard) do update set viewers = b.viewers + 1;
-      update private.session_viewer_buckets b set viewers = b.viewers - 1
-      where b.session_id = v_session_id and b.bucket = v_old_bucket and b.shard = v_shard;
+      insert into private.session_viewer_buckets as b (session_id, bucket, shard, viewers)
+      values (v_session_id, v_old_bucket, v_shard, -1)
+      on conflict (session_id, bucket, shard) do update set viewers = b.viewers - 1;
     elsif v_old_bucket is distinct from v_new_bucket then
       if v_old_bucket is not null then
-        update private.session_viewer_buckets b set viewers = b.viewers - 1
-        where b.session_id = v_session_id and b.bucket = v_old_bucket and b.shard = v_shard;
+        insert into private.session_viewer_buckets as b (session_id, bucket, shard, viewers)
+        values (v_session_id, v_old_bucket, v_shard, -1)
+        on conflict (session_id, bucket, shard) do update set viewers = b.viewers - 1;
       end if;
       if v_new_bucket is not null then
         insert into private.session_viewer_buckets as b (session_id, bucket, shard, viewers)

@@ -21,6 +21,7 @@ create table public.chat_messages (
   deleted_at timestamptz,
   deleted_by uuid references auth.users (id) on delete set null,
   created_at timestamptz not null default now(),
+  client_id uuid,
   constraint chat_messages_body_length check (char_length(body) between 1 and 500 and body = btrim(body)),
   constraint chat_messages_kind_valid check (kind in ('message', 'announcement')),
   constraint chat_messages_pinned_at_set check (is_pinned = (pinned_at is not null)),
@@ -36,6 +37,9 @@ comment on column public.chat_messages.kind is 'message (anyone who may post) or
 comment on column public.chat_messages.is_pinned is 'Pinned by a host or moderator (pin_message); pinned_at says when.';
 comment on column public.chat_messages.deleted_at is
   'Soft delete (delete_message): set, the message is hidden from members; staff still read it, flagged by this column.';
+comment on column public.chat_messages.client_id is
+  'Optional id the sending client made for this message (send_chat_message client_id, the send-message Idempotency-Key): '
+  'a retry with the same id returns this message instead of posting it again. Unique per author.';
 comment on column public.chat_messages.created_at is
   'Time of posting (clock time taken after the per-user lock, so one user''s messages are strictly ordered). '
   'Pagination orders by (created_at, id).';
@@ -52,6 +56,9 @@ create index chat_messages_user_session_idx on public.chat_messages (user_id, se
 create index chat_messages_room_id_idx on public.chat_messages (room_id);
 create index chat_messages_deleted_by_idx on public.chat_messages (deleted_by);
 create index chat_messages_pinned_idx on public.chat_messages (session_id, pinned_at desc) where is_pinned;
+-- Idempotent sends: one message per author and client id. Partial, so sends without one never touch it.
+create unique index chat_messages_user_id_client_id_key on public.chat_messages (user_id, client_id)
+  where client_id is not null;
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
@@ -192,13 +199,40 @@ create policy "members read the chat of their sessions and staff also read delet
 -- Views and RPCs
 -- ---------------------------------------------------------------------------------------------
 
+-- The message an earlier call with this client id posted, for a retry; a client id already used in
+-- another session is a conflict (the client reused an id by mistake: posting nothing is safer).
+-- Internal: runs inside send_chat_message (security definer), for the caller's own messages only.
+create function private.chat_message_by_client_id(user_id uuid, client_id uuid, session_id uuid)
+returns public.chat_messages
+language plpgsql stable set search_path = '' as $$
+declare
+  v_row public.chat_messages;
+begin
+  select m.* into v_row from public.chat_messages m
+  where m.user_id = chat_message_by_client_id.user_id and m.client_id = chat_message_by_client_id.client_id
+    and chat_message_by_client_id.client_id is not null;
+  if v_row.id is not null and v_row.session_id <> chat_message_by_client_id.session_id then
+    perform private.raise_error('conflict', 'This client_id was already used for a message in another session.',
+      jsonb_build_object('field', 'client_id', 'client_id', chat_message_by_client_id.client_id));
+  end if;
+  return v_row;
+end;
+$$;
+comment on function private.chat_message_by_client_id(uuid, uuid, uuid) is
+  'The chat message a user already posted with this client id (null when none); conflict when it is in another '
+  'session. For send_chat_message retries. Internal.';
+revoke execute on function private.chat_message_by_client_id(uuid, uuid, uuid) from public, anon, authenticated, service_role;
+
 -- SECURITY DEFINER: clients have no insert grant on chat_messages, and the limits must count the
 -- caller's deleted messages too (hidden from them by RLS). Membership and visibility of this one
 -- session are checked with the one-session helpers (private.is_session_member, can_see_session),
 -- not by listing all of the caller's sessions: posting is a hot path.
-create function public.send_chat_message(session_id uuid, body text, room_id uuid default null, kind text default 'message')
+create function public.send_chat_message(session_id uuid, body text, room_id uuid default null, kind text default 'message',
+                                         client_id uuid default null)
 returns public.chat_messages
 language plpgsql volatile security definer set search_path = '' as $$
+#variable_conflict use_column
+-- (The ON CONFLICT target names columns that are also parameters: the columns are meant.)
 declare
   v_uid uuid := (select auth.uid());
   v_body text := btrim(send_chat_message.body);
@@ -214,6 +248,13 @@ declare
 begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in to chat.', jsonb_build_object('function', 'send_chat_message'));
+  end if;
+  -- A retry of a send that went through returns that message: nothing is posted, broadcast or counted.
+  if send_chat_message.client_id is not null then
+    v_row := private.chat_message_by_client_id(v_uid, send_chat_message.client_id, send_chat_message.session_id);
+    if v_row.id is not null then
+      return v_row;
+    end if;
   end if;
 
   select s.id, s.status::text as status, s.chat_enabled, s.slow_mode_seconds, s.chat_rate_limit
@@ -235,6 +276,13 @@ begin
     -- queued here while the user was banned is refused, not posted.
     perform pg_catalog.pg_advisory_xact_lock(
       pg_catalog.hashtextextended('chat:' || v_session.id::text || ':' || v_uid::text, 0));
+    -- A retry that waited here for the first call sees its message now (and is not rate limited).
+    if send_chat_message.client_id is not null then
+      v_row := private.chat_message_by_client_id(v_uid, send_chat_message.client_id, v_session.id);
+      if v_row.id is not null then
+        return v_row;
+      end if;
+    end if;
   end if;
   if exists (select 1 from public.session_bans b where b.session_id = v_session.id and b.user_id = v_uid) then
     perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', v_session.id));
@@ -294,22 +342,30 @@ begin
     v_now := pg_catalog.clock_timestamp();
   end if;
 
-  insert into public.chat_messages as m (session_id, room_id, user_id, body, kind, created_at)
-  values (v_session.id, send_chat_message.room_id, v_uid, v_body, v_kind, v_now)
+  -- Staff take no lock: two retries of theirs meet at the unique index, and the second returns the first.
+  insert into public.chat_messages as m (session_id, room_id, user_id, body, kind, created_at, client_id)
+  values (v_session.id, send_chat_message.room_id, v_uid, v_body, v_kind, v_now, send_chat_message.client_id)
+  on conflict (user_id, client_id) where client_id is not null do nothing
   returning m.* into v_row;
+  if v_row.id is null then
+    v_row := private.chat_message_by_client_id(v_uid, send_chat_message.client_id, v_session.id);
+  end if;
   return v_row;
 end;
 $$;
-comment on function public.send_chat_message(uuid, text, uuid, text) is
+comment on function public.send_chat_message(uuid, text, uuid, text, uuid) is
   'The only way to post in a session''s chat; returns the stored chat_messages row and broadcasts new_message. '
   'In one transaction: not_authenticated; not_found (session not visible); forbidden (not a member); banned; '
   'chat_disabled (chat_enabled off, or the session ended or was cancelled); invalid_input (body 1-500 characters '
   'after trimming, kind message/announcement, room of this session); forbidden (announcement by non-staff); '
   'slow_mode (429, Retry-After = seconds until allowed) when slow_mode_seconds is set; rate_limited (429, '
   'Retry-After = seconds until a message leaves the window) beyond chat_rate_limit (default 5) messages per '
-  'rolling 60 s. Session staff are exempt from slow mode and the rate limit. Deleted messages still count.';
-revoke execute on function public.send_chat_message(uuid, text, uuid, text) from public, anon;
-grant execute on function public.send_chat_message(uuid, text, uuid, text) to authenticated, service_role;
+  'rolling 60 s. Session staff are exempt from slow mode and the rate limit. Deleted messages still count. '
+  'Idempotent with client_id (a uuid the client makes per message): a retry with the same client_id returns the '
+  'message the first call posted (no second row, broadcast or rate-limit charge), also when both calls run at the '
+  'same time; conflict (409) when that client_id was used in another session.';
+revoke execute on function public.send_chat_message(uuid, text, uuid, text, uuid) from public, anon;
+grant execute on function public.send_chat_message(uuid, text, uuid, text, uuid) to authenticated, service_role;
 
 -- SECURITY DEFINER: clients have no update grant on chat_messages.
 create function public.pin_message(message_id uuid, pinned boolean)

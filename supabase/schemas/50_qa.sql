@@ -20,6 +20,7 @@ create table public.questions (
   answered_at timestamptz,
   answered_by uuid references auth.users (id) on delete set null,
   created_at timestamptz not null default now(),
+  client_id uuid,
   constraint questions_body_length check (char_length(body) between 1 and 500 and body = btrim(body)),
   constraint questions_status_valid check (status in ('pending', 'published', 'answered', 'dismissed')),
   constraint questions_upvote_count_not_negative check (upvote_count >= 0),
@@ -32,6 +33,9 @@ comment on table public.questions is
   'upvote_question / withdraw_upvote). Clients cannot select user_id: read through the view session_questions, which '
   'shows the author only when the question is not anonymous, or to staff and the author.';
 comment on column public.questions.user_id is 'Author. Not selectable by clients (anonymity); see session_questions.author_id.';
+comment on column public.questions.client_id is
+  'Optional id the asking client made for this question (ask_question client_id): a retry with the same id returns '
+  'this question instead of asking it again. Unique per author; not selectable by clients.';
 comment on column public.questions.body is 'The question, 1-500 characters, stored trimmed.';
 comment on column public.questions.is_anonymous is 'Author hidden from everyone but staff and the author (allowed when the session allows anonymous questions).';
 comment on column public.questions.status is
@@ -59,6 +63,8 @@ create index questions_session_id_status_idx on public.questions (session_id, st
 create index questions_user_id_idx on public.questions (user_id);
 create index questions_answered_by_idx on public.questions (answered_by);
 create index question_upvotes_user_id_idx on public.question_upvotes (user_id);
+-- Idempotent asks: one question per author and client id (partial: asks without one never touch it).
+create unique index questions_user_id_client_id_key on public.questions (user_id, client_id) where client_id is not null;
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
@@ -171,17 +177,48 @@ revoke all on table public.session_questions from public, anon, authenticated, s
 grant select on table public.session_questions to authenticated;
 grant all on table public.session_questions to service_role;
 
+-- The question an earlier call with this client id asked, for a retry (null when none); a client id
+-- already used in another session is a conflict. Internal: runs inside ask_question, for the caller.
+create function private.question_id_by_client_id(user_id uuid, client_id uuid, session_id uuid)
+returns uuid
+language plpgsql stable set search_path = '' as $$
+declare
+  v_id uuid;
+  v_session_id uuid;
+begin
+  select q.id, q.session_id into v_id, v_session_id from public.questions q
+  where q.user_id = question_id_by_client_id.user_id and q.client_id = question_id_by_client_id.client_id
+    and question_id_by_client_id.client_id is not null;
+  if v_id is not null and v_session_id <> question_id_by_client_id.session_id then
+    perform private.raise_error('conflict', 'This client_id was already used for a question in another session.',
+      jsonb_build_object('field', 'client_id', 'client_id', question_id_by_client_id.client_id));
+  end if;
+  return v_id;
+end;
+$$;
+comment on function private.question_id_by_client_id(uuid, uuid, uuid) is
+  'The id of the question a user already asked with this client id (null when none); conflict when it is in another '
+  'session. For ask_question retries. Internal.';
+revoke execute on function private.question_id_by_client_id(uuid, uuid, uuid) from public, anon, authenticated, service_role;
+
 -- SECURITY DEFINER: inserts into questions, which clients cannot write, after checking membership,
--- bans, the session's Q&A settings and the body.
-create function public.ask_question(session_id uuid, body text, anonymous boolean default false)
+-- bans, the session's Q&A settings and the body. With a client id, two calls at the same time meet at
+-- the unique index: the second waits for the first and returns its question.
+create function public.ask_question(session_id uuid, body text, anonymous boolean default false, client_id uuid default null)
 returns jsonb
 language plpgsql volatile security definer set search_path = '' as $$
+#variable_conflict use_column
+-- (The ON CONFLICT target names columns that are also parameters: the columns are meant.)
 declare
   v_uid uuid := private.require_session_access(ask_question.session_id, 'member');
   v_session public.sessions;
   v_body text := btrim(ask_question.body);
   v_id uuid;
 begin
+  v_id := private.question_id_by_client_id(v_uid, ask_question.client_id, ask_question.session_id);
+  if v_id is not null then
+    return private.question_json(v_id);
+  end if;
   select s.* into v_session from public.sessions s where s.id = ask_question.session_id;
   if v_session.status not in ('scheduled', 'live') then
     perform private.raise_error('invalid_transition', 'Questions are accepted only before and during the session.',
@@ -194,19 +231,26 @@ begin
     perform private.raise_error('forbidden', 'This session does not allow anonymous questions.',
       jsonb_build_object('field', 'anonymous'));
   end if;
-  insert into public.questions (session_id, user_id, body, is_anonymous, status)
+  insert into public.questions as q (session_id, user_id, body, is_anonymous, status, client_id)
   values (v_session.id, v_uid, v_body, coalesce(ask_question.anonymous, false),
-          case when v_session.qa_moderation then 'pending' else 'published' end)
-  returning id into v_id;
+          case when v_session.qa_moderation then 'pending' else 'published' end, ask_question.client_id)
+  on conflict (user_id, client_id) where client_id is not null do nothing
+  returning q.id into v_id;
+  if v_id is null then
+    v_id := private.question_id_by_client_id(v_uid, ask_question.client_id, v_session.id);
+  end if;
   return private.question_json(v_id);
 end;
 $$;
-comment on function public.ask_question(uuid, text, boolean) is
+comment on function public.ask_question(uuid, text, boolean, uuid) is
   'Members (not banned) ask a question (1-500 chars, trimmed) in a scheduled or live session. pending when the session '
   'has qa_moderation, else published. anonymous only when allow_anonymous_questions (else forbidden). Returns the '
-  'question as in session_questions. Errors: not_authenticated, not_found, forbidden, banned, invalid_input, invalid_transition.';
-revoke execute on function public.ask_question(uuid, text, boolean) from public, anon;
-grant execute on function public.ask_question(uuid, text, boolean) to authenticated, service_role;
+  'question as in session_questions. Idempotent with client_id (a uuid the client makes per question): a retry with '
+  'the same client_id returns the question the first call asked (no second row or broadcast), also when both calls '
+  'run at the same time. Errors: not_authenticated, not_found, forbidden, banned, invalid_input, invalid_transition, '
+  'conflict (client_id used in another session).';
+revoke execute on function public.ask_question(uuid, text, boolean, uuid) from public, anon;
+grant execute on function public.ask_question(uuid, text, boolean, uuid) to authenticated, service_role;
 
 -- SECURITY DEFINER: inserts the upvote row (clients cannot write question_upvotes); the counter
 -- follows by trigger in this transaction.

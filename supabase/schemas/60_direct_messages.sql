@@ -54,6 +54,7 @@ create table public.direct_messages (
   created_at timestamptz not null default now(),
   edited_at timestamptz,
   deleted_at timestamptz,
+  client_id uuid,
   constraint direct_messages_body_length check (char_length(body) between 1 and 2000 and body = btrim(body)),
   constraint direct_messages_edited_after_created check (edited_at is null or edited_at >= created_at),
   constraint direct_messages_deleted_after_created check (deleted_at is null or deleted_at >= created_at)
@@ -62,6 +63,9 @@ comment on table public.direct_messages is
   'A message in a conversation. Posted only through send_direct_message() (members, 20 per user per rolling minute) '
   'and broadcast as `direct_message` on user:<id> of the other members. Members read the non-deleted messages.';
 comment on column public.direct_messages.user_id is 'The sender.';
+comment on column public.direct_messages.client_id is
+  'Optional id the sending client made for this message (send_direct_message client_id): a retry with the same id '
+  'returns this message instead of sending it again. Unique per sender.';
 comment on column public.direct_messages.body is 'Message text, stored trimmed, 1-2000 characters.';
 comment on column public.direct_messages.created_at is
   'Time of posting (clock time taken after the sender''s lock, so one user''s messages are strictly ordered).';
@@ -96,6 +100,9 @@ create index conversation_members_user_id_idx on public.conversation_members (us
 create index direct_messages_conversation_page_idx on public.direct_messages (conversation_id, created_at desc, id desc);
 -- The user_id foreign key and the per-user rate limit window.
 create index direct_messages_user_id_created_at_idx on public.direct_messages (user_id, created_at desc);
+-- Idempotent sends: one message per sender and client id (partial: sends without one never touch it).
+create unique index direct_messages_user_id_client_id_key on public.direct_messages (user_id, client_id)
+  where client_id is not null;
 -- direct_pairs: (user_low, user_high) is the primary key, conversation_id has its unique constraint.
 create index direct_pairs_user_high_idx on private.direct_pairs (user_high);
 
@@ -299,7 +306,30 @@ grant execute on function public.start_conversation(uuid[], text) to authenticat
 
 -- SECURITY DEFINER: clients cannot insert messages nor update conversations, and the rate limit
 -- counts the sender's messages in every conversation (including deleted ones, hidden by RLS).
-create function public.send_direct_message(conversation_id uuid, body text)
+-- The message an earlier call with this client id sent, for a retry; a client id already used in
+-- another conversation is a conflict. Internal: runs inside send_direct_message, for the caller only.
+create function private.direct_message_by_client_id(user_id uuid, client_id uuid, conversation_id uuid)
+returns public.direct_messages
+language plpgsql stable set search_path = '' as $$
+declare
+  v_row public.direct_messages;
+begin
+  select m.* into v_row from public.direct_messages m
+  where m.user_id = direct_message_by_client_id.user_id and m.client_id = direct_message_by_client_id.client_id
+    and direct_message_by_client_id.client_id is not null;
+  if v_row.id is not null and v_row.conversation_id <> direct_message_by_client_id.conversation_id then
+    perform private.raise_error('conflict', 'This client_id was already used for a message in another conversation.',
+      jsonb_build_object('field', 'client_id', 'client_id', direct_message_by_client_id.client_id));
+  end if;
+  return v_row;
+end;
+$$;
+comment on function private.direct_message_by_client_id(uuid, uuid, uuid) is
+  'The direct message a user already sent with this client id (null when none); conflict when it is in another '
+  'conversation. For send_direct_message retries. Internal.';
+revoke execute on function private.direct_message_by_client_id(uuid, uuid, uuid) from public, anon, authenticated, service_role;
+
+create function public.send_direct_message(conversation_id uuid, body text, client_id uuid default null)
 returns public.direct_messages
 language plpgsql volatile security definer set search_path = '' as $$
 declare
@@ -321,6 +351,13 @@ begin
     perform private.raise_error('not_found', 'No such conversation.',
       jsonb_build_object('conversation_id', send_direct_message.conversation_id));
   end if;
+  -- A retry of a send that went through returns that message: nothing is sent, notified or counted.
+  if send_direct_message.client_id is not null then
+    v_row := private.direct_message_by_client_id(v_uid, send_direct_message.client_id, send_direct_message.conversation_id);
+    if v_row.id is not null then
+      return v_row;
+    end if;
+  end if;
   if v_body is null or char_length(v_body) not between 1 and 2000 then
     perform private.raise_error('invalid_input', 'The message must be 1 to 2000 characters.',
       jsonb_build_object('field', 'body', 'min', 1, 'max', 2000));
@@ -329,6 +366,13 @@ begin
   -- Serialise this user's sends (in every conversation): a parallel call waits until the previous
   -- one commits, then counts its message below.
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('direct_messages:' || v_uid::text, 0));
+  -- A retry that waited here for the first call sees its message now (and is not rate limited).
+  if send_direct_message.client_id is not null then
+    v_row := private.direct_message_by_client_id(v_uid, send_direct_message.client_id, send_direct_message.conversation_id);
+    if v_row.id is not null then
+      return v_row;
+    end if;
+  end if;
   v_now := pg_catalog.clock_timestamp();
   select count(*)::int into v_count
   from public.direct_messages m
@@ -345,8 +389,8 @@ begin
       greatest(1, ceil(extract(epoch from v_oldest + interval '60 seconds' - v_now))::int));
   end if;
 
-  insert into public.direct_messages as m (conversation_id, user_id, body, created_at)
-  values (send_direct_message.conversation_id, v_uid, v_body, v_now)
+  insert into public.direct_messages as m (conversation_id, user_id, body, created_at, client_id)
+  values (send_direct_message.conversation_id, v_uid, v_body, v_now, send_direct_message.client_id)
   returning m.* into v_row;
   update public.conversations c
      set last_message_at = greatest(c.last_message_at, v_now)
@@ -354,15 +398,18 @@ begin
   return v_row;
 end;
 $$;
-comment on function public.send_direct_message(uuid, text) is
+comment on function public.send_direct_message(uuid, text, uuid) is
   'Sends a message to a conversation of the caller and returns the stored row; sets conversations.last_message_at, '
   'broadcasts `direct_message` {id, conversation_id, sender_id, sender_display_name, body, created_at} on user:<id> of '
   'every other member and notifies them (kind direct_message, at most one unread per conversation, honouring '
   'notification_preferences.in_app). Errors: not_authenticated; not_found (no such conversation or not a member); '
   'invalid_input (body 1-2000 characters after trimming); rate_limited (429, Retry-After) beyond 20 messages per user '
-  'per rolling 60 s across all conversations.';
-revoke execute on function public.send_direct_message(uuid, text) from public, anon;
-grant execute on function public.send_direct_message(uuid, text) to authenticated, service_role;
+  'per rolling 60 s across all conversations; conflict (409) when client_id was used in another conversation. '
+  'Idempotent with client_id (a uuid the client makes per message): a retry with the same client_id returns the '
+  'message the first call sent (no second row, broadcast, notification or rate-limit charge), also when both calls '
+  'run at the same time (every send of a user takes the same lock).';
+revoke execute on function public.send_direct_message(uuid, text, uuid) from public, anon;
+grant execute on function public.send_direct_message(uuid, text, uuid) to authenticated, service_role;
 
 -- SECURITY INVOKER: the caller updates their own membership row (column grant + policy) and their own
 -- notifications (read_at), both allowed by RLS.

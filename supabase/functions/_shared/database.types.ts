@@ -87,14 +87,14 @@ isOneToOne: false
                   ]
                 },"chat_messages": {
                   Row: {
-                    "body": string,"created_at": string,"deleted_at": string | null,"deleted_by": string | null,"id": string,"is_pinned": boolean,"kind": string,"pinned_at": string | null,"room_id": string | null,"session_id": string,"user_id": string
+                    "body": string,"client_id": string | null,"created_at": string,"deleted_at": string | null,"deleted_by": string | null,"id": string,"is_pinned": boolean,"kind": string,"pinned_at": string | null,"room_id": string | null,"session_id": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "body": string,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id": string,"user_id": string
+                    "body": string,"client_id"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id": string,"user_id": string
                   }
                   Update: {
-                    "body"?: string,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id"?: string,"user_id"?: string
+                    "body"?: string,"client_id"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"id"?: string,"is_pinned"?: boolean,"kind"?: string,"pinned_at"?: string | null,"room_id"?: string | null,"session_id"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -127,6 +127,48 @@ isOneToOne: false
                   }
                   Update: {
                     "created_at"?: string,"id"?: string,"motivation"?: string,"review_note"?: string | null,"reviewed_at"?: string | null,"reviewed_by"?: string | null,"status"?: Database["public"]['Enums']["coach_application_status"],"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"coach_availability": {
+                  Row: {
+                    "coach_id": string,"created_at": string,"end_time": string,"id": string,"start_time": string,"weekday": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "coach_id"?: string,"created_at"?: string,"end_time": string,"id"?: string,"start_time": string,"weekday": number
+                  }
+                  Update: {
+                    "coach_id"?: string,"created_at"?: string,"end_time"?: string,"id"?: string,"start_time"?: string,"weekday"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"coach_booking_settings": {
+                  Row: {
+                    "buffer_minutes": number,"coach_id": string,"created_at": string,"horizon_days": number,"late_cancel_minutes": number,"min_notice_minutes": number,"slot_minutes": number,"timezone": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "buffer_minutes"?: number,"coach_id"?: string,"created_at"?: string,"horizon_days"?: number,"late_cancel_minutes"?: number,"min_notice_minutes"?: number,"slot_minutes"?: number,"timezone"?: string,"updated_at"?: string
+                  }
+                  Update: {
+                    "buffer_minutes"?: number,"coach_id"?: string,"created_at"?: string,"horizon_days"?: number,"late_cancel_minutes"?: number,"min_notice_minutes"?: number,"slot_minutes"?: number,"timezone"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"coach_time_off": {
+                  Row: {
+                    "coach_id": string,"created_at": string,"ends_at": string,"id": string,"reason": string | null,"starts_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "coach_id"?: string,"created_at"?: string,"ends_at": string,"id"?: string,"reason"?: string | null,"starts_at": string
+                  }
+                  Update: {
+                    "coach_id"?: string,"created_at"?: string,"ends_at"?: string,"id"?: string,"reason"?: string | null,"starts_at"?: string
                   }
                   Relationships: [
                     
@@ -173,14 +215,14 @@ isOneToOne: false
                   ]
                 },"direct_messages": {
                   Row: {
-                    "body": string,"conversation_id": string,"created_at": string,"deleted_at": string | null,"edited_at": string | null,"id": string,"user_id": string
+                    "body": string,"client_id": string | null,"conversation_id": string,"created_at": string,"deleted_at": string | null,"edited_at": string | null,"id": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "body": string,"conversation_id": string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id": string
+                    "body": string,"client_id"?: string | null,"conversation_id": string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id": string
                   }
                   Update: {
-                    "body"?: string,"conversation_id"?: string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id"?: string
+                    "body"?: string,"client_id"?: string | null,"conversation_id"?: string,"created_at"?: string,"deleted_at"?: string | null,"edited_at"?: string | null,"id"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -435,14 +477,14 @@ isOneToOne: false
                   ]
                 },"questions": {
                   Row: {
-                    "answer": string | null,"answered_at": string | null,"answered_by": string | null,"body": string,"created_at": string,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"upvote_count": number,"user_id": string
+                    "answer": string | null,"answered_at": string | null,"answered_by": string | null,"body": string,"client_id": string | null,"created_at": string,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"upvote_count": number,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body": string,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"upvote_count"?: number,"user_id": string
+                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body": string,"client_id"?: string | null,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"upvote_count"?: number,"user_id": string
                   }
                   Update: {
-                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body"?: string,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"upvote_count"?: number,"user_id"?: string
+                    "answer"?: string | null,"answered_at"?: string | null,"answered_by"?: string | null,"body"?: string,"client_id"?: string | null,"created_at"?: string,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"upvote_count"?: number,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -689,14 +731,14 @@ isOneToOne: true
                   ]
                 },"sessions": {
                   Row: {
-                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
+                    "allow_anonymous_questions": boolean,"cancel_reason": string | null,"capacity": number | null,"chat_enabled": boolean,"chat_rate_limit": number,"created_at": string,"created_by": string | null,"currency": string,"description": string | null,"duration_minutes": number,"ended_at": string | null,"event_id": string | null,"id": string,"kind": string,"phase": number | null,"price_cents": number,"program_id": string | null,"qa_moderation": boolean,"replay_url": string | null,"sequence": number,"slow_mode_seconds": number,"started_at": string | null,"starts_at": string,"status": string,"thumbnail_url": string | null,"timezone": string,"title": string,"topic": string | null,"updated_at": string,"visibility": string,"waitlist_enabled": boolean
                   }
                   ComputedFields: never
                   Insert: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at": string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title": string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Update: {
-                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
+                    "allow_anonymous_questions"?: boolean,"cancel_reason"?: string | null,"capacity"?: number | null,"chat_enabled"?: boolean,"chat_rate_limit"?: number,"created_at"?: string,"created_by"?: string | null,"currency"?: string,"description"?: string | null,"duration_minutes"?: number,"ended_at"?: string | null,"event_id"?: string | null,"id"?: string,"kind"?: string,"phase"?: number | null,"price_cents"?: number,"program_id"?: string | null,"qa_moderation"?: boolean,"replay_url"?: string | null,"sequence"?: number,"slow_mode_seconds"?: number,"started_at"?: string | null,"starts_at"?: string,"status"?: string,"thumbnail_url"?: string | null,"timezone"?: string,"title"?: string,"topic"?: string | null,"updated_at"?: string,"visibility"?: string,"waitlist_enabled"?: boolean
                   }
                   Relationships: [
                     {
@@ -910,6 +952,14 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"session_materials": {
+                  Row: {
+                    "added_at": string | null,"added_by": string | null,"attached_to": string | null,"author_id": string | null,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"kind": string | null,"language": string | null,"link_id": string | null,"page_count": number | null,"resource_id": string | null,"session_id": string | null,"status": string | null,"tags": (string)[] | null,"title": string | null,"visibility": string | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
                 },"session_questions": {
                   Row: {
                     "answer": string | null,"answered_at": string | null,"answered_by": string | null,"author_id": string | null,"author_name": string | null,"body": string,"created_at": string,"has_upvoted": boolean | null,"id": string,"is_anonymous": boolean,"is_mine": boolean | null,"session_id": string,"status": string,"upvote_count": number
@@ -964,7 +1014,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "ask_question":
-{ Args: { "anonymous"?: boolean,"body": string,"session_id": string }; Returns: Json
+{ Args: { "anonymous"?: boolean,"body": string,"client_id"?: string,"session_id": string }; Returns: Json
                            },
 "assign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {
@@ -1008,6 +1058,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"available_slots":
+{ Args: { "coach_id": string,"from": string,"to": string }; Returns: {
+              "ends_at": string,"starts_at": string
+            }[]
+                           },
 "ban_user":
 { Args: { "reason"?: string,"session_id": string,"user_id": string }; Returns: {
               "banned_by": string | null,
@@ -1024,6 +1079,24 @@ isOneToOne: false
       } },
 "book_session":
 { Args: { "session_id": string }; Returns: {
+              "cancelled_at": string | null,
+"created_at": string,
+"default_reminders_pending": boolean,
+"id": string,
+"session_id": string,
+"status": string,
+"updated_at": string,
+"user_id": string,
+"waitlist_position": number | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "bookings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"book_slot":
+{ Args: { "coach_id": string,"starts_at": string,"topic"?: string }; Returns: {
               "cancelled_at": string | null,
 "created_at": string,
 "default_reminders_pending": boolean,
@@ -1081,6 +1154,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1135,6 +1209,7 @@ isOneToOne: false
 "delete_message":
 { Args: { "message_id": string }; Returns: {
               "body": string,
+"client_id": string | null,
 "created_at": string,
 "deleted_at": string | null,
 "deleted_by": string | null,
@@ -1167,6 +1242,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1327,6 +1403,7 @@ isOneToOne: false
 "pin_message":
 { Args: { "message_id": string,"pinned": boolean }; Returns: {
               "body": string,
+"client_id": string | null,
 "created_at": string,
 "deleted_at": string | null,
 "deleted_by": string | null,
@@ -1364,6 +1441,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1431,6 +1509,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,
@@ -1476,8 +1555,9 @@ isOneToOne: false
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
 "send_chat_message":
-{ Args: { "body": string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
+{ Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
               "body": string,
+"client_id": string | null,
 "created_at": string,
 "deleted_at": string | null,
 "deleted_by": string | null,
@@ -1496,8 +1576,9 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "send_direct_message":
-{ Args: { "body": string,"conversation_id": string }; Returns: {
+{ Args: { "body": string,"client_id"?: string,"conversation_id": string }; Returns: {
               "body": string,
+"client_id": string | null,
 "conversation_id": string,
 "created_at": string,
 "deleted_at": string | null,
@@ -1647,6 +1728,7 @@ isOneToOne: false
 "ended_at": string | null,
 "event_id": string | null,
 "id": string,
+"kind": string,
 "phase": number | null,
 "price_cents": number,
 "program_id": string | null,

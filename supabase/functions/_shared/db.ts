@@ -45,9 +45,18 @@ export async function closeDb(): Promise<void> {
 const STATEMENT_TIMEOUT: Record<string, string> = { anon: "3s", authenticated: "8s", service_role: "0" };
 
 /**
- * Runs `fn` in one transaction as the caller: `role`, the role's statement timeout and
+ * The search_path PostgREST sets in each request transaction (config.toml: `public` and the extra
+ * search path `extensions`). Set here too: behind a transaction pooler (Supavisor, PgBouncer) the
+ * server connection may carry a session-level search_path another client left behind.
+ */
+const SEARCH_PATH = "public, extensions";
+
+/**
+ * Runs `fn` in one transaction as the caller: `role`, `search_path`, the role's statement timeout and
  * `request.jwt.claims` (plus the `request.jwt.claim.sub`/`.role` shorthands) are set
- * transaction-locally, then `fn(tx)`. Database errors are rethrown as ApiError (see toApiError).
+ * transaction-locally, then `fn(tx)`; nothing of the caller outlives the transaction, and nothing a
+ * previous client of a pooled server connection left at session level reaches it
+ * (supabase/tests/pooling). Database errors are rethrown as ApiError (see toApiError).
  */
 export async function asCaller<T>(claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (!isRole(claims.role)) throw ApiError.notAuthenticated("Token role is not allowed");
@@ -55,6 +64,7 @@ export async function asCaller<T>(claims: Claims, fn: (tx: Tx) => Promise<T>): P
   try {
     const result = await db().begin(async (tx) => {
       await tx`select set_config('role', ${role}, true),
+                      set_config('search_path', ${SEARCH_PATH}, true),
                       set_config('statement_timeout', ${STATEMENT_TIMEOUT[role]}, true),
                       set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                       set_config('request.jwt.claim.sub', ${claims.sub ?? ""}, true),

@@ -1,7 +1,8 @@
 /**
  * The send-message Edge Function against the real local database (SUPABASE_DB_URL): every status
- * it answers (201, 400, 401, 403, 404, 405, 429 with Retry-After), all through send_chat_message as
- * the caller. Fixtures are written as postgres and removed at the end.
+ * it answers (201, 400, 401, 403, 404, 405, 409, 429 with Retry-After), all through send_chat_message
+ * as the caller, and idempotent retries (Idempotency-Key header or body client_id). Fixtures are
+ * written as postgres and removed at the end.
  */
 import assert from "node:assert/strict";
 import { handler } from "../send-message/handler.ts";
@@ -24,8 +25,13 @@ const newUser = (label: string): User => {
 
 const tokenFor = (u: User) => mintJwt({ sub: u.id, role: "authenticated", aud: "authenticated", email: u.email });
 
-async function post(body: unknown, token?: string, method = "POST"): Promise<{ status: number; headers: Headers; json: Json }> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+async function post(
+  body: unknown,
+  token?: string,
+  method = "POST",
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; json: Json }> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...extraHeaders };
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await handler(new Request("http://localhost/send-message", {
     method,
@@ -149,6 +155,41 @@ Deno.test("send-message: every status through send_chat_message", async (t) => {
     await t.step("nothing was stored by the refused calls", async () => {
       const [{ n }] = await admin`select count(*)::int as n from public.chat_messages where session_id in ${admin(sessions)}`;
       assert.equal(n, 3);
+    });
+
+    await t.step("Idempotency-Key and client_id: a retry answers the first message, stored and charged once", async () => {
+      const idem = crypto.randomUUID();
+      sessions.push(idem);
+      await admin`insert into public.sessions (id, title, status, visibility, starts_at, started_at, chat_rate_limit, created_by)
+                  values (${idem}, 'send-message idempotency', 'live', 'public', now(), now(), 2, ${host.id})`;
+      await admin`insert into public.bookings (session_id, user_id, status) values (${idem}, ${member.id}, 'confirmed')`;
+      const key = crypto.randomUUID();
+      const first = await post({ session_id: idem, body: "once" }, memberToken, "POST", { "Idempotency-Key": key });
+      assert.equal(first.status, 201, JSON.stringify(first.json));
+      assert.equal(first.json.client_id, key);
+      // Retries: the same header, the same id in the body, both together.
+      for (const retry of [
+        await post({ session_id: idem, body: "once" }, memberToken, "POST", { "Idempotency-Key": key }),
+        await post({ session_id: idem, body: "once", client_id: key }, memberToken),
+        await post({ session_id: idem, body: "once", client_id: key.toUpperCase() }, memberToken, "POST", { "Idempotency-Key": key }),
+      ]) {
+        assert.equal(retry.status, 201, JSON.stringify(retry.json));
+        assert.equal(retry.json.id, first.json.id);
+      }
+      // The retries were not charged: with chat_rate_limit 2, one more message goes through, then 429.
+      assert.equal((await post({ session_id: idem, body: "two" }, memberToken, "POST", { "Idempotency-Key": crypto.randomUUID() })).status, 201);
+      assertError(await post({ session_id: idem, body: "three" }, memberToken, "POST", { "Idempotency-Key": crypto.randomUUID() }), 429, "rate_limited");
+      assert.equal((await post({ session_id: idem, body: "once" }, memberToken, "POST", { "Idempotency-Key": key })).json.id, first.json.id,
+        "at the limit a retry still answers the first message");
+      const [{ n }] = await admin`select count(*)::int as n from public.chat_messages where session_id = ${idem}`;
+      assert.equal(n, 2);
+      // Bad keys.
+      assertError(await post({ session_id: idem, body: "x" }, memberToken, "POST", { "Idempotency-Key": "not-a-uuid" }), 400, "invalid_input");
+      assertError(await post({ session_id: idem, body: "x", client_id: crypto.randomUUID() }, memberToken, "POST", { "Idempotency-Key": key }),
+        400, "invalid_input");
+      assertError(await post({ session_id: idem, body: "x", client_id: "nope" }, memberToken), 400, "invalid_input");
+      // The same key in another session: 409 conflict.
+      assertError(await post({ session_id: slow, body: "elsewhere" }, memberToken, "POST", { "Idempotency-Key": key }), 409, "conflict");
     });
   } finally {
     await admin`delete from public.sessions where id in ${admin(sessions)}`;

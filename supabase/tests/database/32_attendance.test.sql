@@ -294,7 +294,7 @@ select tests.clear_authentication();
 select results_eq(
   $$ select v.seen_at = now(), exists (select 1 from private.session_viewer_buckets b
                                        where b.session_id = v.session_id and b.bucket = private.viewer_bucket(now())
-                                         and b.shard = private.viewer_shard(v.user_id) and b.viewers >= 1)
+                                         and b.shard = private.viewer_shard() and b.viewers >= 1)
      from private.session_viewers v
      where v.session_id = '00000000-0000-0000-0000-0000000000c6' and v.user_id = tests.get_supabase_uid('walkin') $$,
   $$ values (true, true) $$, 'a heartbeat sets the user''s seen_at and counts them in the bucket of now');
@@ -311,11 +311,11 @@ select is((select count(*)::int from private.session_viewer_buckets
 select is_empty($$ select * from private.viewer_count_drift() $$, 'and keeps those the count reads');
 -- A drift is found: a bucket that lost a viewer.
 update private.session_viewer_buckets set viewers = viewers + 1
-where session_id = '00000000-0000-0000-0000-0000000000c6' and bucket = private.viewer_bucket(now()) and shard = private.viewer_shard(tests.get_supabase_uid('walkin'));
+where session_id = '00000000-0000-0000-0000-0000000000c6' and bucket = private.viewer_bucket(now()) and shard = private.viewer_shard();
 select is((select array_agg(what order by what) from private.viewer_count_drift()), array['bucket ' || private.viewer_bucket(now()), 'viewer_count'],
           'viewer_count_drift reports a wrong bucket and the count it makes wrong');
 update private.session_viewer_buckets set viewers = viewers - 1
-where session_id = '00000000-0000-0000-0000-0000000000c6' and bucket = private.viewer_bucket(now()) and shard = private.viewer_shard(tests.get_supabase_uid('walkin'));
+where session_id = '00000000-0000-0000-0000-0000000000c6' and bucket = private.viewer_bucket(now()) and shard = private.viewer_shard();
 -- Deleting the session removes its presence rows and buckets with it.
 delete from public.sessions where id = '00000000-0000-0000-0000-0000000000c6';
 select is((select count(*)::int from private.session_viewers where session_id = '00000000-0000-0000-0000-0000000000c6')

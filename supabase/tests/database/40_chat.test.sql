@@ -56,7 +56,7 @@ select is(has_table_privilege('anon', 'public.chat_messages', 'SELECT, INSERT, U
           or has_table_privilege('anon', 'public.session_bans', 'SELECT, INSERT, UPDATE, DELETE'), false,
           'anon has no privilege on chat_messages nor session_bans');
 select is((select bool_or(has_function_privilege('anon', p.oid, 'execute')) from pg_proc p
-           where p.oid in ('public.send_chat_message(uuid, text, uuid, text)'::regprocedure,
+           where p.oid in ('public.send_chat_message(uuid, text, uuid, text, uuid)'::regprocedure,
                            'public.pin_message(uuid, boolean)'::regprocedure, 'public.delete_message(uuid)'::regprocedure,
                            'public.chat_history(uuid, timestamptz, integer, uuid)'::regprocedure,
                            'public.chat_since(uuid, uuid)'::regprocedure, 'public.ban_user(uuid, uuid, text)'::regprocedure,
@@ -65,7 +65,7 @@ select is((select bool_or(has_function_privilege('anon', p.oid, 'execute')) from
 select has_index('public', 'chat_messages', 'chat_messages_session_page_idx', array['session_id', 'created_at', 'id'],
                  'keyset pagination index on (session_id, created_at desc, id desc)');
 select is((select count(*)::int from pg_proc p where p.prosecdef and p.oid in (
-             'public.send_chat_message(uuid, text, uuid, text)'::regprocedure, 'public.pin_message(uuid, boolean)'::regprocedure,
+             'public.send_chat_message(uuid, text, uuid, text, uuid)'::regprocedure, 'public.pin_message(uuid, boolean)'::regprocedure,
              'public.delete_message(uuid)'::regprocedure, 'public.ban_user(uuid, uuid, text)'::regprocedure,
              'public.unban_user(uuid, uuid)'::regprocedure)
              and p.proconfig @> array['search_path=""']), 5,

@@ -43,12 +43,12 @@ select is(has_table_privilege('authenticated', 'private.direct_pairs', 'SELECT, 
           'clients cannot touch private.direct_pairs');
 select is((select bool_or(has_function_privilege('anon', p.oid, 'execute')) from pg_proc p
            where p.oid in ('public.start_conversation(uuid[], text)'::regprocedure,
-                           'public.send_direct_message(uuid, text)'::regprocedure,
+                           'public.send_direct_message(uuid, text, uuid)'::regprocedure,
                            'public.mark_conversation_read(uuid)'::regprocedure,
                            'private.my_conversation_ids()'::regprocedure)), false,
           'anon cannot execute any direct message RPC or helper');
 select is((select count(*)::int from pg_proc p where p.prosecdef and p.proconfig @> array['search_path=""'] and p.oid in (
-             'public.start_conversation(uuid[], text)'::regprocedure, 'public.send_direct_message(uuid, text)'::regprocedure,
+             'public.start_conversation(uuid[], text)'::regprocedure, 'public.send_direct_message(uuid, text, uuid)'::regprocedure,
              'private.my_conversation_ids()'::regprocedure, 'private.broadcast_new_direct_message()'::regprocedure)), 4,
           'the security definer functions have an empty search_path');
 select is((select p.prosecdef from pg_proc p where p.oid = 'public.mark_conversation_read(uuid)'::regprocedure), false,

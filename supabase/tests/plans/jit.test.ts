@@ -245,6 +245,9 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "calendar_feeds",
     "chat_messages",
     "coach_applications",
+    "coach_availability",
+    "coach_booking_settings",
+    "coach_time_off",
     "conversation_members",
     "conversations",
     "direct_messages",
@@ -270,6 +273,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "rooms",
     "session_bans",
     "session_cards",
+    "session_materials",
     "session_questions",
     "session_reminders",
     "session_secrets",
@@ -292,7 +296,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   }
   cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
   // anon reads what it is granted.
-  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards"]) {
+  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards", "session_materials"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // admin (issue 18): what the admin screens read.
@@ -304,6 +308,8 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // The catalogue as the app reads it: one session's card, and the upcoming list.
   cases.push({ name: "session_cards (one live session, member)", role: "authenticated", user: f.member,
                statement: `select * from public.session_cards where id = ${q(f.live)}` });
+  cases.push({ name: "session_materials (one live session, member)", role: "authenticated", user: f.member,
+               statement: `select * from public.session_materials where session_id = ${q(f.live)} order by added_at` });
   cases.push({ name: "session_cards (upcoming, anon)", role: "anon",
                statement: `select * from public.session_cards where starts_at > now() order by starts_at limit 20` });
   return cases;
@@ -348,6 +354,9 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    // counselling (34_counselling.sql): the host is a coach
+    m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
+    m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),

@@ -1,0 +1,315 @@
+/**
+ * One live event: N attendees (BENCH_ATTENDEES, default 20,000) in one live public session, booked and
+ * joined through the RPCs, then the live mix of issue 20, every call a PostgREST-shaped transaction
+ * (role + JWT claims + the RPC or view read in one round trip, Bench.rpcAsUser) by a distinct real user.
+ * Per attendee: a heartbeat every 30 s, 1% send a chat message per minute, a vote every 5 minutes, an
+ * upvote every 10 minutes, a chat catch-up read every 5 minutes split between chat_history and
+ * chat_since, and a session_cards read of the session every 5 minutes. Votes and upvotes do real work:
+ * each user votes on a poll and upvotes a question they have not voted or upvoted before.
+ *
+ * 1. Baselines of this file: a PostgREST-shaped no-op (role + claims, then `select 1`; the fairest
+ *    floor for the mix) and the plain insert baseline of run.ts.
+ * 2. session_cards of the session (as a member) vs the latest 50 chat messages read by index (same
+ *    transaction shape, no RLS): target >= 0.5x, with the cluster's JIT settings (jit on, defaults).
+ * 3. heartbeat throughput with N present viewers vs 1,000 present viewers (another live session):
+ *    target >= 0.9x (a heartbeat's cost must not grow with the audience).
+ * 4. The mix unthrottled (16 clients) for its throughput: attendees_capacity = throughput / the
+ *    per-attendee rate. Target: >= N (default 20,000).
+ * 5. The mix rate-limited at the rate of N attendees (open loop: operations start on schedule whether
+ *    or not earlier ones finished, latency counted from the scheduled start), p50/p95/p99 per
+ *    operation. Target: p99 <= 100 ms for every operation.
+ * Then the statements that took the most time (pg_stat_statements, when scripts/bench.sh preloaded it).
+ *
+ * BENCH_ATTENDEES=2000 runs it small (a minute or two); BENCH_EVENT_SECONDS (default 10) and
+ * BENCH_EVENT_RATE_SECONDS (default 20) set the two mix phases' lengths.
+ */
+import postgres from "postgres";
+import type { Bench, Sql } from "./lib.ts";
+
+const quiet = { onnotice: () => {}, prepare: false } as const;
+const envInt = (name: string, fallback: number) => {
+  const v = Number(Deno.env.get(name) ?? "");
+  return Number.isFinite(v) && v > 0 ? Math.floor(v) : fallback;
+};
+
+/** Operations per attendee per second. */
+const MIX = {
+  heartbeat: 1 / 30,
+  send_chat_message: 0.01 / 60,
+  vote_poll: 1 / 300,
+  upvote_question: 1 / 600,
+  chat_history: 1 / 600,
+  chat_since: 1 / 600,
+  session_cards: 1 / 300,
+} as const;
+type Op = keyof typeof MIX;
+const OPS = Object.keys(MIX) as Op[];
+const PER_ATTENDEE = OPS.reduce((a, k) => a + MIX[k], 0);
+
+const POLLS = 12, QUESTIONS = 12, OPTIONS = 4;
+
+/** Users with auth.users rows only (no profile: the signup trigger costs ~0.1 s per user), removed at the end. */
+function bulkUsers(b: Bench, n: number, prefix: string): Promise<string[]> {
+  return b.createUsers(n, prefix, { skipSignupTrigger: true });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** Runs `n` calls of `call(i)` on `clients` connections; returns the seconds taken. */
+async function inParallel(b: Bench, n: number, clients: number, call: (sql: Sql, i: number) => Promise<unknown>) {
+  const pool = postgres(b.dbUrl, { ...quiet, max: clients });
+  const started = performance.now();
+  let next = 0;
+  try {
+    await Promise.all(Array.from({ length: clients }, async () => {
+      for (let i = next++; i < n; i = next++) await call(pool, i);
+    }));
+  } finally {
+    await pool.end({ timeout: 5 });
+  }
+  return (performance.now() - started) / 1000;
+}
+
+export default async function (b: Bench) {
+  const N = envInt("BENCH_ATTENDEES", 20000);
+  const mixSeconds = envInt("BENCH_EVENT_SECONDS", 10);
+  const rateSeconds = envInt("BENCH_EVENT_RATE_SECONDS", 20);
+  const clients = b.baseline.clients;
+  console.log(`  ${N} attendees; per attendee ${PER_ATTENDEE.toFixed(5)} operations/s, so ${(N * PER_ATTENDEE).toFixed(0)} ops/s for all`);
+
+  // --- the event ---------------------------------------------------------------------------------
+  const [host] = await bulkUsers(b, 1, "bench-event-host");
+  const users = await bulkUsers(b, N, "bench-attendee");
+  const [session] = await b.sql`
+    insert into public.sessions (title, starts_at, started_at, status, visibility, chat_rate_limit, created_by)
+    values ('Bench: live event', now() - interval '10 minutes', now() - interval '10 minutes', 'live', 'public', 1000, ${host})
+    returning id`;
+  const [small] = await b.sql`
+    insert into public.sessions (title, starts_at, started_at, status, visibility, created_by)
+    values ('Bench: small live session', now() - interval '10 minutes', now() - interval '10 minutes', 'live', 'public', ${host})
+    returning id`;
+  b.onCleanup(async () => {
+    await b.sql`delete from realtime.messages where topic in (${"session:" + session.id}, ${"session:" + small.id})`;
+    await b.sql`delete from public.sessions where id in (${session.id}, ${small.id})`;
+  });
+  await b.sql`insert into public.session_staff (session_id, user_id, role) values (${session.id}, ${host}, 'host'), (${small.id}, ${host}, 'host')
+              on conflict do nothing`;
+  const sid = b.literal(session.id);
+
+  const booked = await inParallel(b, N, clients, (sql, i) => b.rpcAsUser(sql, users[i], `select public.book_session(${sid})`));
+  console.log(`  booked ${N} attendees through book_session in ${booked.toFixed(1)} s (${(N / booked).toFixed(0)}/s)`);
+  const joined = await inParallel(b, N, clients, (sql, i) => b.rpcAsUser(sql, users[i], `select public.join_session(${sid})`));
+  console.log(`  joined ${N} attendees through join_session in ${joined.toFixed(1)} s (${(N / joined).toFixed(0)}/s)`);
+  const smallAudience = users.slice(0, Math.min(1000, N));
+  const smallSid = b.literal(small.id);
+  await inParallel(b, smallAudience.length, clients, (sql, i) => b.rpcAsUser(sql, smallAudience[i], `select public.join_session(${smallSid})`));
+
+  // Content: polls and questions to vote on and upvote, 5,000 earlier chat messages.
+  const polls: { id: string; options: string[] }[] = [];
+  for (let p = 0; p < POLLS; p++) {
+    const [poll] = await b.sql`
+      insert into public.polls (session_id, question, kind, max_choices, status, results_visibility, opened_at)
+      values (${session.id}, ${"Bench poll " + p}, 'single', 1, 'open', 'live', now()) returning id`;
+    const options = await b.sql`
+      insert into public.poll_options (poll_id, label, position)
+      select ${poll.id}, 'Option ' || g, g from generate_series(1, ${OPTIONS}) g returning id`;
+    await b.sql`insert into private.poll_broadcast_throttle (poll_id) values (${poll.id}) on conflict do nothing`;
+    polls.push({ id: poll.id, options: options.map((o) => o.id as string) });
+  }
+  const questions = (await b.sql`
+    insert into public.questions (session_id, user_id, body, status)
+    select ${session.id}, ${host}, 'Bench question ' || g, 'published' from generate_series(1, ${QUESTIONS}) g
+    returning id`).map((r) => r.id as string);
+  await b.sql`insert into public.chat_messages (session_id, user_id, body, created_at)
+              select ${session.id}, (${users.slice(0, 3000)}::uuid[])[1 + g % ${Math.min(3000, N)}], 'earlier message ' || g,
+                     now() - interval '2 hours' + g * interval '1 second'
+              from generate_series(1, 5000) g`;
+  const [since] = await b.sql`select id from public.chat_messages where session_id = ${session.id}
+                              order by created_at desc, id desc offset 50 limit 1`;
+  await b.sql`analyze`;
+
+  /** Every open interval of the session heartbeats now: all N are present viewers. */
+  const refresh = async (s: string) => {
+    await b.sql`update public.attendance_intervals set last_heartbeat_at = now() where session_id = ${s} and left_at is null`;
+  };
+  await refresh(session.id);
+  const [{ viewers }] = await b.sql`select private.viewer_count(${session.id}) as viewers`;
+  console.log(`  viewer_count of the event: ${viewers} (expected ${N})`);
+
+  // Distinct users per operation: round robin over the attendees, each kind with its own counter.
+  const counters: Record<Op, number> = Object.fromEntries(OPS.map((k) => [k, 0])) as Record<Op, number>;
+  const statement = (op: Op): [string, string] => {
+    const k = counters[op]++;
+    const user = users[k % N];
+    switch (op) {
+      case "heartbeat":
+        return [user, `select public.heartbeat(${sid}, null)`];
+      case "send_chat_message":
+        return [user, `select id from public.send_chat_message(${sid}, 'Hello from the event bench', null, 'message')`];
+      case "vote_poll": {
+        // The k-th vote: user k mod N on poll k div N, so nobody votes twice on a poll.
+        const poll = polls[Math.floor(k / N) % POLLS];
+        return [user, `select public.vote_poll(${b.literal(poll.id)}, array[${b.literal(poll.options[k % OPTIONS])}]::uuid[])`];
+      }
+      case "upvote_question":
+        return [user, `select public.upvote_question(${b.literal(questions[Math.floor(k / N) % QUESTIONS])})`];
+      case "chat_history":
+        return [user, `select public.chat_history(${sid}, null, 50, null)`];
+      case "chat_since":
+        return [user, `select public.chat_since(${sid}, ${b.literal(since.id)})`];
+      case "session_cards":
+        return [user, `select * from public.session_cards where id = ${sid}`];
+    }
+  };
+  const expected = (e: unknown) => ["already_voted", "already_upvoted"].includes(b.errorCode(e) ?? "");
+  let seed = 20;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const pick = (): Op => {
+    let r = random() * PER_ATTENDEE;
+    for (const op of OPS) if ((r -= MIX[op]) < 0) return op;
+    return "heartbeat";
+  };
+
+  // --- 1. baselines ------------------------------------------------------------------------------
+  let noopNext = 0;
+  const noop = await b.throughput("PostgREST-shaped no-op (role + claims, select 1)", {
+    clients,
+    seconds: 4,
+    op: (sql) => b.rpcAsUser(sql, users[noopNext++ % N], "select 1"),
+  });
+  console.log(`  plain insert baseline (run.ts): ${b.baseline.insert.toFixed(0)} ops/s`);
+
+  // --- 2. session_cards vs the latest-50 read ---------------------------------------------------
+  let cardsNext = 0;
+  const reader = users[0];
+  const claims = JSON.stringify({ sub: reader, role: "authenticated" });
+  const latest50 = await b.throughput("latest 50 chat messages by index (claims set, no RLS)", {
+    clients,
+    seconds: 4,
+    op: (sql) => sql.unsafe(
+      `select set_config('request.jwt.claims', ${b.literal(claims)}, true); ` +
+        `select id, user_id, body, kind, is_pinned, created_at from public.chat_messages where session_id = ${sid} ` +
+        `order by created_at desc, id desc limit 50`,
+    ).simple(),
+  });
+  const cards = await b.throughput(`session_cards of the event (${N} booked, ${N} viewers) as an attendee`, {
+    clients,
+    seconds: 4,
+    op: (sql) => b.rpcAsUser(sql, users[cardsNext++ % N], `select * from public.session_cards where id = ${sid}`),
+  });
+  const [{ jit, above }] = await b.sql`select current_setting('jit') as jit, current_setting('jit_above_cost') as above`;
+  b.report(`session_cards, one session (jit = ${jit}, jit_above_cost = ${above})`, cards.opsPerSec,
+    "the latest-50 indexed read", latest50.opsPerSec, { min: 0.5 });
+
+  // --- 3. heartbeat with N present viewers vs 1,000 -------------------------------------------------
+  const heartbeats = async (s: string, audience: string[], label: string) => {
+    await refresh(s);
+    let next = 0;
+    const lit = b.literal(s);
+    return await b.throughput(label, {
+      clients,
+      seconds: 4,
+      op: (sql) => b.rpcAsUser(sql, audience[next++ % audience.length], `select public.heartbeat(${lit}, null)`),
+    });
+  };
+  let smallOps = 0, bigOps = 0, hbErrors = 0;
+  for (let round = 0; round < 2; round++) {
+    const s = await heartbeats(small.id, smallAudience, `heartbeat, ${smallAudience.length} present viewers`);
+    const g = await heartbeats(session.id, users, `heartbeat, ${N} present viewers`);
+    smallOps += s.opsPerSec / 2;
+    bigOps += g.opsPerSec / 2;
+    hbErrors += s.errors + g.errors;
+  }
+  b.report(`heartbeat with ${N} present viewers`, bigOps, `heartbeat with ${smallAudience.length}`, smallOps, { min: 0.9 });
+  b.report("heartbeat unexpected errors", hbErrors, "zero", 1, { max: 0 }, "errors");
+
+  // --- 4. the mix, unthrottled --------------------------------------------------------------------
+  await refresh(session.id);
+  // The profile reads pg_stat_statements as the superuser (every role's statements, with their text).
+  const adminUrl = Deno.env.get("SUPABASE_ADMIN_DB_URL");
+  const su = adminUrl ? postgres(adminUrl, { ...quiet, max: 1 }) : null;
+  b.onCleanup(async () => await su?.end({ timeout: 5 }));
+  if (su) await su`select extensions.pg_stat_statements_reset()`.catch(() => {});
+  const mix = await b.throughput(`event mix, unthrottled, ${clients} clients`, {
+    clients,
+    seconds: mixSeconds,
+    op: (sql) => {
+      const [user, stmt] = statement(pick());
+      return b.rpcAsUser(sql, user, stmt);
+    },
+    expectedErrors: expected,
+  });
+  const capacity = mix.opsPerSec / PER_ATTENDEE;
+  console.log(`  mix throughput ${mix.opsPerSec.toFixed(0)} ops/s = ${(mix.opsPerSec / noop.opsPerSec).toFixed(2)}x of the ` +
+    `PostgREST-shaped no-op (${noop.opsPerSec.toFixed(0)} ops/s), ${(mix.opsPerSec / b.baseline.insert).toFixed(2)}x of the plain insert`);
+  console.log(`attendees_capacity = ${mix.opsPerSec.toFixed(0)} ops/s / ${PER_ATTENDEE.toFixed(5)} ops/s per attendee = ${capacity.toFixed(0)}`);
+  b.report("attendees_capacity", capacity, `${N} attendees`, N, { min: 1 }, "attendees");
+  b.report("event mix unexpected errors", mix.errors, "zero", 1, { max: 0 }, "errors");
+
+  // --- 5. the mix at the rate of N attendees --------------------------------------------------------
+  await refresh(session.id);
+  const rate = N * PER_ATTENDEE;
+  const latencies: Record<Op, number[]> = Object.fromEntries(OPS.map((k) => [k, []])) as unknown as Record<Op, number[]>;
+  const errors: Record<Op, number> = Object.fromEntries(OPS.map((k) => [k, 0])) as Record<Op, number>;
+  let firstError: string | undefined;
+  const pool = postgres(b.dbUrl, { ...quiet, max: 2 * clients });
+  try {
+    await Promise.all(Array.from({ length: 2 * clients }, () => pool`select 1`));
+    const started = performance.now();
+    const end = started + rateSeconds * 1000;
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0;; i++) {
+      const due = started + (i * 1000) / rate;
+      if (due >= end) break;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      const op = pick();
+      const [user, stmt] = statement(op);
+      inFlight.push(b.rpcAsUser(pool, user, stmt).then(
+        () => void latencies[op].push(performance.now() - due),
+        (e) => {
+          if (expected(e)) latencies[op].push(performance.now() - due);
+          else {
+            errors[op]++;
+            firstError ??= String((e as Error)?.message ?? e);
+          }
+        },
+      ));
+    }
+    await Promise.all(inFlight);
+    const elapsed = (performance.now() - started) / 1000;
+    const done = OPS.reduce((a, op) => a + latencies[op].length, 0);
+    console.log(`  event mix at the rate of ${N} attendees: ${rate.toFixed(0)} ops/s scheduled for ${rateSeconds} s, ` +
+      `${done} done in ${elapsed.toFixed(1)} s`);
+    for (const op of OPS) {
+      const sorted = latencies[op].sort((x, y) => x - y);
+      const [p50, p95, p99] = [0.5, 0.95, 0.99].map((p) => percentile(sorted, p));
+      const line = `${op}: ${sorted.length} calls, p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms` +
+        (errors[op] ? `, ${errors[op]} errors` : "");
+      const ok = sorted.length > 0 && p99 <= 100 && errors[op] === 0;
+      console.log(`${line} (target p99 <= 100 ms) ${ok ? "OK" : "MISS"}`);
+      b.results.push({ label: `p99 ${op} at ${N} attendees`, ok });
+    }
+    if (firstError) console.log(`  first error: ${firstError}`);
+  } finally {
+    await pool.end({ timeout: 5 });
+  }
+
+  // --- profile ------------------------------------------------------------------------------------
+  const top = su && await su`
+    select calls, round(total_exec_time::numeric, 0) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms,
+           left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
+    from extensions.pg_stat_statements
+    where query not ilike '%pg_stat_statements%'
+    order by total_exec_time desc limit 15`.catch(() => null);
+  if (top) {
+    console.log("  top statements by total time (pg_stat_statements, since the unthrottled mix, nested included):");
+    for (const r of top) console.log(`    ${String(r.total_ms).padStart(8)} ms ${String(r.calls).padStart(7)} calls ${String(r.mean_ms).padStart(8)} ms/call  ${r.query}`);
+  }
+  const [drift] = await b.sql`select count(*)::int as n from private.viewer_count_drift() where session_id = ${session.id}`;
+  console.log(`  viewer_count_drift rows for the event after the run: ${drift.n}`);
+  b.report("viewer_count drift after the run", drift.n, "zero", 1, { max: 0 }, "rows");
+}

@@ -1,0 +1,490 @@
+-- One-to-one counselling (issue 16): a coach's weekly working hours, time off and booking settings,
+-- the free slots derived from them (available_slots), and book_slot, which turns a free slot into a
+-- private one-to-one session with the caller's confirmed booking.
+-- Tables: public.coach_availability, public.coach_time_off, public.coach_booking_settings,
+-- private.coach_busy; a column on public.sessions (kind).
+--
+-- How a double booking is made impossible:
+--   * private.coach_busy holds one row per (session, staff member) for every scheduled or live
+--     session, with the session's time as a tstzrange. Triggers on sessions (status, starts_at,
+--     duration_minutes, kind) and on session_staff keep it, whatever writes them: book_slot,
+--     reschedule_booking, the host RPCs, service_role, the seed. A group session the coach hosts,
+--     moderates or speaks at is busy time like a one-to-one.
+--   * An exclusion constraint (btree_gist) on that table refuses two overlapping rows of one coach
+--     when either is a one-to-one session: lane is the unbounded range for one-to-one sessions and
+--     a range of its own for each group row, so two group sessions of a coach may overlap (as they
+--     could before: a conference track and a panel), but nothing overlaps a one-to-one. A write
+--     that would is refused with slot_unavailable (409), never committed.
+--   * book_slot serializes on the coach (a transaction advisory lock keyed by the coach id), then
+--     checks the start against available_slots: under the lock the check sees every committed
+--     booking, so the buffer between appointments holds as well. The constraint covers the raw
+--     session times for every other path; the buffer is the booking RPCs' rule.
+
+create extension if not exists btree_gist with schema extensions;
+
+-- ---------------------------------------------------------------------------------------------
+-- Tables
+-- ---------------------------------------------------------------------------------------------
+
+alter table public.sessions add column kind text not null default 'group';
+alter table public.sessions add constraint sessions_kind_valid check (kind in ('group', 'one_to_one'));
+-- A one-to-one session is private with one seat (hosts cannot widen it through the update grant).
+alter table public.sessions add constraint sessions_one_to_one_private check (
+  kind <> 'one_to_one' or (visibility = 'private' and capacity = 1 and not waitlist_enabled));
+comment on column public.sessions.kind is
+  'group (created by hosts) or one_to_one (created by book_slot: private, capacity 1, the coach as host, one patient). '
+  'Not writable by clients.';
+
+-- coach_id is the last column in these three tables: the order pg-delta's migrations give them
+-- (a column whose default calls a function comes last there), so both builds agree.
+create table public.coach_booking_settings (
+  timezone text not null default 'UTC',
+  slot_minutes int not null default 50,
+  buffer_minutes int not null default 10,
+  min_notice_minutes int not null default 720,
+  horizon_days int not null default 60,
+  late_cancel_minutes int not null default 1440,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  coach_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  constraint coach_booking_settings_pkey primary key (coach_id),
+  constraint coach_booking_settings_timezone_valid check (private.is_valid_timezone(timezone)),
+  constraint coach_booking_settings_slot_range check (slot_minutes between 10 and 600),
+  constraint coach_booking_settings_buffer_range check (buffer_minutes between 0 and 240),
+  constraint coach_booking_settings_notice_range check (min_notice_minutes between 0 and 43200),
+  constraint coach_booking_settings_horizon_range check (horizon_days between 1 and 730),
+  constraint coach_booking_settings_late_cancel_range check (late_cancel_minutes between 0 and 20160)
+);
+comment on table public.coach_booking_settings is
+  'A coach''s booking rules for one-to-one sessions. Coaches read and write their own row, admins every row; patients '
+  'see only what available_slots derives. A coach without a row gets the column defaults and their profile''s time zone.';
+comment on column public.coach_booking_settings.timezone is
+  'IANA time zone the working hours (coach_availability) are expressed in.';
+comment on column public.coach_booking_settings.slot_minutes is 'Length of one appointment (10-600 minutes).';
+comment on column public.coach_booking_settings.buffer_minutes is
+  'Free minutes kept between an appointment and any other busy time of the coach (0-240).';
+comment on column public.coach_booking_settings.min_notice_minutes is
+  'Earliest bookable start, in minutes from now (0-43200).';
+comment on column public.coach_booking_settings.horizon_days is 'Latest bookable start, in days from now (1-730).';
+comment on column public.coach_booking_settings.late_cancel_minutes is
+  'Inside this many minutes before the start the patient can no longer cancel or reschedule (too_late); the coach can.';
+alter table public.coach_booking_settings enable row level security;
+
+create table public.coach_availability (
+  id uuid primary key default gen_random_uuid(),
+  weekday int not null,
+  start_time time not null,
+  end_time time not null,
+  created_at timestamptz not null default now(),
+  coach_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  constraint coach_availability_weekday_iso check (weekday between 1 and 7),
+  constraint coach_availability_time_order check (end_time > start_time)
+);
+comment on table public.coach_availability is
+  'Weekly working hours of a coach: on ISO weekday (1 = Monday ... 7 = Sunday) from start_time to end_time, local '
+  'wall-clock time in the coach''s time zone (coach_booking_settings.timezone). Coaches read and write their own, admins '
+  'all; patients see only available_slots.';
+comment on column public.coach_availability.end_time is 'Exclusive end; 24:00 is the end of the day.';
+alter table public.coach_availability enable row level security;
+
+create table public.coach_time_off (
+  id uuid primary key default gen_random_uuid(),
+  starts_at timestamptz not null,
+  ends_at timestamptz not null,
+  reason text,
+  created_at timestamptz not null default now(),
+  coach_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  constraint coach_time_off_time_order check (ends_at > starts_at and isfinite(starts_at) and isfinite(ends_at)),
+  constraint coach_time_off_reason_length check (reason is null or char_length(reason) between 1 and 500)
+);
+comment on table public.coach_time_off is
+  'Time off of a coach: no slot overlapping [starts_at, ends_at) is offered. Coaches read and write their own, admins '
+  'all; the reason is never shown to patients.';
+alter table public.coach_time_off enable row level security;
+
+create sequence private.coach_busy_lane;
+comment on sequence private.coach_busy_lane is 'Gives each group session''s busy row a lane of its own. Internal.';
+
+create table private.coach_busy (
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  during tstzrange not null,
+  lane int8range not null,
+  constraint coach_busy_pkey primary key (session_id, user_id),
+  constraint coach_busy_no_overlap exclude using gist (user_id with =, during with &&, lane with &&)
+);
+comment on table private.coach_busy is
+  'Busy time of coaches: one row per staff member of every scheduled or live session (kept by triggers on sessions '
+  'and session_staff). lane is (,) for one-to-one sessions and [n, n+1) with n of its own for group sessions, so the '
+  'exclusion constraint refuses any overlap with a one-to-one session of the same coach. Internal.';
+comment on constraint coach_busy_no_overlap on private.coach_busy is
+  'No busy time of a coach overlaps a one-to-one session of theirs.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Indexes
+-- ---------------------------------------------------------------------------------------------
+
+create index coach_availability_coach_id_weekday_idx on public.coach_availability (coach_id, weekday);
+create index coach_time_off_coach_id_during_idx on public.coach_time_off
+  using gist (coach_id, tstzrange(starts_at, ends_at));
+-- coach_busy: the exclusion constraint's GiST index leads with user_id.
+
+-- ---------------------------------------------------------------------------------------------
+-- Helper functions
+-- ---------------------------------------------------------------------------------------------
+
+-- The settings that apply to a coach: their row, or the defaults with their profile's time zone.
+create function private.coach_settings(coach_id uuid)
+returns public.coach_booking_settings
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_row public.coach_booking_settings;
+begin
+  select cs.* into v_row from public.coach_booking_settings cs where cs.coach_id = coach_settings.coach_id;
+  if v_row.coach_id is null then
+    v_row.coach_id := coach_settings.coach_id;
+    v_row.timezone := coalesce((select p.timezone from public.profiles p where p.id = coach_settings.coach_id), 'UTC');
+    v_row.slot_minutes := 50;
+    v_row.buffer_minutes := 10;
+    v_row.min_notice_minutes := 720;
+    v_row.horizon_days := 60;
+    v_row.late_cancel_minutes := 1440;
+  end if;
+  return v_row;
+end;
+$$;
+comment on function private.coach_settings(uuid) is
+  'The booking settings of a coach: their coach_booking_settings row, or the column defaults with the time zone of '
+  'their profile. Internal (security definer RPCs).';
+revoke execute on function private.coach_settings(uuid) from public, anon, authenticated, service_role;
+
+create function private.is_bookable_coach(user_id uuid)
+returns boolean
+language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.user_roles r
+                 where r.user_id = is_bookable_coach.user_id and r.role in ('coach', 'admin'))
+$$;
+comment on function private.is_bookable_coach(uuid) is
+  'True when the user has the platform role coach or admin (only they have working hours). Internal.';
+revoke execute on function private.is_bookable_coach(uuid) from public, anon, authenticated, service_role;
+
+-- Pure: the local working window [start_time, end_time) of day in tz as absolute instants, cut
+-- into slots of slot_minutes. The window is converted first and the slots are stepped in absolute
+-- time, so a spring-forward day has one slot fewer in a window across 02:00-03:00 (that hour does not
+-- exist) and a fall-back day one more (it happens twice), never a doubled or missing instant.
+create function private.working_window_slots(tz text, day date, start_time time, end_time time, slot_minutes int)
+returns table (starts_at timestamptz, ends_at timestamptz)
+language sql immutable parallel safe set search_path = '' rows 16 as $$
+  select g, g + make_interval(mins => slot_minutes)
+  from generate_series((day + start_time) at time zone tz,
+                       ((day + end_time) at time zone tz) - make_interval(mins => slot_minutes),
+                       make_interval(mins => slot_minutes)) g
+$$;
+comment on function private.working_window_slots(text, date, time, time, int) is
+  'The slots of one working window: local day + start_time .. day + end_time in zone tz, converted to instants, then '
+  'cut into slot_minutes steps of absolute time (DST-correct: no doubled or missing hour). Internal.';
+revoke execute on function private.working_window_slots(text, date, time, time, int)
+  from public, anon, authenticated, service_role;
+
+-- Keeps private.coach_busy for one session: its staff's rows while it is scheduled or live.
+create function private.sync_coach_busy(session_id uuid)
+returns void
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_session public.sessions;
+  v_lane int8range;
+begin
+  delete from private.coach_busy b where b.session_id = sync_coach_busy.session_id;
+  select s.* into v_session from public.sessions s where s.id = sync_coach_busy.session_id;
+  if v_session.id is null or v_session.status not in ('scheduled', 'live') then
+    return;
+  end if;
+  -- One lane per group session (its rows are of different users, so they never meet each other).
+  v_lane := case when v_session.kind = 'one_to_one' then '(,)'::int8range
+                 else int8range(nextval('private.coach_busy_lane'), currval('private.coach_busy_lane') + 1) end;
+  begin
+    insert into private.coach_busy (session_id, user_id, during, lane)
+    select v_session.id, st.user_id,
+           tstzrange(v_session.starts_at, v_session.starts_at + make_interval(mins => v_session.duration_minutes), '[)'),
+           v_lane
+    from public.session_staff st
+    where st.session_id = v_session.id;
+  -- Two transactions inserting overlapping rows at once each wait for the other's row and one of
+  -- them is chosen as the deadlock victim: its time was taken concurrently, the same answer. (The
+  -- subtransaction's rollback releases what the other one waits for.)
+  exception when exclusion_violation or deadlock_detected then
+    perform private.raise_error('slot_unavailable',
+      'A staff member of this session has a one-to-one session at that time.',
+      jsonb_build_object('session_id', v_session.id, 'starts_at', v_session.starts_at));
+  end;
+end;
+$$;
+comment on function private.sync_coach_busy(uuid) is
+  'Rewrites the private.coach_busy rows of a session (one per staff member while it is scheduled or live); an overlap '
+  'with a one-to-one session of one of them (or losing a deadlock to a concurrent overlapping write) raises '
+  'slot_unavailable (409). Internal (triggers).';
+revoke execute on function private.sync_coach_busy(uuid) from public, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Grants and policies
+-- ---------------------------------------------------------------------------------------------
+
+-- sessions.kind: readable with the table-level select grant of sessions (20_sessions.sql).
+
+revoke all on table public.coach_booking_settings from public, anon, authenticated, service_role;
+grant select, delete on table public.coach_booking_settings to authenticated;
+grant insert (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days, late_cancel_minutes)
+  on table public.coach_booking_settings to authenticated;
+grant update (timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days, late_cancel_minutes)
+  on table public.coach_booking_settings to authenticated;
+grant all on table public.coach_booking_settings to service_role;
+create policy "coaches read their own booking settings and admins all" on public.coach_booking_settings
+  for select to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()));
+create policy "coaches write their own booking settings and admins all" on public.coach_booking_settings
+  for insert to authenticated
+  with check ((coach_id = (select auth.uid()) and (select private.is_coach_or_admin())) or (select private.is_admin()));
+create policy "coaches update their own booking settings and admins all" on public.coach_booking_settings
+  for update to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()))
+  with check ((coach_id = (select auth.uid()) and (select private.is_coach_or_admin())) or (select private.is_admin()));
+create policy "coaches delete their own booking settings and admins all" on public.coach_booking_settings
+  for delete to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()));
+
+revoke all on table public.coach_availability from public, anon, authenticated, service_role;
+grant select, delete on table public.coach_availability to authenticated;
+grant insert (coach_id, weekday, start_time, end_time) on table public.coach_availability to authenticated;
+grant update (weekday, start_time, end_time) on table public.coach_availability to authenticated;
+grant all on table public.coach_availability to service_role;
+create policy "coaches read their own working hours and admins all" on public.coach_availability
+  for select to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()));
+create policy "coaches add their own working hours and admins any" on public.coach_availability
+  for insert to authenticated
+  with check ((coach_id = (select auth.uid()) and (select private.is_coach_or_admin())) or (select private.is_admin()));
+create policy "coaches update their own working hours and admins any" on public.coach_availability
+  for update to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()))
+  with check ((coach_id = (select auth.uid()) and (select private.is_coach_or_admin())) or (select private.is_admin()));
+create policy "coaches delete their own working hours and admins any" on public.coach_availability
+  for delete to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()));
+
+revoke all on table public.coach_time_off from public, anon, authenticated, service_role;
+grant select, delete on table public.coach_time_off to authenticated;
+grant insert (coach_id, starts_at, ends_at, reason) on table public.coach_time_off to authenticated;
+grant update (starts_at, ends_at, reason) on table public.coach_time_off to authenticated;
+grant all on table public.coach_time_off to service_role;
+create policy "coaches read their own time off and admins all" on public.coach_time_off
+  for select to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()));
+create policy "coaches add their own time off and admins any" on public.coach_time_off
+  for insert to authenticated
+  with check ((coach_id = (select auth.uid()) and (select private.is_coach_or_admin())) or (select private.is_admin()));
+create policy "coaches update their own time off and admins any" on public.coach_time_off
+  for update to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()))
+  with check ((coach_id = (select auth.uid()) and (select private.is_coach_or_admin())) or (select private.is_admin()));
+create policy "coaches delete their own time off and admins any" on public.coach_time_off
+  for delete to authenticated
+  using (coach_id = (select auth.uid()) or (select private.is_admin()));
+
+revoke all on table private.coach_busy from public, anon, authenticated, service_role;
+grant select on table private.coach_busy to service_role;
+-- private.coach_busy_lane: no grants (only the security definer trigger functions use it).
+
+-- ---------------------------------------------------------------------------------------------
+-- RPCs
+-- ---------------------------------------------------------------------------------------------
+
+-- The slot computation behind available_slots (a plpgsql function caches its plans; the public
+-- wrapper is SQL so that its parameters can be named from and to, which PL/pgSQL lint refuses).
+-- Runs as the owner when called from the security definer RPCs.
+create function private.coach_free_slots(coach_id uuid, from_at timestamptz, to_at timestamptz)
+returns table (starts_at timestamptz, ends_at timestamptz)
+language plpgsql stable set search_path = '' rows 40 as $$
+declare
+  v_settings public.coach_booking_settings;
+  v_buffer interval;
+  v_lo timestamptz;
+  v_hi timestamptz;
+begin
+  if coach_free_slots.coach_id is null or from_at is null or to_at is null
+     or not isfinite(from_at) or not isfinite(to_at) then
+    perform private.raise_error('invalid_input', 'coach_id, from and to are required.',
+      jsonb_build_object('fields', jsonb_build_array('coach_id', 'from', 'to')));
+  end if;
+  if to_at <= from_at or to_at - from_at > interval '93 days' then
+    perform private.raise_error('invalid_input', 'to must be after from, at most 93 days later.',
+      jsonb_build_object('from', from_at, 'to', to_at, 'max_days', 93));
+  end if;
+  if not private.is_bookable_coach(coach_free_slots.coach_id) then
+    perform private.raise_error('not_found', 'No such coach.', jsonb_build_object('coach_id', coach_free_slots.coach_id));
+  end if;
+  v_settings := private.coach_settings(coach_free_slots.coach_id);
+  v_buffer := make_interval(mins => v_settings.buffer_minutes);
+  v_lo := greatest(from_at, now() + make_interval(mins => v_settings.min_notice_minutes));
+  v_hi := least(to_at, now() + make_interval(days => v_settings.horizon_days));
+  if v_hi <= v_lo then
+    return;
+  end if;
+  return query
+    select distinct w.starts_at, w.ends_at
+    -- A window lies inside its local day, so the local days of v_lo .. v_hi hold every slot.
+    from generate_series((v_lo at time zone v_settings.timezone)::date::timestamp,
+                         (v_hi at time zone v_settings.timezone)::date::timestamp, interval '1 day') d
+    join public.coach_availability a
+      on a.coach_id = coach_free_slots.coach_id and a.weekday = extract(isodow from d)::int
+    cross join lateral private.working_window_slots(v_settings.timezone, d::date, a.start_time, a.end_time,
+                                                    v_settings.slot_minutes) w
+    where w.starts_at >= v_lo and w.starts_at < v_hi
+      and not exists (select 1 from public.coach_time_off t
+                      where t.coach_id = coach_free_slots.coach_id
+                        and tstzrange(t.starts_at, t.ends_at) && tstzrange(w.starts_at, w.ends_at))
+      and not exists (select 1 from private.coach_busy b
+                      where b.user_id = coach_free_slots.coach_id
+                        and b.during && tstzrange(w.starts_at - v_buffer, w.ends_at + v_buffer))
+    order by w.starts_at;
+end;
+$$;
+comment on function private.coach_free_slots(uuid, timestamptz, timestamptz) is
+  'The free slots of a coach starting in [from_at, to_at): see public.available_slots. Internal.';
+revoke execute on function private.coach_free_slots(uuid, timestamptz, timestamptz)
+  from public, anon, authenticated, service_role;
+
+-- SECURITY DEFINER: reads the coach's hours, time off and busy time across RLS, and returns only
+-- instants: nothing about who or what fills the other hours.
+create function public.available_slots(coach_id uuid, "from" timestamptz, "to" timestamptz)
+returns table (starts_at timestamptz, ends_at timestamptz)
+language sql stable security definer set search_path = '' rows 40 as $$
+  select f.starts_at, f.ends_at from private.coach_free_slots(available_slots.coach_id, available_slots."from",
+                                                              available_slots."to") f
+  order by f.starts_at
+$$;
+comment on function public.available_slots(uuid, timestamptz, timestamptz) is
+  'Free slots of a coach starting in [from, to) (at most 93 days): the weekly working hours expanded in the coach''s '
+  'time zone (DST-correct), cut into slot_minutes, minus time off, minus every scheduled or live session the coach '
+  'hosts or staffs (group sessions too) widened by buffer_minutes on both sides, from now + min_notice_minutes to '
+  'now + horizon_days. Returns start and end instants only, in order. Errors: invalid_input, not_found (not a coach).';
+revoke execute on function public.available_slots(uuid, timestamptz, timestamptz) from public, anon;
+grant execute on function public.available_slots(uuid, timestamptz, timestamptz) to authenticated, service_role;
+
+-- Serializes the booking RPCs of one coach (book_slot, reschedule_booking) until commit.
+create function private.lock_coach_calendar(coach_id uuid)
+returns void
+language sql volatile set search_path = '' as $$
+  select pg_catalog.pg_advisory_xact_lock(1634017331, pg_catalog.hashtext(coach_id::text))
+$$;
+comment on function private.lock_coach_calendar(uuid) is
+  'Takes the transaction advisory lock of a coach''s calendar (key 1634017331, hashtext of the id): booking RPCs of one '
+  'coach run their slot check and write one at a time. Internal.';
+revoke execute on function private.lock_coach_calendar(uuid) from public, anon, authenticated, service_role;
+
+-- SECURITY DEFINER: clients cannot create sessions for someone else nor write bookings.
+create function public.book_slot(coach_id uuid, starts_at timestamptz, topic text default null)
+returns public.bookings
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_topic text := nullif(private.clean_text(book_slot.topic), '');
+  v_settings public.coach_booking_settings;
+  v_session_id uuid;
+  v_booking public.bookings;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'book_slot'));
+  end if;
+  if book_slot.coach_id is null or book_slot.starts_at is null or not isfinite(book_slot.starts_at) then
+    perform private.raise_error('invalid_input', 'coach_id and starts_at are required.',
+      jsonb_build_object('fields', jsonb_build_array('coach_id', 'starts_at')));
+  end if;
+  if char_length(v_topic) > 200 then
+    perform private.raise_error('invalid_input', 'The topic must be at most 200 characters.',
+      jsonb_build_object('field', 'topic', 'max', 200));
+  end if;
+  if not private.is_bookable_coach(book_slot.coach_id) then
+    perform private.raise_error('not_found', 'No such coach.', jsonb_build_object('coach_id', book_slot.coach_id));
+  end if;
+  if book_slot.coach_id = v_uid then
+    perform private.raise_error('invalid_input', 'You cannot book a session with yourself.',
+      jsonb_build_object('field', 'coach_id'));
+  end if;
+  v_settings := private.coach_settings(book_slot.coach_id);
+
+  perform private.lock_coach_calendar(book_slot.coach_id);
+  if not exists (select 1 from private.coach_free_slots(book_slot.coach_id, book_slot.starts_at,
+                                                         book_slot.starts_at + interval '1 second') s
+                 where s.starts_at = book_slot.starts_at) then
+    perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
+      jsonb_build_object('coach_id', book_slot.coach_id, 'starts_at', book_slot.starts_at));
+  end if;
+
+  insert into public.sessions (title, topic, starts_at, duration_minutes, timezone, status, visibility, capacity,
+                               waitlist_enabled, kind, created_by)
+  values (coalesce(v_topic, 'One-to-one session'), v_topic, book_slot.starts_at, v_settings.slot_minutes,
+          v_settings.timezone, 'scheduled', 'private', 1, false, 'one_to_one', book_slot.coach_id)
+  returning id into v_session_id;
+  insert into public.bookings (session_id, user_id, status, default_reminders_pending)
+  values (v_session_id, v_uid, 'confirmed', true)
+  returning * into v_booking;
+
+  perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment',
+    'A patient booked a one-to-one session with you.', '/sessions/' || v_session_id::text,
+    jsonb_build_object('session_id', v_session_id, 'booking_id', v_booking.id, 'starts_at', book_slot.starts_at));
+  return v_booking;
+end;
+$$;
+comment on function public.book_slot(uuid, timestamptz, text) is
+  'Patient: books a free slot of a coach (a start returned by available_slots). In one transaction creates a private '
+  'one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title = topic or '
+  '"One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked '
+  'notification. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free '
+  'slot, or taken meanwhile).';
+revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
+grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Triggers
+-- ---------------------------------------------------------------------------------------------
+
+create trigger coach_booking_settings_set_updated_at before update on public.coach_booking_settings
+  for each row execute function private.set_updated_at();
+
+-- Security definer (both): private.coach_busy is internal, and these run for every writer.
+create function private.sessions_sync_coach_busy()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform private.sync_coach_busy(new.id);
+  return null;
+end;
+$$;
+comment on function private.sessions_sync_coach_busy() is
+  'Trigger: a session''s status, time or kind changed: rewrites its busy rows (private.sync_coach_busy). Internal.';
+revoke execute on function private.sessions_sync_coach_busy() from public, anon, authenticated, service_role;
+create trigger sessions_sync_coach_busy after update of status, starts_at, duration_minutes, kind on public.sessions
+  for each row
+  when (old.status is distinct from new.status or old.starts_at is distinct from new.starts_at
+        or old.duration_minutes is distinct from new.duration_minutes or old.kind is distinct from new.kind)
+  execute function private.sessions_sync_coach_busy();
+
+create function private.session_staff_sync_coach_busy()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE') then
+    perform private.sync_coach_busy(old.session_id);
+  end if;
+  if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.session_id is distinct from old.session_id) then
+    perform private.sync_coach_busy(new.session_id);
+  end if;
+  return null;
+end;
+$$;
+comment on function private.session_staff_sync_coach_busy() is
+  'Trigger: staff added, moved or removed: rewrites the busy rows of the session(s) concerned. Internal.';
+revoke execute on function private.session_staff_sync_coach_busy() from public, anon, authenticated, service_role;
+create trigger session_staff_sync_coach_busy after insert or delete or update of session_id, user_id
+  on public.session_staff
+  for each row execute function private.session_staff_sync_coach_busy();

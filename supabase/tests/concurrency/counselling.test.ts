@@ -1,0 +1,168 @@
+// One-to-one booking under real concurrency: many connections, each acting as its own user exactly
+// like PostgREST (transaction-local role and request.jwt.claims), against the local database.
+//
+// 1. 100 patients book the same slot of one coach at once: exactly one booking, 99 slot_unavailable.
+// 2. 50 patients book overlapping slots of one coach at once (two working-hour rules offset by 30
+//    minutes): whatever commits, no two one-to-one sessions of the coach overlap, and every refusal
+//    is slot_unavailable.
+// 3. The same without book_slot: 50 connections insert overlapping one-to-one sessions of the coach
+//    directly as postgres (no advisory lock, no slot check): the exclusion constraint alone lets no
+//    overlap commit.
+//
+// Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
+import postgres from "postgres";
+import assert from "node:assert/strict";
+
+const DB_URL = Deno.env.get("SUPABASE_DB_URL");
+
+type Sql = postgres.Sql;
+
+async function createUsers(admin: Sql, prefix: string, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => crypto.randomUUID());
+  if (n === 0) return ids;
+  const rows = ids.map((id, i) => ({
+    id,
+    email: `${prefix}-${i}-${id.slice(0, 8)}@concurrency.test`,
+    raw_user_meta_data: { display_name: `${prefix} ${i}` },
+    aud: "authenticated",
+    role: "authenticated",
+    created_at: new Date(),
+  }));
+  await admin`insert into auth.users ${admin(rows, "id", "email", "raw_user_meta_data", "aud", "role", "created_at")}`;
+  return ids;
+}
+
+/** Runs `query` in one transaction as `userId`, the way PostgREST does. */
+function asUser<T>(sql: Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@concurrency.test` });
+  return sql.begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
+    return await query(tx);
+  }) as Promise<T>;
+}
+
+/** The API error code of a failed call (PGRST), or the SQLSTATE; rethrows anything else. */
+function codeOf(err: unknown): string {
+  if (err instanceof postgres.PostgresError) {
+    return err.code === "PGRST" ? JSON.parse(err.message).code : err.code;
+  }
+  throw err;
+}
+
+interface Fixture {
+  admin: Sql;
+  pool: Sql;
+  coach: string;
+  patients: string[];
+  /** Local date (Amsterdam) ten days from now, as YYYY-MM-DD. */
+  day: string;
+}
+
+/** A coach (Amsterdam, hourly slots, no buffer or notice) with hours 09:00-12:00 and 09:30-12:30 every day. */
+async function withCoach(prefix: string, patients: number, poolSize: number, fn: (f: Fixture) => Promise<void>) {
+  const admin = postgres(DB_URL!, { max: 2, prepare: false, onnotice: () => {} });
+  const pool = postgres(DB_URL!, { max: poolSize, prepare: false, onnotice: () => {}, idle_timeout: 5 });
+  const [coach] = await createUsers(admin, `${prefix}-coach`, 1);
+  const ids = await createUsers(admin, prefix, patients);
+  try {
+    await admin`update public.user_roles set role = 'coach' where user_id = ${coach}`;
+    await admin`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+                values (${coach}, 'Europe/Amsterdam', 60, 0, 0, 60)`;
+    await admin`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                select ${coach}, w, t.s, t.e from generate_series(1, 7) w,
+                  (values (time '09:00', time '12:00'), (time '09:30', time '12:30')) t (s, e)`;
+    const [{ day }] = await admin`select ((now() at time zone 'Europe/Amsterdam')::date + 10)::text as day`;
+    // Open every connection first, so each scenario is a real race.
+    await Promise.all(Array.from({ length: poolSize }, () => pool.begin((tx) => tx`select pg_sleep(0.05)`)));
+    await fn({ admin, pool, coach, patients: ids, day });
+  } finally {
+    await admin`delete from public.sessions where created_by = ${coach}`;
+    const topics = [coach, ...ids].map((id) => `user:${id}`);
+    await admin`delete from realtime.messages where topic = any(${topics})`;
+    await admin`delete from auth.users where id = any(${[coach, ...ids]})`;
+    await pool.end({ timeout: 5 });
+    await admin.end({ timeout: 5 });
+  }
+}
+
+/** One-to-one sessions of the coach that overlap another one (scheduled ones). */
+async function overlaps(admin: Sql, coach: string) {
+  return await admin`
+    select a.id, a.starts_at, b.id as other, b.starts_at as other_starts_at
+    from public.sessions a join public.sessions b
+      on a.id < b.id and a.created_by = b.created_by
+     and tstzrange(a.starts_at, a.starts_at + make_interval(mins => a.duration_minutes))
+      && tstzrange(b.starts_at, b.starts_at + make_interval(mins => b.duration_minutes))
+    where a.created_by = ${coach} and a.kind = 'one_to_one' and b.kind = 'one_to_one'
+      and a.status = 'scheduled' and b.status = 'scheduled'`;
+}
+
+Deno.test({
+  name: "100 patients book the same slot at once: exactly one booking, 99 slot_unavailable",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("same-slot", 100, 100, async ({ admin, pool, coach, patients, day }) => {
+      const [{ start }] = await admin`select ((${day}::date + time '10:00') at time zone 'Europe/Amsterdam') as start`;
+      const results = await Promise.all(patients.map((p) =>
+        asUser(pool, p, (tx) => tx`select status from public.book_slot(${coach}, ${start})`)
+          .then((rows) => rows[0].status as string, codeOf)
+      ));
+      assert.equal(results.filter((r) => r === "confirmed").length, 1, "exactly one confirmed answer");
+      assert.equal(results.filter((r) => r === "slot_unavailable").length, 99, "99 slot_unavailable answers");
+
+      const [state] = await admin`
+        select count(distinct s.id)::int as sessions, count(b.id)::int as bookings
+        from public.sessions s left join public.bookings b on b.session_id = s.id and b.status = 'confirmed'
+        where s.created_by = ${coach} and s.kind = 'one_to_one'`;
+      assert.deepEqual({ ...state }, { sessions: 1, bookings: 1 }, "one session with one booking is stored");
+      const [busy] = await admin`select count(*)::int as n from private.coach_busy where user_id = ${coach}`;
+      assert.equal(busy.n, 1, "one busy row for the coach");
+    });
+  },
+});
+
+Deno.test({
+  name: "50 patients book overlapping slots of one coach at once: no overlap commits",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("overlap", 50, 50, async ({ admin, pool, coach, patients, day }) => {
+      // Six starts, each overlapping its neighbours: 09:00, 09:30, 10:00, 10:30, 11:00, 11:30.
+      const starts = await admin`
+        select s.starts_at from public.available_slots(${coach},
+          (${day}::date + time '00:00') at time zone 'Europe/Amsterdam',
+          (${day}::date + time '23:59') at time zone 'Europe/Amsterdam') s order by 1`;
+      assert.equal(starts.length, 6, "six overlapping slots are offered");
+      const results = await Promise.all(patients.map((p, i) =>
+        asUser(pool, p, (tx) => tx`select status from public.book_slot(${coach}, ${starts[i % 6].starts_at})`)
+          .then((rows) => rows[0].status as string, codeOf)
+      ));
+      const booked = results.filter((r) => r === "confirmed").length;
+      assert.ok(booked >= 1 && booked <= 3, `between 1 and 3 bookings fit (got ${booked})`);
+      assert.equal(results.filter((r) => r === "slot_unavailable").length, 50 - booked, "every other answer is slot_unavailable");
+      assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
+      const [state] = await admin`
+        select count(*)::int as n from public.sessions s where s.created_by = ${coach} and s.kind = 'one_to_one'`;
+      assert.equal(state.n, booked, "one session per confirmed answer");
+    });
+  },
+});
+
+Deno.test({
+  name: "50 direct inserts of overlapping one-to-one sessions: the exclusion constraint alone lets no overlap commit",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("raw", 0, 50, async ({ admin, pool, coach, day }) => {
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+        pool.begin((tx) => tx`
+          insert into public.sessions (title, starts_at, duration_minutes, status, visibility, capacity, kind, created_by)
+          values ('Raw', ((${day}::date + time '09:00') at time zone 'Europe/Amsterdam') + make_interval(mins => ${(i % 10) * 10}),
+                  60, 'scheduled', 'private', 1, 'one_to_one', ${coach})
+          returning id`).then(() => "inserted", codeOf)
+      ));
+      const inserted = results.filter((r) => r === "inserted").length;
+      assert.ok(inserted >= 1, "at least one insert commits");
+      assert.equal(results.filter((r) => r === "slot_unavailable").length, 50 - inserted, "every other insert is slot_unavailable");
+      assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
+    });
+  },
+});
