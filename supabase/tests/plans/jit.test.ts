@@ -412,6 +412,11 @@ function rpcCases(f: Fixtures): Case[] {
     // resources library
     a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
     a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
+    // account lifecycle (issue 18)
+    a("deactivate_user", `select public.deactivate_user(${q(f.outsider)}, 'Checking plans')`),
+    a("reactivate_user", `select public.deactivate_user(${q(f.outsider)}, null); select public.reactivate_user(${q(f.outsider)})`),
+    a("delete_user", `select public.delete_user(${q(f.outsider)})`),
+    { name: "delete_my_account", role: "authenticated", user: f.outsider, statement: `select public.delete_my_account()` },
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
