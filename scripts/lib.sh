@@ -133,6 +133,13 @@ cluster_stop() {
   fi
 }
 
+# A crash: the postmaster and every backend quit at once, without a checkpoint (the crash test, then
+# cluster_start, which runs crash recovery from the WAL).
+cluster_kill() {
+  log "crashing PostgreSQL on port $SUPABASE_DB_PORT (pg_ctl stop -m immediate)"
+  as_pg_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m immediate -w stop >/dev/null
+}
+
 cluster_destroy() { pooler_stop; cluster_stop; rm -rf "$LOCAL_STACK_DIR"; }
 
 # --- PgBouncer in transaction mode (npm test's pooled pass) -----------------------------------

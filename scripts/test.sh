@@ -2,7 +2,8 @@
 # npm test: every check, against throwaway clusters with emulation, migrations and seed applied.
 # First pass: schema files = migrations, pgTAP (pg_prove), Edge Function tests (deno test), the fuzz
 # run, the pooled pass (Edge Function and concurrency tests through PgBouncer in transaction mode),
-# supabase db lint, supabase db advisors, generated types drift. Second pass: pgTAP and Deno again on a fresh cluster with every
+# supabase db lint, supabase db advisors, generated types drift, then the crash test on a durable
+# cluster of its own. Second pass: pgTAP and Deno again on a fresh cluster with every
 # process's clock 400 days ahead (libfaketime), so a test that depends on today's date fails now
 # rather than on the day it starts to. The clusters are removed even on failure. Last line:
 # "N passed, N failed" (both passes).
@@ -168,6 +169,26 @@ else
   record "generated types" 0 1
 fi
 cluster_destroy
+
+# --- the crash test, on a durable cluster of its own ----------------------------------------------
+# supabase/tests/crash kills Postgres mid-event (pg_ctl stop -m immediate), restarts it and checks that
+# nothing acknowledged is lost. That needs the durability of the platform and of the `npm start` stack
+# (fsync, full_page_writes, synchronous_commit on: LOCAL_STACK_FAST=0); the other throwaway clusters
+# turn it off for speed. Emulation and migrations, no seed. First pass only.
+run_crash() {
+  local port=$(( ${TEST_DB_PORT:-54340} + 20 ))
+  while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  export SUPABASE_DB_PORT=$port LOCAL_STACK_FAST=0
+  export LOCAL_STACK_DIR; LOCAL_STACK_DIR=$(mktemp -d /tmp/live-sessions-crash.XXXXXX)
+  PGDATA_DIR="$LOCAL_STACK_DIR/data"; SOCKET_DIR="$LOCAL_STACK_DIR/run"
+  chmod 755 "$LOCAL_STACK_DIR"
+  cluster_start && migrate_db || { log "could not prepare the crash test's database"; record "crash test" 0 1; cluster_destroy; return 1; }
+  export SUPABASE_DB_URL SUPABASE_ADMIN_DB_URL; SUPABASE_DB_URL=$(db_url postgres) SUPABASE_ADMIN_DB_URL=$(db_url supabase_admin)
+  run_deno "crash test (durable cluster)" ../tests/crash
+  cluster_destroy
+  export LOCAL_STACK_FAST=1
+}
+run_crash
 
 # --- second pass: the same pgTAP and Deno suites with the clock 400 days ahead ---------------------
 days=${TEST_CLOCK_AHEAD_DAYS:-400}

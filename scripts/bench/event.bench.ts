@@ -131,9 +131,13 @@ export default async function (b: Bench) {
                               order by created_at desc, id desc offset 50 limit 1`;
   await b.sql`analyze`;
 
-  /** Every open interval of the session heartbeats now: all N are present viewers. */
-  const refresh = async (s: string) => {
-    await b.sql`update public.attendance_intervals set last_heartbeat_at = now() where session_id = ${s} and left_at is null`;
+  /**
+   * Every attendee of the session heartbeats through the RPC (as in a live event: not one bulk update,
+   * whose single transaction would move every user through the same bucket rows): all are present.
+   */
+  const refresh = async (s: string, audience = users) => {
+    const lit = b.literal(s);
+    await inParallel(b, audience.length, clients, (sql, i) => b.rpcAsUser(sql, audience[i], `select public.heartbeat(${lit}, null)`));
   };
   await refresh(session.id);
   const [{ viewers }] = await b.sql`select private.viewer_count(${session.id}) as viewers`;
@@ -206,7 +210,7 @@ export default async function (b: Bench) {
 
   // --- 3. heartbeat with N present viewers vs 1,000 -------------------------------------------------
   const heartbeats = async (s: string, audience: string[], label: string) => {
-    await refresh(s);
+    await refresh(s, audience);
     let next = 0;
     const lit = b.literal(s);
     return await b.throughput(label, {

@@ -57,7 +57,7 @@ language sql immutable set search_path = '' as $$
     when 'poll_not_open' then 409
     when 'session_full' then 409
     when 'conflict' then 409
-    -- counselling (34_counselling.sql)
+    -- counselling (33_counselling.sql)
     when 'slot_unavailable' then 409
     when 'too_late' then 409
     when 'rate_limited' then 429

@@ -217,6 +217,23 @@ comment on function private.session_seat_drift() is
 revoke execute on function private.session_seat_drift() from public, anon, authenticated;
 grant execute on function private.session_seat_drift() to service_role;
 
+-- The waitlist of every session is numbered 1..n (renumber_waitlist): this lists those that are not.
+create function private.waitlist_position_drift()
+returns table (session_id uuid, waitlisted int, positions int[])
+language sql stable set search_path = '' rows 1 as $$
+  select w.session_id, w.n, w.positions
+  from (select b.session_id, count(*)::int as n, array_agg(b.waitlist_position order by b.waitlist_position) as positions
+        from public.bookings b
+        where b.status = 'waitlisted'
+        group by b.session_id) w
+  where w.positions is distinct from array(select g from generate_series(1, w.n) g)
+$$;
+comment on function private.waitlist_position_drift() is
+  'Sessions whose waitlisted bookings are not numbered exactly 1..n (gaps, duplicates, nulls), with their positions. '
+  'Empty when all is well; for tests and operators (service_role).';
+revoke execute on function private.waitlist_position_drift() from public, anon, authenticated;
+grant execute on function private.waitlist_position_drift() to service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
 -- ---------------------------------------------------------------------------------------------

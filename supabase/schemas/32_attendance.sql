@@ -55,6 +55,7 @@ create table public.session_viewer_stats (
   peak_at timestamptz,
   last_broadcast_at timestamptz not null default '-infinity',
   last_broadcast_count int,
+  last_checked_at timestamptz not null default '-infinity',
   constraint session_viewer_stats_peak_not_negative check (peak_viewers >= 0)
 );
 comment on table public.session_viewer_stats is
@@ -62,6 +63,9 @@ comment on table public.session_viewer_stats is
   'broadcast throttle (at most one broadcast per 2 s). Members of the session read it; only triggers write it.';
 comment on column public.session_viewer_stats.last_broadcast_at is 'When viewer_count was last broadcast on session:<id>.';
 comment on column public.session_viewer_stats.last_broadcast_count is 'The viewer count sent in that broadcast.';
+comment on column public.session_viewer_stats.last_checked_at is
+  'When a heartbeat last counted the viewers to see whether a broadcast was due (at most every 2 s): heartbeats of '
+  'present viewers count only when both this and last_broadcast_at are 2 s old.';
 alter table public.session_viewer_stats enable row level security;
 
 create table private.session_viewers (
@@ -251,7 +255,7 @@ begin
     perform private.raise_error('invalid_transition', 'The session is not open: it opens 15 minutes before it starts.',
       jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
   end if;
-  if v_session.id not in (select m.id from private.my_session_ids() as m (id)) and v_session.visibility <> 'public' then
+  if v_session.visibility <> 'public' and not private.is_session_member(v_session.id) then
     perform private.raise_error('forbidden', 'Only members of the session can join it.',
       jsonb_build_object('session_id', v_session.id));
   end if;
@@ -379,32 +383,23 @@ comment on function public.leave_session(uuid, text) is
 revoke execute on function public.leave_session(uuid, text) from public, anon;
 grant execute on function public.leave_session(uuid, text) to authenticated, service_role;
 
--- SECURITY DEFINER: hosts read every attendee's intervals and engagement inputs (chat, Q&A, polls).
-create function public.session_attendance_report(session_id uuid)
+-- The attendance report of one session, without any access check: session_attendance_report (hosts)
+-- and event_attendance_report (55_event_reports.sql: the event's owner, admins) answer with it, so the
+-- engagement formula exists once. Internal: runs inside those security definer functions.
+create function private.session_attendance(session_id uuid)
 returns table (user_id uuid, display_name text, first_joined_at timestamptz, last_left_at timestamptz,
                attended_seconds int, messages int, questions int, upvotes int, poll_answers int,
                survey_done boolean, engagement_score int)
-language plpgsql stable security definer set search_path = '' as $$
+language plpgsql stable rows 100 set search_path = '' as $$
 declare
   v_session public.sessions;
   v_window_start timestamptz;
   v_window_end timestamptz;
   v_window_seconds numeric;
 begin
-  if (select auth.uid()) is null then
-    perform private.raise_error('not_authenticated', 'Sign in first.', null);
-  end if;
-  if session_attendance_report.session_id is null then
-    perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
-  end if;
-  select s.* into v_session from public.sessions s where s.id = session_attendance_report.session_id;
-  if v_session.id is null or not private.can_see_session(v_session.id) then
-    perform private.raise_error('not_found', 'Session not found.',
-      jsonb_build_object('session_id', session_attendance_report.session_id));
-  end if;
-  if not private.is_session_host(v_session.id) then
-    perform private.raise_error('forbidden', 'Only hosts of the session see its attendance report.',
-      jsonb_build_object('session_id', v_session.id));
+  select s.* into v_session from public.sessions s where s.id = session_attendance.session_id;
+  if v_session.id is null then
+    return;
   end if;
   v_window_start := v_session.started_at;
   v_window_end := coalesce(v_session.ended_at, now());
@@ -465,6 +460,38 @@ begin
   left join private.engagement_inputs(v_session.id) ei on ei.user_id = pe.user_id
   left join public.profiles pr on pr.id = pe.user_id
   order by pe.first_joined_at, pe.user_id;
+end;
+$$;
+comment on function private.session_attendance(uuid) is
+  'The rows of session_attendance_report for one session (see its comment for the columns and the engagement '
+  'formula), without access checks. Internal.';
+revoke execute on function private.session_attendance(uuid) from public, anon, authenticated, service_role;
+
+-- SECURITY DEFINER: hosts read every attendee's intervals and engagement inputs (chat, Q&A, polls).
+create function public.session_attendance_report(session_id uuid)
+returns table (user_id uuid, display_name text, first_joined_at timestamptz, last_left_at timestamptz,
+               attended_seconds int, messages int, questions int, upvotes int, poll_answers int,
+               survey_done boolean, engagement_score int)
+language plpgsql stable security definer rows 100 set search_path = '' as $$
+declare
+  v_session public.sessions;
+begin
+  if (select auth.uid()) is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', null);
+  end if;
+  if session_attendance_report.session_id is null then
+    perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
+  end if;
+  select s.* into v_session from public.sessions s where s.id = session_attendance_report.session_id;
+  if v_session.id is null or not private.can_see_session(v_session.id) then
+    perform private.raise_error('not_found', 'Session not found.',
+      jsonb_build_object('session_id', session_attendance_report.session_id));
+  end if;
+  if not private.is_session_host(v_session.id) then
+    perform private.raise_error('forbidden', 'Only hosts of the session see its attendance report.',
+      jsonb_build_object('session_id', v_session.id));
+  end if;
+  return query select * from private.session_attendance(v_session.id);
 end;
 $$;
 comment on function public.session_attendance_report(uuid) is
@@ -561,6 +588,10 @@ declare
   v_count int;
   v_broadcast boolean;
 begin
+  -- Sessions whose count may have changed: a new interval, or one that was not a counted, fresh and
+  -- open interval before the update or is not after it. A heartbeat of a present connection (most of
+  -- a live event's writes) changes no count: it counts only when the broadcast throttle is due, to
+  -- send the viewers that left silently.
   if tg_op = 'INSERT' then
     v_sessions := array(select distinct n.session_id from changed_rows n);
   else
@@ -569,7 +600,13 @@ begin
       where (n.last_heartbeat_at is distinct from o.last_heartbeat_at or n.left_at is distinct from o.left_at)
         -- An interval silent for 60 s is no longer counted by viewer_count: closing it changes nothing
         -- (the heartbeat that follows a reconnect gap opens the new interval right after).
-        and not (o.left_at is null and n.left_at is not null and o.last_heartbeat_at <= now() - interval '60 seconds'));
+        and not (o.left_at is null and n.left_at is not null and o.last_heartbeat_at <= now() - interval '60 seconds')
+        and (not (o.left_at is null and o.last_heartbeat_at > now() - interval '60 seconds'
+                  and n.left_at is null and n.last_heartbeat_at >= o.last_heartbeat_at)
+             or not exists (select 1 from public.session_viewer_stats v
+                            where v.session_id = n.session_id
+                              and (v.last_broadcast_at >= now() - interval '2 seconds'
+                                   or v.last_checked_at >= now() - interval '2 seconds'))));
   end if;
   foreach v_session_id in array v_sessions loop
     v_count := private.viewer_count(v_session_id);
@@ -577,12 +614,23 @@ begin
     on conflict (session_id) do nothing;
     update public.session_viewer_stats v set peak_viewers = v_count, peak_at = now()
     where v.session_id = v_session_id and v.peak_viewers < v_count;
-    -- Throttle: only the transaction that moves last_broadcast_at sends (at most once per 2 s).
-    update public.session_viewer_stats v set last_broadcast_at = now(), last_broadcast_count = v_count
-    where v.session_id = v_session_id
-      and v.last_broadcast_at < now() - interval '2 seconds'
-      and v.last_broadcast_count is distinct from v_count
-    returning true into v_broadcast;
+    -- Throttle: only the transaction that moves last_broadcast_at sends (at most once per 2 s). Skip
+    -- locked: while one transaction takes the row, the others neither wait nor send.
+    with taken as (
+      select v.session_id,
+             v.last_broadcast_at < now() - interval '2 seconds' and v.last_broadcast_count is distinct from v_count as send
+      from public.session_viewer_stats v
+      where v.session_id = v_session_id
+        and (v.last_broadcast_at < now() - interval '2 seconds' or v.last_checked_at < now() - interval '2 seconds')
+      for update skip locked
+    )
+    update public.session_viewer_stats v
+       set last_checked_at = now(),
+           last_broadcast_at = case when t.send then now() else v.last_broadcast_at end,
+           last_broadcast_count = case when t.send then v_count else v.last_broadcast_count end
+      from taken t
+     where v.session_id = t.session_id
+    returning t.send into v_broadcast;
     if v_broadcast then
       perform realtime.send(jsonb_build_object('session_id', v_session_id, 'viewer_count', v_count),
         'viewer_count', 'session:' || v_session_id::text, true);

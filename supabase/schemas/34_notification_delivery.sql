@@ -1,7 +1,8 @@
 -- Notification delivery: the registered notification kinds with their default channels, each
 -- user's effective preferences (kind x channel), and the delivery outbox that email and Web Push are
 -- sent from (dispatch-notifications Edge Function).
--- Tables: public.notification_kinds, public.notification_deliveries. View: public.my_notification_preferences.
+-- Tables: public.notification_kinds, public.notification_deliveries, private.email_suppressions.
+-- View: public.my_notification_preferences.
 --
 -- How a delivery is born and dies:
 --   private.notify() (or any insert into public.notifications) -> private.enqueue_notification_deliveries()
@@ -99,6 +100,19 @@ comment on column public.notification_deliveries.next_attempt_at is
 comment on column public.notification_deliveries.provider_message_id is 'The provider''s id of the sent message (SMTP Message-ID, Resend id, push service location).';
 alter table public.notification_deliveries enable row level security;
 
+create table private.email_suppressions (
+  email text primary key,
+  reason text not null,
+  detail text,
+  created_at timestamptz not null default now(),
+  constraint email_suppressions_email_lower check (email = lower(email) and char_length(email) between 3 and 320),
+  constraint email_suppressions_reason_valid check (reason in ('bounce', 'complaint')),
+  constraint email_suppressions_detail_length check (detail is null or char_length(detail) <= 1000)
+);
+comment on table private.email_suppressions is
+  'Addresses that no email goes to any more: a hard bounce (the receiving server refused the recipient, or the '
+  'provider reported a bounce) or a complaint (marked as spam). Written by the dispatcher and the provider webhook.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Indexes
 -- ---------------------------------------------------------------------------------------------
@@ -163,7 +177,8 @@ begin
   from (values ('email'), ('push')) as ch (channel)
   where (ch.channel = 'email' and v_ch.email and not v_ch.email_digest
          and exists (select 1 from auth.users u
-                     where u.id = enqueue_notification_deliveries.user_id and u.email is not null and u.email <> ''))
+                     where u.id = enqueue_notification_deliveries.user_id and u.email is not null and u.email <> ''
+                       and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email))))
      or (ch.channel = 'push' and v_ch.push
          and exists (select 1 from public.push_subscriptions ps
                      where ps.user_id = enqueue_notification_deliveries.user_id))
@@ -174,13 +189,15 @@ end;
 $$;
 comment on function private.enqueue_notification_deliveries(uuid, uuid, text, jsonb) is
   'Queues the email and push deliveries of one notification that the recipient''s effective preferences allow (email: '
-  'the user has an address and the kind is not a digest kind; push: the user has at least one subscription). '
+  'the user has an address that is not suppressed and the kind is not a digest kind; push: the user has at least one '
+  'subscription). '
   'Returns the rows added. Called by the notifications insert trigger and by private.notify when in-app is off.';
 revoke execute on function private.enqueue_notification_deliveries(uuid, uuid, text, jsonb)
   from public, anon, authenticated, service_role;
 
 -- The dispatcher's claim. Runs as service_role or postgres (the Edge Function's connection).
-create function private.claim_notification_deliveries(batch_size int default 50, lease_seconds int default 120)
+create function private.claim_notification_deliveries(batch_size int default 50, lease_seconds int default 120,
+                                                      channels text[] default null)
 returns setof public.notification_deliveries
 language plpgsql volatile rows 50 set search_path = '' as $$
 begin
@@ -196,12 +213,14 @@ begin
   update public.notification_deliveries d
      set status = 'failed', last_error = coalesce(d.last_error, 'lease expired on the last attempt'),
          updated_at = now()
-   where d.status = 'sending' and d.next_attempt_at <= now() and d.attempts >= 12;
+   where d.status = 'sending' and d.next_attempt_at <= now() and d.attempts >= 12
+     and (channels is null or d.channel = any (channels));
   return query
   with due as (
     select d.id
     from public.notification_deliveries d
     where d.status in ('queued', 'sending') and d.next_attempt_at <= now()
+      and (channels is null or d.channel = any (channels))
     order by d.next_attempt_at
     limit batch_size
     for update skip locked
@@ -214,13 +233,14 @@ begin
   returning d.*;
 end;
 $$;
-comment on function private.claim_notification_deliveries(int, int) is
-  'Claims up to batch_size (1-1000) due deliveries (queued and due, or sending with an expired lease), oldest first, '
+comment on function private.claim_notification_deliveries(int, int, text[]) is
+  'Claims up to batch_size (1-1000) due deliveries of the given channels (null = all; a dispatcher claims only the '
+  'channels it can send) (queued and due, or sending with an expired lease), oldest first, '
   'skipping rows another dispatcher holds (FOR UPDATE SKIP LOCKED): sets status sending, attempts + 1 and a lease of '
   'lease_seconds (5-3600). Returns them; record each with private.record_notification_deliveries passing its '
   'attempts. Errors: invalid_input. For the dispatcher (service_role).';
-revoke execute on function private.claim_notification_deliveries(int, int) from public, anon, authenticated;
-grant execute on function private.claim_notification_deliveries(int, int) to service_role;
+revoke execute on function private.claim_notification_deliveries(int, int, text[]) from public, anon, authenticated;
+grant execute on function private.claim_notification_deliveries(int, int, text[]) to service_role;
 
 -- Backoff of the n-th retry: 30 s doubling up to 6 h, times a jitter of 0.5 to 1.5.
 create function private.delivery_backoff(attempts int)
@@ -285,6 +305,103 @@ comment on function private.record_notification_deliveries(jsonb) is
 revoke execute on function private.record_notification_deliveries(jsonb) from public, anon, authenticated;
 grant execute on function private.record_notification_deliveries(jsonb) to service_role;
 
+-- The zone abbreviation (or UTC offset) in force at an instant, as private.format_local_time shows it.
+create function private.zone_abbreviation(ts timestamptz, tz text)
+returns text
+language plpgsql stable set search_path = '' set timezone = 'UTC' as $$
+declare
+  v_abbrev text;
+begin
+  perform set_config('TimeZone', coalesce(tz, 'UTC'), true);
+  v_abbrev := to_char(ts, 'TZ');
+  return case when v_abbrev ~ '^[+-]' then 'UTC' || v_abbrev else nullif(v_abbrev, '') end;
+end;
+$$;
+comment on function private.zone_abbreviation(timestamptz, text) is
+  'The abbreviation (CET, CEST, EST) or UTC offset (UTC+04) of an IANA zone at an instant, reading the name as a '
+  'zone; as private.format_local_time prints it. Internal.';
+revoke execute on function private.zone_abbreviation(timestamptz, text) from public, anon, authenticated;
+grant execute on function private.zone_abbreviation(timestamptz, text) to service_role;
+
+-- What the dispatcher needs to render claimed deliveries. Security definer: it reads auth.users.
+create function private.notification_delivery_context(delivery_ids uuid[])
+returns table (delivery_id uuid, email text, email_enabled boolean, push_enabled boolean, attach_ics boolean,
+               display_name text, locale text, timezone text, session_id uuid, session_title text,
+               session_description text, cancel_reason text,
+               starts_at timestamptz, duration_minutes int, session_status text, sequence int,
+               session_updated_at timestamptz, host_name text, zone_abbreviation text, booking_status text,
+               reminder_minutes int[])
+language sql stable security definer rows 50 set search_path = '' as $$
+  select d.id, u.email,
+         c.email and u.email is not null
+           and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email)),
+         c.push, coalesce(k.attach_ics, false), p.display_name, coalesce(p.locale, 'en'),
+         coalesce(p.timezone, s.timezone, 'UTC'), s.id, s.title, s.description, s.cancel_reason, s.starts_at, s.duration_minutes, s.status, s.sequence, s.updated_at,
+         (select hp.display_name from public.session_staff st join public.profiles hp on hp.id = st.user_id
+          where st.session_id = s.id and st.role = 'host' order by st.created_at limit 1),
+         case when s.id is not null then private.zone_abbreviation(s.starts_at, coalesce(p.timezone, s.timezone, 'UTC')) end,
+         (select b.status from public.bookings b
+          where b.session_id = s.id and b.user_id = d.user_id and b.status <> 'cancelled'),
+         (select array_agg(r.minutes_before order by r.minutes_before) from public.session_reminders r
+          where r.session_id = s.id and r.user_id = d.user_id)
+  from public.notification_deliveries d
+  join auth.users u on u.id = d.user_id
+  left join public.profiles p on p.id = d.user_id
+  left join public.sessions s on s.id = d.session_id
+  left join public.notification_kinds k on k.kind = d.kind
+  cross join lateral private.notification_channels(d.user_id, d.kind) c
+  where d.id = any (delivery_ids);
+$$;
+comment on function private.notification_delivery_context(uuid[]) is
+  'For the dispatcher: per delivery the recipient''s address, whether email and push are (still) wanted for its kind '
+  '(a suppressed address is not), whether the kind attaches the .ics, name, locale and time zone (profile, else the session''s, else UTC), and its '
+  'session (title, description, cancel reason, start, duration, status, calendar sequence, host name, the zone abbreviation at the '
+  'start, the recipient''s booking status and reminder lead times). For service_role.';
+revoke execute on function private.notification_delivery_context(uuid[]) from public, anon, authenticated;
+grant execute on function private.notification_delivery_context(uuid[]) to service_role;
+
+-- Security definer: writes another user's preference, on the strength of a signed token the
+-- unsubscribe function has verified.
+create function private.unsubscribe_email(user_id uuid, kind text)
+returns boolean
+language plpgsql volatile security definer set search_path = '' as $$
+#variable_conflict use_column
+begin
+  if not exists (select 1 from auth.users u where u.id = unsubscribe_email.user_id) then
+    return false;
+  end if;
+  insert into public.notification_preferences (user_id, kind, in_app, email, push)
+  select unsubscribe_email.user_id, unsubscribe_email.kind, c.in_app, false, c.push
+  from private.notification_channels(unsubscribe_email.user_id, unsubscribe_email.kind) c
+  on conflict on constraint notification_preferences_pkey do update set email = false;
+  -- what is still queued for that kind is not mailed either
+  update public.notification_deliveries d
+     set status = 'cancelled', last_error = 'unsubscribed', updated_at = now()
+   where d.user_id = unsubscribe_email.user_id and d.kind = unsubscribe_email.kind and d.channel = 'email'
+     and d.status = 'queued';
+  return true;
+end;
+$$;
+comment on function private.unsubscribe_email(uuid, text) is
+  'Turns email off for one user and kind (keeping the other channels as they are) and cancels that kind''s queued '
+  'emails; false when the user no longer exists. Called by the unsubscribe Edge Function after it verified the '
+  'signed token. For service_role.';
+revoke execute on function private.unsubscribe_email(uuid, text) from public, anon, authenticated;
+grant execute on function private.unsubscribe_email(uuid, text) to service_role;
+
+create function private.suppress_email(email text, reason text, detail text default null)
+returns void
+language sql volatile security definer set search_path = '' as $$
+  insert into private.email_suppressions (email, reason, detail)
+  values (lower(trim(suppress_email.email)), suppress_email.reason, left(suppress_email.detail, 1000))
+  on conflict (email) do update set reason = excluded.reason, detail = excluded.detail;
+$$;
+comment on function private.suppress_email(text, text, text) is
+  'Records a hard bounce or complaint (reason bounce or complaint) for an address: no more email is queued or sent '
+  'to it. For service_role (the dispatcher, the provider webhook).';
+revoke execute on function private.suppress_email(text, text, text) from public, anon, authenticated;
+grant execute on function private.suppress_email(text, text, text) to service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
 -- ---------------------------------------------------------------------------------------------
@@ -294,6 +411,9 @@ grant select on table public.notification_kinds to anon, authenticated;
 grant all on table public.notification_kinds to service_role;
 create policy "everyone can read the notification kinds" on public.notification_kinds
   for select to anon, authenticated using (true);
+
+revoke all on table private.email_suppressions from public, anon, authenticated, service_role;
+grant select on table private.email_suppressions to service_role;
 
 revoke all on table public.notification_deliveries from public, anon, authenticated, service_role;
 grant select (id, notification_id, kind, channel, status, created_at, sent_at)

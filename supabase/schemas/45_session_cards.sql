@@ -78,6 +78,62 @@ comment on function private.my_session_relation(uuid) is
 revoke execute on function private.my_session_relation(uuid) from public;
 grant execute on function private.my_session_relation(uuid) to anon, authenticated, service_role;
 
+-- Everything session_cards adds to a session row, in one call: the view calls one security definer
+-- function per row instead of five (each call switches search_path, and each lateral function is a
+-- plan node): a live event's attendees read their card every few minutes. The host only for a
+-- session the caller may read (as session_host); the rest answers for the caller alone or is shown
+-- on every card (seats, viewers), as the helpers above do.
+create function private.session_card(session_id uuid)
+returns table (host_id uuid, host_name text, booked_count int, staff_role text, booking_status text,
+               has_reminder boolean, banned boolean, viewer_count int)
+language plpgsql stable security definer rows 1 set search_path = '' as $$
+#variable_conflict use_column
+declare
+  v_uid uuid := auth.uid();
+begin
+  -- One query with uuid parameters only: its generic plan is cached (a parameter such as the
+  -- session's status would let every custom plan fold branches away, and PL/pgSQL would plan the
+  -- statement again on every call).
+  return query
+  select h.user_id, h.display_name,
+         (select ss.confirmed from private.session_seats ss where ss.session_id = s.id),
+         (select st.role from public.session_staff st where st.session_id = s.id and st.user_id = v_uid),
+         (select b.status from public.bookings b
+          where b.session_id = s.id and b.user_id = v_uid
+          order by (b.status = 'cancelled'), b.created_at desc
+          limit 1),
+         -- has_reminder counts the default reminders a booking is about to get (as my_session_relation).
+         v_uid is not null and (
+           exists (select 1 from public.session_reminders r where r.session_id = s.id and r.user_id = v_uid)
+           or exists (select 1 from public.bookings b
+                      where b.session_id = s.id and b.user_id = v_uid
+                        and b.status <> 'cancelled' and b.default_reminders_pending
+                        and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > b.created_at
+                        and not exists (select 1 from public.notification_preferences np
+                                        where np.user_id = v_uid and np.kind = 'session_reminder'
+                                          and not np.default_reminders))),
+         v_uid is not null and exists (select 1 from public.session_bans sb where sb.session_id = s.id and sb.user_id = v_uid),
+         case when s.status = 'live' then private.viewer_count(s.id) else 0 end
+  from public.sessions s
+  left join lateral (
+    select st.user_id, p.display_name
+    from public.session_staff st
+    left join public.profiles p on p.id = st.user_id
+    where st.session_id = s.id and st.role = 'host'
+      and ((s.visibility = 'public' and s.status <> 'draft') or private.can_see_session(s.id))
+    order by st.created_at, st.user_id
+    limit 1) h on true
+  where s.id = session_card.session_id;
+end;
+$$;
+comment on function private.session_card(uuid) is
+  'What session_cards adds to one session, in one call: the first host and their name (only for a session the caller '
+  'may read, as session_host), confirmed bookings, the caller''s staff role, latest booking status (active first), '
+  'whether they have a reminder and are banned (false for anon), and the viewer count of a live session (else 0). '
+  'Security definer: visitors cannot read staff, profiles, bookings, reminders or bans.';
+revoke execute on function private.session_card(uuid) from public;
+grant execute on function private.session_card(uuid) to anon, authenticated, service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Views and RPCs
 -- ---------------------------------------------------------------------------------------------
@@ -102,24 +158,22 @@ select
   s.thumbnail_url,
   s.program_id,
   s.event_id,
-  h.user_id as host_id,
-  h.display_name as host_name,
+  c.host_id,
+  c.host_name,
   c.booked_count,
   case when s.capacity is null then null else greatest(s.capacity - c.booked_count, 0) end as seats_left,
-  me.booking_status as my_booking_status,
+  c.booking_status as my_booking_status,
   -- join_session's rule: signed in, not banned, and staff, confirmed, or a public session; live, or
   -- from 15 minutes before the start. Always true or false, never null.
   coalesce((select auth.uid()) is not null
-    and (me.staff_role is not null or me.booking_status = 'confirmed' or s.visibility = 'public')
+    and (c.staff_role is not null or c.booking_status = 'confirmed' or s.visibility = 'public')
     and (s.status = 'live' or (s.status = 'scheduled' and now() >= s.starts_at - interval '15 minutes'))
-    and not private.am_banned(s.id), false) as can_join,
-  coalesce(me.staff_role = 'host', false) as can_edit,
-  case when s.status = 'live' then private.viewer_count(s.id) else 0 end as viewer_count,
-  me.has_reminder
+    and not c.banned, false) as can_join,
+  coalesce(c.staff_role = 'host', false) as can_edit,
+  coalesce(c.viewer_count, 0) as viewer_count,
+  c.has_reminder
 from public.sessions s
-left join lateral private.session_host(s.id) h on true
-cross join lateral (select private.session_booked_count(s.id) as booked_count) c
-cross join lateral private.my_session_relation(s.id) me;
+left join lateral private.session_card(s.id) c on true;
 comment on view public.session_cards is
   'One row per session the signed-in caller may read, for lists and cards: ends_at, host (first host), booked_count '
   '(confirmed), seats_left (null = unlimited), and for the caller my_booking_status (latest, active first), can_join '

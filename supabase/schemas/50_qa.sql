@@ -400,6 +400,22 @@ create trigger question_upvotes_count
   after insert or delete on public.question_upvotes
   for each row execute function private.count_question_upvotes();
 
+-- Tests and operators: upvote_count must always equal the question's upvote rows.
+create function private.question_upvote_drift()
+returns table (question_id uuid, upvote_count int, counted int)
+language sql stable set search_path = '' rows 1 as $$
+  select q.id, q.upvote_count, coalesce(c.n, 0)
+  from public.questions q
+  left join (select u.question_id, count(*)::int as n from public.question_upvotes u group by u.question_id) c
+    on c.question_id = q.id
+  where q.upvote_count <> coalesce(c.n, 0)
+$$;
+comment on function private.question_upvote_drift() is
+  'Questions whose upvote_count differs from their question_upvotes rows. Empty when all is well; for tests and '
+  'operators (service_role).';
+revoke execute on function private.question_upvote_drift() from public, anon, authenticated;
+grant execute on function private.question_upvote_drift() to service_role;
+
 -- Broadcasts question_updated on session:<id> for questions members may see (published, answered,
 -- and a dismissal of one they saw). Pending questions are not broadcast to the session. The author
 -- is named only for questions that are not anonymous.

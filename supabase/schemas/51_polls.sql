@@ -529,6 +529,33 @@ create trigger poll_ballots_tally_delete
   referencing old table as changed_ballots
   for each statement execute function private.tally_poll_ballots();
 
+-- Tests and operators: the sharded tallies must always equal the vote and ballot rows.
+create function private.poll_tally_drift()
+returns table (poll_id uuid, option_id uuid, tallied bigint, counted bigint)
+language sql stable set search_path = '' rows 1 as $$
+  with tallied as (
+    select t.poll_id, t.option_id, sum(t.votes)::bigint as n from private.poll_option_tallies t group by 1, 2
+  ), counted as (
+    select v.poll_id, v.option_id, count(*)::bigint as n from public.poll_votes v group by 1, 2
+  ), voters_tallied as (
+    select t.poll_id, sum(t.voters)::bigint as n from private.poll_voter_tallies t group by 1
+  ), voters_counted as (
+    select b.poll_id, count(*)::bigint as n from public.poll_ballots b group by 1
+  )
+  select coalesce(t.poll_id, c.poll_id), coalesce(t.option_id, c.option_id), coalesce(t.n, 0), coalesce(c.n, 0)
+  from tallied t full join counted c on c.poll_id = t.poll_id and c.option_id = t.option_id
+  where coalesce(t.n, 0) <> coalesce(c.n, 0)
+  union all
+  select coalesce(t.poll_id, c.poll_id), null, coalesce(t.n, 0), coalesce(c.n, 0)
+  from voters_tallied t full join voters_counted c on c.poll_id = t.poll_id
+  where coalesce(t.n, 0) <> coalesce(c.n, 0)
+$$;
+comment on function private.poll_tally_drift() is
+  'Options whose sharded vote tallies differ from their poll_votes rows, and polls (option_id null) whose voter '
+  'tallies differ from their poll_ballots rows. Empty when all is well; for tests and operators (service_role).';
+revoke execute on function private.poll_tally_drift() from public, anon, authenticated;
+grant execute on function private.poll_tally_drift() to service_role;
+
 -- Coalesced poll_updated during voting: at most one broadcast per poll per 500 ms. The throttle row
 -- is taken with `for update skip locked`, so a voter never waits: if another transaction holds it,
 -- that one is broadcasting. Counts only for live results (after_vote and after_close polls do not

@@ -13,6 +13,7 @@ create table public.surveys (
   status text not null default 'draft',
   created_by uuid references auth.users (id) on delete set null,
   created_at timestamptz not null default now(),
+  is_anonymous boolean not null default false,
   constraint surveys_title_length check (char_length(title) between 1 and 200 and title = btrim(title)),
   constraint surveys_status_valid check (status in ('draft', 'open', 'closed'))
 );
@@ -20,6 +21,9 @@ comment on table public.surveys is
   'Surveys (feedback forms) of a session. Staff create (create_survey), open and close; members answer open ones '
   'with submit_survey_response.';
 comment on column public.surveys.status is 'draft -> open -> closed (open_survey, close_survey).';
+comment on column public.surveys.is_anonymous is
+  'Set at creation (create_survey anonymous). Who answered is never shown to staff: they read only their own response '
+  'rows, survey_results gives aggregates and unattributed text answers, and the attendance report does not count it.';
 alter table public.surveys enable row level security;
 
 create table public.survey_fields (
@@ -72,7 +76,8 @@ create function private.survey_json(survey_id uuid)
 returns jsonb
 language sql stable security definer set search_path = '' as $$
   select jsonb_build_object(
-    'id', s.id, 'session_id', s.session_id, 'title', s.title, 'status', s.status, 'created_at', s.created_at,
+    'id', s.id, 'session_id', s.session_id, 'title', s.title, 'status', s.status, 'is_anonymous', s.is_anonymous,
+    'created_at', s.created_at,
     'fields', (select jsonb_agg(jsonb_build_object('id', f.id, 'position', f.position, 'prompt', f.prompt, 'kind', f.kind,
                                                    'options', f.options, 'required', f.required) order by f.position)
                from public.survey_fields f where f.survey_id = s.id))
@@ -190,19 +195,64 @@ create policy "users read the fields of surveys they can read" on public.survey_
 revoke all on table public.survey_responses from public, anon, authenticated, service_role;
 grant select on table public.survey_responses to authenticated;
 grant all on table public.survey_responses to service_role;
-create policy "users read their own responses and staff all of their sessions" on public.survey_responses
+-- Anonymous surveys: staff read no response rows (they would name who answered); survey_results
+-- gives them the aggregates.
+create policy "users read their own responses and staff those of named surveys" on public.survey_responses
   for select to authenticated
   using (user_id = (select auth.uid())
     or survey_id in (select s.id from public.surveys s
-                     where s.session_id in (select private.staff_session_ids(array['host', 'moderator']))));
+                     where not s.is_anonymous
+                       and s.session_id in (select private.staff_session_ids(array['host', 'moderator']))));
 
 -- ---------------------------------------------------------------------------------------------
 -- Views and RPCs
 -- ---------------------------------------------------------------------------------------------
 
+-- One field's results for survey_results (which checks the caller). Reads responses of other users:
+-- runs inside that security definer function only.
+create function private.survey_field_results(field public.survey_fields, anonymous boolean)
+returns jsonb
+language sql stable set search_path = '' as $$
+  with answers as (
+    select r.user_id, r.created_at, r.answers -> (field).id::text as answer
+    from public.survey_responses r
+    where r.survey_id = (field).survey_id and r.answers ? (field).id::text
+      and jsonb_typeof(r.answers -> (field).id::text) <> 'null')
+  select jsonb_build_object(
+    'field_id', (field).id, 'position', (field).position, 'prompt', (field).prompt, 'kind', (field).kind,
+    'required', (field).required, 'answered', (select count(*) from answers))
+  || case (field).kind
+    when 'rating' then jsonb_build_object(
+      'average', (select round(avg((a.answer #>> '{}')::numeric), 2) from answers a),
+      'histogram', (select jsonb_agg(jsonb_build_object('value', v, 'count',
+                                      (select count(*) from answers a where (a.answer #>> '{}')::numeric = v)) order by v)
+                    from generate_series(((field).options ->> 'min')::int, ((field).options ->> 'max')::int) v))
+    when 'choice' then jsonb_build_object(
+      'counts', (select jsonb_agg(jsonb_build_object('choice', c.label, 'count',
+                                   (select count(*) from answers a
+                                    where a.answer = to_jsonb(c.label)
+                                       or (jsonb_typeof(a.answer) = 'array' and a.answer @> jsonb_build_array(c.label))))
+                                 order by c.n)
+                 from jsonb_array_elements_text((field).options -> 'choices') with ordinality as c (label, n)))
+    else jsonb_build_object(
+      'answers', case when anonymous then
+          coalesce((select jsonb_agg(jsonb_build_object('answer', a.answer #>> '{}') order by a.answer #>> '{}')
+                    from answers a), '[]'::jsonb)
+        else
+          coalesce((select jsonb_agg(jsonb_build_object('answer', a.answer #>> '{}', 'user_id', a.user_id,
+                                                        'display_name', p.display_name, 'created_at', a.created_at)
+                                     order by a.created_at, a.user_id)
+                    from answers a left join public.profiles p on p.id = a.user_id), '[]'::jsonb)
+        end)
+  end
+$$;
+comment on function private.survey_field_results(public.survey_fields, boolean) is
+  'Results of one survey field (see public.survey_results); anonymous = true leaves out who wrote each text answer. Internal.';
+revoke execute on function private.survey_field_results(public.survey_fields, boolean) from public, anon, authenticated, service_role;
+
 -- SECURITY DEFINER: inserts surveys and fields, which clients cannot write, after the staff check.
 -- Any session status: feedback surveys are typically sent after the session has ended.
-create function public.create_survey(session_id uuid, title text, fields jsonb)
+create function public.create_survey(session_id uuid, title text, fields jsonb, anonymous boolean default false)
 returns jsonb
 language plpgsql volatile security definer set search_path = '' as $$
 declare
@@ -219,7 +269,8 @@ begin
   if jsonb_typeof(create_survey.fields) is distinct from 'array' or jsonb_array_length(create_survey.fields) not between 1 and 50 then
     perform private.raise_error('invalid_input', 'fields is an array of 1 to 50 field specs.', jsonb_build_object('field', 'fields'));
   end if;
-  insert into public.surveys (session_id, title, created_by) values (create_survey.session_id, v_title, v_uid)
+  insert into public.surveys (session_id, title, created_by, is_anonymous)
+  values (create_survey.session_id, v_title, v_uid, coalesce(create_survey.anonymous, false))
   returning id into v_survey_id;
   for v_field, v_position in select f.value, f.n::int from jsonb_array_elements(create_survey.fields) with ordinality as f (value, n) loop
     if jsonb_typeof(v_field) <> 'object'
@@ -241,12 +292,48 @@ begin
   return private.survey_json(v_survey_id);
 end;
 $$;
-comment on function public.create_survey(uuid, text, jsonb) is
+comment on function public.create_survey(uuid, text, jsonb, boolean) is
   'Staff create a draft survey: title 1-200 chars; fields an array of 1-50 {prompt (1-500 chars), kind rating|text|choice, '
   'options (rating {"min","max"} default 1..5; choice {"choices":[2-20 distinct labels], "multiple": false}; text '
-  '{"max_length"} default 1000, at most 5000), required (default false)}. invalid_input details {field: position, reason}.';
-revoke execute on function public.create_survey(uuid, text, jsonb) from public, anon;
-grant execute on function public.create_survey(uuid, text, jsonb) to authenticated, service_role;
+  '{"max_length"} default 1000, at most 5000), required (default false)}; anonymous (default false): who answered is '
+  'never shown to staff. invalid_input details {field: position, reason}.';
+revoke execute on function public.create_survey(uuid, text, jsonb, boolean) from public, anon;
+grant execute on function public.create_survey(uuid, text, jsonb, boolean) to authenticated, service_role;
+
+-- SECURITY DEFINER: aggregates the responses of other users for staff. Anonymous surveys: counts and
+-- text answers only, the texts without author or time and in text order (the order of arrival
+-- could tell who wrote which).
+create function public.survey_results(survey_id uuid)
+returns jsonb
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_survey public.surveys;
+begin
+  if (select auth.uid()) is null and coalesce((select auth.role()), '') <> 'service_role' then
+    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('survey_id', survey_results.survey_id));
+  end if;
+  select s.* into v_survey from public.surveys s where s.id = survey_results.survey_id;
+  if v_survey.id is null then
+    perform private.raise_error('not_found', 'Survey not found.', jsonb_build_object('survey_id', survey_results.survey_id));
+  end if;
+  perform private.require_session_access(v_survey.session_id, 'staff');
+  return jsonb_build_object(
+    'survey_id', v_survey.id, 'session_id', v_survey.session_id, 'title', v_survey.title, 'status', v_survey.status,
+    'is_anonymous', v_survey.is_anonymous,
+    'responses', (select count(*) from public.survey_responses r where r.survey_id = v_survey.id),
+    'fields', coalesce((
+      select jsonb_agg(private.survey_field_results(f, v_survey.is_anonymous) order by f.position)
+      from public.survey_fields f where f.survey_id = v_survey.id), '[]'::jsonb));
+end;
+$$;
+comment on function public.survey_results(uuid) is
+  'Staff (hosts, moderators; service_role) of the survey''s session: {survey_id, session_id, title, status, is_anonymous, '
+  'responses, fields: [{field_id, position, prompt, kind, required, answered, and per kind: rating {average (2 decimals, '
+  'null without answers), histogram [{value, count}] for every value min..max}; choice {counts [{choice, count}] in the '
+  'field''s order, multiple choices each counted}; text {answers [{answer, user_id, display_name, created_at}], oldest '
+  'first; for an anonymous survey only {answer}, in text order}}]}. Errors: not_authenticated, not_found, forbidden.';
+revoke execute on function public.survey_results(uuid) from public, anon;
+grant execute on function public.survey_results(uuid) to authenticated, service_role;
 
 create function public.open_survey(survey_id uuid)
 returns jsonb

@@ -35,7 +35,7 @@ language sql stable set search_path = '' as $$
   s as (
     select distinct r.user_id from public.survey_responses r
     join public.surveys sv on sv.id = r.survey_id
-    where sv.session_id = engagement_inputs.session_id)
+    where sv.session_id = engagement_inputs.session_id and not sv.is_anonymous)
   select a.user_id, coalesce(m.n, 0), coalesce(q.n, 0), coalesce(u.n, 0), coalesce(p.n, 0), pt.n,
          s.user_id is not null
   from attendees a
@@ -49,7 +49,8 @@ $$;
 comment on function private.engagement_inputs(uuid) is
   'Per attendee of the session: chat messages (not deleted), questions asked, upvotes given, poll_answers (polls '
   'answered) and polls_total (polls of the session that were opened), both without anonymous polls (their voters are '
-  'never exposed, not even to hosts), and survey_done (answered one of its surveys). Feeds session_attendance_report.';
+  'never exposed, not even to hosts), and survey_done (answered one of its surveys that is not anonymous). Feeds '
+  'session_attendance_report.';
 revoke execute on function private.engagement_inputs(uuid) from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 -- files themselves in the private Storage bucket `resources` with the policies on storage.objects
 -- that Supabase Storage checks as the caller (upload, download, signed URL, delete).
 -- Tables: resources, resource_links. Bucket: resources (storage.buckets row and storage.objects policies).
+-- Search columns (search_vector, search_title) and their extensions (unaccent, pg_trgm) are here
+-- with the table; the search RPC itself is in 82_resource_search.sql.
 --
 -- A file lives at `<author id>/<resource id>/<file name>` in the bucket: the first folder is the
 -- uploader's own, the second names the one resource the file belongs to (resources.file_path must
@@ -12,7 +14,16 @@
 -- file_path, file_mime_type and file_size_bytes right away), upload the file to its folder, publish.
 
 -- ---------------------------------------------------------------------------------------------
--- Helper functions used by constraints
+-- Extensions
+-- ---------------------------------------------------------------------------------------------
+
+-- Both are trusted extensions the platform offers in the `extensions` schema (postgres may create
+-- them there, as the local emulation allows too).
+create extension if not exists unaccent with schema extensions;
+create extension if not exists pg_trgm with schema extensions;
+
+-- ---------------------------------------------------------------------------------------------
+-- Helper functions used by constraints and generated columns
 -- ---------------------------------------------------------------------------------------------
 
 -- The MIME types a file of each kind may have; the bucket's allowed_mime_types is their union
@@ -73,6 +84,73 @@ comment on function private.resource_tags_valid(text[]) is
 revoke execute on function private.resource_tags_valid(text[]) from public;
 grant execute on function private.resource_tags_valid(text[]) to anon, authenticated, service_role;
 
+-- unaccent() is stable (its dictionary could change); with the dictionary named it is safe to
+-- treat as immutable, which generated columns and index expressions need.
+create function private.unaccent_immutable(value text)
+returns text
+language sql immutable parallel safe strict set search_path = '' as $$
+  select extensions.unaccent('extensions.unaccent'::regdictionary, value)
+$$;
+comment on function private.unaccent_immutable(text) is 'unaccent() with its dictionary named, immutable: for generated columns and indexes.';
+revoke execute on function private.unaccent_immutable(text) from public;
+grant execute on function private.unaccent_immutable(text) to anon, authenticated, service_role;
+
+-- Text search configuration of a resource language: Dutch, English and Portuguese stem; any other
+-- language falls back to `simple` (lower case, no stemming). Regional variants (pt-BR) use their language.
+create function private.resource_ts_config(language text)
+returns regconfig
+language sql immutable parallel safe set search_path = '' as $$
+  select case split_part(coalesce(language, ''), '-', 1)
+    when 'nl' then 'pg_catalog.dutch'::regconfig
+    when 'en' then 'pg_catalog.english'::regconfig
+    when 'pt' then 'pg_catalog.portuguese'::regconfig
+    else 'pg_catalog.simple'::regconfig
+  end
+$$;
+comment on function private.resource_ts_config(text) is
+  'Text search configuration for a resource language: nl dutch, en english, pt portuguese (regional variants too), else simple.';
+revoke execute on function private.resource_ts_config(text) from public;
+grant execute on function private.resource_ts_config(text) to anon, authenticated, service_role;
+
+-- The same, by name (a regconfig column would block pg_upgrade: Supabase's unsupported_reg_types lint).
+create function private.resource_ts_config_name(language text)
+returns text
+language sql immutable parallel safe set search_path = '' as $$
+  select case split_part(coalesce(language, ''), '-', 1)
+    when 'nl' then 'dutch' when 'en' then 'english' when 'pt' then 'portuguese' else 'simple'
+  end
+$$;
+comment on function private.resource_ts_config_name(text) is
+  'Name of private.resource_ts_config(language): dutch, english, portuguese or simple.';
+revoke execute on function private.resource_ts_config_name(text) from public;
+grant execute on function private.resource_ts_config_name(text) to anon, authenticated, service_role;
+
+-- The weights rank title above tags above description above body (A > B > C > D), all without
+-- accents, stemmed in the resource's own language.
+create function private.resource_search_vector(language text, title text, tags text[], description text, body text)
+returns tsvector
+language sql immutable parallel safe set search_path = '' as $$
+  select setweight(to_tsvector(private.resource_ts_config(language), coalesce(private.unaccent_immutable(title), '')), 'A')
+      || setweight(to_tsvector(private.resource_ts_config(language),
+                               coalesce(private.unaccent_immutable(pg_catalog.array_to_string(tags, ' ')), '')), 'B')
+      || setweight(to_tsvector(private.resource_ts_config(language), coalesce(private.unaccent_immutable(description), '')), 'C')
+      || setweight(to_tsvector(private.resource_ts_config(language), coalesce(private.unaccent_immutable(left(body, 100000)), '')), 'D')
+$$;
+comment on function private.resource_search_vector(text, text, text[], text, text) is
+  'Search document of a resource: title (weight A), tags (B), description (C), the first 100,000 characters of the body (D), '
+  'unaccented and stemmed in the resource''s language (private.resource_ts_config).';
+revoke execute on function private.resource_search_vector(text, text, text[], text, text) from public;
+grant execute on function private.resource_search_vector(text, text, text[], text, text) to anon, authenticated, service_role;
+
+create function private.resource_search_title(title text)
+returns text
+language sql immutable parallel safe set search_path = '' as $$
+  select lower(private.unaccent_immutable(title))
+$$;
+comment on function private.resource_search_title(text) is 'A title lower case and unaccented, for typo-tolerant (trigram) matching.';
+revoke execute on function private.resource_search_title(text) from public;
+grant execute on function private.resource_search_title(text) to anon, authenticated, service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Tables
 -- ---------------------------------------------------------------------------------------------
@@ -102,6 +180,9 @@ create table public.resources (
   -- Last: pg-delta creates a column whose default calls auth.uid() after the others, and the
   -- schema check compares column order.
   author_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  search_vector tsvector generated always as (private.resource_search_vector(language, title, tags, description, body)) stored,
+  search_title text generated always as (private.resource_search_title(title)) stored,
+  search_config text generated always as (private.resource_ts_config_name(language)) stored,
   constraint resources_title_length check (char_length(title) between 1 and 200),
   constraint resources_description_length check (description is null or char_length(description) <= 5000),
   constraint resources_kind_valid check (kind in ('audio', 'pdf', 'video', 'article', 'link')),
@@ -167,6 +248,9 @@ comment on column public.resources.visibility is
 comment on column public.resources.status is 'draft (its author and admins only) or published.';
 comment on column public.resources.published_at is 'When it was first published (kept when it goes back to draft).';
 comment on column public.resources.hidden_at is 'Set by an admin with hide_resource: hidden from everyone but its author and admins.';
+comment on column public.resources.search_vector is 'Generated: the search document (private.resource_search_vector), for search_resources.';
+comment on column public.resources.search_title is 'Generated: the title lower case and unaccented, for typo-tolerant search.';
+comment on column public.resources.search_config is 'Generated: the text search configuration of the language: dutch, english, portuguese or simple.';
 comment on column public.resources.hidden_reason is 'Why an admin hid it (1-500 characters); shown to the author.';
 alter table public.resources enable row level security;
 
@@ -196,9 +280,13 @@ alter table public.resource_links enable row level security;
 create index resources_author_id_idx on public.resources (author_id, created_at desc);
 create index resources_hidden_by_idx on public.resources (hidden_by) where hidden_by is not null;
 create unique index resources_file_path_key on public.resources (file_path) where file_path is not null;
-create index resources_published_idx on public.resources (published_at desc)
+create index resources_published_idx on public.resources (published_at desc, id)
   where status = 'published' and hidden_at is null;
 create index resources_tags_idx on public.resources using gin (tags);
+create index resources_search_vector_idx on public.resources using gin (search_vector)
+  where status = 'published' and hidden_at is null;
+create index resources_search_title_trgm_idx on public.resources using gin (search_title extensions.gin_trgm_ops)
+  where status = 'published' and hidden_at is null;
 create index resource_links_session_id_idx on public.resource_links (session_id, created_at) where session_id is not null;
 create index resource_links_program_id_idx on public.resource_links (program_id, created_at) where program_id is not null;
 create index resource_links_added_by_idx on public.resource_links (added_by);

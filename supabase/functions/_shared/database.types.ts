@@ -47,14 +47,14 @@ isOneToOne: false
                   ]
                 },"bookings": {
                   Row: {
-                    "cancelled_at": string | null,"created_at": string,"default_reminders_pending": boolean,"id": string,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
+                    "cancelled_at": string | null,"created_at": string,"default_reminders_pending": boolean,"id": string,"no_show_at": string | null,"session_id": string,"status": string,"updated_at": string,"user_id": string,"waitlist_position": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"session_id": string,"status"?: string,"updated_at"?: string,"user_id": string,"waitlist_position"?: number | null
+                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"no_show_at"?: string | null,"session_id": string,"status"?: string,"updated_at"?: string,"user_id": string,"waitlist_position"?: number | null
                   }
                   Update: {
-                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"session_id"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string,"waitlist_position"?: number | null
+                    "cancelled_at"?: string | null,"created_at"?: string,"default_reminders_pending"?: boolean,"id"?: string,"no_show_at"?: string | null,"session_id"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string,"waitlist_position"?: number | null
                   }
                   Relationships: [
                     {
@@ -541,14 +541,14 @@ isOneToOne: false
                   ]
                 },"resources": {
                   Row: {
-                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
+                    "author_id": string,"body": string | null,"created_at": string,"description": string | null,"duration_seconds": number | null,"external_url": string | null,"file_mime_type": string | null,"file_path": string | null,"file_size_bytes": number | null,"hidden_at": string | null,"hidden_by": string | null,"hidden_reason": string | null,"id": string,"kind": string,"language": string,"page_count": number | null,"published_at": string | null,"search_config": string | null,"search_title": string | null,"search_vector": unknown,"status": string,"tags": (string)[],"title": string,"updated_at": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind": string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"search_config"?: never,"search_title"?: never,"search_vector"?: never,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"visibility"?: string
                   }
                   Update: {
-                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
+                    "author_id"?: string,"body"?: string | null,"created_at"?: string,"description"?: string | null,"duration_seconds"?: number | null,"external_url"?: string | null,"file_mime_type"?: string | null,"file_path"?: string | null,"file_size_bytes"?: number | null,"hidden_at"?: string | null,"hidden_by"?: string | null,"hidden_reason"?: string | null,"id"?: string,"kind"?: string,"language"?: string,"page_count"?: number | null,"published_at"?: string | null,"search_config"?: never,"search_title"?: never,"search_vector"?: never,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"visibility"?: string
                   }
                   Relationships: [
                     
@@ -619,6 +619,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     },{
       foreignKeyName: "session_bans_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"session_notes": {
+                  Row: {
+                    "author_id": string,"body": string,"created_at": string,"id": string,"session_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string,"body": string,"created_at"?: string,"id"?: string,"session_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "author_id"?: string,"body"?: string,"created_at"?: string,"id"?: string,"session_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "session_notes_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "session_cards"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "session_notes_session_id_fkey"
       columns: ["session_id"]
 isOneToOne: false
       referencedRelation: "sessions"
@@ -705,14 +731,14 @@ isOneToOne: false
                   ]
                 },"session_viewer_stats": {
                   Row: {
-                    "last_broadcast_at": string,"last_broadcast_count": number | null,"peak_at": string | null,"peak_viewers": number,"session_id": string
+                    "last_broadcast_at": string,"last_broadcast_count": number | null,"last_checked_at": string,"peak_at": string | null,"peak_viewers": number,"session_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id": string
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"last_checked_at"?: string,"peak_at"?: string | null,"peak_viewers"?: number,"session_id": string
                   }
                   Update: {
-                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"peak_at"?: string | null,"peak_viewers"?: number,"session_id"?: string
+                    "last_broadcast_at"?: string,"last_broadcast_count"?: number | null,"last_checked_at"?: string,"peak_at"?: string | null,"peak_viewers"?: number,"session_id"?: string
                   }
                   Relationships: [
                     {
@@ -855,14 +881,14 @@ isOneToOne: false
                   ]
                 },"surveys": {
                   Row: {
-                    "created_at": string,"created_by": string | null,"id": string,"session_id": string,"status": string,"title": string
+                    "created_at": string,"created_by": string | null,"id": string,"is_anonymous": boolean,"session_id": string,"status": string,"title": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id": string,"status"?: string,"title": string
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"session_id": string,"status"?: string,"title": string
                   }
                   Update: {
-                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"session_id"?: string,"status"?: string,"title"?: string
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"is_anonymous"?: boolean,"session_id"?: string,"status"?: string,"title"?: string
                   }
                   Relationships: [
                     {
@@ -1083,6 +1109,7 @@ isOneToOne: false
 "created_at": string,
 "default_reminders_pending": boolean,
 "id": string,
+"no_show_at": string | null,
 "session_id": string,
 "status": string,
 "updated_at": string,
@@ -1101,6 +1128,7 @@ isOneToOne: false
 "created_at": string,
 "default_reminders_pending": boolean,
 "id": string,
+"no_show_at": string | null,
 "session_id": string,
 "status": string,
 "updated_at": string,
@@ -1127,6 +1155,7 @@ isOneToOne: false
 "created_at": string,
 "default_reminders_pending": boolean,
 "id": string,
+"no_show_at": string | null,
 "session_id": string,
 "status": string,
 "updated_at": string,
@@ -1194,6 +1223,46 @@ isOneToOne: false
 "close_survey":
 { Args: { "survey_id": string }; Returns: Json
                            },
+"complete_session":
+{ Args: { "session_id": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"kind": string,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "create_calendar_feed":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
@@ -1201,7 +1270,7 @@ isOneToOne: false
 { Args: { "is_anonymous"?: boolean,"kind"?: string,"max_choices"?: number,"options": (string)[],"question": string,"results_visibility"?: string,"session_id": string }; Returns: Json
                            },
 "create_survey":
-{ Args: { "fields": Json,"session_id": string,"title": string }; Returns: Json
+{ Args: { "anonymous"?: boolean,"fields": Json,"session_id": string,"title": string }; Returns: Json
                            },
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
@@ -1336,6 +1405,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"event_attendance_report":
+{ Args: { "event_id": string }; Returns: {
+              "attended_minutes": number,"attended_seconds": number,"display_name": string,"engagement_score": number,"first_joined_at": string,"last_left_at": string,"sessions": Json,"sessions_attended": number,"sessions_live": number,"user_id": string
+            }[]
+                           },
 "heartbeat":
 { Args: { "connection_id"?: string,"session_id": string }; Returns: Json
                            },
@@ -1358,6 +1432,9 @@ isOneToOne: false
 "language": string,
 "page_count": number | null,
 "published_at": string | null,
+"search_config": string | null,
+"search_title": string | null,
+"search_vector": unknown,
 "status": string,
 "tags": (string)[],
 "title": string,
@@ -1406,11 +1483,35 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"mark_no_show":
+{ Args: { "booking_id": string }; Returns: {
+              "cancelled_at": string | null,
+"created_at": string,
+"default_reminders_pending": boolean,
+"id": string,
+"no_show_at": string | null,
+"session_id": string,
+"status": string,
+"updated_at": string,
+"user_id": string,
+"waitlist_position": number | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "bookings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "mark_notifications_read":
 { Args: { "notification_ids"?: (string)[] }; Returns: number
                            },
 "moderate_question":
 { Args: { "answer"?: string,"question_id": string,"status": string }; Returns: Json
+                           },
+"my_appointments":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "booking_id": string,"cancelled_at": string,"coach_id": string,"coach_name": string,"ended_at": string,"ends_at": string,"no_show_at": string,"patient_id": string,"patient_name": string,"sequence": number,"session_id": string,"starts_at": string,"status": string,"timezone": string,"topic": string
+            }[]
                            },
 "open_breakout_rooms":
 { Args: { "capacity"?: number,"closes_at"?: string,"names": (string)[],"self_select"?: boolean,"session_id": string }; Returns: {
@@ -1586,6 +1687,46 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"reschedule_booking":
+{ Args: { "booking_id": string,"new_starts_at": string }; Returns: {
+              "allow_anonymous_questions": boolean,
+"cancel_reason": string | null,
+"capacity": number | null,
+"chat_enabled": boolean,
+"chat_rate_limit": number,
+"created_at": string,
+"created_by": string | null,
+"currency": string,
+"description": string | null,
+"duration_minutes": number,
+"ended_at": string | null,
+"event_id": string | null,
+"id": string,
+"kind": string,
+"phase": number | null,
+"price_cents": number,
+"program_id": string | null,
+"qa_moderation": boolean,
+"replay_url": string | null,
+"sequence": number,
+"slow_mode_seconds": number,
+"started_at": string | null,
+"starts_at": string,
+"status": string,
+"thumbnail_url": string | null,
+"timezone": string,
+"title": string,
+"topic": string | null,
+"updated_at": string,
+"visibility": string,
+"waitlist_enabled": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "reschedule_session":
 { Args: { "duration_minutes"?: number,"session_id": string,"starts_at": string }; Returns: {
               "allow_anonymous_questions": boolean,
@@ -1646,6 +1787,14 @@ isOneToOne: false
 "revoke_calendar_feed":
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
+"search_resources":
+{ Args: { "kinds"?: (string)[],"language"?: string,"limit"?: number,"offset"?: number,"query"?: string,"tags"?: (string)[] }; Returns: Database["public"]['CompositeTypes']["resource_search_hit"][]
+                          SetofOptions: {
+        from: "*"
+        to: "resource_search_hit"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "send_chat_message":
 { Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
               "body": string,
@@ -1848,6 +1997,9 @@ isOneToOne: false
 "submit_survey_response":
 { Args: { "answers": Json,"survey_id": string }; Returns: Json
                            },
+"survey_results":
+{ Args: { "survey_id": string }; Returns: Json
+                           },
 "unassign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {
               "created_at": string,
@@ -1883,6 +2035,9 @@ isOneToOne: false
 "language": string,
 "page_count": number | null,
 "published_at": string | null,
+"search_config": string | null,
+"search_title": string | null,
+"search_vector": unknown,
 "status": string,
 "tags": (string)[],
 "title": string,
@@ -1909,7 +2064,9 @@ isOneToOne: false
             "account_status": "active"|"deactivated"|"deleted","app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
-            [_ in never]: never
+            "resource_search_hit": {
+                        "id": string | null,"title": string | null,"description": string | null,"kind": string | null,"language": string | null,"tags": (string)[] | null,"file_path": string | null,"external_url": string | null,"duration_seconds": number | null,"page_count": number | null,"author_id": string | null,"published_at": string | null,"rank": number | null,"matched": string | null
+                      }
           }
         }
 }

@@ -19,6 +19,7 @@ export function db(): Sql {
   if (pool) return pool;
   const url = Deno.env.get("SUPABASE_DB_URL");
   if (!url) throw new Error("SUPABASE_DB_URL is not set");
+  guardSocketFaults();
   pool = postgres(url, {
     max: Number(Deno.env.get("DB_POOL_MAX") ?? 3),
     idle_timeout: 20,
@@ -29,6 +30,40 @@ export function db(): Sql {
     connection: { application_name: "edge-functions" },
   });
   return pool;
+}
+
+/**
+ * Whether an error that reached no caller is postgres.js losing its server: a socket error nobody
+ * awaited, or the TypeError it throws from a pending write timer once the socket is gone ("Cannot read
+ * properties of null (reading 'write')", seen when the server is killed mid-write).
+ */
+export function isSocketFault(err: unknown): boolean {
+  if (isUnavailable(err)) return true;
+  return err instanceof TypeError && /of null \(reading '(write|end|destroy|setKeepAlive)'\)/.test(err.message) &&
+    /[\\/]postgres[\\/@]/.test(err.stack ?? "");
+}
+
+let guarded = false;
+
+/**
+ * Keeps the isolate alive when the database dies under it: such faults (isSocketFault) are logged as one
+ * JSON line and dropped, since the next query of any request reports the outage itself (503). Any other
+ * uncaught error is left alone. Installed once, by the first db() call.
+ */
+export function guardSocketFaults(): void {
+  if (guarded) return;
+  guarded = true;
+  const onFault = (event: Event) => {
+    const err = event instanceof PromiseRejectionEvent ? event.reason : (event as ErrorEvent).error;
+    if (!isSocketFault(err)) return;
+    event.preventDefault();
+    console.warn(JSON.stringify({
+      time: new Date().toISOString(), level: "warn", msg: "database connection lost",
+      error: (err as { code?: string }).code ?? (err as Error).name,
+    }));
+  };
+  globalThis.addEventListener("error", onFault);
+  globalThis.addEventListener("unhandledrejection", onFault);
 }
 
 /** Closes the pool (tests, shutdown). The next db() call opens a new one. */

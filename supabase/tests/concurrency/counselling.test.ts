@@ -8,6 +8,8 @@
 // 3. The same without book_slot: 50 connections insert overlapping one-to-one sessions of the coach
 //    directly as postgres (no advisory lock, no slot check): the exclusion constraint alone lets no
 //    overlap commit.
+// 4. A patient moves their appointment (reschedule_booking) while another patient books the target
+//    slot, 10 rounds: exactly one of the two wins each round, the other gets slot_unavailable.
 //
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
@@ -162,6 +164,35 @@ Deno.test({
       const inserted = results.filter((r) => r === "inserted").length;
       assert.ok(inserted >= 1, "at least one insert commits");
       assert.equal(results.filter((r) => r === "slot_unavailable").length, 50 - inserted, "every other insert is slot_unavailable");
+      assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
+    });
+  },
+});
+
+Deno.test({
+  name: "reschedule_booking races book_slot for the same target slot: one wins, 10 rounds",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("race", 2, 4, async ({ admin, pool, coach, patients: [mover, booker], day }) => {
+      for (let round = 0; round < 10; round++) {
+        const [{ from, target }] = await admin`
+          select ((${day}::date + ${round}::int + time '09:00') at time zone 'Europe/Amsterdam') as from,
+                 ((${day}::date + ${round}::int + time '11:00') at time zone 'Europe/Amsterdam') as target`;
+        const [booking] = await asUser(pool, mover, (tx) => tx`select id from public.book_slot(${coach}, ${from})`);
+        const [moved, booked] = await Promise.all([
+          asUser(pool, mover, (tx) => tx`select starts_at from public.reschedule_booking(${booking.id}, ${target})`)
+            .then(() => "moved", codeOf),
+          asUser(pool, booker, (tx) => tx`select status from public.book_slot(${coach}, ${target})`)
+            .then(() => "booked", codeOf),
+        ]);
+        assert.deepEqual([moved, booked].sort(),
+          moved === "moved" ? ["moved", "slot_unavailable"] : ["booked", "slot_unavailable"],
+          `round ${round}: one of the two wins (${moved}, ${booked})`);
+        const [state] = await admin`
+          select count(*)::int as n from public.sessions
+          where created_by = ${coach} and kind = 'one_to_one' and status = 'scheduled' and starts_at = ${target}`;
+        assert.equal(state.n, 1, `round ${round}: one appointment at the target`);
+      }
       assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
     });
   },

@@ -74,7 +74,10 @@ select is((select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}'
              and has_function_privilege('anon', p.oid, 'execute')
              and p.oid::regprocedure::text <> all (array[
                'private.session_host(uuid)', 'private.my_session_relation(uuid)',
-               'private.session_booked_count(uuid)', 'private.viewer_count(uuid)', 'private.am_banned(uuid)'])), '{}'::text[],
+               'private.session_booked_count(uuid)', 'private.viewer_count(uuid)', 'private.am_banned(uuid)',
+               'private.session_card(uuid)',
+               -- search_resources applies the resources read rule itself (82_resource_search.sql and its test).
+               'private.search_resources_page(text,text[],text[],text,integer,integer)'])), '{}'::text[],
           'no security definer function in public or private is executable by anon, except those listed on purpose');
 
 -- Nested arrays (issue 22) ------------------------------------------------------------------------

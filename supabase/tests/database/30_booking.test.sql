@@ -3,7 +3,7 @@
 -- cancel_session cascade, capacity increases, and the RLS matrix of bookings.
 begin;
 \ir ../helpers.sql
-select plan(70);
+select plan(72);
 
 
 select tests.create_supabase_user('host');
@@ -280,6 +280,15 @@ end $$;
 grant execute on function pg_temp.visibility_matches() to public;
 select ok(pg_temp.visibility_matches(), 'private.can_see_session agrees with private.visible_session_ids for every actor');
 select tests.clear_authentication();
+
+-- Drift checks (private.session_seat_drift, private.waitlist_position_drift) -----------------------
+select tests.clear_authentication();
+select is((select count(*) from private.waitlist_position_drift()), 0::bigint,
+          'waitlist_position_drift: every waitlist is numbered 1..n');
+update public.bookings set waitlist_position = waitlist_position + 5
+where id = (select id from public.bookings where status = 'waitlisted' order by waitlist_position desc, created_at limit 1);
+select is((select count(*) from private.waitlist_position_drift()), 1::bigint,
+          'waitlist_position_drift: a waitlist with a gap is listed');
 
 select * from finish();
 rollback;

@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(79);
+select plan(81);
 
 
 select tests.create_supabase_user('host');
@@ -298,6 +298,28 @@ select results_eq(
      from private.session_viewers v
      where v.session_id = '00000000-0000-0000-0000-0000000000c6' and v.user_id = tests.get_supabase_uid('walkin') $$,
   $$ values (true, true) $$, 'a heartbeat sets the user''s seen_at and counts them in the bucket of now');
+-- A present viewer's heartbeat changes no count: it counts, and broadcasts, only when the throttle is due.
+create function pg_temp.c6_sent() returns int language sql as $$
+  select count(*)::int from realtime.messages where topic = 'session:00000000-0000-0000-0000-0000000000c6' and event = 'viewer_count' $$;
+update public.session_viewer_stats set last_broadcast_at = now() - interval '3 seconds', last_checked_at = now(), last_broadcast_count = -1
+where session_id = '00000000-0000-0000-0000-0000000000c6';
+select set_config('tests.c6_sent', pg_temp.c6_sent()::text, true);
+select tests.authenticate_as('walkin');
+select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c6', 'tab-1');
+select tests.clear_authentication();
+select is(pg_temp.c6_sent(), current_setting('tests.c6_sent')::int, 'a present viewer''s heartbeat within 2 s of the last check sends nothing, even when the count is stale');
+-- (The walk-in's last heartbeat was 5 s ago: now() does not move inside this test's transaction.)
+update public.attendance_intervals set joined_at = now() - interval '5 seconds', last_heartbeat_at = now() - interval '5 seconds'
+where session_id = '00000000-0000-0000-0000-0000000000c6' and user_id = tests.get_supabase_uid('walkin') and left_at is null;
+update public.session_viewer_stats set last_broadcast_at = now() - interval '3 seconds', last_checked_at = now() - interval '3 seconds'
+where session_id = '00000000-0000-0000-0000-0000000000c6';
+select tests.authenticate_as('walkin');
+select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c6', 'tab-1');
+select tests.clear_authentication();
+select results_eq($$ select pg_temp.c6_sent(), (select last_broadcast_count from public.session_viewer_stats
+                                                where session_id = '00000000-0000-0000-0000-0000000000c6') $$,
+                  $$ select current_setting('tests.c6_sent')::int + 1, private.viewer_count('00000000-0000-0000-0000-0000000000c6') $$,
+                  'once it is due, the next heartbeat sends the current count (viewers who left silently included)');
 -- A user's deletion cascades to their intervals; the structures follow.
 delete from auth.users where id = (select id from crowd where g = 2);
 select is_empty($$ select * from private.viewer_count_drift() $$, 'a user''s deletion leaves no drift');

@@ -6,7 +6,7 @@
 -- session_rescheduled reaches booked users and staff.
 begin;
 \ir ../helpers.sql
-select plan(79);
+select plan(91);
 
 select tests.create_supabase_user('host', metadata => '{"timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('cohost');
@@ -49,11 +49,11 @@ select is(has_table_privilege('anon', 'public.notification_deliveries', 'SELECT,
           'anon has no privilege on deliveries');
 select is(has_table_privilege('authenticated', 'public.notification_kinds', 'INSERT, UPDATE, DELETE'), false,
           'clients cannot change the kinds');
-select is(has_function_privilege('authenticated', 'private.claim_notification_deliveries(int, int)', 'EXECUTE'), false,
+select is(has_function_privilege('authenticated', 'private.claim_notification_deliveries(int, int, text[])', 'EXECUTE'), false,
           'authenticated cannot claim deliveries');
 select is(has_function_privilege('authenticated', 'private.record_notification_deliveries(jsonb)', 'EXECUTE'), false,
           'authenticated cannot record delivery results');
-select is(has_function_privilege('service_role', 'private.claim_notification_deliveries(int, int)', 'EXECUTE')
+select is(has_function_privilege('service_role', 'private.claim_notification_deliveries(int, int, text[])', 'EXECUTE')
           and has_function_privilege('service_role', 'private.record_notification_deliveries(jsonb)', 'EXECUTE'), true,
           'service_role (the dispatcher) claims and records');
 
@@ -309,6 +309,43 @@ select is((select body from public.notifications where kind = 'session_reschedul
 select is((select count(*)::int from public.notification_deliveries where kind = 'session_rescheduled' and status = 'queued'
            and session_id = '00000000-0000-0000-0000-0000000000f3'), 4,
           'and its email and push deliveries are queued (ann 2, ben 1, cohost 1)');
+
+-- Dispatcher helpers ---------------------------------------------------------------------------------
+select is(has_function_privilege('authenticated', 'private.notification_delivery_context(uuid[])', 'EXECUTE')
+          or has_function_privilege('authenticated', 'private.unsubscribe_email(uuid, text)', 'EXECUTE')
+          or has_function_privilege('authenticated', 'private.suppress_email(text, text, text)', 'EXECUTE')
+          or has_function_privilege('anon', 'private.unsubscribe_email(uuid, text)', 'EXECUTE'), false,
+          'clients cannot read delivery context, unsubscribe others or suppress addresses');
+select is(private.zone_abbreviation('2026-07-15 12:00Z', 'Europe/Amsterdam'), 'CEST', 'zone_abbreviation: CEST in summer');
+select is(private.zone_abbreviation('2026-01-15 12:00Z', 'Europe/Amsterdam'), 'CET', 'CET in winter');
+select is(private.zone_abbreviation('2026-01-15 12:00Z', 'Asia/Dubai'), 'UTC+04', 'an offset where the zone has no abbreviation');
+-- channels: a dispatcher that sends only email never claims push
+update public.notification_deliveries set status = 'cancelled' where status in ('queued', 'sending') and next_attempt_at <= now();
+select private.notify(:'ann', 'session_cancelled', 'Channels', null, null, '{"session_id":"00000000-0000-0000-0000-0000000000f1"}') as ann_n6 \gset
+select tests.authenticate_as_service_role();
+select results_eq($$ select channel from private.claim_notification_deliveries(100, 60, array['email']) $$,
+                  $$ values ('email') $$, 'a claim limited to email leaves the push delivery queued');
+select results_eq(format($$ select email, email_enabled, push_enabled, attach_ics, locale, timezone, session_title, starts_at,
+                                   zone_abbreviation, booking_status, reminder_minutes
+                            from private.notification_delivery_context(array(select id from public.notification_deliveries
+                                                                             where notification_id = %L and channel = 'email')) $$, :'ann_n6'),
+                  $$ select 'ann@test.local', true, true, true, 'en', 'Europe/Amsterdam', 'Soon', s.starts_at,
+                            private.zone_abbreviation(s.starts_at, 'Europe/Amsterdam'), 'confirmed', array[15, 30]
+                     from public.sessions s where s.id = '00000000-0000-0000-0000-0000000000f1' $$,
+                  'the delivery context: address, channels, language, zone, session, booking and reminders of the reader');
+select is(private.unsubscribe_email(:'ann', 'session_cancelled'), true, 'unsubscribe_email turns a kind''s email off');
+select tests.clear_authentication();
+select results_eq(format($$ select in_app, email, push from private.notification_channels(%L, 'session_cancelled') $$, :'ann'),
+                  $$ values (true, false, true) $$, 'only email, in_app and push stay on');
+select is((select count(*)::int from public.notification_deliveries
+           where user_id = :'ann' and kind = 'session_cancelled' and channel = 'email' and status = 'queued'), 0,
+          'and that kind''s queued emails are cancelled');
+select is(private.unsubscribe_email(gen_random_uuid(), 'session_cancelled'), false, 'an unknown user: false, nothing written');
+select private.suppress_email('  Ben@Test.Local ', 'bounce', '550 no such user');
+select is((select reason from private.email_suppressions where email = 'ben@test.local'), 'bounce', 'suppress_email stores the address in lower case');
+select private.notify(:'ben', 'session_cancelled', 'Suppressed') as ben_n7 \gset
+select is((select count(*)::int from public.notification_deliveries where notification_id = :'ben_n7'), 0,
+          'a suppressed address gets no email delivery');
 
 select * from finish();
 rollback;

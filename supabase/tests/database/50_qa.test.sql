@@ -4,7 +4,7 @@
 -- and the question_updated broadcast.
 begin;
 \ir ../helpers.sql
-select plan(79);
+select plan(81);
 
 
 -- Actors: hana hosts, mo moderates, mia and max are booked members, bea is booked but banned,
@@ -215,6 +215,14 @@ select is((select upvote_count from public.questions where id = current_setting(
 select is((select count(*)::int from public.questions q
            where q.upvote_count <> (select count(*) from public.question_upvotes u where u.question_id = q.id)), 0,
           'every upvote_count equals its number of upvote rows');
+
+-- Drift check (private.question_upvote_drift) ------------------------------------------------------
+select tests.clear_authentication();
+select is((select count(*) from private.question_upvote_drift()), 0::bigint,
+          'question_upvote_drift: every upvote_count equals its rows');
+update public.questions set upvote_count = upvote_count + 2 where id = (select id from public.questions order by created_at limit 1);
+select is((select count(*) from private.question_upvote_drift()), 1::bigint,
+          'question_upvote_drift: a counter off by two is listed');
 
 select * from finish();
 rollback;

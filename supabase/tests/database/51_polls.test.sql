@@ -4,7 +4,7 @@
 -- poll_updated broadcast (aggregates only, final tallies on close).
 begin;
 \ir ../helpers.sql
-select plan(90);
+select plan(92);
 
 -- Option id of a poll by position.
 create function pg_temp.opt(poll text, pos int) returns uuid language sql as $$
@@ -265,6 +265,17 @@ select tests.authenticate_as('bea');
 select is(tests.error_code(format($$ select public.vote_poll(%L, array[pg_temp.opt(%L, 1)]) $$, current_setting('tests.p_other'), current_setting('tests.p_other'))),
           'poll_not_open', 'nobody votes in a poll of an ended session');
 select tests.clear_authentication();
+
+-- Drift check (private.poll_tally_drift) -------------------------------------------------------------
+select tests.clear_authentication();
+select is((select count(*) from private.poll_tally_drift()), 0::bigint,
+          'poll_tally_drift: the sharded tallies equal the vote and ballot rows');
+update private.poll_option_tallies set votes = votes + 1
+where (poll_id, option_id, shard) = (select poll_id, option_id, shard from private.poll_option_tallies where votes > 0 order by 1, 2, 3 limit 1);
+update private.poll_voter_tallies set voters = voters + 1
+where (poll_id, shard) = (select poll_id, shard from private.poll_voter_tallies where voters > 0 order by 1, 2 limit 1);
+select is((select count(*) from private.poll_tally_drift()), 2::bigint,
+          'poll_tally_drift: an option tally and a voter tally off by one are listed');
 
 select * from finish();
 rollback;

@@ -5,7 +5,7 @@
 -- the RPCs, session_host only for readable sessions.
 begin;
 \ir ../helpers.sql
-select plan(24);
+select plan(27);
 
 select tests.create_supabase_user('host');
 select tests.create_supabase_user('other_coach');
@@ -125,6 +125,20 @@ select is((select count(*)::int from public.calendar_feed_events((select token f
 select is((select count(*)::int from public.calendar_feed_events((select token from banned_token))
            where session_id = 'bbbbbbbb-0000-4000-8000-000000000101'), 0,
           'a banned user''s feed drops the session they are banned from');
+
+-- private.session_card (session_cards' helper, executable by anon): the host only for a readable
+-- session, the caller's own relation only, a ban only for the banned caller.
+select tests.authenticate_as_anon();
+select results_eq($$ select host_id is not null, booked_count, staff_role, booking_status, has_reminder, banned
+                     from private.session_card('bbbbbbbb-0000-4000-8000-000000000101') $$,
+                  $$ values (true, 2, null::text, null::text, false, false) $$,
+                  'session_card gives anon the host and seats of a public session, and no relation');
+select is((select host_id from private.session_card('bbbbbbbb-0000-4000-8000-000000000102')), null,
+          'session_card gives anon no host for a members-only session');
+select tests.authenticate_as('banned');
+select results_eq($$ select booking_status, banned from private.session_card('bbbbbbbb-0000-4000-8000-000000000101') $$,
+                  $$ values ('confirmed'::text, true) $$, 'session_card tells a banned user their booking and their ban');
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

@@ -306,7 +306,7 @@ const STAFF_ONLY = new Set([
   "close_poll", "create_survey", "open_survey", "close_survey", "open_breakout_rooms", "assign_room", "unassign_room",
   "assign_rooms_randomly", "close_breakout_rooms", "session_attendance_report", "session_metrics",
 ]);
-const ADMIN_ONLY = new Set(["set_user_role", "review_coach_application"]);
+const ADMIN_ONLY = new Set(["set_user_role", "review_coach_application", "hide_resource", "unhide_resource"]);
 
 interface RpcCase {
   rpc: Rpc;

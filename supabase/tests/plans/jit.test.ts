@@ -275,6 +275,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "session_cards",
     "session_materials",
     "session_questions",
+    "session_notes",
     "session_reminders",
     "session_secrets",
     "session_staff",
@@ -354,9 +355,15 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
-    // counselling (34_counselling.sql): the host is a coach
+    a("event_attendance_report", `select * from public.event_attendance_report(` +
+      `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
+    // counselling (33_counselling.sql): the host is a coach
     m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
     m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
+    m("reschedule_booking", `select public.reschedule_booking(gen_random_uuid(), now() + interval '3 days')`, "not_found"),
+    h("complete_session", `select public.complete_session(${live})`, "invalid_input"),
+    h("mark_no_show", `select public.mark_no_show(gen_random_uuid())`, "not_found"),
+    m("my_appointments", `select * from public.my_appointments()`),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
@@ -389,6 +396,7 @@ function rpcCases(f: Fixtures): Case[] {
       `'[{"prompt": "How was it?", "kind": "rating", "required": true}]'::jsonb)`),
     h("open_survey", `select public.open_survey(id) from public.surveys where session_id = ${live} and status = 'draft' limit 1`),
     h("close_survey", `select public.close_survey(${q(f.survey)})`),
+    h("survey_results", `select public.survey_results(${q(f.survey)})`),
     { name: "submit_survey_response", role: "authenticated", user: f.outsider, statement:
         `select public.join_session(${live}); select public.submit_survey_response(${q(f.survey)}, ${q(f.surveyAnswers)}::jsonb)` },
     // breakout rooms
@@ -417,6 +425,10 @@ function rpcCases(f: Fixtures): Case[] {
     a("reactivate_user", `select public.deactivate_user(${q(f.outsider)}, null); select public.reactivate_user(${q(f.outsider)})`),
     a("delete_user", `select public.delete_user(${q(f.outsider)})`),
     { name: "delete_my_account", role: "authenticated", user: f.outsider, statement: `select public.delete_my_account()` },
+    m("search_resources", `select * from public.search_resources('slaap', null, null, null, 20, 0)`),
+    { name: "search_resources (browse, anon)", role: "anon",
+      statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
+    { name: "search_resources (typo, anon)", role: "anon", statement: `select * from public.search_resources('meditaton')` },
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,

@@ -1,8 +1,16 @@
 -- One-to-one counselling (issue 16): a coach's weekly working hours, time off and booking settings,
--- the free slots derived from them (available_slots), and book_slot, which turns a free slot into a
--- private one-to-one session with the caller's confirmed booking.
+-- the free slots derived from them (available_slots), book_slot, which turns a free slot into a
+-- private one-to-one session with the caller's confirmed booking, and what follows: rescheduling,
+-- cancelling (late-cancel notice), completing, no-shows, the history of appointments, and the
+-- coaches' private session notes.
 -- Tables: public.coach_availability, public.coach_time_off, public.coach_booking_settings,
--- private.coach_busy; a column on public.sessions (kind).
+-- public.session_notes, private.coach_busy; columns on public.sessions (kind) and public.bookings
+-- (no_show_at).
+--
+-- Private notes (session_notes) are readable by their author only: not by the patient, not by other
+-- staff or coaches, and not by admins (decided: no admin path at all, neither a policy nor an RPC;
+-- a safeguarding need goes through the author or the operators' service_role, outside the API).
+-- Nothing broadcasts, notifies, feeds or exports them; they go with their author's account.
 --
 -- How a double booking is made impossible:
 --   * private.coach_busy holds one row per (session, staff member) for every scheduled or live
@@ -37,6 +45,10 @@ comment on column public.sessions.kind is
 
 -- coach_id is the last column in these three tables: the order pg-delta's migrations give them
 -- (a column whose default calls a function comes last there), so both builds agree.
+alter table public.bookings add column no_show_at timestamptz;
+comment on column public.bookings.no_show_at is
+  'Set by mark_no_show: the host marked this confirmed booking of a one-to-one session as not attended.';
+
 create table public.coach_booking_settings (
   timezone text not null default 'UTC',
   slot_minutes int not null default 50,
@@ -102,6 +114,22 @@ comment on table public.coach_time_off is
   'all; the reason is never shown to patients.';
 alter table public.coach_time_off enable row level security;
 
+create table public.session_notes (
+  id uuid primary key default gen_random_uuid(),
+  session_id uuid not null references public.sessions (id) on delete cascade,
+  body text not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  author_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  constraint session_notes_body_length check (char_length(body) between 1 and 20000)
+);
+comment on table public.session_notes is
+  'Private notes of a coach about a session they host (one-to-one or group). Readable, editable and deletable by their '
+  'author only: not the patient, other staff or coaches, nor admins. Never broadcast, notified, in feeds or exports; '
+  'deleted with the author''s account.';
+comment on column public.session_notes.author_id is 'The writing host, set from auth.uid().';
+alter table public.session_notes enable row level security;
+
 create sequence private.coach_busy_lane;
 comment on sequence private.coach_busy_lane is 'Gives each group session''s busy row a lane of its own. Internal.';
 
@@ -128,6 +156,8 @@ create index coach_availability_coach_id_weekday_idx on public.coach_availabilit
 create index coach_time_off_coach_id_during_idx on public.coach_time_off
   using gist (coach_id, tstzrange(starts_at, ends_at));
 -- coach_busy: the exclusion constraint's GiST index leads with user_id.
+create index session_notes_author_id_session_id_idx on public.session_notes (author_id, session_id);
+create index session_notes_session_id_idx on public.session_notes (session_id);
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
@@ -290,6 +320,25 @@ create policy "coaches delete their own time off and admins any" on public.coach
   for delete to authenticated
   using (coach_id = (select auth.uid()) or (select private.is_admin()));
 
+revoke all on table public.session_notes from public, anon, authenticated, service_role;
+grant select, delete on table public.session_notes to authenticated;
+grant insert (session_id, body) on table public.session_notes to authenticated;
+grant update (body) on table public.session_notes to authenticated;
+grant all on table public.session_notes to service_role;
+create policy "authors read their own session notes" on public.session_notes
+  for select to authenticated
+  using (author_id = (select auth.uid()));
+create policy "hosts write notes on their sessions" on public.session_notes
+  for insert to authenticated
+  with check (author_id = (select auth.uid()) and session_id in (select private.staff_session_ids(array['host'])));
+create policy "authors update their own session notes" on public.session_notes
+  for update to authenticated
+  using (author_id = (select auth.uid()))
+  with check (author_id = (select auth.uid()));
+create policy "authors delete their own session notes" on public.session_notes
+  for delete to authenticated
+  using (author_id = (select auth.uid()));
+
 revoke all on table private.coach_busy from public, anon, authenticated, service_role;
 grant select on table private.coach_busy to service_role;
 -- private.coach_busy_lane: no grants (only the security definer trigger functions use it).
@@ -301,7 +350,8 @@ grant select on table private.coach_busy to service_role;
 -- The slot computation behind available_slots (a plpgsql function caches its plans; the public
 -- wrapper is SQL so that its parameters can be named from and to, which PL/pgSQL lint refuses).
 -- Runs as the owner when called from the security definer RPCs.
-create function private.coach_free_slots(coach_id uuid, from_at timestamptz, to_at timestamptz)
+create function private.coach_free_slots(coach_id uuid, from_at timestamptz, to_at timestamptz,
+                                         ignore_session_id uuid default null)
 returns table (starts_at timestamptz, ends_at timestamptz)
 language plpgsql stable set search_path = '' rows 40 as $$
 declare
@@ -344,13 +394,15 @@ begin
                         and tstzrange(t.starts_at, t.ends_at) && tstzrange(w.starts_at, w.ends_at))
       and not exists (select 1 from private.coach_busy b
                       where b.user_id = coach_free_slots.coach_id
+                        and b.session_id is distinct from ignore_session_id
                         and b.during && tstzrange(w.starts_at - v_buffer, w.ends_at + v_buffer))
     order by w.starts_at;
 end;
 $$;
-comment on function private.coach_free_slots(uuid, timestamptz, timestamptz) is
-  'The free slots of a coach starting in [from_at, to_at): see public.available_slots. Internal.';
-revoke execute on function private.coach_free_slots(uuid, timestamptz, timestamptz)
+comment on function private.coach_free_slots(uuid, timestamptz, timestamptz, uuid) is
+  'The free slots of a coach starting in [from_at, to_at): see public.available_slots. ignore_session_id: a session '
+  'whose busy time does not count (the one reschedule_booking moves). Internal.';
+revoke execute on function private.coach_free_slots(uuid, timestamptz, timestamptz, uuid)
   from public, anon, authenticated, service_role;
 
 -- SECURITY DEFINER: reads the coach's hours, time off and busy time across RLS, and returns only
@@ -444,12 +496,251 @@ comment on function public.book_slot(uuid, timestamptz, text) is
 revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
 grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;
 
+-- The one-to-one session of a booking, for reschedule_booking and mark_no_show: the session and
+-- whether the caller hosts it. not_found unless the caller is the patient, a host or an
+-- admin; invalid_input for a group session.
+create function private.one_to_one_booking(booking_id uuid, out session_id uuid, out is_host boolean)
+language plpgsql stable set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_booking public.bookings;
+  v_session public.sessions;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('booking_id', one_to_one_booking.booking_id));
+  end if;
+  if one_to_one_booking.booking_id is null then
+    perform private.raise_error('invalid_input', 'booking_id is required.', jsonb_build_object('field', 'booking_id'));
+  end if;
+  select b.* into v_booking from public.bookings b where b.id = one_to_one_booking.booking_id;
+  select s.* into v_session from public.sessions s where s.id = v_booking.session_id;
+  is_host := v_session.id is not null and private.is_session_staff(v_session.id, array['host']);
+  if v_booking.id is null or not (v_booking.user_id = v_uid or is_host or private.is_admin()) then
+    perform private.raise_error('not_found', 'Booking not found.', jsonb_build_object('booking_id', one_to_one_booking.booking_id));
+  end if;
+  if v_session.kind <> 'one_to_one' then
+    perform private.raise_error('invalid_input', 'This is a booking of a group session (see reschedule_session, end_session).',
+      jsonb_build_object('booking_id', v_booking.id, 'session_id', v_session.id, 'kind', v_session.kind));
+  end if;
+  session_id := v_session.id;
+end;
+$$;
+comment on function private.one_to_one_booking(uuid) is
+  'The one-to-one session of a booking and whether auth.uid() hosts it: not_authenticated, invalid_input, not_found '
+  '(not the patient, a host or an admin), invalid_input (a group session). Internal.';
+revoke execute on function private.one_to_one_booking(uuid) from public, anon, authenticated, service_role;
+
+-- The coach of a one-to-one session: its host.
+create function private.one_to_one_coach(session_id uuid)
+returns uuid
+language sql stable set search_path = '' as $$
+  select st.user_id from public.session_staff st
+  where st.session_id = one_to_one_coach.session_id and st.role = 'host'
+  order by st.created_at, st.user_id limit 1
+$$;
+comment on function private.one_to_one_coach(uuid) is 'The coach (first host) of a one-to-one session. Internal.';
+revoke execute on function private.one_to_one_coach(uuid) from public, anon, authenticated, service_role;
+
+-- SECURITY DEFINER: patients cannot update sessions.
+create function public.reschedule_booking(booking_id uuid, new_starts_at timestamptz)
+returns public.sessions
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_ref record;
+  v_booking public.bookings;
+  v_session public.sessions;
+  v_is_host boolean;
+  v_coach uuid;
+  v_settings public.coach_booking_settings;
+begin
+  v_ref := private.one_to_one_booking(reschedule_booking.booking_id);
+  select b.* into v_booking from public.bookings b where b.id = reschedule_booking.booking_id;
+  select s.* into v_session from public.sessions s where s.id = v_ref.session_id;
+  v_is_host := v_ref.is_host;
+  v_coach := private.one_to_one_coach(v_session.id);
+  if reschedule_booking.new_starts_at is null or not isfinite(reschedule_booking.new_starts_at) then
+    perform private.raise_error('invalid_input', 'new_starts_at is required.', jsonb_build_object('field', 'new_starts_at'));
+  end if;
+  if v_coach is null then
+    perform private.raise_error('invalid_transition', 'This session has no coach any more.', jsonb_build_object('session_id', v_session.id));
+  end if;
+  -- One booking RPC per coach at a time; then the session as it is now.
+  perform private.lock_coach_calendar(v_coach);
+  select s.* into v_session from public.sessions s where s.id = v_session.id for update;
+  if v_session.status <> 'scheduled'
+     or not exists (select 1 from public.bookings b where b.id = v_booking.id and b.status = 'confirmed') then
+    perform private.raise_error('invalid_transition', 'Only a scheduled appointment with a confirmed booking can be moved.',
+      jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
+  end if;
+  v_settings := private.coach_settings(v_coach);
+  if not v_is_host and not private.is_admin()
+     and now() > v_session.starts_at - make_interval(mins => v_settings.late_cancel_minutes) then
+    perform private.raise_error('too_late', 'It is too late to move this appointment; ask your coach.',
+      jsonb_build_object('session_id', v_session.id, 'late_cancel_minutes', v_settings.late_cancel_minutes,
+                         'starts_at', v_session.starts_at));
+  end if;
+  if reschedule_booking.new_starts_at = v_session.starts_at then
+    perform private.raise_error('invalid_input', 'The appointment already starts then.',
+      jsonb_build_object('field', 'new_starts_at', 'starts_at', v_session.starts_at));
+  end if;
+  if not exists (select 1 from private.coach_free_slots(v_coach, reschedule_booking.new_starts_at,
+                                                         reschedule_booking.new_starts_at + interval '1 second', v_session.id) f
+                 where f.starts_at = reschedule_booking.new_starts_at) then
+    perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
+      jsonb_build_object('coach_id', v_coach, 'starts_at', reschedule_booking.new_starts_at));
+  end if;
+  -- The session triggers move the busy time, re-arm the reminders and notify the other side
+  -- (session_rescheduled to everyone but the caller).
+  update public.sessions s
+     set starts_at = reschedule_booking.new_starts_at, duration_minutes = v_settings.slot_minutes,
+         sequence = s.sequence + 1
+   where s.id = v_session.id
+  returning s.* into v_session;
+  return v_session;
+end;
+$$;
+comment on function public.reschedule_booking(uuid, timestamptz) is
+  'Patient or coach (host; admins too): moves a scheduled one-to-one appointment to another free slot of the coach '
+  '(a start available_slots offers, the appointment''s own time not counting as busy) atomically. Bumps the calendar '
+  'sequence, re-arms the reminders against the new start and notifies the other side (session_rescheduled). Inside '
+  'the coach''s late_cancel_minutes before the current start the patient is refused (too_late, 409); the coach is '
+  'not. Returns the session. Errors: not_authenticated, invalid_input (also: a group session), not_found, '
+  'invalid_transition (not scheduled, booking not confirmed), too_late, slot_unavailable.';
+revoke execute on function public.reschedule_booking(uuid, timestamptz) from public, anon;
+grant execute on function public.reschedule_booking(uuid, timestamptz) to authenticated, service_role;
+
+-- SECURITY DEFINER: status, started_at and ended_at are written by lifecycle RPCs only.
+create function public.complete_session(session_id uuid)
+returns public.sessions
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_session public.sessions := private.session_for_host(complete_session.session_id);
+begin
+  if v_session.kind <> 'one_to_one' then
+    perform private.raise_error('invalid_input', 'complete_session is for one-to-one sessions (see end_session).',
+      jsonb_build_object('session_id', v_session.id, 'kind', v_session.kind));
+  end if;
+  if v_session.status not in ('scheduled', 'live') then
+    perform private.raise_error('invalid_transition', 'Only a scheduled or live appointment can be completed.',
+      jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
+  end if;
+  if now() < v_session.starts_at then
+    perform private.raise_error('invalid_transition', 'The appointment has not started yet.',
+      jsonb_build_object('session_id', v_session.id, 'starts_at', v_session.starts_at));
+  end if;
+  update public.sessions s
+     set status = 'ended', started_at = coalesce(s.started_at, s.starts_at),
+         ended_at = greatest(now(), coalesce(s.started_at, s.starts_at)), sequence = s.sequence + 1
+   where s.id = v_session.id
+  returning s.* into v_session;
+  return v_session;
+end;
+$$;
+comment on function public.complete_session(uuid) is
+  'Coach (host): marks a one-to-one appointment that has started as held: status ended (started_at = the start '
+  'unless start_session ran, ended_at = now). Bumps sequence. Errors: not_authenticated, not_found, forbidden (not '
+  'host), invalid_input (a group session: use end_session), invalid_transition (not scheduled or live, or not started '
+  'yet). Returns the session.';
+revoke execute on function public.complete_session(uuid) from public, anon;
+grant execute on function public.complete_session(uuid) to authenticated, service_role;
+
+-- SECURITY DEFINER: clients cannot write bookings.
+create function public.mark_no_show(booking_id uuid)
+returns public.bookings
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_ref record;
+  v_session public.sessions;
+  v_booking public.bookings;
+  v_is_host boolean;
+begin
+  v_ref := private.one_to_one_booking(mark_no_show.booking_id);
+  select b.* into v_booking from public.bookings b where b.id = mark_no_show.booking_id;
+  select s.* into v_session from public.sessions s where s.id = v_ref.session_id;
+  v_is_host := v_ref.is_host;
+  if not v_is_host then
+    perform private.raise_error('forbidden', 'Only the coach of the appointment can do this.',
+      jsonb_build_object('booking_id', v_booking.id));
+  end if;
+  select s.* into v_session from public.sessions s where s.id = v_session.id for update;
+  select b.* into v_booking from public.bookings b where b.id = v_booking.id for update;
+  if v_booking.status <> 'confirmed' or v_booking.no_show_at is not null
+     or v_session.status not in ('scheduled', 'live', 'ended') then
+    perform private.raise_error('invalid_transition', 'Only a confirmed booking not yet marked can be marked as a no-show.',
+      jsonb_build_object('booking_id', v_booking.id, 'status', v_booking.status, 'no_show_at', v_booking.no_show_at));
+  end if;
+  if now() < v_session.starts_at then
+    perform private.raise_error('invalid_transition', 'The appointment has not started yet.',
+      jsonb_build_object('booking_id', v_booking.id, 'starts_at', v_session.starts_at));
+  end if;
+  update public.bookings b set no_show_at = now() where b.id = v_booking.id returning b.* into v_booking;
+  if v_session.status in ('scheduled', 'live') then
+    update public.sessions s
+       set status = 'ended', started_at = coalesce(s.started_at, s.starts_at),
+           ended_at = greatest(now(), coalesce(s.started_at, s.starts_at)), sequence = s.sequence + 1
+     where s.id = v_session.id;
+  end if;
+  return v_booking;
+end;
+$$;
+comment on function public.mark_no_show(uuid) is
+  'Coach (host): marks the confirmed booking of a one-to-one appointment that has started as a no-show (no_show_at) '
+  'and ends the session if it was still scheduled or live. Errors: not_authenticated, invalid_input, not_found, '
+  'forbidden (the patient), invalid_transition (not confirmed, already marked, cancelled, not started yet). Returns '
+  'the booking.';
+revoke execute on function public.mark_no_show(uuid) from public, anon;
+grant execute on function public.mark_no_show(uuid) to authenticated, service_role;
+
+-- SECURITY DEFINER: a patient keeps seeing an appointment after cancelling it (the private session
+-- is no longer visible to them through sessions' RLS); the rows are filtered to the caller here.
+create function public.my_appointments()
+returns table (session_id uuid, booking_id uuid, coach_id uuid, coach_name text, patient_id uuid, patient_name text,
+               starts_at timestamptz, ends_at timestamptz, timezone text, topic text, status text, sequence int,
+               cancelled_at timestamptz, no_show_at timestamptz, ended_at timestamptz)
+language plpgsql stable security definer set search_path = '' rows 20 as $$
+declare
+  v_uid uuid := (select auth.uid());
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'my_appointments'));
+  end if;
+  return query
+    select s.id, b.id, c.coach, cp.display_name, b.user_id, pp.display_name,
+           s.starts_at, s.starts_at + make_interval(mins => s.duration_minutes), s.timezone, s.topic,
+           case when b.status = 'cancelled' or s.status = 'cancelled' then 'cancelled'
+                when b.no_show_at is not null then 'no_show'
+                when s.status = 'ended' then 'completed'
+                else s.status end,
+           s.sequence, b.cancelled_at, b.no_show_at, s.ended_at
+    from public.bookings b
+    join public.sessions s on s.id = b.session_id and s.kind = 'one_to_one'
+    cross join lateral (select private.one_to_one_coach(s.id) as coach) c
+    left join public.profiles cp on cp.id = c.coach
+    left join public.profiles pp on pp.id = b.user_id
+    where b.user_id = v_uid
+       or s.id in (select private.staff_session_ids(array['host']))
+    order by s.starts_at desc, b.id;
+end;
+$$;
+comment on function public.my_appointments() is
+  'The caller''s one-to-one appointments, as patient or as coach (host), newest first: session, booking, coach and '
+  'patient (ids and display names), start, end, zone, topic, status (scheduled, live, completed, no_show, cancelled), '
+  'calendar sequence, cancelled_at, no_show_at, ended_at. Cancelled ones included. Error: not_authenticated.';
+revoke execute on function public.my_appointments() from public, anon;
+grant execute on function public.my_appointments() to authenticated, service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Triggers
 -- ---------------------------------------------------------------------------------------------
 
 create trigger coach_booking_settings_set_updated_at before update on public.coach_booking_settings
   for each row execute function private.set_updated_at();
+
+create trigger session_notes_set_updated_at before update on public.session_notes
+  for each row execute function private.set_updated_at();
+-- Trimmed of every kind of blank; an empty note is invalid_input (as chat and direct messages).
+create trigger session_notes_clean_body before insert or update of body on public.session_notes
+  for each row execute function private.clean_body();
 
 -- Security definer (both): private.coach_busy is internal, and these run for every writer.
 create function private.sessions_sync_coach_busy()
@@ -488,3 +779,73 @@ revoke execute on function private.session_staff_sync_coach_busy() from public, 
 create trigger session_staff_sync_coach_busy after insert or delete or update of session_id, user_id
   on public.session_staff
   for each row execute function private.session_staff_sync_coach_busy();
+
+-- Cancelling a one-to-one booking (cancel_booking, or any other update to cancelled): inside the
+-- coach's late-cancel notice the patient themselves is refused; the coach (cancel_session),
+-- service_role and admins are not. Security definer: reads the coach's settings.
+create function private.bookings_check_late_cancel()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_session public.sessions;
+  v_late int;
+begin
+  if (select auth.uid()) is distinct from old.user_id or private.is_admin() then
+    return new;
+  end if;
+  select s.* into v_session from public.sessions s where s.id = old.session_id;
+  if v_session.kind is distinct from 'one_to_one' or v_session.status <> 'scheduled' then
+    return new;
+  end if;
+  v_late := (private.coach_settings(private.one_to_one_coach(v_session.id))).late_cancel_minutes;
+  if now() > v_session.starts_at - make_interval(mins => v_late) then
+    perform private.raise_error('too_late', 'It is too late to cancel this appointment; ask your coach.',
+      jsonb_build_object('session_id', v_session.id, 'late_cancel_minutes', v_late, 'starts_at', v_session.starts_at));
+  end if;
+  return new;
+end;
+$$;
+comment on function private.bookings_check_late_cancel() is
+  'Trigger before a booking is cancelled: the patient of a scheduled one-to-one session cannot cancel within the '
+  'coach''s late_cancel_minutes before its start (too_late, 409). Internal.';
+revoke execute on function private.bookings_check_late_cancel() from public, anon, authenticated, service_role;
+create trigger bookings_check_late_cancel before update of status on public.bookings
+  for each row
+  when (new.status = 'cancelled' and old.status <> 'cancelled')
+  execute function private.bookings_check_late_cancel();
+
+-- A one-to-one session without its patient is cancelled (its slot is free again) and the coach is
+-- told. Security definer: sessions and notifications of others.
+create function private.bookings_cancel_one_to_one()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_session public.sessions;
+  v_staff record;
+begin
+  select s.* into v_session from public.sessions s where s.id = new.session_id;
+  if v_session.kind is distinct from 'one_to_one' or v_session.status not in ('scheduled', 'live') then
+    return null;
+  end if;
+  update public.sessions s
+     set status = 'cancelled', cancel_reason = 'The patient cancelled the appointment.', sequence = s.sequence + 1
+   where s.id = v_session.id;
+  for v_staff in
+    select st.user_id from public.session_staff st
+    where st.session_id = v_session.id and st.user_id is distinct from (select auth.uid())
+  loop
+    perform private.notify(v_staff.user_id, 'session_cancelled', 'Cancelled: ' || v_session.title,
+      'The patient cancelled the appointment.', '/sessions/' || v_session.id::text,
+      jsonb_build_object('session_id', v_session.id, 'booking_id', new.id, 'starts_at', v_session.starts_at));
+  end loop;
+  return null;
+end;
+$$;
+comment on function private.bookings_cancel_one_to_one() is
+  'Trigger after a booking of a scheduled or live one-to-one session is cancelled: cancels the session (its slot is '
+  'offered again), bumps its sequence and notifies its coach (session_cancelled) unless the coach did it. Internal.';
+revoke execute on function private.bookings_cancel_one_to_one() from public, anon, authenticated, service_role;
+create trigger bookings_cancel_one_to_one after update of status on public.bookings
+  for each row
+  when (new.status = 'cancelled' and old.status <> 'cancelled')
+  execute function private.bookings_cancel_one_to_one();

@@ -1,0 +1,403 @@
+/**
+ * dispatch-notifications and unsubscribe against the real local database, through the local router,
+ * with a real SMTP server started by the test (smtp-server) and the mails parsed with mailparser:
+ * - due reminders of three users (nl, pt, en) become one mail each, in their language and local time
+ *   with the zone abbreviation, with the session's .ics (same UID, SEQUENCE and start as the calendar
+ *   function's) and List-Unsubscribe / List-Unsubscribe-Post headers; the deliveries end sent;
+ * - the unsubscribe link: GET shows a page and changes nothing, the one-click POST turns that kind's
+ *   email off (other channels unchanged); tampered and expired tokens are 400;
+ * - only the service role or the dispatch secret may dispatch;
+ * - SMTP down: the delivery is retried later and delivered once the server is back; a 451 is retried,
+ *   a 550 at RCPT fails for good and suppresses the address;
+ * - Resend: a local HTTP server standing in for api.resend.com receives the same mail as JSON with
+ *   the delivery id as Idempotency-Key.
+ * Deliveries that existed before are held back (next_attempt_at + 1 h) and put back afterwards.
+ */
+import assert from "node:assert/strict";
+import ICAL from "ical.js";
+import { type ParsedMail, simpleParser } from "mailparser";
+import type postgres from "postgres";
+import { SMTPServer } from "smtp-server";
+import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
+import { signUnsubscribeToken } from "../_shared/unsubscribe-token.ts";
+import { adminDb, mintJwt } from "./helpers.ts";
+
+type Sql = postgres.Sql;
+
+const DISPATCH_SECRET = "test-dispatch-secret-0123456789abcdef";
+Deno.env.set("DISPATCH_SECRET", DISPATCH_SECRET);
+Deno.env.set("UNSUBSCRIBE_SECRET", "test-unsubscribe-secret-0123456789abcdef");
+Deno.env.set("SITE_URL", "https://app.example.test");
+Deno.env.set("SMTP_TIMEOUT_MS", "2000");
+Deno.env.delete("RESEND_API_KEY");
+
+interface Received {
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server on a free port; rejects RCPT TO per address with `reject(address)`. */
+async function startSmtp(reject: (address: string) => number | null = () => null, port = 0) {
+  const received: Received[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onRcptTo(address: { address: string }, _session: unknown, callback: (err?: Error | null) => void) {
+      const code = reject(address.address);
+      if (code) {
+        const err = new Error(code >= 500 ? "No such user" : "Try again later") as Error & { responseCode: number };
+        err.responseCode = code;
+        return callback(err);
+      }
+      callback();
+    },
+    onData(stream: NodeJS.ReadableStream, session: { envelope: { rcptTo: { address: string }[] } }, callback: () => void) {
+      const chunks: Uint8Array[] = [];
+      stream.on("data", (c: Uint8Array) => chunks.push(c));
+      stream.on("end", () => {
+        const size = chunks.reduce((n, c) => n + c.length, 0);
+        const all = new Uint8Array(size);
+        let o = 0;
+        for (const c of chunks) {
+          all.set(c, o);
+          o += c.length;
+        }
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: new TextDecoder().decode(all) });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+  const address = (server as unknown as { server: { address(): { port: number } } }).server.address();
+  return {
+    port: address.port,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+interface Fixture {
+  sql: Sql;
+  users: string[];
+  sessions: string[];
+  held: { id: string; next_attempt_at: Date }[];
+}
+
+async function holdOthers(sql: Sql): Promise<{ id: string; next_attempt_at: Date }[]> {
+  return await sql`update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
+                   where d.status in ('queued', 'sending')
+                   returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+}
+
+async function cleanup(f: Fixture) {
+  await f.sql`delete from public.sessions where id = any(${f.sessions}::uuid[])`;
+  await f.sql`delete from private.email_suppressions where email like 'notify-%@example.test'`;
+  await f.sql`delete from auth.users where id = any(${f.users}::uuid[])`;
+  for (const h of f.held) {
+    await f.sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
+  }
+}
+
+async function createUser(f: Fixture, label: string, meta: Record<string, unknown>, locale = "en"): Promise<{ id: string; email: string }> {
+  const id = crypto.randomUUID();
+  const email = `notify-${label}-${id.slice(0, 8)}@example.test`;
+  await f.sql`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+              values (${id}, ${email}, ${f.sql.json({ display_name: `Notify ${label}`, ...meta })},
+                      'authenticated', 'authenticated', now())`;
+  await f.sql`update public.profiles set locale = ${locale} where id = ${id}`;
+  f.users.push(id);
+  return { id, email };
+}
+
+async function createSession(f: Fixture, host: string, title: string, startsInMinutes: number): Promise<string> {
+  const id = crypto.randomUUID();
+  await f.sql`insert into public.sessions (id, title, starts_at, status, visibility, timezone, created_by)
+              values (${id}, ${title}, now() + make_interval(mins => ${startsInMinutes}), 'scheduled', 'public',
+                      'Europe/Amsterdam', ${host})`;
+  f.sessions.push(id);
+  return id;
+}
+
+function dispatchRequest(base: string, headers: HeadersInit = { "X-Dispatch-Secret": DISPATCH_SECRET }, method = "POST") {
+  return fetch(`${base}/dispatch-notifications`, { method, headers });
+}
+
+async function dispatchOk(base: string): Promise<Record<string, number>> {
+  const res = await dispatchRequest(base);
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return body;
+}
+
+function header(mail: ParsedMail, name: string): string | undefined {
+  return mail.headerLines.find((h) => h.key === name.toLowerCase())?.line.replace(/^[^:]+:\s*/, "").replace(/\r?\n\s+/g, " ");
+}
+
+function hhmm(instant: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(instant);
+}
+
+Deno.test("dispatch-notifications: reminders mailed in the reader's language and zone, with .ics and one-click unsubscribe", async () => {
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const smtp = await startSmtp();
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+  try {
+    f.held = await holdOthers(f.sql);
+    const host = await createUser(f, "host", {});
+    const nl = await createUser(f, "nl", { timezone: "Europe/Amsterdam" }, "nl");
+    const pt = await createUser(f, "pt", { timezone: "America/Sao_Paulo" }, "pt-BR");
+    const en = await createUser(f, "en", { timezone: "Asia/Dubai" }, "en");
+    await f.sql`update public.user_roles set role = 'coach' where user_id = ${host.id}`;
+    const sessionId = await createSession(f, host.id, "Discovery Technieken", 20);
+    for (const u of [nl, pt, en]) {
+      await f.sql`insert into public.bookings (session_id, user_id, status) values (${sessionId}, ${u.id}, 'confirmed')`;
+      // A 30 minute reminder is due now.
+      await f.sql`insert into public.session_reminders (session_id, user_id, minutes_before) values (${sessionId}, ${u.id}, 30)`;
+    }
+    await f.sql`select private.send_due_reminders()`;
+    const queued = await f.sql<{ id: string; user_id: string }[]>`
+      select id, user_id from public.notification_deliveries
+      where session_id = ${sessionId} and kind = 'session_reminder' and channel = 'email' and status = 'queued'`;
+    assert.equal(queued.length, 3, "one email delivery per reader");
+
+    // Only the scheduler may dispatch.
+    assert.equal((await dispatchRequest(base, {})).status, 401, "no credentials: 401");
+    assert.equal((await dispatchRequest(base, { "X-Dispatch-Secret": "wrong-secret-wrong-secret" })).status, 401, "a wrong secret: 401");
+    const userJwt = await mintJwt({ sub: nl.id, role: "authenticated", aud: "authenticated" });
+    assert.equal((await dispatchRequest(base, { Authorization: `Bearer ${userJwt}` })).status, 403, "a user: 403");
+    assert.equal((await dispatchRequest(base, { "X-Dispatch-Secret": DISPATCH_SECRET }, "GET")).status, 405, "GET: 405");
+    assert.equal(smtp.received.length, 0, "nothing was sent by refused calls");
+
+    const summary = await dispatchOk(base);
+    assert.equal(summary.sent, 3, JSON.stringify(summary));
+    assert.equal(smtp.received.length, 3, "three mails reached the SMTP server");
+
+    const [session] = await f.sql<{ starts_at: Date; sequence: number }[]>`select starts_at, sequence from public.sessions where id = ${sessionId}`;
+    const abbrev = async (tz: string) =>
+      (await f.sql<{ a: string }[]>`select private.zone_abbreviation(${session.starts_at}, ${tz}) as a`)[0].a;
+    const calendarIcs = await (await fetch(`${base}/calendar/sessions/${sessionId}.ics`)).text();
+    const calendarEvent = new ICAL.Component(ICAL.parse(calendarIcs)).getFirstSubcomponent("vevent")!;
+
+    const expectations = [
+      { user: nl, subject: "Herinnering: Discovery Technieken begint", zone: "Europe/Amsterdam", lang: "nl", join: "Deelnemen aan de sessie" },
+      { user: pt, subject: "Lembrete: Discovery Technieken começa", zone: "America/Sao_Paulo", lang: "pt", join: "Entrar na sessão" },
+      { user: en, subject: "Reminder: Discovery Technieken starts", zone: "Asia/Dubai", lang: "en", join: "Join the session" },
+    ];
+    const unsubscribeLinks = new Map<string, string>();
+    for (const e of expectations) {
+      const raw = smtp.received.find((r) => r.to.includes(e.user.email));
+      assert.ok(raw, `a mail to ${e.lang}`);
+      const mail = await simpleParser(raw.raw);
+      const local = `${hhmm(session.starts_at, e.zone)} ${e.zone} (${await abbrev(e.zone)})`;
+      assert.ok(mail.subject?.startsWith(e.subject), `${e.lang} subject: ${mail.subject}`);
+      assert.ok(mail.subject?.includes(local), `${e.lang} subject has the local time with the zone abbreviation: ${mail.subject} / ${local}`);
+      assert.ok(mail.text?.includes(local), `${e.lang} text body has the local time`);
+      assert.ok(mail.text?.includes(`${e.join}: https://app.example.test/sessions/${sessionId}`), `${e.lang} text has the join link`);
+      assert.ok(typeof mail.html === "string" && mail.html.includes(`lang="${e.lang}"`) && mail.html.includes(e.join), `${e.lang} html`);
+      assert.equal(header(mail, "Content-Language"), e.lang);
+      const delivery = queued.find((q) => q.user_id === e.user.id)!;
+      assert.equal(mail.messageId, `<${delivery.id}@live-sessions>`, "the Message-ID is the delivery id");
+      // RFC 8058
+      const listUnsubscribe = header(mail, "List-Unsubscribe");
+      assert.match(listUnsubscribe ?? "", new RegExp(`^<${base}/unsubscribe/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+>$`));
+      assert.equal(header(mail, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+      unsubscribeLinks.set(e.lang, listUnsubscribe!.slice(1, -1));
+      // The .ics: the calendar function's UID, SEQUENCE and start.
+      const ics = mail.attachments.find((a) => a.filename === "session.ics");
+      assert.ok(ics, `${e.lang}: .ics attached`);
+      assert.match(ics.contentType, /^text\/calendar/);
+      const event = new ICAL.Component(ICAL.parse(ics.content.toString("utf-8"))).getFirstSubcomponent("vevent")!;
+      assert.equal(event.getFirstPropertyValue("uid"), `${sessionId}@live-sessions`);
+      assert.equal(event.getFirstPropertyValue("uid"), calendarEvent.getFirstPropertyValue("uid"), "same UID as the calendar feed");
+      assert.equal(Number(event.getFirstPropertyValue("sequence")), Number(calendarEvent.getFirstPropertyValue("sequence")), "same SEQUENCE");
+      assert.equal(Number(event.getFirstPropertyValue("sequence")), session.sequence);
+      const start = (event.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime();
+      assert.equal(start, Math.floor(session.starts_at.getTime() / 1000) * 1000, "DTSTART is the session's start (to the second)");
+      assert.equal(start, (calendarEvent.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime(), "as in the calendar feed");
+      assert.deepEqual(event.getAllSubcomponents("valarm").map((a) => String(a.getFirstPropertyValue("trigger"))), ["-PT30M"],
+        "the reader's own reminder is the alarm");
+    }
+    const states = await f.sql<{ status: string; provider_message_id: string }[]>`
+      select status, provider_message_id from public.notification_deliveries where id = any(${queued.map((q) => q.id)}::uuid[])`;
+    assert.ok(states.every((s) => s.status === "sent" && s.provider_message_id?.endsWith("@live-sessions>")), JSON.stringify(states));
+    assert.equal((await dispatchOk(base)).claimed, 0, "a second run finds nothing due");
+
+    // Unsubscribe: GET changes nothing, one-click POST turns session_reminder email off.
+    const link = unsubscribeLinks.get("nl")!;
+    const prefs = async () =>
+      (await f.sql<{ in_app: boolean; email: boolean; push: boolean }[]>`
+        select c.in_app, c.email, c.push from private.notification_channels(${nl.id}, 'session_reminder') c`)[0];
+    const page = await fetch(link);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("Content-Type") ?? "", /^text\/html/);
+    const html = await page.text();
+    assert.ok(html.includes('method="post"') && html.includes("Afmelden"), "a Dutch page with a button");
+    assert.deepEqual({ ...(await prefs()) }, { in_app: true, email: true, push: true }, "GET changed nothing");
+    const post = await fetch(link, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
+    assert.equal(post.status, 200, await post.text());
+    assert.deepEqual({ ...(await prefs()) }, { in_app: true, email: false, push: true }, "the one-click POST turned only email off");
+    const others = await f.sql<{ email: boolean }[]>`select c.email from private.notification_channels(${pt.id}, 'session_reminder') c`;
+    assert.equal(others[0].email, true, "another reader is unaffected");
+    // Bad and expired tokens.
+    const tampered = link.replace(/\/unsubscribe\/(.)/, (_, c) => `/unsubscribe/${c === "W" ? "X" : "W"}`);
+    const bad = await fetch(tampered, { method: "POST", body: "List-Unsubscribe=One-Click" });
+    assert.equal(bad.status, 400, "a tampered token is 400");
+    await bad.body?.cancel();
+    const expired = await signUnsubscribeToken(pt.id, "session_reminder", { expiresAt: Math.floor(Date.now() / 1000) - 60 });
+    const old = await fetch(`${base}/unsubscribe/${expired}`, { method: "POST", body: "List-Unsubscribe=One-Click" });
+    assert.equal(old.status, 400, "an expired token is 400");
+    assert.ok((await old.text()).includes("expired"));
+    assert.equal(others[0].email, true);
+
+    // Next reminders for the nl reader queue no email any more.
+    await f.sql`insert into public.session_reminders (session_id, user_id, minutes_before) values (${sessionId}, ${nl.id}, 60)`;
+    await f.sql`select private.send_due_reminders()`;
+    const nlEmails = await f.sql`select 1 from public.notification_deliveries where user_id = ${nl.id} and status = 'queued'`;
+    assert.equal(nlEmails.length, 0, "after unsubscribing, reminders queue no email for that reader");
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp.close();
+  }
+});
+
+Deno.test("dispatch-notifications: SMTP down is retried and delivered later; 451 is retried, 550 fails and suppresses", async () => {
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  // A port nothing listens on.
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const downPort = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${downPort}`);
+  let smtp: Awaited<ReturnType<typeof startSmtp>> | undefined;
+  try {
+    f.held = await holdOthers(f.sql);
+    const host = await createUser(f, "host2", {});
+    const reader = await createUser(f, "reader", { timezone: "Europe/Amsterdam" }, "nl");
+    const later = await createUser(f, "later", {});
+    const bounce = await createUser(f, "bounce", {});
+    const sessionId = await createSession(f, host.id, "Cancelled talk", 120);
+    for (const u of [reader, later, bounce]) {
+      await f.sql`select private.notify(${u.id}, 'session_cancelled', 'Cancelled', null, ${`/sessions/${sessionId}`},
+                                        ${f.sql.json({ session_id: sessionId })})`;
+    }
+    const ids = await f.sql<{ id: string; user_id: string }[]>`
+      select id, user_id from public.notification_deliveries where user_id = any(${[reader.id, later.id, bounce.id]}::uuid[])`;
+    assert.equal(ids.length, 3);
+
+    const down = await dispatchOk(base);
+    assert.equal(down.retry, 3, `SMTP down: every delivery is retried (${JSON.stringify(down)})`);
+    const afterDown = await f.sql<{ status: string; attempts: number; due_later: boolean; last_error: string }[]>`
+      select status, attempts, next_attempt_at > now() as due_later, last_error from public.notification_deliveries
+      where id = any(${ids.map((i) => i.id)}::uuid[])`;
+    assert.ok(afterDown.every((d) => d.status === "queued" && d.attempts === 1 && d.due_later && d.last_error),
+      JSON.stringify(afterDown));
+    assert.equal((await dispatchOk(base)).claimed, 0, "not claimed again before its backoff");
+
+    // The server is back (451 for one address, 550 for another); the backoff has passed.
+    smtp = await startSmtp((a) => a.startsWith("notify-later") ? 451 : a.startsWith("notify-bounce") ? 550 : null);
+    Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+    await f.sql`update public.notification_deliveries set next_attempt_at = now() where id = any(${ids.map((i) => i.id)}::uuid[])`;
+    const back = await dispatchOk(base);
+    assert.deepEqual({ sent: back.sent, retry: back.retry, failed: back.failed }, { sent: 1, retry: 1, failed: 1 }, JSON.stringify(back));
+    assert.equal(smtp.received.length, 1, "the reader's mail arrived once");
+    const mail = await simpleParser(smtp.received[0].raw);
+    assert.ok(mail.subject?.startsWith("Geannuleerd: Cancelled talk"), mail.subject);
+    const state = async (id: string) =>
+      (await f.sql<{ status: string; attempts: number; last_error: string | null }[]>`
+        select status, attempts, last_error from public.notification_deliveries where id = ${id}`)[0];
+    const of = (u: { id: string }) => ids.find((i) => i.user_id === u.id)!.id;
+    assert.equal((await state(of(reader))).status, "sent");
+    assert.equal((await state(of(reader))).attempts, 2, "delivered on the second attempt");
+    const l = await state(of(later));
+    assert.equal(l.status, "queued", "451: retried later");
+    assert.match(l.last_error ?? "", /451/);
+    const b = await state(of(bounce));
+    assert.equal(b.status, "failed", "550: permanent");
+    assert.match(b.last_error ?? "", /550/);
+    const suppressed = await f.sql`select reason from private.email_suppressions where email = ${bounce.email}`;
+    assert.equal(suppressed[0]?.reason, "bounce", "the refused address is suppressed");
+    await f.sql`select private.notify(${bounce.id}, 'session_cancelled', 'Again')`;
+    const more = await f.sql`select 1 from public.notification_deliveries where user_id = ${bounce.id} and status = 'queued'`;
+    assert.equal(more.length, 0, "no more email is queued for a suppressed address");
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp?.close();
+  }
+});
+
+Deno.test("dispatch-notifications: Resend's HTTP API with the delivery id as Idempotency-Key", async () => {
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const requests: { headers: Headers; body: Record<string, unknown> }[] = [];
+  let failNext = 1;
+  const resend = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const body = await req.json();
+    requests.push({ headers: req.headers, body });
+    if (failNext-- > 0) return new Response(JSON.stringify({ name: "rate_limit_exceeded" }), { status: 429, headers: { "Retry-After": "7" } });
+    return Response.json({ id: `re_${requests.length}` });
+  });
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("RESEND_API_KEY", "re_test_key");
+  Deno.env.set("RESEND_API_URL", `http://127.0.0.1:${resend.addr.port}`);
+  try {
+    f.held = await holdOthers(f.sql);
+    const host = await createUser(f, "host3", {});
+    const reader = await createUser(f, "resend", { timezone: "America/Sao_Paulo" }, "pt");
+    const sessionId = await createSession(f, host.id, "Aula ao vivo", 90);
+    await f.sql`insert into public.bookings (session_id, user_id, status) values (${sessionId}, ${reader.id}, 'confirmed')`;
+    await f.sql`select private.notify(${reader.id}, 'booking_confirmed', 'Booked', null, ${`/sessions/${sessionId}`},
+                                      ${f.sql.json({ session_id: sessionId })})`;
+    const [delivery] = await f.sql<{ id: string }[]>`select id from public.notification_deliveries where user_id = ${reader.id}`;
+
+    const first = await dispatchOk(base);
+    assert.equal(first.retry, 1, "a 429 is retried");
+    const [retried] = await f.sql<{ status: string; wait: number }[]>`
+      select status, extract(epoch from next_attempt_at - now())::int as wait from public.notification_deliveries where id = ${delivery.id}`;
+    assert.equal(retried.status, "queued");
+    assert.ok(retried.wait >= 6, `Retry-After is honoured (${retried.wait} s)`);
+    await f.sql`update public.notification_deliveries set next_attempt_at = now() where id = ${delivery.id}`;
+    assert.equal((await dispatchOk(base)).sent, 1);
+    assert.equal(requests.length, 2);
+    for (const r of requests) {
+      assert.equal(r.headers.get("Authorization"), "Bearer re_test_key");
+      assert.equal(r.headers.get("Idempotency-Key"), delivery.id, "the delivery id is the idempotency key, on every attempt");
+    }
+    assert.deepEqual(requests[0].body, requests[1].body, "the retry sends the same body (same idempotency key, same payload)");
+    const body = requests[1].body as {
+      to: string[]; subject: string; text: string; headers: Record<string, string>;
+      attachments: { filename: string; content: string }[];
+    };
+    assert.deepEqual(body.to, [reader.email]);
+    assert.ok(body.subject.startsWith("Reserva confirmada: Aula ao vivo"), body.subject);
+    assert.equal(body.headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click");
+    assert.match(body.headers["List-Unsubscribe"], /^<http:\/\/127\.0\.0\.1:\d+\/functions\/v1\/unsubscribe\/[^>]+>$/);
+    const ics = new TextDecoder().decode(Uint8Array.from(atob(body.attachments[0].content), (c) => c.charCodeAt(0)));
+    const event = new ICAL.Component(ICAL.parse(ics)).getFirstSubcomponent("vevent")!;
+    assert.equal(event.getFirstPropertyValue("uid"), `${sessionId}@live-sessions`);
+    const [state] = await f.sql<{ status: string; provider_message_id: string }[]>`
+      select status, provider_message_id from public.notification_deliveries where id = ${delivery.id}`;
+    assert.deepEqual({ ...state }, { status: "sent", provider_message_id: "re_2" });
+  } finally {
+    Deno.env.delete("RESEND_API_KEY");
+    Deno.env.delete("RESEND_API_URL");
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await resend.shutdown();
+  }
+});
