@@ -1022,6 +1022,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"admin_stats":
+{ Args: { "bucket"?: string,"from": string,"time_zone"?: string,"to": string }; Returns: Json
+                           },
 "apply_as_coach":
 { Args: { "motivation": string }; Returns: {
               "created_at": string,

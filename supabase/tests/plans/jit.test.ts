@@ -429,6 +429,8 @@ function rpcCases(f: Fixtures): Case[] {
     { name: "search_resources (browse, anon)", role: "anon",
       statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
     { name: "search_resources (typo, anon)", role: "anon", statement: `select * from public.search_resources('meditaton')` },
+    // admin statistics (issue 18)
+    a("admin_stats", `select public.admin_stats(now() - interval '90 days', now(), 'day', 'Europe/Amsterdam')`),
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,
