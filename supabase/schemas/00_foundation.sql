@@ -46,6 +46,7 @@ language sql immutable set search_path = '' as $$
     when 'forbidden' then 403
     when 'banned' then 403
     when 'chat_disabled' then 403
+    when 'account_deactivated' then 403
     when 'not_found' then 404
     when 'already_booked' then 409
     when 'already_voted' then 409

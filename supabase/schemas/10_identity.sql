@@ -12,6 +12,11 @@
 create type public.app_role as enum ('admin', 'coach', 'member');
 comment on type public.app_role is 'Platform role of a user. Every new user is a member; only admins change roles.';
 
+create type public.account_status as enum ('active', 'deactivated', 'deleted');
+comment on type public.account_status is
+  'Lifecycle of an account: active; deactivated by an admin (reads and writes refused, reactivate_user undoes it); '
+  'deleted (personal data erased, public contributions kept as "Deleted user"; final).';
+
 create type public.coach_application_status as enum ('pending', 'approved', 'rejected');
 comment on type public.coach_application_status is 'Lifecycle of a coach application: pending -> approved | rejected.';
 
@@ -43,6 +48,10 @@ create table public.profiles (
   locale text not null default 'en',
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- Added after the baseline: last, where a migration adds columns.
+  status public.account_status not null default 'active',
+  status_changed_at timestamptz,
+  last_seen_at timestamptz,
   constraint profiles_display_name_length check (char_length(btrim(display_name)) between 1 and 80),
   constraint profiles_avatar_url_length check (avatar_url is null or char_length(avatar_url) <= 2048),
   constraint profiles_company_length check (company is null or char_length(company) <= 120),
@@ -58,6 +67,11 @@ comment on column public.profiles.display_name is 'Name shown to others, 1-80 ch
 comment on column public.profiles.initials is 'Derived from display_name by a trigger (first letters of up to two words, upper case); not writable.';
 comment on column public.profiles.timezone is 'IANA time zone name (checked against pg_timezone_names), default UTC.';
 comment on column public.profiles.locale is 'BCP 47 language tag, default en.';
+comment on column public.profiles.status is
+  'active, deactivated (deactivate_user) or deleted (delete_my_account, delete_user). Not writable by clients; in the JWT as account_status.';
+comment on column public.profiles.status_changed_at is 'When status last changed; null for an account that was always active.';
+comment on column public.profiles.last_seen_at is
+  'Last write the user made (a booking, message, vote, heartbeat ...), updated at most once per 5 minutes.';
 alter table public.profiles enable row level security;
 
 create table public.coach_applications (
@@ -171,6 +185,11 @@ create policy "users can update their own profile"
   on public.profiles for update to authenticated
   using (id = (select auth.uid()))
   with check (id = (select auth.uid()));
+-- The access token hook reads the account status as supabase_auth_admin (PLATFORM.md, "Auth hooks").
+grant select (id, status) on table public.profiles to supabase_auth_admin;
+create policy "auth admin can read account status for the token hook"
+  on public.profiles for select to supabase_auth_admin
+  using (true);
 
 revoke all on table public.coach_applications from public, anon, authenticated, service_role;
 grant select on table public.coach_applications to authenticated;
@@ -358,18 +377,24 @@ returns jsonb
 language plpgsql stable set search_path = '' as $$
 declare
   v_role public.app_role;
+  v_status public.account_status;
   v_claims jsonb := coalesce(event -> 'claims', '{}'::jsonb);
 begin
   select ur.role into v_role
   from public.user_roles ur
   where ur.user_id = (event ->> 'user_id')::uuid;
-  v_claims := v_claims || jsonb_build_object('user_role', coalesce(v_role, 'member'::public.app_role));
+  select p.status into v_status
+  from public.profiles p
+  where p.id = (event ->> 'user_id')::uuid;
+  v_claims := v_claims || jsonb_build_object('user_role', coalesce(v_role, 'member'::public.app_role),
+                                             'account_status', coalesce(v_status, 'active'::public.account_status));
   return jsonb_set(event, '{claims}', v_claims);
 end;
 $$;
 comment on function public.custom_access_token_hook(jsonb) is
-  'Supabase Auth custom access token hook (config.toml [auth.hook.custom_access_token]): adds the claim user_role '
-  '(from user_roles, default member) and keeps every other claim.';
+  'Supabase Auth custom access token hook (config.toml [auth.hook.custom_access_token]): adds the claims user_role '
+  '(from user_roles, default member) and account_status (profiles.status: active, deactivated, deleted; default '
+  'active) and keeps every other claim.';
 revoke execute on function public.custom_access_token_hook(jsonb) from public, anon, authenticated;
 grant execute on function public.custom_access_token_hook(jsonb) to service_role, supabase_auth_admin;
 

@@ -7,7 +7,7 @@ begin;
 set local role postgres;
 set local search_path = "$user", public, extensions; -- postgres's own setting (supabase_admin logged in)
 \ir ../helpers.sql
-select plan(15);
+select plan(18);
 
 select tests.create_supabase_user('ada', metadata => '{"display_name":"Ada"}');
 select tests.create_supabase_user('otto', metadata => '{"display_name":"Otto"}');
@@ -23,6 +23,7 @@ select set_config('tests.hook_event', jsonb_build_object(
     'is_anonymous', false, 'app_metadata', '{"provider":"email"}'::jsonb,
     'user_metadata', '{"display_name":"Ada","user_role":"admin-from-metadata"}'::jsonb))::text, true);
 select set_config('tests.otto', tests.get_supabase_uid('otto')::text, true);
+update public.profiles set status = 'deactivated' where id = tests.get_supabase_uid('otto');
 
 select is(pg_has_role('postgres', 'supabase_auth_admin', 'member'), false,
           'postgres is not a member of supabase_auth_admin (today''s platform)');
@@ -45,7 +46,7 @@ declare
   v_refused text := '';
 begin
   foreach v_statement in array array[
-    'select count(*) from public.profiles',
+    'select display_name, company, bio from public.profiles',
     'select count(*) from public.sessions',
     'select count(*) from public.bookings',
     'insert into public.user_roles (user_id, role) values (gen_random_uuid(), ''admin'')',
@@ -71,20 +72,26 @@ set local search_path = "$user", public, extensions;
 
 select is(current_setting('tests.hook_out')::jsonb -> 'claims' ->> 'user_role', 'admin',
           'hook adds user_role from user_roles, not from user metadata');
-select is((current_setting('tests.hook_out')::jsonb -> 'claims') - 'user_role',
+select is((current_setting('tests.hook_out')::jsonb -> 'claims') - 'user_role' - 'account_status',
           current_setting('tests.hook_event')::jsonb -> 'claims', 'hook keeps every other claim unchanged');
 select ok((current_setting('tests.hook_out')::jsonb -> 'claims')
           ?& array['iss', 'aud', 'exp', 'iat', 'sub', 'role', 'aal', 'session_id', 'email', 'phone', 'is_anonymous'],
           'hook output has every required claim');
 select is(current_setting('tests.hook_out')::jsonb - 'claims', current_setting('tests.hook_event')::jsonb - 'claims',
           'hook keeps the rest of the event');
+select is(current_setting('tests.hook_out')::jsonb -> 'claims' ->> 'account_status', 'active',
+          'hook adds account_status from profiles');
+select is(current_setting('tests.hook_out_otto')::jsonb -> 'claims' ->> 'account_status', 'deactivated',
+          'a deactivated user''s token says deactivated');
+select is(current_setting('tests.hook_out_unknown')::jsonb -> 'claims' ->> 'account_status', 'active',
+          'hook defaults to active for a user without a profile');
 select is(current_setting('tests.hook_out_otto')::jsonb -> 'claims' ->> 'user_role', 'member',
           'a member''s token says member');
 select is(current_setting('tests.hook_out_unknown')::jsonb -> 'claims' ->> 'user_role', 'member',
           'hook defaults to member for a user without a role row');
 select is(current_setting('tests.roles_seen')::int, (select count(*)::int from public.user_roles),
           'supabase_auth_admin reads every role row through its policy');
-select is(split_part(current_setting('tests.refused'), '|', 2), '42501', 'supabase_auth_admin cannot read profiles');
+select is(split_part(current_setting('tests.refused'), '|', 2), '42501', 'supabase_auth_admin cannot read profiles beyond id and status');
 select is(split_part(current_setting('tests.refused'), '|', 3), '42501', 'supabase_auth_admin cannot read sessions');
 select is(split_part(current_setting('tests.refused'), '|', 4), '42501', 'supabase_auth_admin cannot read bookings');
 select is(split_part(current_setting('tests.refused'), '|', 5), '42501', 'supabase_auth_admin cannot insert roles');

@@ -27,7 +27,8 @@ select policies_are('public', 'user_roles', array[
   'auth admin can read roles for the token hook']);
 select policies_are('public', 'profiles', array[
   'signed-in users can read every profile',
-  'users can update their own profile']);
+  'users can update their own profile',
+  'auth admin can read account status for the token hook']);
 select policies_are('public', 'coach_applications', array[
   'applicants read their own applications and admins read every application']);
 select is(has_table_privilege('authenticated', 'public.user_roles', 'INSERT, UPDATE, DELETE, TRUNCATE'), false,

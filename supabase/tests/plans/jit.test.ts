@@ -444,10 +444,17 @@ function rpcCases(f: Fixtures): Case[] {
       `where status = 'published' and hidden_at is null and visibility in ('public', 'members') and kind <> 'article' order by id limit 1`),
     a("resource_stats", `select public.resource_stats(id, 30) from public.resources order by id limit 1`),
     m("recommended_resources", `select * from public.recommended_resources(10)`),
+    // account lifecycle (issue 18)
+    a("deactivate_user", `select public.deactivate_user(${q(f.outsider)}, 'Checking plans')`),
+    a("reactivate_user", `select public.deactivate_user(${q(f.outsider)}, null); select public.reactivate_user(${q(f.outsider)})`),
+    a("delete_user", `select public.delete_user(${q(f.outsider)})`),
+    { name: "delete_my_account", role: "authenticated", user: f.outsider, statement: `select public.delete_my_account()` },
     m("search_resources", `select * from public.search_resources('slaap', null, null, null, 20, 0)`),
     { name: "search_resources (browse, anon)", role: "anon",
       statement: `select * from public.search_resources(null, array['pdf', 'audio'], null, 'nl', 20, 0)` },
     { name: "search_resources (typo, anon)", role: "anon", statement: `select * from public.search_resources('meditaton')` },
+    // admin statistics (issue 18)
+    a("admin_stats", `select public.admin_stats(now() - interval '90 days', now(), 'day', 'Europe/Amsterdam')`),
     // direct messages
     m("start_conversation", `select public.start_conversation(array[${q(f.outsider)}]::uuid[], null)`),
     { name: "send_direct_message", role: "authenticated", user: f.dmUser,

@@ -1,0 +1,299 @@
+-- Account lifecycle: admins deactivate and reactivate accounts, users delete their own account and
+-- admins delete any (personal data erased, public contributions kept under "Deleted user", counts
+-- unchanged), profiles.last_seen_at follows the user's writes at most once per 5 minutes. A
+-- deactivated or deleted user writes nothing: one trigger on every table a user's actions write
+-- refuses the write with account_deactivated (403), whatever RPC or policy allowed it, and Supabase
+-- Auth issues them no new token (auth.users.banned_until). The access token hook carries the status
+-- (account_status claim, 10_identity.sql). Every act is audited.
+-- Tables: none (columns on profiles, triggers on the users' tables).
+
+-- ---------------------------------------------------------------------------------------------
+-- Helper functions
+-- ---------------------------------------------------------------------------------------------
+
+-- Cancels the user's active bookings of scheduled and live sessions. The booking triggers promote
+-- the waitlists and renumber them (30_booking.sql), take the user out of breakout rooms and delete
+-- their reminders, as for any other way a booking leaves. Internal: runs inside security definer RPCs.
+create function private.cancel_future_bookings(user_id uuid)
+returns int
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_count int;
+begin
+  update public.bookings b
+     set status = 'cancelled', cancelled_at = now(), waitlist_position = null
+   where b.user_id = cancel_future_bookings.user_id
+     and b.status <> 'cancelled'
+     and b.session_id in (select s.id from public.sessions s where s.status in ('scheduled', 'live'));
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function private.cancel_future_bookings(uuid) is
+  'Cancels a user''s active bookings of scheduled and live sessions (waitlists promoted by the booking triggers); '
+  'returns how many. Internal.';
+revoke execute on function private.cancel_future_bookings(uuid) from public, anon, authenticated, service_role;
+
+-- The target of an admin's lifecycle act, locked. Internal: runs inside security definer RPCs.
+create function private.profile_for_lifecycle(user_id uuid, admin_only boolean)
+returns public.profiles
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_profile public.profiles;
+begin
+  if (select auth.uid()) is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('user_id', profile_for_lifecycle.user_id));
+  end if;
+  if profile_for_lifecycle.admin_only and not private.is_admin() then
+    perform private.raise_error('forbidden', 'Only admins can do this.', jsonb_build_object('required_role', 'admin'));
+  end if;
+  select p.* into v_profile from public.profiles p where p.id = profile_for_lifecycle.user_id for update;
+  if v_profile.id is null then
+    perform private.raise_error('not_found', 'No such user.', jsonb_build_object('user_id', profile_for_lifecycle.user_id));
+  end if;
+  if v_profile.status = 'deleted' then
+    perform private.raise_error('invalid_transition', 'The account was deleted.', jsonb_build_object('user_id', v_profile.id));
+  end if;
+  if exists (select 1 from public.user_roles ur where ur.user_id = v_profile.id and ur.role = 'admin') then
+    perform private.raise_error('conflict', 'An admin account cannot be deactivated or deleted; change its role first.',
+      jsonb_build_object('user_id', v_profile.id));
+  end if;
+  return v_profile;
+end;
+$$;
+comment on function private.profile_for_lifecycle(uuid, boolean) is
+  'Locks and returns the profile a lifecycle act targets: not_authenticated, forbidden (admin_only and not admin), '
+  'not_found, invalid_transition (deleted), conflict (an admin). Internal.';
+revoke execute on function private.profile_for_lifecycle(uuid, boolean) from public, anon, authenticated, service_role;
+
+-- Erases the personal data of an account and marks it deleted. Keeps the rows others rely on
+-- (bookings, chat messages, questions, votes, direct messages: counts and reports stay correct);
+-- those show the profile, which now reads "Deleted user". Internal.
+create function private.erase_account(user_id uuid)
+returns public.profiles
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_uid uuid := erase_account.user_id;
+  v_profile public.profiles;
+begin
+  perform private.cancel_future_bookings(v_uid);
+  delete from public.push_subscriptions x where x.user_id = v_uid;
+  delete from public.notification_preferences x where x.user_id = v_uid;
+  delete from public.notification_deliveries x where x.user_id = v_uid;
+  delete from public.notifications x where x.user_id = v_uid;
+  delete from public.calendar_feeds x where x.user_id = v_uid;
+  delete from public.session_reminders x where x.user_id = v_uid;
+  delete from public.coach_applications x where x.user_id = v_uid;
+  delete from public.support_tickets x where x.user_id = v_uid;
+  update public.profiles p
+     set display_name = 'Deleted user', avatar_url = null, company = null, title = null, bio = null,
+         timezone = 'UTC', locale = 'en', status = 'deleted', status_changed_at = now(), last_seen_at = null
+   where p.id = v_uid
+  returning p.* into v_profile;
+  -- No sign-in, no token, no trace of the address; the row stays for the foreign keys.
+  update auth.users u
+     set email = 'deleted-' || u.id::text || '@deleted.invalid', phone = null, encrypted_password = '',
+         raw_user_meta_data = '{}'::jsonb, banned_until = 'infinity'
+   where u.id = v_uid;
+  delete from auth.identities i where i.user_id = v_uid;
+  return v_profile;
+end;
+$$;
+comment on function private.erase_account(uuid) is
+  'Erases an account''s personal data (profile fields, push subscriptions, preferences, notifications and their '
+  'deliveries, calendar feeds, reminders, coach applications, support tickets, email, phone, password, identities), '
+  'cancels its future bookings and marks it deleted; public contributions stay under "Deleted user". Internal.';
+revoke execute on function private.erase_account(uuid) from public, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Views and RPCs
+-- ---------------------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: writes profiles.status and auth.users, cancels another user's bookings.
+create function public.deactivate_user(user_id uuid, reason text default null)
+returns public.profiles
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_reason text := nullif(private.clean_text(deactivate_user.reason), '');
+  v_before public.profiles := private.profile_for_lifecycle(deactivate_user.user_id, true);
+  v_after public.profiles;
+  v_cancelled int;
+begin
+  if char_length(v_reason) > 500 then
+    perform private.raise_error('invalid_input', 'The reason must be at most 500 characters.',
+      jsonb_build_object('field', 'reason', 'max', 500));
+  end if;
+  if v_before.status <> 'active' then
+    perform private.raise_error('invalid_transition', 'The account is not active.',
+      jsonb_build_object('user_id', v_before.id, 'status', v_before.status));
+  end if;
+  update public.profiles p set status = 'deactivated', status_changed_at = now()
+   where p.id = v_before.id
+  returning p.* into v_after;
+  update auth.users u set banned_until = 'infinity' where u.id = v_before.id;
+  v_cancelled := private.cancel_future_bookings(v_before.id);
+  perform private.audit('user_deactivated', 'user', v_before.id,
+    jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status),
+    jsonb_build_object('reason', v_reason, 'bookings_cancelled', v_cancelled));
+  return v_after;
+end;
+$$;
+comment on function public.deactivate_user(uuid, text) is
+  'Admins deactivate an account (reason up to 500 characters, kept in the audit log): every write of the user is '
+  'refused (account_deactivated), Supabase Auth issues no new token, their bookings of scheduled and live sessions '
+  'are cancelled (waitlists promoted) so they leave the rosters. Returns the profile. Errors: not_authenticated, '
+  'forbidden, not_found, conflict (an admin), invalid_transition (not active), invalid_input.';
+revoke execute on function public.deactivate_user(uuid, text) from public, anon;
+grant execute on function public.deactivate_user(uuid, text) to authenticated;
+
+create function public.reactivate_user(user_id uuid)
+returns public.profiles
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_before public.profiles := private.profile_for_lifecycle(reactivate_user.user_id, true);
+  v_after public.profiles;
+begin
+  if v_before.status <> 'deactivated' then
+    perform private.raise_error('invalid_transition', 'The account is not deactivated.',
+      jsonb_build_object('user_id', v_before.id, 'status', v_before.status));
+  end if;
+  update public.profiles p set status = 'active', status_changed_at = now()
+   where p.id = v_before.id
+  returning p.* into v_after;
+  update auth.users u set banned_until = null where u.id = v_before.id;
+  perform private.audit('user_reactivated', 'user', v_before.id,
+    jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status));
+  return v_after;
+end;
+$$;
+comment on function public.reactivate_user(uuid) is
+  'Admins reactivate a deactivated account (cancelled bookings stay cancelled). Returns the profile. Errors: '
+  'not_authenticated, forbidden, not_found, conflict (an admin), invalid_transition (not deactivated).';
+revoke execute on function public.reactivate_user(uuid) from public, anon;
+grant execute on function public.reactivate_user(uuid) to authenticated;
+
+create function public.delete_user(user_id uuid)
+returns public.profiles
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_before public.profiles := private.profile_for_lifecycle(delete_user.user_id, true);
+  v_after public.profiles := private.erase_account(v_before.id);
+begin
+  perform private.audit('user_deleted', 'user', v_before.id,
+    jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status));
+  return v_after;
+end;
+$$;
+comment on function public.delete_user(uuid) is
+  'Admins delete an account: personal data erased, public contributions kept under "Deleted user", future bookings '
+  'cancelled. Final. Returns the profile. Errors: not_authenticated, forbidden, not_found, conflict (an admin), '
+  'invalid_transition (already deleted).';
+revoke execute on function public.delete_user(uuid) from public, anon;
+grant execute on function public.delete_user(uuid) to authenticated;
+
+create function public.delete_my_account()
+returns public.profiles
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_before public.profiles := private.profile_for_lifecycle((select auth.uid()), false);
+  v_after public.profiles := private.erase_account(v_before.id);
+begin
+  perform private.audit('account_deleted', 'user', v_before.id,
+    jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status));
+  return v_after;
+end;
+$$;
+comment on function public.delete_my_account() is
+  'The caller deletes their own account, as delete_user does; a deactivated account may delete itself too. Final. '
+  'Errors: not_authenticated, conflict (admins change their role first).';
+revoke execute on function public.delete_my_account() from public, anon;
+grant execute on function public.delete_my_account() to authenticated;
+
+-- ---------------------------------------------------------------------------------------------
+-- Triggers
+-- ---------------------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: reads and touches the caller's profile whatever the table's RLS. One primary
+-- key probe per written row; the last_seen_at update writes at most once per 5 minutes per user.
+-- Rows written by the backend without a user (jobs, service_role, postgres) pass untouched.
+create function private.account_write_guard()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_uid uuid := auth.uid();
+  v_status public.account_status;
+  v_seen timestamptz;
+begin
+  if v_uid is null then
+    return coalesce(new, old);
+  end if;
+  select p.status, p.last_seen_at into v_status, v_seen from public.profiles p where p.id = v_uid;
+  -- A status change is a lifecycle RPC at work (clients cannot write status): a deactivated user
+  -- may still delete their account.
+  if v_status <> 'active' then
+    if tg_table_name = 'profiles' then
+      if new.status is distinct from old.status then
+        return new;
+      end if;
+    end if;
+    perform private.raise_error('account_deactivated', 'This account is ' || v_status::text || '.',
+      jsonb_build_object('account_status', v_status));
+  end if;
+  if tg_table_name <> 'profiles' and (v_seen is null or v_seen < now() - interval '5 minutes') then
+    update public.profiles p set last_seen_at = now()
+     where p.id = v_uid and (p.last_seen_at is null or p.last_seen_at < now() - interval '5 minutes');
+  end if;
+  return coalesce(new, old);
+end;
+$$;
+comment on function private.account_write_guard() is
+  'Trigger before a user''s write: refuses it (account_deactivated, 403) when the acting user (auth.uid()) is '
+  'deactivated or deleted, and sets their profiles.last_seen_at at most once per 5 minutes. Internal.';
+revoke execute on function private.account_write_guard() from public, anon, authenticated, service_role;
+
+create trigger attendance_intervals_account_guard before insert or update on public.attendance_intervals
+  for each row execute function private.account_write_guard();
+create trigger bookings_account_guard before insert or update on public.bookings
+  for each row execute function private.account_write_guard();
+create trigger calendar_feeds_account_guard before insert or update on public.calendar_feeds
+  for each row execute function private.account_write_guard();
+create trigger chat_messages_account_guard before insert or update on public.chat_messages
+  for each row execute function private.account_write_guard();
+create trigger coach_applications_account_guard before insert on public.coach_applications
+  for each row execute function private.account_write_guard();
+create trigger conversations_account_guard before insert on public.conversations
+  for each row execute function private.account_write_guard();
+create trigger direct_messages_account_guard before insert or update on public.direct_messages
+  for each row execute function private.account_write_guard();
+create trigger events_account_guard before insert or update on public.events
+  for each row execute function private.account_write_guard();
+create trigger notification_preferences_account_guard before insert or update on public.notification_preferences
+  for each row execute function private.account_write_guard();
+create trigger poll_votes_account_guard before insert on public.poll_votes
+  for each row execute function private.account_write_guard();
+create trigger polls_account_guard before insert or update on public.polls
+  for each row execute function private.account_write_guard();
+create trigger profiles_account_guard before update on public.profiles
+  for each row execute function private.account_write_guard();
+create trigger programs_account_guard before insert or update on public.programs
+  for each row execute function private.account_write_guard();
+create trigger push_subscriptions_account_guard before insert or update on public.push_subscriptions
+  for each row execute function private.account_write_guard();
+create trigger question_upvotes_account_guard before insert on public.question_upvotes
+  for each row execute function private.account_write_guard();
+create trigger questions_account_guard before insert or update of body, status, answer on public.questions
+  for each row execute function private.account_write_guard();
+create trigger resources_account_guard before insert or update on public.resources
+  for each row execute function private.account_write_guard();
+create trigger room_assignments_account_guard before insert on public.room_assignments
+  for each row execute function private.account_write_guard();
+create trigger session_reminders_account_guard before insert on public.session_reminders
+  for each row execute function private.account_write_guard();
+create trigger sessions_account_guard before insert or update on public.sessions
+  for each row execute function private.account_write_guard();
+create trigger support_tickets_account_guard before insert on public.support_tickets
+  for each row execute function private.account_write_guard();
+create trigger survey_responses_account_guard before insert on public.survey_responses
+  for each row execute function private.account_write_guard();
+create trigger ticket_messages_account_guard before insert on public.ticket_messages
+  for each row execute function private.account_write_guard();
