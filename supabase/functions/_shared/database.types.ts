@@ -429,14 +429,14 @@ isOneToOne: false
                   ]
                 },"profiles": {
                   Row: {
-                    "avatar_url": string | null,"bio": string | null,"company": string | null,"created_at": string,"display_name": string,"id": string,"initials": string,"locale": string,"timezone": string,"title": string | null,"updated_at": string
+                    "avatar_url": string | null,"bio": string | null,"company": string | null,"created_at": string,"display_name": string,"id": string,"initials": string,"last_seen_at": string | null,"locale": string,"status": Database["public"]['Enums']["account_status"],"status_changed_at": string | null,"timezone": string,"title": string | null,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_url"?: string | null,"bio"?: string | null,"company"?: string | null,"created_at"?: string,"display_name": string,"id": string,"initials"?: string,"locale"?: string,"timezone"?: string,"title"?: string | null,"updated_at"?: string
+                    "avatar_url"?: string | null,"bio"?: string | null,"company"?: string | null,"created_at"?: string,"display_name": string,"id": string,"initials"?: string,"last_seen_at"?: string | null,"locale"?: string,"status"?: Database["public"]['Enums']["account_status"],"status_changed_at"?: string | null,"timezone"?: string,"title"?: string | null,"updated_at"?: string
                   }
                   Update: {
-                    "avatar_url"?: string | null,"bio"?: string | null,"company"?: string | null,"created_at"?: string,"display_name"?: string,"id"?: string,"initials"?: string,"locale"?: string,"timezone"?: string,"title"?: string | null,"updated_at"?: string
+                    "avatar_url"?: string | null,"bio"?: string | null,"company"?: string | null,"created_at"?: string,"display_name"?: string,"id"?: string,"initials"?: string,"last_seen_at"?: string | null,"locale"?: string,"status"?: Database["public"]['Enums']["account_status"],"status_changed_at"?: string | null,"timezone"?: string,"title"?: string | null,"updated_at"?: string
                   }
                   Relationships: [
                     
@@ -1090,6 +1090,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"admin_stats":
+{ Args: { "bucket"?: string,"from": string,"time_zone"?: string,"to": string }; Returns: Json
+                           },
 "apply_as_coach":
 { Args: { "motivation": string }; Returns: {
               "created_at": string,
@@ -1343,6 +1346,29 @@ isOneToOne: false
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
                            },
+"deactivate_user":
+{ Args: { "reason"?: string,"user_id": string }; Returns: {
+              "avatar_url": string | null,
+"bio": string | null,
+"company": string | null,
+"created_at": string,
+"display_name": string,
+"id": string,
+"initials": string,
+"last_seen_at": string | null,
+"locale": string,
+"status": Database["public"]['Enums']["account_status"],
+"status_changed_at": string | null,
+"timezone": string,
+"title": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "profiles"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "delete_message":
 { Args: { "message_id": string }; Returns: {
               "body": string,
@@ -1361,6 +1387,52 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "chat_messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"delete_my_account":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "avatar_url": string | null,
+"bio": string | null,
+"company": string | null,
+"created_at": string,
+"display_name": string,
+"id": string,
+"initials": string,
+"last_seen_at": string | null,
+"locale": string,
+"status": Database["public"]['Enums']["account_status"],
+"status_changed_at": string | null,
+"timezone": string,
+"title": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "profiles"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"delete_user":
+{ Args: { "user_id": string }; Returns: {
+              "avatar_url": string | null,
+"bio": string | null,
+"company": string | null,
+"created_at": string,
+"display_name": string,
+"id": string,
+"initials": string,
+"last_seen_at": string | null,
+"locale": string,
+"status": Database["public"]['Enums']["account_status"],
+"status_changed_at": string | null,
+"timezone": string,
+"title": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "profiles"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1635,6 +1707,29 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"reactivate_user":
+{ Args: { "user_id": string }; Returns: {
+              "avatar_url": string | null,
+"bio": string | null,
+"company": string | null,
+"created_at": string,
+"display_name": string,
+"id": string,
+"initials": string,
+"last_seen_at": string | null,
+"locale": string,
+"status": Database["public"]['Enums']["account_status"],
+"status_changed_at": string | null,
+"timezone": string,
+"title": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "profiles"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -2077,7 +2172,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
+            "account_status": "active"|"deactivated"|"deleted","app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
             "resource_recommendation": {
@@ -2197,7 +2292,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"],"ticket_priority": ["low", "normal", "high", "urgent"],"ticket_status": ["open", "pending", "resolved", "closed"]
+            "account_status": ["active", "deactivated", "deleted"],"app_role": ["admin", "coach", "member"],"coach_application_status": ["pending", "approved", "rejected"],"ticket_priority": ["low", "normal", "high", "urgent"],"ticket_status": ["open", "pending", "resolved", "closed"]
           }
         }
 } as const
