@@ -95,7 +95,13 @@ export const handler = handle(async (req) => {
   const match = PATH.exec(new URL(req.url).pathname);
   if (!match) throw new ApiError("not_found", "No room at this path");
   const claims = await authenticate(req);
-  const sessionId = decodeURIComponent(match[1]);
+  // A malformed escape (%ZZ) is an unknown session, not a server error (found by the fuzz).
+  let sessionId: string;
+  try {
+    sessionId = decodeURIComponent(match[1]);
+  } catch {
+    throw new ApiError("not_found", "Session not found");
+  }
   if (!UUID.test(sessionId)) throw new ApiError("not_found", "Session not found", { session_id: sessionId });
   const mode = jitsiMode();
   const [row] = await asCaller(claims, (tx) => tx`select public.jitsi_access(${sessionId}::uuid) as access`);

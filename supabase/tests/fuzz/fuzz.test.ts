@@ -33,6 +33,8 @@ import postgres from "postgres";
 import { handler as calendar } from "../../functions/calendar/handler.ts";
 import { handler as dispatchNotifications } from "../../functions/dispatch-notifications/handler.ts";
 import { handler as unsubscribe } from "../../functions/unsubscribe/handler.ts";
+import { handler as jitsi } from "../../functions/jitsi/handler.ts";
+import { handler as push } from "../../functions/push/handler.ts";
 import { signUnsubscribeToken } from "../../functions/_shared/unsubscribe-token.ts";
 import { handler as health } from "../../functions/health/handler.ts";
 import { handler as sendMessage } from "../../functions/send-message/handler.ts";
@@ -43,6 +45,12 @@ import { mintJwt, signWebhook } from "../../functions/tests/helpers.ts";
 // The functions' secrets, as their own tests set them (no email transport is configured: nothing is sent).
 if (!Deno.env.get("UNSUBSCRIBE_SECRET")) Deno.env.set("UNSUBSCRIBE_SECRET", "fuzz-unsubscribe-secret-0123456789abcdef");
 if (!Deno.env.get("DISPATCH_SECRET")) Deno.env.set("DISPATCH_SECRET", "fuzz-dispatch-secret-0123456789");
+// The push function answers its VAPID public key (503 where Web Push is not configured): configure one.
+if (!Deno.env.get("VAPID_PUBLIC_KEY")) {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  Deno.env.set("VAPID_PUBLIC_KEY", btoa(String.fromCharCode(...raw)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"));
+}
 
 const DEFAULT_SEED = 20261206;
 const seedEnv = Deno.env.get("FUZZ_SEED");
@@ -484,7 +492,7 @@ const encodeSegment = (s: string) => encodeURIComponent(s.toWellFormed());
 
 const HANDLERS = {
   calendar, health, "send-message": sendMessage, "signup-hook": signupHook,
-  "dispatch-notifications": dispatchNotifications, unsubscribe,
+  "dispatch-notifications": dispatchNotifications, unsubscribe, jitsi, push,
 };
 
 function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
@@ -495,6 +503,9 @@ function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
       .map(([kind, id, ext]) => `/calendar/${kind}/${id}${ext}`),
     fc.array(segment, { maxLength: 4 }).map((s) => "/" + s.join("/")),
     fc.constantFrom("unsub-valid", "unsub-expired", "unsub-other-kind").map((t) => `/${t}`),
+    // jitsi: /jitsi/sessions/<id> (live, scheduled, ended, private ... from the fixture); push: its one path.
+    fc.oneof({ weight: 3, arbitrary: fc.constant(f.liveSession) }, fc.constantFrom(...f.ids), segment).map((id) => `/sessions/${id}`),
+    fc.constant("/vapid-public-key"),
   );
   const headerValue = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("*", "null", "https://evil.example", "text/html",
     "application/json", "multipart/form-data; boundary=x", "W/\"x\"", "\"*\"", "0", "-1", "99999999999"));
@@ -518,7 +529,7 @@ function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
   );
   const own: Record<HttpCase["fn"], string[]> = {
     calendar: ["GET", "HEAD"], health: ["GET"], "send-message": ["POST"], "signup-hook": ["POST"],
-    "dispatch-notifications": ["POST"], unsubscribe: ["GET", "POST"],
+    "dispatch-notifications": ["POST"], unsubscribe: ["GET", "POST"], jitsi: ["GET"], push: ["GET", "HEAD"],
   };
   const fnAndMethod = fc.constantFrom(...Object.keys(own) as HttpCase["fn"][]).chain((fn) =>
     fc.tuple(fc.constant(fn), fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...own[fn]) },
