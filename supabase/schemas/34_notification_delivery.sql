@@ -55,7 +55,13 @@ values
   ('session_rescheduled',       true,  true,  true,  false, 86400,  'high',   true),
   ('session_cancelled',         true,  true,  true,  false, 86400,  'high',   true),
   ('direct_message',            true,  true,  true,  true,  3600,   'normal', false),
-  ('coach_application_decided', true,  true,  false, false, 604800, 'normal', false)
+  ('coach_application_decided', true,  true,  false, false, 604800, 'normal', false),
+  ('one_to_one_booked',         true,  true,  true,  false, 86400,  'normal', true),
+  ('announcement',              true,  true,  false, false, 86400,  'normal', false),
+  ('support_ticket_reply',      true,  true,  false, false, 604800, 'normal', false),
+  ('support_ticket_status',     true,  true,  false, false, 604800, 'normal', false),
+  ('support_ticket_assigned',   true,  true,  false, false, 604800, 'normal', false),
+  ('support_ticket_opened',     true,  true,  false, false, 604800, 'normal', false)
 on conflict (kind) do nothing;
 
 create table public.notification_deliveries (

@@ -82,6 +82,7 @@ begin
   delete from public.notification_deliveries x where x.user_id = v_uid;
   delete from public.notifications x where x.user_id = v_uid;
   delete from public.calendar_feeds x where x.user_id = v_uid;
+  delete from public.session_notes x where x.author_id = v_uid;
   delete from public.session_reminders x where x.user_id = v_uid;
   delete from public.coach_applications x where x.user_id = v_uid;
   delete from public.support_tickets x where x.user_id = v_uid;

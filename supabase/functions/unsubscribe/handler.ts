@@ -22,16 +22,22 @@ const KIND_LABELS: Record<Lang, Record<string, string>> = {
     session_reminder: "session reminders", booking_confirmed: "booking confirmations", booking_promoted: "waitlist seats",
     session_rescheduled: "new session times", session_cancelled: "cancelled sessions", direct_message: "direct message digests",
     coach_application_decided: "coach application decisions",
+    one_to_one_booked: "new appointments", announcement: "announcements", support_ticket_reply: "support replies",
+    support_ticket_status: "support ticket updates", support_ticket_assigned: "support ticket assignments", support_ticket_opened: "new support tickets",
   },
   nl: {
     session_reminder: "sessieherinneringen", booking_confirmed: "boekingsbevestigingen", booking_promoted: "plekken van de wachtlijst",
     session_rescheduled: "nieuwe sessietijden", session_cancelled: "geannuleerde sessies", direct_message: "samenvattingen van berichten",
     coach_application_decided: "besluiten over coachaanvragen",
+    one_to_one_booked: "nieuwe afspraken", announcement: "aankondigingen", support_ticket_reply: "antwoorden van support",
+    support_ticket_status: "updates van supporttickets", support_ticket_assigned: "toewijzingen van supporttickets", support_ticket_opened: "nieuwe supporttickets",
   },
   pt: {
     session_reminder: "lembretes de sessão", booking_confirmed: "confirmações de reserva", booking_promoted: "vagas da lista de espera",
     session_rescheduled: "novos horários de sessão", session_cancelled: "sessões canceladas", direct_message: "resumos de mensagens",
     coach_application_decided: "decisões sobre candidaturas de coach",
+    one_to_one_booked: "novos agendamentos", announcement: "anúncios", support_ticket_reply: "respostas do suporte",
+    support_ticket_status: "atualizações de chamados de suporte", support_ticket_assigned: "atribuições de chamados de suporte", support_ticket_opened: "novos chamados de suporte",
   },
 };
 

@@ -6,7 +6,7 @@
 -- session_rescheduled reaches booked users and staff.
 begin;
 \ir ../helpers.sql
-select plan(93);
+select plan(94);
 
 select tests.create_supabase_user('host', metadata => '{"timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('cohost');
@@ -35,7 +35,10 @@ select policies_are('public', 'notification_deliveries', array['users can read t
 select policies_are('public', 'notification_kinds', array['everyone can read the notification kinds']);
 select set_eq($$ select kind from public.notification_kinds $$,
               array['session_reminder', 'booking_confirmed', 'booking_promoted', 'session_rescheduled',
-                    'session_cancelled', 'direct_message', 'coach_application_decided'],
+                    'session_cancelled', 'direct_message', 'coach_application_decided',
+                    -- added by later features: counselling, announcements, support tickets
+                    'one_to_one_booked', 'announcement', 'support_ticket_reply', 'support_ticket_status',
+                    'support_ticket_assigned', 'support_ticket_opened'],
               'the kinds of the issue are registered, session_rescheduled and coach_application_decided included');
 select is(array(select c.column_name::text from information_schema.columns c
                 where c.table_schema = 'public' and c.table_name = 'notification_deliveries'
@@ -59,7 +62,7 @@ select is(has_function_privilege('service_role', 'private.claim_notification_del
 
 -- Preferences -------------------------------------------------------------------------------------
 select tests.authenticate_as_anon();
-select is((select count(*)::int from public.notification_kinds), 7, 'anon reads the kinds');
+select is((select count(*)::int from public.notification_kinds), 13, 'anon reads the kinds');
 select is(tests.error_code($$ select * from public.my_notification_preferences $$), '42501', 'anon has no preferences view');
 select is(tests.error_code($$ select public.set_notification_preference('session_reminder', email => false) $$), '42501',
           'anon cannot set preferences');
@@ -352,6 +355,14 @@ select is(private.dispatch_notifications_via_http(), null,
 select is(exists (select 1 from cron.job where jobname = 'dispatch-notifications'),
           exists (select 1 from pg_available_extensions where name = 'pg_net'),
           'the dispatch-notifications cron job exists exactly where pg_net does');
+
+-- Every kind a function notifies with is registered: an unregistered kind would reach people in-app
+-- only, whatever channels they chose (announcements, tickets and appointments once were).
+select is((select coalesce(array_agg(distinct m[1] order by m[1]), '{}')
+           from pg_proc p cross join lateral regexp_matches(p.prosrc, $re$notify[a-z_]*\([^,;]+?,\s*'([a-z_]+)'$re$, 'g') m
+           where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+             and m[1] not in (select kind from public.notification_kinds)), '{}'::text[],
+          'every notification kind used by a function is registered in notification_kinds');
 
 select * from finish();
 rollback;

@@ -5,7 +5,7 @@
 -- contributions kept under "Deleted user", counts unchanged.
 begin;
 \ir ../helpers.sql
-select plan(52);
+select plan(54);
 
 select tests.create_supabase_user('ada');
 select tests.create_supabase_user('hank');
@@ -167,6 +167,16 @@ select results_eq($$ select action, actor_id from public.audit_log where id > cu
                      and action in ('user_deleted', 'account_deleted') order by action $$,
                   $$ values ('account_deleted'::text, current_setting('tests.xena')::uuid), ('user_deleted', tests.get_supabase_uid('ada')) $$,
                   'both deletions are audited, with who did them');
+
+-- Private notes (33_counselling.sql) are personal data of their author: erased with the account.
+insert into public.session_notes (session_id, body, author_id)
+values ('eeeeeeee-0000-4000-8000-000000000003', 'Private: seems anxious about the move.', tests.get_supabase_uid('hank'));
+select set_config('tests.hank', tests.get_supabase_uid('hank')::text, true);  -- his email goes with the account
+select tests.authenticate_as('ada');
+select is((public.delete_user(current_setting('tests.hank')::uuid)).status::text, 'deleted', 'an admin deletes hank, who wrote a private note');
+select tests.clear_authentication();
+select is((select count(*)::int from public.session_notes where author_id = current_setting('tests.hank')::uuid), 0,
+          'the private notes he wrote are erased with his account');
 
 select * from finish();
 rollback;
