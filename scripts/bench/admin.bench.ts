@@ -123,7 +123,7 @@ export default async function (b: Bench) {
       for (const t of ["bookings", "chat_messages"]) await tx.unsafe(`alter table public.${t} disable trigger user`);
       const sessions = await tx`
         insert into public.sessions (title, starts_at, status, visibility, created_by)
-        select 'Bench: stats ' || g, now() - (g || ' hours')::interval, 'ended', 'public', ${host}
+        select 'Bench: stats ' || g, now() + (g || ' hours')::interval, 'scheduled', 'public', ${host}
         from generate_series(1, 400) g returning id`;
       const sessionIds = sessions.map((s) => s.id as string);
       const load = async (from: number, to: number) => {
