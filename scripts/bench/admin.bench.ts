@@ -130,11 +130,11 @@ export default async function (b: Bench) {
         await tx`insert into public.bookings (session_id, user_id, status, created_at)
                  select (${sessionIds}::uuid[])[1 + (g / ${members.length}) % 400], (${members}::uuid[])[1 + g % ${members.length}],
                         'confirmed', now() - (g % 2160 || ' hours')::interval
-                 from generate_series(${from}, ${to - 1}) g`;
+                 from generate_series(${from}::int, ${to - 1}::int) g`;
         await tx`insert into public.chat_messages (session_id, user_id, body, created_at)
                  select (${sessionIds}::uuid[])[1 + g % 400], (${members}::uuid[])[1 + g % ${members.length}], 'stats ' || g,
                         now() - (g % 2160 || ' hours')::interval
-                 from generate_series(${from}, ${to - 1}) g`;
+                 from generate_series(${from}::int, ${to - 1}::int) g`;
         await tx`analyze public.bookings`;
         await tx`analyze public.chat_messages`;
       };
