@@ -9,8 +9,13 @@ cluster_start
 prepare_db
 
 functions_pid=""
+maildev_pid=""
+dispatch_pid=""
 shutdown() {
   trap - INT TERM EXIT
+  for pid in "$dispatch_pid" "$maildev_pid"; do
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+  done
   if [ -n "$functions_pid" ]; then kill "$functions_pid" 2>/dev/null; wait "$functions_pid" 2>/dev/null; fi
   rm -f "$LOCAL_STACK_DIR/functions.pid"
   cluster_stop
@@ -47,10 +52,31 @@ host_jwt=$(token_for "$HOST_EMAIL")
 member_jwt=$(token_for "$MEMBER_EMAIL")
 anon_jwt=$(node "$ROOT/scripts/mint-jwt.mjs" '{"role":"anon","iss":"supabase-demo"}')
 
+# Notification delivery (README, "Notification delivery"): a real SMTP catcher with a web inbox
+# (maildev: SMTP on 54325, inbox on 54324, the ports supabase start uses for its mail catcher), dev
+# secrets and VAPID keys created once under .local-stack/, and the dispatcher called on the schedule
+# pg_cron + pg_net use in production (local PostgreSQL has no pg_net).
+MAILDEV_SMTP_PORT=${MAILDEV_SMTP_PORT:-54325}
+MAILDEV_WEB_PORT=${MAILDEV_WEB_PORT:-54324}
+node "$ROOT/scripts/notify-local.mjs" env "$LOCAL_STACK_DIR/notify.env"
+# shellcheck disable=SC1091
+source "$LOCAL_STACK_DIR/notify.env"
+export VAPID_PUBLIC_KEY VAPID_PRIVATE_KEY DISPATCH_SECRET UNSUBSCRIBE_SECRET
+export VAPID_SUBJECT="${VAPID_SUBJECT:-mailto:dev@live-sessions.invalid}"
+export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:$MAILDEV_SMTP_PORT}"
+export EMAIL_FROM="${EMAIL_FROM:-Live Sessions <no-reply@live-sessions.local>}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:3000}"
+export FUNCTIONS_BASE_URL="${FUNCTIONS_BASE_URL:-http://127.0.0.1:$FUNCTIONS_PORT/functions/v1}"
+"$ROOT/node_modules/.bin/maildev" --ip 127.0.0.1 --smtp "$MAILDEV_SMTP_PORT" --web "$MAILDEV_WEB_PORT" \
+  --silent >"$LOCAL_STACK_DIR/maildev.log" 2>&1 &
+maildev_pid=$!
+
 (cd "$ROOT/supabase/functions" && exec deno run --allow-all --config "$ROOT/supabase/functions/deno.json" "$ROOT/scripts/serve-functions.ts") &
 functions_pid=$!
 echo "$functions_pid" > "$LOCAL_STACK_DIR/functions.pid"
 for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$FUNCTIONS_PORT") 2>/dev/null && break; sleep 0.2; done
+node "$ROOT/scripts/notify-local.mjs" loop &
+dispatch_pid=$!
 
 cat <<INFO
 
@@ -62,6 +88,8 @@ cat <<INFO
   Anon JWT       $anon_jwt
   Host JWT       ${host_jwt:-(no user $HOST_EMAIL in the seed)}   ($HOST_EMAIL)
   Member JWT     ${member_jwt:-(no user $MEMBER_EMAIL in the seed)}   ($MEMBER_EMAIL)
+  Mail inbox     http://127.0.0.1:$MAILDEV_WEB_PORT   (SMTP 127.0.0.1:$MAILDEV_SMTP_PORT; notifications are
+                 dispatched every ${DISPATCH_INTERVAL_SECONDS:-20} s; VAPID public key: $VAPID_PUBLIC_KEY)
 
   Try:  curl -H "Authorization: Bearer \$MEMBER_JWT" http://127.0.0.1:$FUNCTIONS_PORT/functions/v1/health
   Seeded users sign in with password "password123". Ctrl-C stops everything.

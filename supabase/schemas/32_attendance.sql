@@ -222,8 +222,8 @@ language sql immutable set search_path = '' as $$
   select pg_catalog.hashtextextended('attendance:' || session_id::text, 0)
 $$;
 comment on function private.attendance_lock_key(uuid) is
-  'Advisory lock key of a session''s attendance: shared by join_session/heartbeat, exclusive when the session ends or '
-  'is cancelled. Internal.';
+  'Advisory lock key of a session''s attendance: shared by join_session/heartbeat (which do not wait for it) and '
+  'leave_session (which does), exclusive when the session ends or is cancelled. Internal.';
 revoke execute on function private.attendance_lock_key(uuid) from public, anon, authenticated, service_role;
 
 -- Records presence of the caller's connection: refreshes an open, fresh interval or opens a new one
@@ -360,6 +360,10 @@ begin
   if leave_session.session_id is null then
     perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
   end if;
+  -- Never at the same time as the end of the session (it waits for an end in flight, and the end
+  -- waits for it): both close intervals and move their users between viewer buckets, the end many
+  -- users in one statement, and the two could otherwise wait for each other's rows.
+  perform pg_catalog.pg_advisory_xact_lock_shared(private.attendance_lock_key(leave_session.session_id));
   -- Stale intervals end at their last heartbeat, fresh ones now.
   update public.attendance_intervals a
      set left_at = case when a.last_heartbeat_at > now() - interval '60 seconds' then greatest(now(), a.joined_at)

@@ -729,6 +729,69 @@ comment on function public.my_appointments() is
 revoke execute on function public.my_appointments() from public, anon;
 grant execute on function public.my_appointments() to authenticated, service_role;
 
+-- SECURITY DEFINER: reads staff, bookings and bans across RLS. The jitsi Edge Function's gate: who
+-- may enter a session's video room, and when.
+create function public.jitsi_access(session_id uuid)
+returns jsonb
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_session public.sessions;
+  v_staff boolean;
+  v_opens timestamptz;
+  v_ends timestamptz;
+  v_profile public.profiles;
+begin
+  if v_uid is null then
+    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', jitsi_access.session_id));
+  end if;
+  select s.* into v_session from public.sessions s where s.id = jitsi_access.session_id;
+  if v_session.id is null or not private.can_see_session(v_session.id) then
+    perform private.raise_error('not_found', 'Session not found.', jsonb_build_object('session_id', jitsi_access.session_id));
+  end if;
+  v_staff := private.is_session_staff(v_session.id);
+  if not v_staff then
+    if private.is_banned(v_session.id, v_uid) then
+      perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', v_session.id));
+    end if;
+    if not exists (select 1 from public.bookings b
+                   where b.session_id = v_session.id and b.user_id = v_uid and b.status = 'confirmed') then
+      perform private.raise_error('forbidden', 'Only the session''s staff and confirmed attendees enter its room.',
+        jsonb_build_object('session_id', v_session.id, 'reason', 'not_attendee'));
+    end if;
+  end if;
+  v_opens := v_session.starts_at - interval '10 minutes';
+  -- A live session's room stays open while it runs, past its planned end.
+  v_ends := case when v_session.status = 'live' then greatest(v_session.starts_at + make_interval(mins => v_session.duration_minutes),
+                                                                now() + interval '1 hour')
+                 else v_session.starts_at + make_interval(mins => v_session.duration_minutes) end;
+  if v_session.status not in ('scheduled', 'live') then
+    perform private.raise_error('forbidden', 'This session''s room is closed.',
+      jsonb_build_object('session_id', v_session.id, 'reason', v_session.status));
+  end if;
+  if now() < v_opens then
+    perform private.raise_error('forbidden', 'The room opens 10 minutes before the start.',
+      jsonb_build_object('session_id', v_session.id, 'reason', 'too_early', 'opens_at', v_opens));
+  end if;
+  if now() >= v_ends then
+    perform private.raise_error('forbidden', 'This session''s room is closed.',
+      jsonb_build_object('session_id', v_session.id, 'reason', 'ended', 'ended_at', v_ends));
+  end if;
+  select p.* into v_profile from public.profiles p where p.id = v_uid;
+  return jsonb_build_object('session_id', v_session.id, 'user_id', v_uid, 'moderator', v_staff,
+                            'display_name', v_profile.display_name, 'avatar_url', v_profile.avatar_url,
+                            'opens_at', v_opens, 'ends_at', v_ends);
+end;
+$$;
+comment on function public.jitsi_access(uuid) is
+  'Gate of the jitsi Edge Function: the caller may enter the session''s video room when they are its staff (moderator) '
+  'or hold a confirmed booking, not banned, the session is scheduled or live, from 10 minutes before the start until '
+  'its planned end (a live session: while it runs). Returns {session_id, user_id, moderator, display_name, avatar_url, '
+  'opens_at, ends_at}. Errors: not_authenticated, not_found (invisible), banned, forbidden (details.reason: '
+  'not_attendee, too_early, ended, cancelled, draft).';
+revoke execute on function public.jitsi_access(uuid) from public, anon;
+grant execute on function public.jitsi_access(uuid) to authenticated, service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Triggers
 -- ---------------------------------------------------------------------------------------------

@@ -402,6 +402,43 @@ comment on function private.suppress_email(text, text, text) is
 revoke execute on function private.suppress_email(text, text, text) from public, anon, authenticated;
 grant execute on function private.suppress_email(text, text, text) to service_role;
 
+-- Production scheduling (Supabase's "scheduling Edge Functions" pattern): pg_cron calls this, and it
+-- POSTs to dispatch-notifications through pg_net with the URL and secret kept in Vault (secrets
+-- project_url and dispatch_secret). Dynamic SQL: pg_net and Vault do not exist everywhere (not in the
+-- local emulation, where npm start calls the function itself).
+create function private.dispatch_notifications_via_http()
+returns bigint
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_url text;
+  v_secret text;
+  v_request bigint;
+begin
+  if to_regnamespace('net') is null or to_regclass('vault.decrypted_secrets') is null then
+    return null;
+  end if;
+  -- The schema names go through format() so that the statement is only resolved where it runs.
+  execute format('select (select decrypted_secret from %1$I.decrypted_secrets where name = %2$L),
+                         (select decrypted_secret from %1$I.decrypted_secrets where name = %3$L)',
+                 'vault', 'project_url', 'dispatch_secret')
+    into v_url, v_secret;
+  if v_url is null or v_secret is null then
+    return null;
+  end if;
+  execute format('select %I.http_post(url := $1, headers := $2, body := %L::jsonb, timeout_milliseconds := 30000)',
+                 'net', '{}')
+    into v_request
+    using rtrim(v_url, '/') || '/functions/v1/dispatch-notifications',
+          jsonb_build_object('Content-Type', 'application/json', 'X-Dispatch-Secret', v_secret);
+  return v_request;
+end;
+$$;
+comment on function private.dispatch_notifications_via_http() is
+  'The dispatch-notifications pg_cron job (every 20 seconds, only where pg_net exists): POSTs to the '
+  'dispatch-notifications Edge Function through pg_net, with the Vault secrets project_url and dispatch_secret. '
+  'Returns the pg_net request id, or null when pg_net, Vault or a secret is missing.';
+revoke execute on function private.dispatch_notifications_via_http() from public, anon, authenticated, service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
 -- ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 -- Web Push subscriptions: each user's devices (endpoint and keys), own rows only, upserted on the
--- endpoint. Nothing sends pushes yet; the `push` preference is stored in notification_preferences.
+-- endpoint. The dispatch-notifications Edge Function sends to them (34_notification_delivery.sql).
 -- Tables: public.push_subscriptions.
 
 -- ---------------------------------------------------------------------------------------------

@@ -70,8 +70,15 @@ begin
     v_sent := v_sent + 1;
   end loop;
 
-  -- Viewer buckets older than the count's window are never read again (32_attendance.sql).
-  delete from private.session_viewer_buckets b where b.bucket < private.viewer_bucket(now() - interval '2 minutes');
+  -- Viewer buckets older than the count's window are never read again (32_attendance.sql). Skip
+  -- locked: a transaction moving a user out of an old bucket (a silent user's return, the end of the
+  -- session closing many intervals) may hold some of these rows; waiting for it while holding others
+  -- could deadlock with it. What is skipped goes at the next run.
+  delete from private.session_viewer_buckets b
+  where (b.session_id, b.bucket, b.shard) in (
+    select o.session_id, o.bucket, o.shard from private.session_viewer_buckets o
+    where o.bucket < private.viewer_bucket(now() - interval '2 minutes')
+    for update skip locked);
   return v_sent;
 end;
 $$;

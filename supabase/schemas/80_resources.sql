@@ -283,9 +283,12 @@ create unique index resources_file_path_key on public.resources (file_path) wher
 create index resources_published_idx on public.resources (published_at desc, id)
   where status = 'published' and hidden_at is null;
 create index resources_tags_idx on public.resources using gin (tags);
-create index resources_search_vector_idx on public.resources using gin (search_vector)
+-- fastupdate off: resources are written rarely and searched often; with the pending list on, every
+-- search also scanned the entries not yet merged (tens of milliseconds after a bulk import).
+create index resources_search_vector_idx on public.resources using gin (search_vector) with (fastupdate = off)
   where status = 'published' and hidden_at is null;
 create index resources_search_title_trgm_idx on public.resources using gin (search_title extensions.gin_trgm_ops)
+  with (fastupdate = off)
   where status = 'published' and hidden_at is null;
 create index resource_links_session_id_idx on public.resource_links (session_id, created_at) where session_id is not null;
 create index resource_links_program_id_idx on public.resource_links (program_id, created_at) where program_id is not null;

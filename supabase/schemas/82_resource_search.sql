@@ -50,7 +50,8 @@ create function private.search_resources_page(
   page_limit integer,
   page_offset integer
 ) returns setof public.resource_search_hit
-language plpgsql stable security definer set search_path = '' rows 20 as $$
+-- No parallel workers: starting them costs more than a page of 20 results.
+language plpgsql stable security definer set search_path = '' set max_parallel_workers_per_gather = 0 rows 20 as $$
 declare
   v_query text := nullif(btrim(regexp_replace(search_resources_page.query, '[[:space:]]+', ' ', 'g')), '');
   v_plain text;
@@ -115,9 +116,11 @@ begin
     v_en := websearch_to_tsquery('pg_catalog.english'::regconfig, v_plain);
     v_pt := websearch_to_tsquery('pg_catalog.portuguese'::regconfig, v_plain);
     v_simple := websearch_to_tsquery('pg_catalog.simple'::regconfig, v_plain);
-    -- Short plain queries (no "phrase", -word or `or`) also match titles with a typo (pg_trgm word
-    -- similarity, threshold pg_trgm.word_similarity_threshold, 0.6 by default).
-    v_fuzzy := char_length(v_plain) between 3 and 40 and v_plain !~ '["-]' and v_plain !~* '(^|\s)or(\s|$)';
+    -- A single plain word of 3-40 characters also matches titles with a typo (pg_trgm word
+    -- similarity, threshold pg_trgm.word_similarity_threshold, 0.6 by default). Only one word: the
+    -- trigram index finds candidates by the query's trigrams, and several words share so many that
+    -- the scan approached the whole table.
+    v_fuzzy := char_length(v_plain) between 3 and 40 and v_plain !~ '[["[:space:]-]';
     v_plain := lower(v_plain);
   end if;
 
@@ -279,8 +282,8 @@ $$;
 comment on function public.search_resources(text, text[], text[], text, integer, integer) is
   'Searches the published resources the caller may read. query (optional, up to 200 characters, web search syntax: '
   'words, "phrases", or, -not): full text in each resource''s language (nl, en, pt stemmed; others simple), accents '
-  'ignored, ranked title above tags above description above body; a short query (3-40 characters) also finds titles '
-  'with a typo (plain words only; matched = similar, ranked below every text match). kinds (any of), tags (all of), language (nl also '
+  'ignored, ranked title above tags above description above body; a single word (3-40 characters) also finds titles '
+  'with a typo (matched = similar, ranked below every text match). kinds (any of), tags (all of), language (nl also '
   'finds nl-BE) filter together. Without a query: the newest first (matched = all). rank: 1 + ts_rank for text '
   'matches, the title''s word similarity (0-1) for similar ones, 0 without a query. limit 1-100 (default 20), '
   'offset 0-10000. Errors: invalid_input.';

@@ -19,3 +19,24 @@ select cron.schedule('close-expired-breakout-rooms', '* * * * *', 'select privat
 
 -- 70_live_counters.sql: sends the poll_updated and viewer_count broadcasts a throttle held back.
 select cron.schedule('flush-live-counts', '* * * * *', 'select private.flush_live_counts()');
+
+-- 63_announcements.sql: fans out queued announcements as notifications, up to 10 batches of 1,000
+-- users per run.
+select cron.schedule('send-announcements', '* * * * *', 'select private.send_announcement_batches()');
+
+-- 62_direct_message_digests.sql: queues the direct message email digests (a message unread for 10
+-- minutes, at most one digest per conversation an hour).
+select cron.schedule('direct-message-digests', '* * * * *', 'select private.queue_direct_message_digests()');
+
+-- 34_notification_delivery.sql: calls the dispatch-notifications Edge Function through pg_net every 20
+-- seconds (a reminder is mailed within a minute of its due time). Only where pg_net exists (Supabase;
+-- not the local emulation, where npm start calls the function on the same schedule). Needs the Vault
+-- secrets project_url and dispatch_secret (README, "Notification delivery").
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net with schema extensions;
+    perform cron.schedule('dispatch-notifications', '20 seconds', 'select private.dispatch_notifications_via_http()');
+  end if;
+end;
+$$;

@@ -5,7 +5,27 @@ export type Database = {
   
   "public": {
           Tables: {
-            "attendance_intervals": {
+            "announcements": {
+                  Row: {
+                    "body": string,"completed_at": string | null,"created_at": string,"created_by": string | null,"id": string,"last_recipient_id": string | null,"program_id": string | null,"recipients_done": number,"scope": string,"status": string,"title": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "body": string,"completed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"last_recipient_id"?: string | null,"program_id"?: string | null,"recipients_done"?: number,"scope": string,"status"?: string,"title": string
+                  }
+                  Update: {
+                    "body"?: string,"completed_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"last_recipient_id"?: string | null,"program_id"?: string | null,"recipients_done"?: number,"scope"?: string,"status"?: string,"title"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "announcements_program_id_fkey"
+      columns: ["program_id"]
+isOneToOne: false
+      referencedRelation: "programs"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"attendance_intervals": {
                   Row: {
                     "connection_id": string,"id": string,"joined_at": string,"last_heartbeat_at": string,"left_at": string | null,"session_id": string,"user_id": string
                   }
@@ -501,6 +521,46 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"resource_activity": {
+                  Row: {
+                    "counted": number,"first_at": string,"kind": string,"last_counted_at": string,"last_day": string,"previous_day": string | null,"resource_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "counted"?: number,"first_at"?: string,"kind": string,"last_counted_at"?: string,"last_day"?: string,"previous_day"?: string | null,"resource_id": string,"user_id": string
+                  }
+                  Update: {
+                    "counted"?: number,"first_at"?: string,"kind"?: string,"last_counted_at"?: string,"last_day"?: string,"previous_day"?: string | null,"resource_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_activity_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"resource_daily_stats": {
+                  Row: {
+                    "day": string,"downloads": number,"resource_id": string,"unique_downloaders": number,"unique_viewers": number,"views": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "day": string,"downloads"?: number,"resource_id": string,"unique_downloaders"?: number,"unique_viewers"?: number,"views"?: number
+                  }
+                  Update: {
+                    "day"?: string,"downloads"?: number,"resource_id"?: string,"unique_downloaders"?: number,"unique_viewers"?: number,"views"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "resource_daily_stats_resource_id_fkey"
+      columns: ["resource_id"]
+isOneToOne: false
+      referencedRelation: "resources"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"resource_links": {
                   Row: {
                     "added_by": string | null,"created_at": string,"id": string,"program_id": string | null,"resource_id": string,"session_id": string | null
@@ -953,6 +1013,14 @@ isOneToOne: false
                 },"my_notification_preferences": {
                   Row: {
                     "customized": boolean | null,"email": boolean | null,"email_digest": boolean,"in_app": boolean | null,"kind": string,"push": boolean | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"replays": {
+                  Row: {
+                    "description": string | null,"ended_at": string | null,"event_id": string | null,"host_name": string | null,"program_id": string | null,"program_is_on_demand": boolean | null,"program_name": string | null,"program_replay_video_id": string | null,"replay_url": string | null,"session_id": string | null,"started_at": string | null,"starts_at": string | null,"thumbnail_url": string | null,"title": string | null,"topic": string | null,"visibility": string | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -1453,6 +1521,9 @@ isOneToOne: false
 "increment_upvotes":
 { Args: { "question_id": string }; Returns: number
                            },
+"jitsi_access":
+{ Args: { "session_id": string }; Returns: Json
+                           },
 "join_room":
 { Args: { "room_id": string }; Returns: {
               "created_at": string,
@@ -1662,6 +1733,14 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"recommended_resources":
+{ Args: { "limit"?: number }; Returns: Database["public"]['CompositeTypes']["resource_recommendation"][]
+                          SetofOptions: {
+        from: "*"
+        to: "resource_recommendation"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "remove_session_staff":
 { Args: { "session_id": string,"user_id": string }; Returns: {
               "created_at": string,
@@ -1770,6 +1849,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"resource_stats":
+{ Args: { "days"?: number,"resource_id": string }; Returns: Json
+                           },
 "review_coach_application":
 { Args: { "application_id": string,"approve": boolean,"note"?: string }; Returns: {
               "created_at": string,
@@ -1797,6 +1879,26 @@ isOneToOne: false
         to: "resource_search_hit"
         isOneToOne: false
         isSetofReturn: true
+      } },
+"send_announcement":
+{ Args: { "body": string,"scope": string,"title": string }; Returns: {
+              "body": string,
+"completed_at": string | null,
+"created_at": string,
+"created_by": string | null,
+"id": string,
+"last_recipient_id": string | null,
+"program_id": string | null,
+"recipients_done": number,
+"scope": string,
+"status": string,
+"title": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "announcements"
+        isOneToOne: true
+        isSetofReturn: false
       } },
 "send_chat_message":
 { Args: { "body": string,"client_id"?: string,"kind"?: string,"room_id"?: string,"session_id": string }; Returns: {
@@ -2003,6 +2105,12 @@ isOneToOne: false
 "survey_results":
 { Args: { "survey_id": string }; Returns: Json
                            },
+"track_resource_download":
+{ Args: { "resource_id": string }; Returns: Json
+                           },
+"track_resource_view":
+{ Args: { "resource_id": string }; Returns: Json
+                           },
 "unassign_room":
 { Args: { "room_id": string,"user_id": string }; Returns: {
               "created_at": string,
@@ -2067,7 +2175,9 @@ isOneToOne: false
             "account_status": "active"|"deactivated"|"deleted","app_role": "admin"|"coach"|"member","coach_application_status": "pending"|"approved"|"rejected","ticket_priority": "low"|"normal"|"high"|"urgent","ticket_status": "open"|"pending"|"resolved"|"closed"
           }
           CompositeTypes: {
-            "resource_search_hit": {
+            "resource_recommendation": {
+                        "id": string | null,"title": string | null,"description": string | null,"kind": string | null,"language": string | null,"tags": (string)[] | null,"file_path": string | null,"external_url": string | null,"author_id": string | null,"published_at": string | null,"score": number | null,"reason": string | null,"reason_details": Json | null
+                      },"resource_search_hit": {
                         "id": string | null,"title": string | null,"description": string | null,"kind": string | null,"language": string | null,"tags": (string)[] | null,"file_path": string | null,"external_url": string | null,"duration_seconds": number | null,"page_count": number | null,"author_id": string | null,"published_at": string | null,"rank": number | null,"matched": string | null
                       }
           }

@@ -13,6 +13,7 @@
  * Email: see email.ts (Resend or SMTP), templates.ts (nl/en/pt, the recipient's zone), the session's
  * .ics (same UID and SEQUENCE as the calendar function) for the kinds that attach it, and
  * List-Unsubscribe + List-Unsubscribe-Post (RFC 8058) with a signed token for the unsubscribe function.
+ * Web Push: see push.ts (web-push with the VAPID keys of env; TTL and urgency of the kind).
  */
 import { timingSafeEqual } from "node:crypto";
 import { verifyJwt } from "../_shared/auth.ts";
@@ -22,12 +23,14 @@ import { handle, json, logField, requireMethod } from "../_shared/http.ts";
 import { signUnsubscribeToken, unsubscribeSecret, unsubscribeUrl, UNSUBSCRIBE_TOKEN_DAYS } from "../_shared/unsubscribe-token.ts";
 import { renderCalendar } from "../calendar/ics.ts";
 import { type EmailTransport, emailTransport, type SendOutcome } from "./email.ts";
+import { type PushKindSettings, pushSender, vapidConfig } from "./push.ts";
 import { emailBodies, type MessageContext, renderMessage } from "./templates.ts";
 
 const SERVICE = { role: "service_role" as const, iss: "supabase" };
 
 export interface Delivery {
   id: string;
+  notification_id: string | null;
   user_id: string;
   kind: string;
   channel: "email" | "push";
@@ -227,7 +230,7 @@ export async function dispatch(opts: DispatchOptions): Promise<DispatchSummary> 
   const budget = opts.budgetMs ?? 20_000;
   while (Date.now() - started < budget) {
     const batch = await asCaller(SERVICE, (tx) =>
-      tx<Delivery[]>`select id, user_id, kind, channel, attempts, created_at, payload
+      tx<Delivery[]>`select id, notification_id, user_id, kind, channel, attempts, created_at, payload
                      from private.claim_notification_deliveries(${batchSize}, ${opts.leaseSeconds ?? 120}, ${channels})`
     );
     if (batch.length === 0) break;
@@ -254,13 +257,23 @@ export async function dispatch(opts: DispatchOptions): Promise<DispatchSummary> 
   return summary;
 }
 
-/** The senders this deployment is configured for. */
-export function configuredSenders(): { senders: DispatchOptions["senders"]; close: () => void } {
+/** The senders this deployment is configured for (email: Resend or SMTP; push: VAPID keys). */
+export async function configuredSenders(): Promise<{ senders: DispatchOptions["senders"]; close: () => void }> {
   const senders: DispatchOptions["senders"] = {};
   const transport = emailTransport();
   if (transport) {
     unsubscribeSecret(); // every email carries a signed unsubscribe link: refuse to send without the secret
     senders.email = emailSender(transport);
+  }
+  const vapid = vapidConfig();
+  if (vapid) {
+    const kinds = await asCaller(SERVICE, (tx) =>
+      tx<{ kind: string; push_ttl_seconds: number; push_urgency: PushKindSettings["urgency"] }[]>`
+        select kind, push_ttl_seconds, push_urgency from public.notification_kinds`
+    );
+    const byKind = new Map(kinds.map((k) => [k.kind, { ttlSeconds: k.push_ttl_seconds, urgency: k.push_urgency }]));
+    senders.push = pushSender(vapid, (kind) => byKind.get(kind) ?? { ttlSeconds: 86400, urgency: "normal" },
+      (d, c) => messageContext(d, c).url);
   }
   return { senders, close: () => transport?.close() };
 }
@@ -268,7 +281,7 @@ export function configuredSenders(): { senders: DispatchOptions["senders"]; clos
 export const handler = handle(async (req) => {
   requireMethod(req, "POST");
   await authorizeScheduler(req);
-  const { senders, close } = configuredSenders();
+  const { senders, close } = await configuredSenders();
   try {
     const summary = await dispatch({
       senders,

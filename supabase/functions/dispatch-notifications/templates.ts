@@ -79,6 +79,9 @@ type Strings = {
   footer: string;
   unsubscribe: string;
   greeting: string;
+  digest: [one: string, many: string];
+  digest_group: string;
+  read: string;
 };
 
 // {title} and {when} are filled in; every value is plain text (HTML is escaped when rendered).
@@ -98,6 +101,9 @@ const STRINGS: Record<Lang, Strings> = {
     footer: "You get this email because these notifications are on in your preferences.",
     unsubscribe: "Unsubscribe from these emails",
     greeting: "Hello {name},",
+    digest: ["1 unread message from {names}", "{count} unread messages from {names}"],
+    digest_group: "in {title}",
+    read: "Read and reply",
   },
   nl: {
     reminder: ["Herinnering: {title} begint {when}", "{title} begint {when}."],
@@ -114,6 +120,9 @@ const STRINGS: Record<Lang, Strings> = {
     footer: "Je krijgt deze e-mail omdat deze meldingen aan staan in je voorkeuren.",
     unsubscribe: "Afmelden voor deze e-mails",
     greeting: "Hallo {name},",
+    digest: ["1 ongelezen bericht van {names}", "{count} ongelezen berichten van {names}"],
+    digest_group: "in {title}",
+    read: "Lezen en antwoorden",
   },
   pt: {
     reminder: ["Lembrete: {title} começa {when}", "{title} começa {when}."],
@@ -130,6 +139,9 @@ const STRINGS: Record<Lang, Strings> = {
     footer: "Você recebe este e-mail porque estas notificações estão ativadas nas suas preferências.",
     unsubscribe: "Cancelar o recebimento destes e-mails",
     greeting: "Olá {name},",
+    digest: ["1 mensagem não lida de {names}", "{count} mensagens não lidas de {names}"],
+    digest_group: "em {title}",
+    read: "Ler e responder",
   },
 };
 
@@ -155,6 +167,19 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
   if (ctx.kind === "coach_application_decided") {
     const approved = ctx.payload.data?.status === "approved";
     return { ...fallback, subject: approved ? t.coach_approved : t.coach_declined };
+  }
+  if (ctx.kind === "direct_message" && ctx.payload.data?.digest) {
+    const data = ctx.payload.data as {
+      unread_count?: number;
+      conversation_title?: string | null;
+      messages?: { from: string; body: string }[];
+    };
+    const messages = data.messages ?? [];
+    const names = [...new Set(messages.map((m) => m.from))].join(", ");
+    const count = data.unread_count ?? messages.length;
+    const subject = fill(count === 1 ? t.digest[0] : t.digest[1], { count: String(count), names }) +
+      (data.conversation_title ? ` ${fill(t.digest_group, { title: data.conversation_title })}` : "");
+    return { subject, lines: messages.map((m) => `${m.from}: ${m.body}`), action: ctx.url ? t.read : null, lang };
   }
   if (!s) return fallback;
   const values = { title: s.title, when: localTime(s.startsAt, ctx.timezone, lang, s.zoneAbbreviation) };

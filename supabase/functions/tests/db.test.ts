@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { asCaller, closeDb } from "../_shared/db.ts";
+import { asCaller, closeDb, isSocketFault } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import type { Claims } from "../_shared/auth.ts";
 import "./helpers.ts";
@@ -75,4 +75,16 @@ Deno.test("db: asCaller and the Postgres error mapping", async (t) => {
   } finally {
     await closeDb();
   }
+});
+
+Deno.test("db: isSocketFault recognises only postgres.js losing its server", () => {
+  const timerFault = new TypeError("Cannot read properties of null (reading 'write')");
+  timerFault.stack = `${timerFault.message}\n    at Immediate.nextWrite (file:///cache/npm/registry.npmjs.org/postgres/3.4.9/src/connection.js:255:22)`;
+  assert.equal(isSocketFault(timerFault), true, "the write-timer TypeError of a dead socket");
+  assert.equal(isSocketFault(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })), true, "an unawaited reset");
+  const ownBug = new TypeError("Cannot read properties of null (reading 'write')");
+  ownBug.stack = `${ownBug.message}\n    at handler (file:///functions/send-message/handler.ts:10:5)`;
+  assert.equal(isSocketFault(ownBug), false, "the same message from a function's own code is not swallowed");
+  assert.equal(isSocketFault(new Error("boom")), false);
+  assert.equal(isSocketFault(null), false);
 });

@@ -191,3 +191,55 @@ Deno.test("attendance: parallel joins, heartbeats and leaves keep the viewer cou
     await admin.end({ timeout: 5 });
   }
 });
+
+/**
+ * leave_session and the end of the session never run at the same time on a session (the attendance
+ * lock: shared by leaves, exclusive by the end): both close intervals and move users between viewer
+ * buckets, and in parallel they could wait for each other's rows (npm test's fuzz once got a 40P01
+ * from end_session). A leave in flight makes the end wait; then both succeed and nothing stays open.
+ */
+Deno.test("attendance: the end of a session waits for a leave in flight, and both succeed", async () => {
+  const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
+  const pool = postgres(dbUrl(), { max: 4, prepare: false, onnotice: () => {} });
+  const host = crypto.randomUUID();
+  const viewers = Array.from({ length: 20 }, () => crypto.randomUUID());
+  await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+              select u, 'leave-end-' || u || '@example.test', '{"display_name": "Leave End"}', 'authenticated', 'authenticated', now()
+              from unnest(${[host, ...viewers]}::uuid[]) u`;
+  await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
+  const [{ id: session }] = await admin`
+    insert into public.sessions (title, status, visibility, starts_at, started_at, created_by)
+    values ('leave and end', 'live', 'public', now(), now(), ${host}) returning id`;
+  try {
+    for (const v of viewers) await asUser(pool, v, (tx) => tx`select public.join_session(${session}::uuid, 'tab')`);
+    // The held leave closes nothing (this viewer already left): the end waits for its lock, not its rows.
+    await asUser(pool, viewers[0], (tx) => tx`select public.leave_session(${session}::uuid, null)`);
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    let left!: () => void;
+    const leaveRan = new Promise<void>((resolve) => (left = resolve));
+    const leave = asUser(pool, viewers[0], async (tx) => {
+      await tx`select public.leave_session(${session}::uuid, null)`;
+      left();
+    }, hold);
+    await leaveRan;
+    const end = asUser(pool, host, (tx) => tx`select public.end_session(${session}::uuid)`);
+    try {
+      assert.equal(await stateAfter(end, 300), "pending", "the end waits for the leave in flight");
+    } finally {
+      release(); // also when the assertion failed: the cleanup would wait for the open transaction
+    }
+    await leave;
+    await end;
+    const [{ open }] = await admin`select count(*)::int as open from public.attendance_intervals
+                                   where session_id = ${session} and left_at is null`;
+    assert.equal(open, 0, "no interval is left open");
+    const drift = await admin`select * from private.viewer_count_drift() where session_id = ${session}`;
+    assert.deepEqual([...drift], [], "presence rows and buckets equal the recount");
+  } finally {
+    await admin`delete from public.sessions where id = ${session}`;
+    await admin`delete from auth.users where id in ${admin([host, ...viewers])}`;
+    await pool.end({ timeout: 5 });
+    await admin.end({ timeout: 5 });
+  }
+});

@@ -77,7 +77,9 @@ select is((select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}'
                'private.session_booked_count(uuid)', 'private.viewer_count(uuid)', 'private.am_banned(uuid)',
                'private.session_card(uuid)',
                -- search_resources applies the resources read rule itself (82_resource_search.sql and its test).
-               'private.search_resources_page(text,text[],text[],text,integer,integer)'])), '{}'::text[],
+               'private.search_resources_page(text,text[],text[],text,integer,integer)',
+               -- the replay listing (56_replays.sql): visitors see public and on-demand replays
+               'private.visible_replays()'])), '{}'::text[],
           'no security definer function in public or private is executable by anon, except those listed on purpose');
 
 -- Nested arrays (issue 22) ------------------------------------------------------------------------

@@ -114,7 +114,7 @@ select tests.clear_authentication();
 delete from auth.users where id = :'cohost';
 select is((select count(*)::int from public.session_notes where session_id = :'appt'), 0,
           'a deleted account''s notes go with it');
-select is((select count(*)::int from public.session_notes), 0, 'no note is left');
+select is((select count(*)::int from public.session_notes where author_id in (:'coach', :'cohost')), 0, 'no note of theirs is left');
 delete from public.sessions where id = :'appt';
 select is((select count(*)::int from public.sessions where id = :'appt'), 0, 'the session can still be deleted');
 select tests.authenticate_as('sn_coach');

@@ -6,7 +6,7 @@
 -- session_rescheduled reaches booked users and staff.
 begin;
 \ir ../helpers.sql
-select plan(91);
+select plan(93);
 
 select tests.create_supabase_user('host', metadata => '{"timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('cohost');
@@ -346,6 +346,12 @@ select is((select reason from private.email_suppressions where email = 'ben@test
 select private.notify(:'ben', 'session_cancelled', 'Suppressed') as ben_n7 \gset
 select is((select count(*)::int from public.notification_deliveries where notification_id = :'ben_n7'), 0,
           'a suppressed address gets no email delivery');
+
+select is(private.dispatch_notifications_via_http(), null,
+          'without pg_net (or its Vault secrets) the HTTP dispatch job does nothing (npm start dispatches locally)');
+select is(exists (select 1 from cron.job where jobname = 'dispatch-notifications'),
+          exists (select 1 from pg_available_extensions where name = 'pg_net'),
+          'the dispatch-notifications cron job exists exactly where pg_net does');
 
 select * from finish();
 rollback;

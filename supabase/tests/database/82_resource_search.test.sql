@@ -4,7 +4,7 @@
 -- hidden, private and attendees resources), and invalid_input for bad arguments.
 begin;
 \ir ../helpers.sql
-select plan(50);
+select plan(51);
 
 select tests.create_supabase_user('author');
 select tests.create_supabase_user('member');
@@ -99,6 +99,7 @@ select is((select array_agg(h.title) from public.search_resources('meditaton', n
           array['Zq meditando com o coração'], 'similar matches page too (limit 1, offset 1)');
 select is((select count(*)::int from public.search_resources('meditaton', null, null, null, 5, 2) h where h.title like 'Zq %'), 0,
           'and an offset past them is empty');
+select is(pg_temp.found('ademhalng stress'), '{}'::text[], 'typo tolerance is for a single word only');
 select is(pg_temp.found('xyzzy'), '{}'::text[], 'nothing like it: nothing found');
 select is(pg_temp.found('the'), '{}'::text[], 'a stop word alone finds nothing and raises nothing');
 

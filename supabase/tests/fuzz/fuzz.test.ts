@@ -16,8 +16,10 @@
  *      not written anything (its transaction got no transaction id).
  * 2. Every Edge Function handler is called with random methods, paths, headers (tokens: none, garbage,
  *    expired, wrongly signed, `alg: none`, valid ones of the fixture users, foreign roles), JSON and
- *    non-JSON bodies (oversized ones too) and signed or unsigned webhooks. Pass: never a 5xx, every answer
- *    carries X-Request-Id and the security headers, every error is the JSON error shape, and 201 from
+ *    non-JSON bodies (oversized ones too), signed or unsigned webhooks, valid, expired and forged unsubscribe
+ *    tokens. Pass: never a 5xx, every answer carries X-Request-Id and the security headers, every error is
+ *    the JSON error shape (unsubscribe's pages for people: HTML), every function in supabase/functions is
+ *    covered (a new one fails the test until it is added), and 201 from
  *    send-message only for a user who may post in that session.
  *
  * Replay: the seed is printed; FUZZ_SEED=<seed> runs the same cases (FUZZ_PATH=<path> from a failure
@@ -29,11 +31,18 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import postgres from "postgres";
 import { handler as calendar } from "../../functions/calendar/handler.ts";
+import { handler as dispatchNotifications } from "../../functions/dispatch-notifications/handler.ts";
+import { handler as unsubscribe } from "../../functions/unsubscribe/handler.ts";
+import { signUnsubscribeToken } from "../../functions/_shared/unsubscribe-token.ts";
 import { handler as health } from "../../functions/health/handler.ts";
 import { handler as sendMessage } from "../../functions/send-message/handler.ts";
 import { handler as signupHook } from "../../functions/signup-hook/handler.ts";
 import { closeDb } from "../../functions/_shared/db.ts";
 import { mintJwt, signWebhook } from "../../functions/tests/helpers.ts";
+
+// The functions' secrets, as their own tests set them (no email transport is configured: nothing is sent).
+if (!Deno.env.get("UNSUBSCRIBE_SECRET")) Deno.env.set("UNSUBSCRIBE_SECRET", "fuzz-unsubscribe-secret-0123456789abcdef");
+if (!Deno.env.get("DISPATCH_SECRET")) Deno.env.set("DISPATCH_SECRET", "fuzz-dispatch-secret-0123456789");
 
 const DEFAULT_SEED = 20261206;
 const seedEnv = Deno.env.get("FUZZ_SEED");
@@ -461,7 +470,7 @@ Deno.test("fuzz: every public RPC as anon, member, coach and admin", async () =>
 // --- Edge Functions ------------------------------------------------------------------------------
 
 interface HttpCase {
-  fn: "calendar" | "health" | "send-message" | "signup-hook";
+  fn: keyof typeof HANDLERS;
   method: string;
   path: string;
   token: string; // an index into the token pool, or "" for none, or raw junk
@@ -473,7 +482,10 @@ interface HttpCase {
 /** A path segment as a client would encode it (lone surrogates become U+FFFD, as fetch does). */
 const encodeSegment = (s: string) => encodeURIComponent(s.toWellFormed());
 
-const HANDLERS = { calendar, health, "send-message": sendMessage, "signup-hook": signupHook };
+const HANDLERS = {
+  calendar, health, "send-message": sendMessage, "signup-hook": signupHook,
+  "dispatch-notifications": dispatchNotifications, unsubscribe,
+};
 
 function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
   const segment = fc.oneof(fc.constantFrom(...f.ids), fc.uuid(), hostileString.map(encodeSegment),
@@ -482,6 +494,7 @@ function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
     fc.tuple(fc.constantFrom("sessions", "feed"), segment, fc.constantFrom(".ics", "", ".ICS", ".ics/x", ".json"))
       .map(([kind, id, ext]) => `/calendar/${kind}/${id}${ext}`),
     fc.array(segment, { maxLength: 4 }).map((s) => "/" + s.join("/")),
+    fc.constantFrom("unsub-valid", "unsub-expired", "unsub-other-kind").map((t) => `/${t}`),
   );
   const headerValue = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("*", "null", "https://evil.example", "text/html",
     "application/json", "multipart/form-data; boundary=x", "W/\"x\"", "\"*\"", "0", "-1", "99999999999"));
@@ -503,7 +516,10 @@ function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
     fc.record({ kind: fc.constant("text" as const), value: fc.oneof(hostileString, fc.constantFrom("{", "[1,", "\u0000", "{\"a\":1}}", "null")) }),
     fc.record({ kind: fc.constant("bytes" as const), size: fc.constantFrom(1, 1024, 65_536, 65_537, 300_000) }),
   );
-  const own: Record<HttpCase["fn"], string[]> = { calendar: ["GET", "HEAD"], health: ["GET"], "send-message": ["POST"], "signup-hook": ["POST"] };
+  const own: Record<HttpCase["fn"], string[]> = {
+    calendar: ["GET", "HEAD"], health: ["GET"], "send-message": ["POST"], "signup-hook": ["POST"],
+    "dispatch-notifications": ["POST"], unsubscribe: ["GET", "POST"],
+  };
   const fnAndMethod = fc.constantFrom(...Object.keys(own) as HttpCase["fn"][]).chain((fn) =>
     fc.tuple(fc.constant(fn), fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...own[fn]) },
       { weight: 1, arbitrary: fc.constantFrom("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND") })));
@@ -512,7 +528,7 @@ function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
     fnAndMethod,
     path: fc.oneof({ weight: 1, arbitrary: fc.constant(`/calendar/sessions/${publicSession}.ics`) }, { weight: 3, arbitrary: path }),
     token: fc.oneof({ weight: 3, arbitrary: fc.constantFrom("member", "coach") }, { weight: 4, arbitrary: fc.constantFrom("", "member", "coach", "admin", "other", "expired", "wrong-secret", "alg-none",
-      "supabase_admin", "service_role", "sub-not-uuid", "no-exp", "unknown-user") }, { weight: 1, arbitrary: fc.string({ maxLength: 40 }) }),
+      "supabase_admin", "service_role", "sub-not-uuid", "no-exp", "unknown-user", "dispatch-secret") }, { weight: 1, arbitrary: fc.string({ maxLength: 40 }) }),
     headers,
     body,
     signed: fc.boolean(),
@@ -535,6 +551,11 @@ async function tokenPool(f: Fixture): Promise<Record<string, string>> {
     "sub-not-uuid": await user("'; drop table x; --"),
     "no-exp": `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: f.users.member, role: "authenticated" })}.c2ln`,
     "unknown-user": await user(crypto.randomUUID()),
+    "dispatch-secret": Deno.env.get("DISPATCH_SECRET")!,
+    // Unsubscribe link tokens (path segments of /unsubscribe/<token>).
+    "unsub-valid": await signUnsubscribeToken(f.users.member, "session_reminder"),
+    "unsub-expired": await signUnsubscribeToken(f.users.member, "session_reminder", { expiresAt: Math.floor(Date.now() / 1000) - 60 }),
+    "unsub-other-kind": await signUnsubscribeToken(f.users.other, "no_such_kind"),
   };
 }
 
@@ -561,7 +582,9 @@ async function runHttpCase(f: Fixture, tokens: Record<string, string>, c: HttpCa
   if (c.signed && c.fn === "signup-hook" && typeof body === "string") {
     for (const [k, v] of Object.entries(signWebhook(body))) headers.set(k, v);
   }
-  const path = c.fn === "calendar" && !c.path.startsWith("/calendar/") ? "/calendar" + c.path : c.fn === "calendar" ? c.path : `/${c.fn}${c.path}`;
+  const unsub = /^\/(unsub-[a-z-]+)$/.exec(c.path);
+  const given = unsub ? `/${tokens[unsub[1]]}` : c.path;
+  const path = c.fn === "calendar" && !given.startsWith("/calendar/") ? "/calendar" + given : c.fn === "calendar" ? given : `/${c.fn}${given}`;
   const url = `http://localhost/functions/v1${path}`;
   let req: Request;
   try {
@@ -578,7 +601,9 @@ async function runHttpCase(f: Fixture, tokens: Record<string, string>, c: HttpCa
   if (!res.headers.get("X-Request-Id")) throw new Error(`${where}: no X-Request-Id`);
   if (res.headers.get("X-Content-Type-Options") !== "nosniff") throw new Error(`${where}: no nosniff`);
   if (!(res.headers.get("Content-Security-Policy") ?? "").includes("frame-ancestors 'none'")) throw new Error(`${where}: no CSP`);
-  if (res.status >= 400 && c.method !== "HEAD") {
+  // Errors are the JSON error shape, except the pages meant for people (unsubscribe links): HTML.
+  const html = (res.headers.get("Content-Type") ?? "").startsWith("text/html");
+  if (res.status >= 400 && c.method !== "HEAD" && !(html && c.fn === "unsubscribe")) {
     let parsed: { error?: { code?: unknown } } | undefined;
     try {
       parsed = JSON.parse(text);
@@ -613,6 +638,10 @@ Deno.test("fuzz: every Edge Function with random methods, paths, headers, tokens
     const seconds = (performance.now() - started) / 1000;
     console.log(`fuzz Edge Functions: ${cases} cases in ${seconds.toFixed(1)} s; statuses: ${
       [...stats].filter(([k]) => !k.endsWith(" served")).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}`).join(", ")}`);
+    // Every function of supabase/functions is fuzzed: a new one must be added to HANDLERS.
+    const dirs = [...Deno.readDirSync(new URL("../../functions", import.meta.url))]
+      .filter((e) => e.isDirectory && !e.name.startsWith("_") && e.name !== "tests").map((e) => e.name).sort();
+    assert.deepEqual(dirs, Object.keys(HANDLERS).sort(), "every Edge Function is in the fuzz");
     for (const fn of Object.keys(HANDLERS)) {
       assert.ok(stats.has(`${fn} served`), `${fn} never answered 2xx (OPTIONS aside): the fuzz does not reach it`);
     }

@@ -239,6 +239,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   // against the catalog instead (see the coverage assertion).
   // One per line, sorted: branches adding tables merge without conflicts.
   const readable = [
+    "announcements",
     "attendance_intervals",
     "audit_log",
     "bookings",
@@ -267,6 +268,9 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
     "push_subscriptions",
     "question_upvotes",
     "questions",
+    "replays",
+    "resource_activity",
+    "resource_daily_stats",
     "resource_links",
     "resources",
     "room_assignments",
@@ -297,7 +301,7 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
   }
   cases.push({ name: "audit_log (select, admin)", role: "authenticated", user: f.admin, statement: read("audit_log", "authenticated") });
   // anon reads what it is granted.
-  for (const t of ["events", "notification_kinds", "programs", "resource_links", "resources", "session_cards", "session_materials"]) {
+  for (const t of ["events", "notification_kinds", "programs", "replays", "resource_links", "resources", "session_cards", "session_materials"]) {
     cases.push({ name: `${t} (select, anon)`, role: "anon", statement: read(t, "anon") });
   }
   // admin (issue 18): what the admin screens read.
@@ -315,6 +319,10 @@ function readCases(f: Fixtures, columns: Map<string, string>): Case[] {
                statement: `select * from public.session_cards where starts_at > now() order by starts_at limit 20` });
   return cases;
 }
+
+/** Seeded counselling users (supabase/seeds/33_counselling.sql, seed.sql). */
+const MARIEKE = "00000000-0000-4000-a000-000000000021";
+const MEMBER01 = "00000000-0000-4000-a000-000000000101";
 
 /** Every function in public a client may execute, called as the caller it is meant for. */
 function rpcCases(f: Fixtures): Case[] {
@@ -355,15 +363,25 @@ function rpcCases(f: Fixtures): Case[] {
     m("leave_session", `select public.leave_session(${live}, null)`),
     h("session_attendance_report", `select * from public.session_attendance_report(${live})`),
     h("session_metrics", `select public.session_metrics(${live})`),
+    a("send_announcement", `select public.send_announcement('everyone', 'Plans', 'Are cheap')`),
     a("event_attendance_report", `select * from public.event_attendance_report(` +
       `(select e.id from public.events e where e.status = 'live' order by e.starts_at limit 1))`),
-    // counselling (33_counselling.sql): the host is a coach
-    m("available_slots", `select * from public.available_slots(${q(f.host)}, now(), now() + interval '30 days')`),
-    m("book_slot", `select public.book_slot(${q(f.host)}, date_trunc('hour', now()) + interval '3 days')`, "slot_unavailable"),
-    m("reschedule_booking", `select public.reschedule_booking(gen_random_uuid(), now() + interval '3 days')`, "not_found"),
-    h("complete_session", `select public.complete_session(${live})`, "invalid_input"),
-    h("mark_no_show", `select public.mark_no_show(gen_random_uuid())`, "not_found"),
-    m("my_appointments", `select * from public.my_appointments()`),
+    // counselling (33_counselling.sql), on supabase/seeds/33_counselling.sql: Marieke (…a000-000000000021) and
+    // her patient member01 (…a000-000000000101)
+    m("available_slots", `select * from public.available_slots('${MARIEKE}', now(), now() + interval '30 days')`),
+    m("book_slot", `select public.book_slot('${MARIEKE}', (select s.starts_at from public.available_slots('${MARIEKE}', ` +
+      `now() + interval '3 days', now() + interval '30 days') s limit 1))`),
+    { name: "reschedule_booking", role: "authenticated", user: MEMBER01, statement:
+        `select public.reschedule_booking(b.id, (select s.starts_at from public.available_slots('${MARIEKE}', ` +
+        `now() + interval '5 days', now() + interval '30 days') s limit 1)) from public.bookings b ` +
+        `join public.sessions x on x.id = b.session_id where b.user_id = '${MEMBER01}' and x.kind = 'one_to_one' ` +
+        `and x.status = 'scheduled' and b.status = 'confirmed' limit 1` },
+    { name: "complete_session", role: "authenticated", user: MARIEKE,
+      statement: `select public.complete_session('00000000-0000-4000-d100-000000000001')`, expectError: "invalid_transition" },
+    { name: "mark_no_show", role: "authenticated", user: MARIEKE,
+      statement: `select public.mark_no_show('00000000-0000-4000-d200-000000000001')` },
+    { name: "my_appointments", role: "authenticated", user: MARIEKE, statement: `select * from public.my_appointments()` },
+    m("jitsi_access", `select public.jitsi_access(${live})`),
     // calendar: the calendar Edge Function calls these as service_role
     m("create_calendar_feed", `select public.create_calendar_feed()`),
     m("revoke_calendar_feed", `select public.revoke_calendar_feed()`),
@@ -420,6 +438,12 @@ function rpcCases(f: Fixtures): Case[] {
     // resources library
     a("hide_resource", `select public.hide_resource(id, 'Plans') from public.resources order by id limit 1`),
     a("unhide_resource", `select public.unhide_resource(id) from public.resources order by id limit 1`),
+    m("track_resource_view", `select public.track_resource_view(id) from public.resources ` +
+      `where status = 'published' and hidden_at is null and visibility in ('public', 'members') order by id limit 1`),
+    m("track_resource_download", `select public.track_resource_download(id) from public.resources ` +
+      `where status = 'published' and hidden_at is null and visibility in ('public', 'members') and kind <> 'article' order by id limit 1`),
+    a("resource_stats", `select public.resource_stats(id, 30) from public.resources order by id limit 1`),
+    m("recommended_resources", `select * from public.recommended_resources(10)`),
     // account lifecycle (issue 18)
     a("deactivate_user", `select public.deactivate_user(${q(f.outsider)}, 'Checking plans')`),
     a("reactivate_user", `select public.deactivate_user(${q(f.outsider)}, null); select public.reactivate_user(${q(f.outsider)})`),

@@ -1,0 +1,91 @@
+/**
+ * Counselling benches (issue 16).
+ * 1. available_slots over 30 days for a coach with 200 booked one-to-one sessions (working hours
+ *    08:00-20:00 every day in Europe/Amsterdam, 30-minute slots: 720 candidate slots, each checked
+ *    against time off and busy time), called as a patient. Target: 0.1x or more of the latest-50
+ *    indexed read (50 newest rows of an indexed table by its primary key, with the same transaction
+ *    shape: claims set, one query), measured in the same run.
+ * 2. book_slot under 16 parallel clients on one coach: every call books a distinct free slot (the
+ *    coach's calendar lock serializes them, like the hot-counter baseline's row), creating the
+ *    session, its staff, busy and seat rows and the booking, one round trip each (Bench.rpcAsUser).
+ *    Target: 0.3x of hotCounter or more, measured in slices between slices of hotCounter.
+ */
+import type { Bench, Tx } from "./lib.ts";
+
+export default async function (b: Bench) {
+  const clients = b.baseline.clients;
+  const [reader, booker] = await b.createUsers(2, "bench-counsellor");
+  const patients = await b.createUsers(64, "bench-patient", { skipSignupTrigger: true });
+  await b.sql`update public.user_roles set role = 'coach' where user_id in (${reader}, ${booker})`;
+  b.onCleanup(async () => {
+    await b.sql`delete from public.sessions where created_by in (${reader}, ${booker})`;
+    await b.sql`delete from realtime.messages where topic = any(${[reader, booker, ...patients].map((u) => `user:${u}`)})`;
+  });
+
+  // 1. available_slots: 30-minute slots 08:00-20:00 every day, 200 of the next 30 days' slots booked.
+  await b.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+              values (${reader}, 'Europe/Amsterdam', 30, 0, 0, 60)`;
+  await b.sql`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+              select ${reader}, w, '08:00', '20:00' from generate_series(1, 7) w`;
+  const booked = await b.sql`
+    with slots as (
+      select s.starts_at, row_number() over (order by s.starts_at) as n
+      from public.available_slots(${reader}, now() + interval '1 day', now() + interval '31 days') s)
+    insert into public.sessions (title, starts_at, duration_minutes, timezone, status, visibility, capacity, kind, created_by)
+    select 'Bench appointment', starts_at, 30, 'Europe/Amsterdam', 'scheduled', 'private', 1, 'one_to_one', ${reader}
+    from slots where n % 3 = 0 limit 200
+    returning id`;
+  await b.sql`insert into public.bookings (session_id, user_id, status)
+              select s, (${patients}::uuid[])[1 + (row_number() over ()) % ${patients.length}], 'confirmed'
+              from unnest(${booked.map((r) => r.id)}::uuid[]) s`;
+  await b.sql`analyze public.sessions, public.bookings, private.coach_busy, public.coach_availability, public.coach_time_off`;
+  const [count] = await b.sql`
+    select count(*)::int as n from public.available_slots(${reader}, now() + interval '1 day', now() + interval '31 days')`;
+  console.log(`  available_slots: ${booked.length} booked sessions, ${count.n} free slots over 30 days`);
+
+  const claims = JSON.stringify({ sub: patients[0], role: "authenticated" });
+  const latest50 = await b.throughput("latest 50 rows by primary key (indexed read, postgres)", {
+    clients,
+    seconds: 4,
+    op: (sql) => sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${claims}, true)`;
+      return await tx`select id, k, v, created_at from bench.inserts order by id desc limit 50`;
+    }),
+  });
+  const slots = await b.throughput("available_slots over 30 days, 200 booked, as a patient", {
+    clients,
+    seconds: 4,
+    op: (sql) => b.asUser(sql, patients[0], (tx: Tx) =>
+      tx`select starts_at, ends_at from public.available_slots(${reader}, now() + interval '1 day', now() + interval '31 days')`),
+  });
+  b.report("available_slots (30 days, 200 booked)", slots.opsPerSec, "latest-50 indexed read", latest50.opsPerSec, { min: 0.1 });
+  b.report("available_slots unexpected errors", slots.errors + latest50.errors, "zero", 1, { max: 0 }, "errors");
+
+  // 2. book_slot: 10-minute slots around the clock for 180 days, each call takes the next one.
+  await b.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+              values (${booker}, 'Europe/Amsterdam', 10, 0, 0, 200)`;
+  await b.sql`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+              select ${booker}, w, '00:00', '24:00' from generate_series(1, 7) w`;
+  const free = (await b.sql`
+    select s.starts_at from generate_series(0, 1) k,
+      lateral public.available_slots(${booker}, now() + interval '1 day' + k * interval '90 days',
+                                     now() + interval '1 day' + (k + 1) * interval '90 days') s
+    order by 1`).map((r) => (r.starts_at as Date).toISOString());
+  let next = 0;
+  const result = await b.interleaved("book_slot, one coach, distinct free slots", "hotCounter", {
+    clients,
+    seconds: 3,
+    op: (sql) => {
+      const k = next++;
+      if (k >= free.length) throw new Error("book_slot bench ran out of free slots");
+      return b.rpcAsUser(sql, patients[k % patients.length],
+        `select public.book_slot(${b.literal(booker)}, ${b.literal(free[k])}::timestamptz)`);
+    },
+  });
+  const [made] = await b.sql`
+    select count(*)::int as n from public.sessions where created_by = ${booker} and kind = 'one_to_one'`;
+  console.log(`  book_slot: ${made.n} appointments booked of ${free.length} free slots`);
+  b.report("book_slot (16 clients, one coach)", result.opsPerSec, "hotCounter (measured between its slices)", result.baseline,
+    { min: 0.3 });
+  b.report("book_slot unexpected errors", result.errors, "zero", 1, { max: 0 }, "errors");
+}

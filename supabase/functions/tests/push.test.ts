@@ -1,0 +1,223 @@
+/**
+ * Web Push end to end against the real local database: the test makes subscriptions as a browser does
+ * (a real P-256 key pair and a 16-byte auth secret per device) and runs a local HTTPS push service
+ * (a certificate of a throwaway CA, trusted through PUSH_CA_CERT) that checks every request like a real one:
+ * the VAPID JWT (ES256, signed by the key in `k`, audience = the push service origin, expiry within
+ * 24 h, our subject), TTL and Urgency of the kind, Content-Encoding aes128gcm; then decrypts the body
+ * with http_ece and the device's private key, proving a browser could read it. A 410 from the push
+ * service deletes that subscription. GET /push/vapid-public-key gives the frontend the key.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { createECDH, type ECDH, randomBytes } from "node:crypto";
+import ece from "http_ece";
+import { importJWK, jwtVerify } from "jose";
+import webpush from "web-push";
+import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
+import { adminDb } from "./helpers.ts";
+
+const DISPATCH_SECRET = "test-dispatch-secret-0123456789abcdef";
+
+function b64u(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+function fromB64u(text: string): Uint8Array {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/** A throwaway CA and a certificate for 127.0.0.1 signed by it (openssl). */
+async function testCertificates(): Promise<{ ca: string; cert: string; key: string }> {
+  const dir = await Deno.makeTempDir();
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" }).output();
+    assert.ok(out.success, `openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+  };
+  try {
+    await run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+      "-subj", "/CN=push test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+      "-keyout", "ca.key", "-out", "ca.pem");
+    await run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1",
+      "-keyout", "key.pem", "-out", "leaf.csr");
+    await Deno.writeTextFile(`${dir}/ext.cnf`, "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    await run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+      "-extfile", "ext.cnf", "-out", "cert.pem");
+    return {
+      ca: await Deno.readTextFile(`${dir}/ca.pem`),
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+interface Device {
+  endpoint: string;
+  ecdh: ECDH;
+  auth: Uint8Array;
+}
+
+interface Received {
+  device: string;
+  ttl: string | null;
+  urgency: string | null;
+  payload: Record<string, unknown>;
+}
+
+Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read; 410 deletes the subscription", async () => {
+  const sql = adminDb();
+  const vapid = webpush.generateVAPIDKeys();
+  Deno.env.set("VAPID_PUBLIC_KEY", vapid.publicKey);
+  Deno.env.set("VAPID_PRIVATE_KEY", vapid.privateKey);
+  Deno.env.set("VAPID_SUBJECT", "mailto:push-test@example.test");
+  Deno.env.set("DISPATCH_SECRET", DISPATCH_SECRET);
+  Deno.env.set("SITE_URL", "https://app.example.test");
+  for (const name of ["SMTP_URL", "RESEND_API_KEY"]) Deno.env.delete(name);
+
+  const tls = await testCertificates();
+  Deno.env.set("PUSH_CA_CERT", tls.ca);
+  const devices = new Map<string, Device>();
+  const received: Received[] = [];
+  const problems: string[] = [];
+  const pushService = Deno.serve({ hostname: "127.0.0.1", port: 0, cert: tls.cert, key: tls.key, onListen: () => {} },
+    async (req) => {
+      const url = new URL(req.url);
+      const device = devices.get(url.pathname.split("/").pop()!);
+      if (!device) return new Response("unknown", { status: 404 });
+      if (url.pathname.includes("/gone-")) return new Response("expired", { status: 410 });
+      // VAPID (RFC 8292): Authorization: vapid t=<JWT>, k=<public key>
+      const m = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(req.headers.get("Authorization") ?? "");
+      if (!m) {
+        problems.push(`no vapid header: ${req.headers.get("Authorization")}`);
+        return new Response("unauthorized", { status: 401 });
+      }
+      const [, jwt, k] = m;
+      const point = fromB64u(k);
+      try {
+        assert.equal(k, vapid.publicKey, "k is our VAPID public key");
+        assert.equal(point.length, 65);
+        const key = await importJWK({ kty: "EC", crv: "P-256", x: b64u(point.slice(1, 33)), y: b64u(point.slice(33)) }, "ES256");
+        const { payload, protectedHeader } = await jwtVerify(jwt, key, { audience: url.origin, algorithms: ["ES256"] });
+        assert.equal(protectedHeader.alg, "ES256");
+        assert.equal(payload.sub, "mailto:push-test@example.test");
+        assert.ok(payload.exp! * 1000 <= Date.now() + 24 * 3600_000 + 60_000, "expires within 24 h");
+        assert.equal(req.headers.get("Content-Encoding"), "aes128gcm");
+      } catch (err) {
+        problems.push(String(err));
+        return new Response("forbidden", { status: 403 });
+      }
+      const body = Buffer.from(await req.arrayBuffer());
+      let plain: Uint8Array;
+      try {
+        plain = ece.decrypt(body, { version: "aes128gcm", privateKey: device.ecdh, authSecret: Buffer.from(device.auth) });
+      } catch (err) {
+        problems.push(`decrypt: ${err}`);
+        return new Response("bad payload", { status: 400 });
+      }
+      received.push({
+        device: url.pathname.split("/").pop()!,
+        ttl: req.headers.get("TTL"),
+        urgency: req.headers.get("Urgency"),
+        payload: JSON.parse(new TextDecoder().decode(plain)),
+      });
+      return new Response(null, { status: 201, headers: { Location: `${url.origin}/msg/${crypto.randomUUID()}` } });
+    });
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  const users: string[] = [];
+  const sessions: string[] = [];
+  let held: { id: string; next_attempt_at: Date }[] = [];
+
+  async function user(label: string, locale: string): Promise<string> {
+    const id = crypto.randomUUID();
+    await sql`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+              values (${id}, ${`push-${label}-${id.slice(0, 8)}@example.test`},
+                      ${sql.json({ display_name: `Push ${label}`, timezone: "Europe/Amsterdam" })}, 'authenticated', 'authenticated', now())`;
+    await sql`update public.profiles set locale = ${locale} where id = ${id}`;
+    users.push(id);
+    return id;
+  }
+  /** A browser's PushSubscription: a fresh P-256 key pair and auth secret. */
+  async function subscribe(userId: string, kind: "ok" | "gone"): Promise<string> {
+    const name = `${kind}-${crypto.randomUUID()}`;
+    const ecdh = createECDH("prime256v1");
+    ecdh.generateKeys();
+    const auth = new Uint8Array(randomBytes(16));
+    const endpoint = `https://127.0.0.1:${pushService.addr.port}/push/${name}`;
+    devices.set(name, { endpoint, ecdh, auth });
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+              values (${userId}, ${endpoint}, ${b64u(new Uint8Array(ecdh.getPublicKey()))}, ${b64u(auth)})`;
+    return name;
+  }
+
+  try {
+    held = await sql`update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
+                     where d.status in ('queued', 'sending') returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+    // The frontend reads the public key.
+    const keyRes = await fetch(`${base}/push/vapid-public-key`);
+    assert.equal(keyRes.status, 200);
+    assert.deepEqual(await keyRes.json(), { public_key: vapid.publicKey });
+
+    const host = await user("host", "en");
+    const ann = await user("ann", "nl");
+    const ben = await user("ben", "pt");
+    const annPhone = await subscribe(ann, "ok");
+    const annOld = await subscribe(ann, "gone");
+    await subscribe(ben, "gone");
+    const sessionId = crypto.randomUUID();
+    await sql`insert into public.sessions (id, title, starts_at, status, visibility, timezone, created_by)
+              values (${sessionId}, 'Push talk', now() + interval '2 hours', 'scheduled', 'public', 'Europe/Amsterdam', ${host})`;
+    sessions.push(sessionId);
+    for (const u of [ann, ben]) {
+      await sql`select private.notify(${u}, 'session_cancelled', 'Cancelled: Push talk', null, ${`/sessions/${sessionId}`},
+                                      ${sql.json({ session_id: sessionId })})`;
+    }
+    const deliveries = await sql<{ id: string; user_id: string; channel: string }[]>`
+      select id, user_id, channel from public.notification_deliveries where user_id = any(${[ann, ben]}::uuid[])`;
+    assert.deepEqual(deliveries.map((d) => d.channel).sort(), ["email", "email", "push", "push"], "email and push queued for each");
+
+    const res = await fetch(`${base}/dispatch-notifications`, { method: "POST", headers: { "X-Dispatch-Secret": DISPATCH_SECRET } });
+    const summary = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(summary));
+    assert.deepEqual(summary.channels, ["push"], "without an email transport only push is claimed");
+    assert.deepEqual(problems, [], "the push service accepted every request's VAPID and encryption");
+    assert.equal(received.filter((r) => r.device === annPhone).length, 1, `one push reached ann's live device: ${JSON.stringify(summary)} ${JSON.stringify(await sql`select channel, status, last_error from public.notification_deliveries where user_id = any(${[ann, ben]}::uuid[])`)}`);
+    const push = received.find((r) => r.device === annPhone)!;
+    assert.equal(push.device, annPhone);
+    assert.equal(push.ttl, "86400", "TTL of session_cancelled");
+    assert.equal(push.urgency, "high", "Urgency of session_cancelled");
+    assert.equal(push.payload.kind, "session_cancelled");
+    assert.ok(String(push.payload.title).startsWith("Geannuleerd: Push talk"), `Dutch title: ${push.payload.title}`);
+    assert.match(String(push.payload.body), /Europe\/Amsterdam \(CES?T\)/, "local time with the zone abbreviation");
+    assert.equal(push.payload.url, `https://app.example.test/sessions/${sessionId}`);
+    assert.ok(typeof push.payload.notification_id === "string", "the in-app notification id, to mark it read");
+
+    const states = await sql<{ user_id: string; status: string; provider_message_id: string | null }[]>`
+      select user_id, status, provider_message_id from public.notification_deliveries
+      where user_id = any(${[ann, ben]}::uuid[]) and channel = 'push'`;
+    assert.deepEqual(states.find((s) => s.user_id === ann), { user_id: ann, status: "sent", provider_message_id: "push:1/2" });
+    assert.equal(states.find((s) => s.user_id === ben)?.status, "cancelled", "ben's only device is gone: nothing to send");
+    const subs = await sql<{ endpoint: string; used: boolean }[]>`
+      select endpoint, last_used_at is not null as used from public.push_subscriptions where user_id = any(${[ann, ben]}::uuid[])`;
+    assert.deepEqual(subs.map((s) => ({ ...s })), [{ endpoint: devices.get(annPhone)!.endpoint, used: true }],
+      "410 deleted ann's old device and ben's; the live one is marked used");
+    assert.ok(!subs.some((s) => s.endpoint.includes(annOld)));
+    const emails = await sql`select 1 from public.notification_deliveries where user_id = any(${[ann, ben]}::uuid[])
+                             and channel = 'email' and status = 'queued'`;
+    assert.equal(emails.length, 2, "email deliveries wait for an email transport");
+
+    Deno.env.delete("VAPID_PUBLIC_KEY");
+    const missing = await fetch(`${base}/push/vapid-public-key`);
+    assert.equal(missing.status, 503, "no key configured: 503");
+    await missing.body?.cancel();
+  } finally {
+    for (const name of ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT", "PUSH_CA_CERT"]) Deno.env.delete(name);
+    await sql`delete from public.sessions where id = any(${sessions}::uuid[])`;
+    await sql`delete from auth.users where id = any(${users}::uuid[])`;
+    for (const h of held) await sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
+    await sql.end();
+    await server.shutdown();
+    await pushService.shutdown();
+  }
+});
