@@ -123,18 +123,18 @@ export default async function (b: Bench) {
       for (const t of ["bookings", "chat_messages"]) await tx.unsafe(`alter table public.${t} disable trigger user`);
       const sessions = await tx`
         insert into public.sessions (title, starts_at, status, visibility, created_by)
-        select 'Bench: stats ' || g, now() - (g || ' hours')::interval, 'ended', 'public', ${host}
+        select 'Bench: stats ' || g, now() + (g || ' hours')::interval, 'scheduled', 'public', ${host}
         from generate_series(1, 400) g returning id`;
       const sessionIds = sessions.map((s) => s.id as string);
       const load = async (from: number, to: number) => {
         await tx`insert into public.bookings (session_id, user_id, status, created_at)
                  select (${sessionIds}::uuid[])[1 + (g / ${members.length}) % 400], (${members}::uuid[])[1 + g % ${members.length}],
                         'confirmed', now() - (g % 2160 || ' hours')::interval
-                 from generate_series(${from}, ${to - 1}) g`;
+                 from generate_series(${from}::int, ${to - 1}::int) g`;
         await tx`insert into public.chat_messages (session_id, user_id, body, created_at)
                  select (${sessionIds}::uuid[])[1 + g % 400], (${members}::uuid[])[1 + g % ${members.length}], 'stats ' || g,
                         now() - (g % 2160 || ' hours')::interval
-                 from generate_series(${from}, ${to - 1}) g`;
+                 from generate_series(${from}::int, ${to - 1}::int) g`;
         await tx`analyze public.bookings`;
         await tx`analyze public.chat_messages`;
       };
