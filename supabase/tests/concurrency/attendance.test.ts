@@ -243,3 +243,58 @@ Deno.test("attendance: the end of a session waits for a leave in flight, and bot
     await admin.end({ timeout: 5 });
   }
 });
+
+/**
+ * A join in flight holds the session's attendance lock (shared) and then writes its interval, whose
+ * foreign key takes a key-share lock on the session row. end_session and cancel_session once locked
+ * the session row first (select ... for update) and took the attendance lock after it (their
+ * trigger): with a join between its lock and its insert, each waited for the other and PostgreSQL
+ * broke the deadlock with 40P01, a 500 for the host or the viewer (found by the fuzz). Here the
+ * viewer's transaction holds the attendance lock (a heartbeat), the end starts, then the same
+ * transaction opens a second interval (another tab): it must not wait for the end, and then the end
+ * succeeds and closes both intervals.
+ */
+for (const action of ["end_session", "cancel_session"] as const) {
+  Deno.test(`attendance: ${action} and a join in flight take their locks in one order (no deadlock)`, async () => {
+    const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
+    const pool = postgres(dbUrl(), { max: 3, prepare: false, onnotice: () => {} });
+    const [host, viewer] = [crypto.randomUUID(), crypto.randomUUID()];
+    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+                select u, 'lock-order-' || u || '@example.test', '{"display_name": "Lock Order"}', 'authenticated', 'authenticated', now()
+                from unnest(${[host, viewer]}::uuid[]) u`;
+    await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
+    const [{ id: session }] = await admin`
+      insert into public.sessions (title, status, visibility, starts_at, started_at, created_by)
+      values ('lock order', 'live', 'public', now(), now(), ${host}) returning id`;
+    try {
+      await asUser(pool, viewer, (tx) => tx`select public.join_session(${session}::uuid, 'tab')`);
+      let endStarted!: () => void;
+      const started = new Promise<void>((resolve) => (endStarted = resolve));
+      let heartbeatDone!: () => void;
+      const beat = new Promise<void>((resolve) => (heartbeatDone = resolve));
+      const viewerTx = asUser(pool, viewer, async (tx) => {
+        await tx`select public.heartbeat(${session}::uuid, 'tab')`; // holds the attendance lock (shared)
+        heartbeatDone();
+        await started;
+        await tx`select public.join_session(${session}::uuid, 'second-tab')`; // inserts an interval
+      });
+      await beat;
+      const end = asUser(pool, host, (tx) =>
+        action === "end_session" ? tx`select public.end_session(${session}::uuid)` : tx`select public.cancel_session(${session}::uuid, 'Lock order')`);
+      assert.equal(await stateAfter(end, 300), "pending", `${action} waits for the join in flight`);
+      endStarted();
+      await viewerTx; // a deadlock would reject one of the two with 40P01
+      await end;
+      const [{ open, status }] = await admin`
+        select (select count(*)::int from public.attendance_intervals where session_id = ${session} and left_at is null) as open,
+               (select status::text from public.sessions where id = ${session}) as status`;
+      assert.equal(open, 0, "the end closed both intervals");
+      assert.equal(status, action === "end_session" ? "ended" : "cancelled");
+    } finally {
+      await admin`delete from public.sessions where id = ${session}`;
+      await admin`delete from auth.users where id in ${admin([host, viewer])}`;
+      await pool.end({ timeout: 5 });
+      await admin.end({ timeout: 5 });
+    }
+  });
+}
