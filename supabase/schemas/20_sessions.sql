@@ -395,7 +395,12 @@ begin
   if (select auth.uid()) is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', session_for_host.session_id));
   end if;
-  select s.* into v_session from public.sessions s where s.id = session_for_host.session_id for update;
+  -- No key update, not update: it excludes other host actions as well, but not the key-share locks that
+  -- writes referencing the session take (a join's interval, a booking). With `for update`, ending a session
+  -- deadlocked with a join in flight: the join holds the attendance lock and needs a key-share lock on
+  -- this row, the end held the row and waited for the attendance lock (40P01; see
+  -- tests/concurrency/attendance.test.ts).
+  select s.* into v_session from public.sessions s where s.id = session_for_host.session_id for no key update;
   if v_session.id is null or not private.can_see_session(v_session.id) then
     perform private.raise_error('not_found', 'Session not found.', jsonb_build_object('session_id', session_for_host.session_id));
   end if;
@@ -820,36 +825,12 @@ comment on function public.start_session(uuid) is
 revoke execute on function public.start_session(uuid) from public, anon;
 grant execute on function public.start_session(uuid) to authenticated, service_role;
 
--- Ending or cancelling a session takes its attendance lock exclusively (the trigger
--- sessions_lock_attendance in 32_attendance.sql). Taken there only, it came after the session row
--- lock of session_for_host (select ... for update), while a join in flight holds the shared
--- attendance lock and then needs a key-share lock on the same row (its interval's foreign key):
--- a deadlock, answered 500 (40P01; found by the fuzz). end_session and cancel_session take the
--- attendance lock first, so both orders agree. Only for the session's staff (or an admin): anyone
--- else is refused by session_for_host right after, without having held up the session's joins.
-create function private.lock_attendance_for_end(session_id uuid)
-returns void
-language plpgsql volatile security definer set search_path = '' as $$
-begin
-  if private.is_session_staff(lock_attendance_for_end.session_id) then
-    perform pg_catalog.pg_advisory_xact_lock(private.attendance_lock_key(lock_attendance_for_end.session_id));
-  end if;
-end;
-$$;
-comment on function private.lock_attendance_for_end(uuid) is
-  'Takes the session''s attendance lock exclusively when the caller is its staff (or an admin), before end_session or '
-  'cancel_session lock the session row: the same lock order as joins. Internal.';
-revoke execute on function private.lock_attendance_for_end(uuid) from public, anon, authenticated, service_role;
-
 create function public.end_session(session_id uuid)
 returns public.sessions
 language plpgsql volatile security definer set search_path = '' as $$
 declare
-  v_session public.sessions;
+  v_session public.sessions := private.session_for_host(end_session.session_id);
 begin
-  -- The attendance lock before the session row (see private.lock_attendance_for_end).
-  perform private.lock_attendance_for_end(end_session.session_id);
-  v_session := private.session_for_host(end_session.session_id);
   if v_session.status <> 'live' then
     perform private.raise_error('invalid_transition', 'Only a live session can end.',
       jsonb_build_object('status', v_session.status));
@@ -868,12 +849,9 @@ create function public.cancel_session(session_id uuid, reason text default null)
 returns public.sessions
 language plpgsql volatile security definer set search_path = '' as $$
 declare
-  v_session public.sessions;
+  v_session public.sessions := private.session_for_host(cancel_session.session_id);
   v_reason text := nullif(btrim(cancel_session.reason), '');
 begin
-  -- The attendance lock before the session row (see private.lock_attendance_for_end).
-  perform private.lock_attendance_for_end(cancel_session.session_id);
-  v_session := private.session_for_host(cancel_session.session_id);
   if v_session.status not in ('scheduled', 'live') then
     perform private.raise_error('invalid_transition', 'Only a scheduled or live session can be cancelled.',
       jsonb_build_object('status', v_session.status));

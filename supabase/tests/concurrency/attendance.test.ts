@@ -249,7 +249,8 @@ Deno.test("attendance: the end of a session waits for a leave in flight, and bot
  * foreign key takes a key-share lock on the session row. end_session and cancel_session once locked
  * the session row first (select ... for update) and took the attendance lock after it (their
  * trigger): with a join between its lock and its insert, each waited for the other and PostgreSQL
- * broke the deadlock with 40P01, a 500 for the host or the viewer (found by the fuzz). Here the
+ * broke the deadlock with 40P01, a 500 for the host or the viewer (found by the fuzz). The row is now
+ * locked `for no key update` (private.session_for_host), which key-share locks do not wait for. Here the
  * viewer's transaction holds the attendance lock (a heartbeat), the end starts, then the same
  * transaction opens a second interval (another tab): it must not wait for the end, and then the end
  * succeeds and closes both intervals.
