@@ -14,6 +14,10 @@
 //    while one patient's booking of 09:00 is uncommitted, another patient books 11:00 of the same
 //    coach without waiting for it, and a third one booking 09:30 (overlapping 09:00) waits, then
 //    gets slot_unavailable once the first commits.
+// 6. The buffer between appointments holds under concurrency too (it is the booking RPCs' rule,
+//    not the exclusion constraint's): 48 patients book the 16 half-hour slots of one morning of a
+//    coach with a 15-minute buffer at once, three per slot; no two committed appointments are less
+//    than 15 minutes apart, and every refusal is slot_unavailable.
 //
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
@@ -245,6 +249,39 @@ Deno.test({
         await held.catch(() => {});
       }
       assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
+    });
+  },
+});
+
+Deno.test({
+  name: "48 parallel bookings of adjacent half-hour slots with a 15-minute buffer: no two appointments closer than the buffer",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("buffer", 48, 48, async ({ admin, pool, coach, patients, day }) => {
+      await admin`update public.coach_booking_settings set slot_minutes = 30, buffer_minutes = 15 where coach_id = ${coach}`;
+      await admin`delete from public.coach_availability where coach_id = ${coach}`;
+      await admin`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                  select ${coach}, w, '06:00', '14:00' from generate_series(1, 7) w`;
+      const starts = await admin`
+        select s.starts_at from public.available_slots(${coach},
+          (${day}::date + time '00:00') at time zone 'Europe/Amsterdam',
+          (${day}::date + time '23:59') at time zone 'Europe/Amsterdam') s order by 1`;
+      assert.equal(starts.length, 16, "16 half-hour slots are offered, each adjacent to the next");
+      const results = await Promise.all(patients.map((p, i) =>
+        asUser(pool, p, (tx) => tx`select status from public.book_slot(${coach}, ${starts[i % 16].starts_at})`)
+          .then((rows) => rows[0].status as string, codeOf)
+      ));
+      const booked = results.filter((r) => r === "confirmed").length;
+      assert.ok(booked >= 6 && booked <= 8, `between 6 and 8 appointments fit with the buffer (got ${booked})`);
+      assert.equal(results.filter((r) => r === "slot_unavailable").length, 48 - booked, "every other answer is slot_unavailable");
+      const tooClose = await admin`
+        select a.starts_at, b.starts_at as next
+        from public.sessions a join public.sessions b
+          on a.created_by = b.created_by and a.id <> b.id and b.starts_at >= a.starts_at
+         and b.starts_at < a.starts_at + make_interval(mins => a.duration_minutes + 15)
+        where a.created_by = ${coach} and a.kind = 'one_to_one' and b.kind = 'one_to_one'
+          and a.status = 'scheduled' and b.status = 'scheduled'`;
+      assert.deepEqual([...tooClose], [], "no appointment starts within 15 minutes of the end of another");
     });
   },
 });
