@@ -363,6 +363,8 @@ declare
   v_buffer interval;
   v_lo timestamptz;
   v_hi timestamptz;
+  v_time_off tstzmultirange;
+  v_busy tstzmultirange;
 begin
   if coach_free_slots.coach_id is null or from_at is null or to_at is null
      or not isfinite(from_at) or not isfinite(to_at) then
@@ -383,6 +385,18 @@ begin
   if v_hi <= v_lo then
     return;
   end if;
+  -- The coach's time off and busy time that can meet a slot of the range, each read once (one index
+  -- range scan) into a multirange: every candidate slot is then one binary search, not a scan of
+  -- the busy rows (a join re-read all of them for each slot: ~20 ms for 720 slots and 200 sessions).
+  select coalesce(range_agg(tstzrange(t.starts_at, t.ends_at)), '{}') into v_time_off
+  from public.coach_time_off t
+  where t.coach_id = coach_free_slots.coach_id
+    and tstzrange(t.starts_at, t.ends_at) && tstzrange(v_lo, v_hi + make_interval(mins => v_settings.slot_minutes));
+  select coalesce(range_agg(b.during), '{}') into v_busy
+  from private.coach_busy b
+  where b.user_id = coach_free_slots.coach_id
+    and b.session_id is distinct from ignore_session_id
+    and b.during && tstzrange(v_lo - v_buffer, v_hi + make_interval(mins => v_settings.slot_minutes) + v_buffer);
   return query
     select distinct w.starts_at, w.ends_at
     -- A window lies inside its local day, so the local days of v_lo .. v_hi hold every slot.
@@ -393,13 +407,8 @@ begin
     cross join lateral private.working_window_slots(v_settings.timezone, d::date, a.start_time, a.end_time,
                                                     v_settings.slot_minutes) w
     where w.starts_at >= v_lo and w.starts_at < v_hi
-      and not exists (select 1 from public.coach_time_off t
-                      where t.coach_id = coach_free_slots.coach_id
-                        and tstzrange(t.starts_at, t.ends_at) && tstzrange(w.starts_at, w.ends_at))
-      and not exists (select 1 from private.coach_busy b
-                      where b.user_id = coach_free_slots.coach_id
-                        and b.session_id is distinct from ignore_session_id
-                        and b.during && tstzrange(w.starts_at - v_buffer, w.ends_at + v_buffer))
+      and not (v_time_off && tstzrange(w.starts_at, w.ends_at))
+      and not (v_busy && tstzrange(w.starts_at - v_buffer, w.ends_at + v_buffer))
     order by w.starts_at;
 end;
 $$;
