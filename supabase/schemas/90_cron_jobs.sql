@@ -28,6 +28,10 @@ select cron.schedule('send-announcements', '* * * * *', 'select private.send_ann
 -- minutes, at most one digest per conversation an hour).
 select cron.schedule('direct-message-digests', '* * * * *', 'select private.queue_direct_message_digests()');
 
+-- 88_admin_stats.sql: scores the sessions that ended (attendance, no-shows, engagement) into the
+-- admin_stats rollups, up to 200 per run.
+select cron.schedule('admin-stats-rollups', '* * * * *', 'select private.stats_fold()');
+
 -- 34_notification_delivery.sql: calls the dispatch-notifications Edge Function through pg_net every 20
 -- seconds (a reminder is mailed within a minute of its due time). Only where pg_net exists (Supabase;
 -- not the local emulation, where npm start calls the function on the same schedule). Needs the Vault
