@@ -195,69 +195,6 @@ begin
 end;
 $function$;
 
-CREATE OR REPLACE FUNCTION public.book_slot (
-  coach_id  uuid,
-  starts_at timestamp with time zone,
-  topic     text                     DEFAULT NULL::text
-)
-  RETURNS public.bookings
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-declare
-  v_uid uuid := (select auth.uid());
-  v_topic text := nullif(private.clean_text(book_slot.topic), '');
-  v_settings public.coach_booking_settings;
-  v_session_id uuid;
-  v_booking public.bookings;
-begin
-  if v_uid is null then
-    perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'book_slot'));
-  end if;
-  if book_slot.coach_id is null or book_slot.starts_at is null or not isfinite(book_slot.starts_at) then
-    perform private.raise_error('invalid_input', 'coach_id and starts_at are required.',
-      jsonb_build_object('fields', jsonb_build_array('coach_id', 'starts_at')));
-  end if;
-  if char_length(v_topic) > 200 then
-    perform private.raise_error('invalid_input', 'The topic must be at most 200 characters.',
-      jsonb_build_object('field', 'topic', 'max', 200));
-  end if;
-  if not private.is_bookable_coach(book_slot.coach_id) then
-    perform private.raise_error('not_found', 'No such coach.', jsonb_build_object('coach_id', book_slot.coach_id));
-  end if;
-  if book_slot.coach_id = v_uid then
-    perform private.raise_error('invalid_input', 'You cannot book a session with yourself.',
-      jsonb_build_object('field', 'coach_id'));
-  end if;
-  v_settings := private.coach_settings(book_slot.coach_id);
-
-  perform private.lock_coach_calendar(book_slot.coach_id);
-  if not exists (select 1 from private.coach_free_slots(book_slot.coach_id, book_slot.starts_at,
-                                                         book_slot.starts_at + interval '1 second') s
-                 where s.starts_at = book_slot.starts_at) then
-    perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
-      jsonb_build_object('coach_id', book_slot.coach_id, 'starts_at', book_slot.starts_at));
-  end if;
-
-  insert into public.sessions (title, topic, starts_at, duration_minutes, timezone, status, visibility, capacity,
-                               waitlist_enabled, kind, created_by)
-  values (coalesce(v_topic, 'One-to-one session'), v_topic, book_slot.starts_at, v_settings.slot_minutes,
-          v_settings.timezone, 'scheduled', 'private', 1, false, 'one_to_one', book_slot.coach_id)
-  returning id into v_session_id;
-  insert into public.bookings (session_id, user_id, status, default_reminders_pending)
-  values (v_session_id, v_uid, 'confirmed', true)
-  returning * into v_booking;
-
-  perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment',
-    'A patient booked a one-to-one session with you.', '/sessions/' || v_session_id::text,
-    jsonb_build_object('session_id', v_session_id, 'booking_id', v_booking.id, 'starts_at', book_slot.starts_at));
-  -- The patient's confirmation (with the .ics); the coach's mail is the one_to_one_booked above.
-  perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, coalesce(v_topic, 'One-to-one session'));
-  return v_booking;
-end;
-$function$;
-
 COMMENT ON FUNCTION "private"."bookings_cancel_queued_reminders"() IS 'Trigger after a booking is cancelled: cancels that user''s queued session_reminder deliveries for the session (unless they are staff of it) and their queued booking_confirmed and booking_promoted ones.';
 
 COMMENT ON FUNCTION "private"."notify_booking_confirmed"(uuid, uuid, uuid, text) IS 'Notifies a user that their own booking is confirmed (kind booking_confirmed, data {session_id, booking_id, status}): the in-app row and the email and push deliveries their preferences allow (default: email only). Returns the notification id or null (in-app off). Called by book_session and book_slot. Internal.';
@@ -267,8 +204,6 @@ COMMENT ON FUNCTION "private"."sessions_cancel_queued_reminders"() IS 'Trigger a
 COMMENT ON FUNCTION "private"."withdraw_booking_confirmed"(uuid, uuid, uuid) IS 'Takes back the booking_confirmed notification of a booking made in the same transaction (book_session: the seat claim made the booking waitlisted): deletes its queued deliveries and its in-app row. Internal.';
 
 COMMENT ON FUNCTION "public"."book_session"(uuid) IS 'Books the caller into a scheduled or live session and returns the booking: confirmed while seats are left (capacity null = unlimited), else waitlisted with the next waitlist_position when waitlist_enabled. Serialized per session by the session''s seat row lock (private.session_seats), so it never overbooks; the lock is held only for the final claim and commit. A cancelled booking stays as history and booking again creates a new row. Errors: not_authenticated, invalid_input, not_found (session invisible to the caller), forbidden (banned from the session), invalid_transition (draft, ended or cancelled session), already_booked (an active booking exists), session_full (no seat and no waitlist). The default reminders follow within a minute (default_reminders_pending). A confirmed booking notifies the caller (booking_confirmed: by default email only, with the session''s .ics); a waitlisted one does not (a later promotion sends booking_promoted).';
-
-COMMENT ON FUNCTION "public"."book_slot"(uuid, timestamp with time zone, text) IS 'Patient: books a free slot of a coach (a start returned by available_slots). In one transaction creates a private one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title = topic or "One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked notification, the caller a booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free slot, or taken meanwhile).';
 
 REVOKE ALL ON FUNCTION "private"."notify_booking_confirmed"(uuid, uuid, uuid, text) FROM PUBLIC;
 
