@@ -480,6 +480,7 @@ language plpgsql stable security definer rows 100 set search_path = '' as $$
 declare
   v_session public.sessions;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if (select auth.uid()) is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', null);
   end if;
