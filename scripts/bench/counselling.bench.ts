@@ -5,11 +5,17 @@
  *    against time off and busy time), called as a patient. Target: 0.1x or more of the latest-50
  *    indexed read (50 newest rows of an indexed table by its primary key, with the same transaction
  *    shape: claims set, one query), measured in the same run.
- * 2. book_slot under 16 parallel clients on one coach: every call books a distinct free slot (the
- *    coach's calendar lock serializes them, like the hot-counter baseline's row), creating the
- *    session, its staff, busy and seat rows and the booking, one round trip each (Bench.rpcAsUser).
+ * 2. book_slot under 16 parallel clients on one coach: every call books a distinct free slot, as 16
+ *    patients choosing different free hours would: the coach's 10-minute slots of the next 180 days
+ *    (25,920) in a fixed pseudo-random order (md5 of the start), taken one after the other by
+ *    whichever client is next. An op is one successful booking: the slot check, the session with its
+ *    staff, busy and seat rows, the booking and the coach's notification, one round trip each
+ *    (Bench.rpcAsUser). Every call is expected to succeed; a refusal counts as an error. Calls of
+ *    the same clock hours of the coach wait for each other (private.lock_coach_calendar); with
+ *    random slots that is rare, as it is for real patients.
  *    Target: 0.3x of hotCounter or more, measured in slices between slices of hotCounter.
  */
+import postgres from "postgres";
 import type { Bench, Tx } from "./lib.ts";
 
 export default async function (b: Bench) {
@@ -61,7 +67,8 @@ export default async function (b: Bench) {
   b.report("available_slots (30 days, 200 booked)", slots.opsPerSec, "latest-50 indexed read", latest50.opsPerSec, { min: 0.1 });
   b.report("available_slots unexpected errors", slots.errors + latest50.errors, "zero", 1, { max: 0 }, "errors");
 
-  // 2. book_slot: 10-minute slots around the clock for 180 days, each call takes the next one.
+  // 2. book_slot: 10-minute slots around the clock for 180 days, each call takes the next one of
+  // them in a fixed pseudo-random order (distinct patients pick distinct hours of the calendar).
   await b.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
               values (${booker}, 'Europe/Amsterdam', 10, 0, 0, 200)`;
   await b.sql`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
@@ -70,11 +77,37 @@ export default async function (b: Bench) {
     select s.starts_at from generate_series(0, 1) k,
       lateral public.available_slots(${booker}, now() + interval '1 day' + k * interval '90 days',
                                      now() + interval '1 day' + (k + 1) * interval '90 days') s
-    order by 1`).map((r) => (r.starts_at as Date).toISOString());
+    order by md5(s.starts_at::text)`).map((r) => (r.starts_at as Date).toISOString());
   let next = 0;
-  const result = await b.interleaved("book_slot, one coach, distinct free slots", "hotCounter", {
+  // Where the time goes: pg_stat_statements (preloaded by scripts/bench.sh) over the book_slot run,
+  // nested statements included, read as the superuser.
+  const adminUrl = Deno.env.get("SUPABASE_ADMIN_DB_URL");
+  const su = adminUrl ? postgres(adminUrl, { onnotice: () => {}, max: 1 }) : null;
+  b.onCleanup(async () => await su?.end({ timeout: 5 }));
+  if (su) await su`select extensions.pg_stat_statements_reset()`.catch(() => {});
+  const result = await b.interleaved("book_slot, one coach, distinct free slots in random order", "hotCounter", {
     clients,
     seconds: 3,
+    op: (sql) => {
+      const k = next++;
+      if (k >= free.length) throw new Error("book_slot bench ran out of free slots");
+      return b.rpcAsUser(sql, patients[k % patients.length],
+        `select public.book_slot(${b.literal(booker)}, ${b.literal(free[k])}::timestamptz)`);
+    },
+  });
+  const top = su && await su`
+    select calls, round(total_exec_time::numeric, 0) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms,
+           left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
+    from extensions.pg_stat_statements
+    where query not ilike '%pg_stat_statements%'
+    order by total_exec_time desc limit 15`.catch(() => null);
+  if (top) {
+    console.log("  top statements by total time during the book_slot slices (pg_stat_statements, nested included):");
+    for (const r of top) console.log(`    ${String(r.total_ms).padStart(8)} ms ${String(r.calls).padStart(7)} calls ${String(r.mean_ms).padStart(8)} ms/call  ${r.query}`);
+  }
+  // The cost of one call without any concurrency (one client, one after the other).
+  await b.latency("book_slot, one client, distinct free slots", {
+    runs: 200,
     op: (sql) => {
       const k = next++;
       if (k >= free.length) throw new Error("book_slot bench ran out of free slots");

@@ -30,7 +30,8 @@
 --     it, and the caller gets the booking as the result.
 --   * Default reminders (24 h and 15 min before) are not written by book_session: the booking is
 --     marked default_reminders_pending and the reminder job adds them within a minute
---     (31_reminders.sql); session_cards.has_reminder already counts them.
+--     (31_reminders.sql); session_cards.has_reminder already counts them. A booking that can get
+--     none (a live session, or one starting within 15 minutes) is not marked.
 --   * Every way an active booking leaves (cancel_booking, a direct update or delete by service_role,
 --     a user's account deletion) promotes the waitlist into the freed seat, never to a banned user,
 --     and closes the gap in the numbering; a cancelled booking takes its reminders and its
@@ -67,8 +68,8 @@ comment on constraint bookings_state_valid on public.bookings is
   'status is confirmed, waitlisted or cancelled; waitlist_position (> 0) exactly when waitlisted; cancelled_at exactly '
   'when cancelled.';
 comment on column public.bookings.default_reminders_pending is
-  'Set by book_session: the default reminders (24 h and 15 min before) of this booking are still to be added by the '
-  'reminder job (within a minute). Cleared when they are added.';
+  'Set by book_session when the reminder job can still add a default reminder (24 h and 15 min before: a scheduled '
+  'session more than 15 minutes ahead): they are still to be added (within a minute). Cleared when they are added.';
 alter table public.bookings enable row level security;
 
 create table private.session_seats (
@@ -306,6 +307,8 @@ declare
   v_id uuid := book_session.session_id;
   v_status text;
   v_visibility text;
+  v_starts_at timestamptz;
+  v_pending boolean;
   v_capacity int;
   v_waitlist boolean;
   v_confirmed int;
@@ -326,8 +329,8 @@ begin
 
   -- 1. Checks, without any lock, with the seat counts read at the same time. Published public and
   --    members sessions are visible to every signed-in user; others need private.can_see_session.
-  select s.status, s.visibility, s.title, ss.capacity, ss.waitlist_enabled, ss.confirmed, ss.waitlisted
-    into v_status, v_visibility, v_title, v_capacity, v_waitlist, v_confirmed, v_waitlisted
+  select s.status, s.visibility, s.starts_at, s.title, ss.capacity, ss.waitlist_enabled, ss.confirmed, ss.waitlisted
+    into v_status, v_visibility, v_starts_at, v_title, v_capacity, v_waitlist, v_confirmed, v_waitlisted
   from public.sessions s join private.session_seats ss on ss.session_id = s.id
   where s.id = v_id;
   if not found or ((v_status = 'draft' or v_visibility = 'private') and not private.can_see_session(v_id)) then
@@ -345,15 +348,19 @@ begin
   -- 2. The booking, as the current counts suggest, still without the lock. The partial unique index
   --    bookings_one_active_per_user decides a repeat (also one racing in another transaction).
   --    Its count and broadcast triggers are skipped: the claim below counts it.
+  -- Marked for the default reminders only when the job could add one (a scheduled session whose
+  -- 15-minute lead time is still ahead, as private.add_pending_default_reminders decides): the
+  -- bookings of a live event, thousands in its first minutes, leave the job nothing to update.
+  v_pending := v_status = 'scheduled' and v_starts_at - interval '15 minutes' > now();
   perform set_config('private.booking_claim', 'on', true);
   if v_capacity is null or v_confirmed < v_capacity or not v_waitlist then
     insert into public.bookings as b (session_id, user_id, status, default_reminders_pending)
-    values (v_id, v_uid, 'confirmed', true)
+    values (v_id, v_uid, 'confirmed', v_pending)
     on conflict (session_id, user_id) where status <> 'cancelled' do nothing
     returning b.* into v_booking;
   else
     insert into public.bookings as b (session_id, user_id, status, waitlist_position, default_reminders_pending)
-    values (v_id, v_uid, 'waitlisted', v_waitlisted + 1, true)
+    values (v_id, v_uid, 'waitlisted', v_waitlisted + 1, v_pending)
     on conflict (session_id, user_id) where status <> 'cancelled' do nothing
     returning b.* into v_booking;
   end if;

@@ -23,10 +23,14 @@
 --     a range of its own for each group row, so two group sessions of a coach may overlap (as they
 --     could before: a conference track and a panel), but nothing overlaps a one-to-one. A write
 --     that would is refused with slot_unavailable (409), never committed.
---   * book_slot serializes on the coach (a transaction advisory lock keyed by the coach id), then
---     checks the start against available_slots: under the lock the check sees every committed
---     booking, so the buffer between appointments holds as well. The constraint covers the raw
---     session times for every other path; the buffer is the booking RPCs' rule.
+--   * book_slot and reschedule_booking serialize on the hours of the coach's calendar they touch
+--     (transaction advisory locks, one per clock hour that [start - buffer, end + buffer) meets,
+--     taken in ascending order), then check the one requested start (private.is_free_slot, the
+--     same rules as available_slots): two bookings that could conflict, overlapping or within the
+--     buffer of each other, share at least one of those hours, so the later one's check sees the
+--     earlier one committed, and the buffer between appointments holds as well. Bookings of other
+--     hours of the same coach run in parallel. The constraint covers the raw session times for
+--     every other path; the buffer is the booking RPCs' rule.
 
 create extension if not exists btree_gist with schema extensions;
 
@@ -359,6 +363,8 @@ declare
   v_buffer interval;
   v_lo timestamptz;
   v_hi timestamptz;
+  v_time_off tstzmultirange;
+  v_busy tstzmultirange;
 begin
   if coach_free_slots.coach_id is null or from_at is null or to_at is null
      or not isfinite(from_at) or not isfinite(to_at) then
@@ -379,6 +385,18 @@ begin
   if v_hi <= v_lo then
     return;
   end if;
+  -- The coach's time off and busy time that can meet a slot of the range, each read once (one index
+  -- range scan) into a multirange: every candidate slot is then one binary search, not a scan of
+  -- the busy rows (a join re-read all of them for each slot: ~20 ms for 720 slots and 200 sessions).
+  select coalesce(range_agg(tstzrange(t.starts_at, t.ends_at)), '{}') into v_time_off
+  from public.coach_time_off t
+  where t.coach_id = coach_free_slots.coach_id
+    and tstzrange(t.starts_at, t.ends_at) && tstzrange(v_lo, v_hi + make_interval(mins => v_settings.slot_minutes));
+  select coalesce(range_agg(b.during), '{}') into v_busy
+  from private.coach_busy b
+  where b.user_id = coach_free_slots.coach_id
+    and b.session_id is distinct from ignore_session_id
+    and b.during && tstzrange(v_lo - v_buffer, v_hi + make_interval(mins => v_settings.slot_minutes) + v_buffer);
   return query
     select distinct w.starts_at, w.ends_at
     -- A window lies inside its local day, so the local days of v_lo .. v_hi hold every slot.
@@ -389,13 +407,8 @@ begin
     cross join lateral private.working_window_slots(v_settings.timezone, d::date, a.start_time, a.end_time,
                                                     v_settings.slot_minutes) w
     where w.starts_at >= v_lo and w.starts_at < v_hi
-      and not exists (select 1 from public.coach_time_off t
-                      where t.coach_id = coach_free_slots.coach_id
-                        and tstzrange(t.starts_at, t.ends_at) && tstzrange(w.starts_at, w.ends_at))
-      and not exists (select 1 from private.coach_busy b
-                      where b.user_id = coach_free_slots.coach_id
-                        and b.session_id is distinct from ignore_session_id
-                        and b.during && tstzrange(w.starts_at - v_buffer, w.ends_at + v_buffer))
+      and not (v_time_off && tstzrange(w.starts_at, w.ends_at))
+      and not (v_busy && tstzrange(w.starts_at - v_buffer, w.ends_at + v_buffer))
     order by w.starts_at;
 end;
 $$;
@@ -412,6 +425,7 @@ returns table (starts_at timestamptz, ends_at timestamptz)
 language sql stable security definer set search_path = '' rows 40 as $$
   select f.starts_at, f.ends_at from private.coach_free_slots(available_slots.coach_id, available_slots."from",
                                                               available_slots."to") f
+  where (select private.account_read_guard())  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   order by f.starts_at
 $$;
 comment on function public.available_slots(uuid, timestamptz, timestamptz) is
@@ -422,16 +436,81 @@ comment on function public.available_slots(uuid, timestamptz, timestamptz) is
 revoke execute on function public.available_slots(uuid, timestamptz, timestamptz) from public, anon;
 grant execute on function public.available_slots(uuid, timestamptz, timestamptz) to authenticated, service_role;
 
--- Serializes the booking RPCs of one coach (book_slot, reschedule_booking) until commit.
-create function private.lock_coach_calendar(coach_id uuid)
+-- Serializes the booking RPCs (book_slot, reschedule_booking) of the same hours of one coach until
+-- commit. One lock per clock hour (UTC, counted from the epoch) that [from_at, to_at) meets, taken
+-- in ascending order (two callers never wait for each other crosswise). Two writes whose ranges
+-- (busy time widened by the buffer) intersect share an hour and run one after the other; writes of
+-- other hours do not wait (the former lock per coach made every booking of a coach wait for the
+-- previous one: 16 clients booking one coach ran at ~1/16 of one client's speed plus queueing).
+create function private.lock_coach_calendar(coach_id uuid, from_at timestamptz, to_at timestamptz)
 returns void
-language sql volatile set search_path = '' as $$
-  select pg_catalog.pg_advisory_xact_lock(1634017331, pg_catalog.hashtext(coach_id::text))
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_hour bigint;
+begin
+  for v_hour in
+    select h from pg_catalog.generate_series(floor(extract(epoch from lock_coach_calendar.from_at) / 3600)::bigint,
+                                             ceil(extract(epoch from lock_coach_calendar.to_at) / 3600)::bigint - 1) h
+    order by h
+  loop
+    perform pg_catalog.pg_advisory_xact_lock(
+      pg_catalog.hashtextextended('coach_calendar:' || lock_coach_calendar.coach_id::text || ':' || v_hour::text, 0));
+  end loop;
+end;
 $$;
-comment on function private.lock_coach_calendar(uuid) is
-  'Takes the transaction advisory lock of a coach''s calendar (key 1634017331, hashtext of the id): booking RPCs of one '
-  'coach run their slot check and write one at a time. Internal.';
-revoke execute on function private.lock_coach_calendar(uuid) from public, anon, authenticated, service_role;
+comment on function private.lock_coach_calendar(uuid, timestamptz, timestamptz) is
+  'Takes the transaction advisory locks of the clock hours of a coach''s calendar that [from_at, to_at) meets '
+  '(hashtextextended(''coach_calendar:<coach id>:<hours since the epoch>'', 0)), in ascending order: booking RPCs '
+  'whose ranges meet run their slot check and write one at a time; other hours do not wait. Internal.';
+revoke execute on function private.lock_coach_calendar(uuid, timestamptz, timestamptz)
+  from public, anon, authenticated, service_role;
+
+-- Whether one start is a free slot of a coach: the rules of coach_free_slots (available_slots) for
+-- that start alone, without expanding the day's other slots. The start must lie on the grid of one
+-- of the day's working windows (window start + k * slot_minutes of absolute time, as
+-- working_window_slots steps, so DST days agree), end inside it, respect notice and horizon, and
+-- meet no time off and no busy time widened by the buffer. A window lies inside its local day, so
+-- the local day of the start is the only one to look at. pgTAP compares it with available_slots
+-- start by start, DST days included.
+create function private.is_free_slot(settings public.coach_booking_settings, starts_at timestamptz,
+                                     ignore_session_id uuid default null)
+returns boolean
+language plpgsql stable set search_path = '' as $$
+declare
+  v_slot interval := make_interval(mins => settings.slot_minutes);
+  v_buffer interval := make_interval(mins => settings.buffer_minutes);
+  v_day date := (is_free_slot.starts_at at time zone settings.timezone)::date;
+begin
+  if is_free_slot.starts_at is null or not isfinite(is_free_slot.starts_at)
+     or is_free_slot.starts_at < now() + make_interval(mins => settings.min_notice_minutes)
+     or is_free_slot.starts_at >= now() + make_interval(days => settings.horizon_days) then
+    return false;
+  end if;
+  return exists (
+           select 1
+           from public.coach_availability a
+           cross join lateral (select (v_day + a.start_time) at time zone settings.timezone as opens,
+                                      (v_day + a.end_time) at time zone settings.timezone as closes) w
+           where a.coach_id = settings.coach_id and a.weekday = extract(isodow from v_day)::int
+             and is_free_slot.starts_at >= w.opens and is_free_slot.starts_at <= w.closes - v_slot
+             and mod(extract(epoch from is_free_slot.starts_at) - extract(epoch from w.opens),
+                     settings.slot_minutes * 60) = 0)
+     and not exists (select 1 from public.coach_time_off t
+                     where t.coach_id = settings.coach_id
+                       and tstzrange(t.starts_at, t.ends_at) && tstzrange(is_free_slot.starts_at, is_free_slot.starts_at + v_slot))
+     and not exists (select 1 from private.coach_busy b
+                     where b.user_id = settings.coach_id
+                       and b.session_id is distinct from is_free_slot.ignore_session_id
+                       and b.during && tstzrange(is_free_slot.starts_at - v_buffer, is_free_slot.starts_at + v_slot + v_buffer));
+end;
+$$;
+comment on function private.is_free_slot(public.coach_booking_settings, timestamptz, uuid) is
+  'True when starts_at is a slot available_slots offers for the coach of these settings (private.coach_settings): on '
+  'the grid of a working window of its local day, inside notice and horizon, clear of time off and of busy time '
+  'widened by the buffer. ignore_session_id: a session whose busy time does not count (the one reschedule_booking '
+  'moves). Checks that one start only. Internal.';
+revoke execute on function private.is_free_slot(public.coach_booking_settings, timestamptz, uuid)
+  from public, anon, authenticated, service_role;
 
 -- SECURITY DEFINER: clients cannot create sessions for someone else nor write bookings.
 create function public.book_slot(coach_id uuid, starts_at timestamptz, topic text default null)
@@ -464,10 +543,11 @@ begin
   end if;
   v_settings := private.coach_settings(book_slot.coach_id);
 
-  perform private.lock_coach_calendar(book_slot.coach_id);
-  if not exists (select 1 from private.coach_free_slots(book_slot.coach_id, book_slot.starts_at,
-                                                         book_slot.starts_at + interval '1 second') s
-                 where s.starts_at = book_slot.starts_at) then
+  -- The hours this appointment and its buffers meet; then the start, seeing every booking of them.
+  perform private.lock_coach_calendar(book_slot.coach_id,
+    book_slot.starts_at - make_interval(mins => v_settings.buffer_minutes),
+    book_slot.starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes));
+  if not private.is_free_slot(v_settings, book_slot.starts_at) then
     perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
       jsonb_build_object('coach_id', book_slot.coach_id, 'starts_at', book_slot.starts_at));
   end if;
@@ -564,15 +644,17 @@ begin
   if v_coach is null then
     perform private.raise_error('invalid_transition', 'This session has no coach any more.', jsonb_build_object('session_id', v_session.id));
   end if;
-  -- One booking RPC per coach at a time; then the session as it is now.
-  perform private.lock_coach_calendar(v_coach);
+  v_settings := private.coach_settings(v_coach);
+  -- The hours the new time and its buffers meet (as book_slot); then the session as it is now.
+  perform private.lock_coach_calendar(v_coach,
+    reschedule_booking.new_starts_at - make_interval(mins => v_settings.buffer_minutes),
+    reschedule_booking.new_starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes));
   select s.* into v_session from public.sessions s where s.id = v_session.id for update;
   if v_session.status <> 'scheduled'
      or not exists (select 1 from public.bookings b where b.id = v_booking.id and b.status = 'confirmed') then
     perform private.raise_error('invalid_transition', 'Only a scheduled appointment with a confirmed booking can be moved.',
       jsonb_build_object('session_id', v_session.id, 'status', v_session.status));
   end if;
-  v_settings := private.coach_settings(v_coach);
   if not v_is_host and not private.is_admin()
      and now() > v_session.starts_at - make_interval(mins => v_settings.late_cancel_minutes) then
     perform private.raise_error('too_late', 'It is too late to move this appointment; ask your coach.',
@@ -583,9 +665,10 @@ begin
     perform private.raise_error('invalid_input', 'The appointment already starts then.',
       jsonb_build_object('field', 'new_starts_at', 'starts_at', v_session.starts_at));
   end if;
-  if not exists (select 1 from private.coach_free_slots(v_coach, reschedule_booking.new_starts_at,
-                                                         reschedule_booking.new_starts_at + interval '1 second', v_session.id) f
-                 where f.starts_at = reschedule_booking.new_starts_at) then
+  if not private.is_bookable_coach(v_coach) then
+    perform private.raise_error('not_found', 'No such coach.', jsonb_build_object('coach_id', v_coach));
+  end if;
+  if not private.is_free_slot(v_settings, reschedule_booking.new_starts_at, v_session.id) then
     perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
       jsonb_build_object('coach_id', v_coach, 'starts_at', reschedule_booking.new_starts_at));
   end if;
@@ -701,6 +784,7 @@ language plpgsql stable security definer set search_path = '' rows 20 as $$
 declare
   v_uid uuid := (select auth.uid());
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'my_appointments'));
   end if;
@@ -742,6 +826,7 @@ declare
   v_ends timestamptz;
   v_profile public.profiles;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', jitsi_access.session_id));
   end if;

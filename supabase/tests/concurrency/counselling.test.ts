@@ -10,6 +10,14 @@
 //    overlap commit.
 // 4. A patient moves their appointment (reschedule_booking) while another patient books the target
 //    slot, 10 rounds: exactly one of the two wins each round, the other gets slot_unavailable.
+// 5. book_slot locks only the clock hours of the coach's calendar its slot (and buffers) meets:
+//    while one patient's booking of 09:00 is uncommitted, another patient books 11:00 of the same
+//    coach without waiting for it, and a third one booking 09:30 (overlapping 09:00) waits, then
+//    gets slot_unavailable once the first commits.
+// 6. The buffer between appointments holds under concurrency too (it is the booking RPCs' rule,
+//    not the exclusion constraint's): 48 patients book the 16 half-hour slots of one morning of a
+//    coach with a 15-minute buffer at once, three per slot; no two committed appointments are less
+//    than 15 minutes apart, and every refusal is slot_unavailable.
 //
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
@@ -194,6 +202,86 @@ Deno.test({
         assert.equal(state.n, 1, `round ${round}: one appointment at the target`);
       }
       assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
+    });
+  },
+});
+
+Deno.test({
+  name: "book_slot waits only for bookings of the same hours of the coach: other hours go ahead, an overlapping one waits and is refused",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("hours", 3, 4, async ({ admin, pool, coach, patients: [first, other, overlapping], day }) => {
+      const [{ s09, s0930, s11 }] = await admin`
+        select ((${day}::date + time '09:00') at time zone 'Europe/Amsterdam') as s09,
+               ((${day}::date + time '09:30') at time zone 'Europe/Amsterdam') as s0930,
+               ((${day}::date + time '11:00') at time zone 'Europe/Amsterdam') as s11`;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let firstBooked!: () => void;
+      const booked = new Promise<void>((resolve) => (firstBooked = resolve));
+      // The first booking stays uncommitted (its hour locks held) until the gate opens.
+      const held = asUser(pool, first, async (tx) => {
+        const [row] = await tx`select status from public.book_slot(${coach}, ${s09})`;
+        firstBooked();
+        await gate;
+        return row.status as string;
+      });
+      try {
+        await booked;
+        const timeout = (ms: number) => new Promise<string>((resolve) => setTimeout(() => resolve("still waiting"), ms));
+        // Another hour of the same coach: answered while the first booking is still open.
+        const elsewhere = await Promise.race([
+          asUser(pool, other, (tx) => tx`select status from public.book_slot(${coach}, ${s11})`)
+            .then((rows) => rows[0].status as string, codeOf),
+          timeout(5000),
+        ]);
+        assert.equal(elsewhere, "confirmed", "a booking of 11:00 does not wait for the open booking of 09:00");
+        // 09:30 overlaps 09:00-10:00: same hour, so it waits for the first booking ...
+        const contested = asUser(pool, overlapping, (tx) => tx`select status from public.book_slot(${coach}, ${s0930})`)
+          .then((rows) => rows[0].status as string, codeOf);
+        assert.equal(await Promise.race([contested, timeout(700)]), "still waiting", "a booking of 09:30 waits for the open 09:00");
+        release();
+        assert.equal(await held, "confirmed", "the first booking commits");
+        // ... and, once it has committed, sees it and is refused (no overlap, no deadlock).
+        assert.equal(await contested, "slot_unavailable", "the overlapping booking is then refused");
+      } finally {
+        release();
+        await held.catch(() => {});
+      }
+      assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
+    });
+  },
+});
+
+Deno.test({
+  name: "48 parallel bookings of adjacent half-hour slots with a 15-minute buffer: no two appointments closer than the buffer",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("buffer", 48, 48, async ({ admin, pool, coach, patients, day }) => {
+      await admin`update public.coach_booking_settings set slot_minutes = 30, buffer_minutes = 15 where coach_id = ${coach}`;
+      await admin`delete from public.coach_availability where coach_id = ${coach}`;
+      await admin`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                  select ${coach}, w, '06:00', '14:00' from generate_series(1, 7) w`;
+      const starts = await admin`
+        select s.starts_at from public.available_slots(${coach},
+          (${day}::date + time '00:00') at time zone 'Europe/Amsterdam',
+          (${day}::date + time '23:59') at time zone 'Europe/Amsterdam') s order by 1`;
+      assert.equal(starts.length, 16, "16 half-hour slots are offered, each adjacent to the next");
+      const results = await Promise.all(patients.map((p, i) =>
+        asUser(pool, p, (tx) => tx`select status from public.book_slot(${coach}, ${starts[i % 16].starts_at})`)
+          .then((rows) => rows[0].status as string, codeOf)
+      ));
+      const booked = results.filter((r) => r === "confirmed").length;
+      assert.ok(booked >= 6 && booked <= 8, `between 6 and 8 appointments fit with the buffer (got ${booked})`);
+      assert.equal(results.filter((r) => r === "slot_unavailable").length, 48 - booked, "every other answer is slot_unavailable");
+      const tooClose = await admin`
+        select a.starts_at, b.starts_at as next
+        from public.sessions a join public.sessions b
+          on a.created_by = b.created_by and a.id <> b.id and b.starts_at >= a.starts_at
+         and b.starts_at < a.starts_at + make_interval(mins => a.duration_minutes + 15)
+        where a.created_by = ${coach} and a.kind = 'one_to_one' and b.kind = 'one_to_one'
+          and a.status = 'scheduled' and b.status = 'scheduled'`;
+      assert.deepEqual([...tooClose], [], "no appointment starts within 15 minutes of the end of another");
     });
   },
 });

@@ -4,7 +4,7 @@
 -- patients), book_slot, and the exclusion constraint on a coach's busy time for every write path.
 begin;
 \ir ../helpers.sql
-select plan(113);
+select plan(122);
 
 select tests.create_supabase_user('cs_coach', metadata => '{"display_name":"Clara Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('cs_coach_b');
@@ -67,6 +67,31 @@ language sql as $$
 $$;
 grant execute on function pg_temp.slot_times(timestamptz, timestamptz) to authenticated, service_role;
 
+-- private.is_free_slot (book_slot's and reschedule_booking's check of one start) against
+-- available_slots, every 5 minutes of a range (slot starts, other minutes of the hour, one second
+-- off a start): 'N mismatches, M free' (M: the starts both call free; the days around a Sunday have more).
+create function pg_temp.free_slot_mismatches(p_from timestamptz, p_to timestamptz) returns text
+language sql as $$
+  select count(*) filter (where x.single is distinct from x.listed) || ' mismatches, ' || count(*) filter (where x.listed) || ' free'
+  from (select private.is_free_slot(private.coach_settings(tests.get_supabase_uid('cs_coach')), t) as single,
+               t in (select s.starts_at from public.available_slots(tests.get_supabase_uid('cs_coach'), p_from, p_to) s) as listed
+        from (select generate_series(p_from, p_to - interval '1 second', interval '5 minutes') as t
+              union all
+              select generate_series(p_from + interval '1 second', p_to, interval '1 hour')) g) x
+$$;
+
+-- The hour locks of a coach's calendar this transaction holds, as hours since the epoch, between two instants.
+create function pg_temp.held_hours(p_coach uuid, p_from timestamptz, p_to timestamptz) returns bigint[]
+language sql as $$
+  select coalesce(array_agg(h order by h), '{}')
+  from generate_series(floor(extract(epoch from p_from) / 3600)::bigint, ceil(extract(epoch from p_to) / 3600)::bigint) h
+  where exists (select 1 from pg_locks l
+                where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.granted and l.objsubid = 1
+                  and l.classid::text::bigint = (hashtextextended('coach_calendar:' || p_coach::text || ':' || h::text, 0) >> 32) & 4294967295
+                  and l.objid::text::bigint = hashtextextended('coach_calendar:' || p_coach::text || ':' || h::text, 0) & 4294967295)
+$$;
+grant execute on function pg_temp.held_hours(uuid, timestamptz, timestamptz) to authenticated;
+
 -- Structure ----------------------------------------------------------------------------------------
 
 select is(tests.tables_without_rls('public'), '{}'::text[], 'every public table has RLS');
@@ -126,6 +151,12 @@ select is((select count(*)::int from public.available_slots(:'coach',
              (:'autumn'::date + 1 + time '00:00') at time zone 'Europe/Amsterdam') s
            where s.ends_at - s.starts_at <> interval '60 minutes'),
           0, 'fall back: every slot lasts exactly slot_minutes of real time');
+select is(pg_temp.free_slot_mismatches((:'spring'::date + time '00:00') at time zone 'Europe/Amsterdam',
+                                       (:'spring'::date + 1 + time '00:00') at time zone 'Europe/Amsterdam'),
+          '0 mismatches, 8 free', 'spring forward: book_slot''s check of one start agrees with available_slots (5 + 3 slots)');
+select is(pg_temp.free_slot_mismatches((:'autumn'::date + time '00:00') at time zone 'Europe/Amsterdam',
+                                       (:'autumn'::date + 1 + time '00:00') at time zone 'Europe/Amsterdam'),
+          '0 mismatches, 10 free', 'fall back: book_slot''s check agrees with available_slots (both 02:00 starts, 7 + 3 slots)');
 
 -- Working hours, time off, busy sessions, buffers ---------------------------------------------------
 
@@ -142,6 +173,9 @@ select is(pg_temp.slot_times(:'d3_09', :'d3_12'), array['09:00', '11:00'], 'a ho
 update public.coach_booking_settings set buffer_minutes = 30 where coach_id = :'coach';
 select is(pg_temp.slot_times(:'d3_09', :'d3_12'), array['11:00'],
           'with a 30-minute buffer the 09:00 slot (ending 10:00) goes too; 11:00 stays (30 minutes after 10:30)');
+select matches(pg_temp.free_slot_mismatches(:'d3_09'::timestamptz - interval '9 hours', :'d3_09'::timestamptz + interval '15 hours'),
+          '^0 mismatches, [1-9][0-9]* free$',
+          'with the buffer, book_slot''s check of one start agrees with available_slots');
 update public.coach_booking_settings set buffer_minutes = 0 where coach_id = :'coach';
 
 -- On d4: coach_b's session 09:00-10:00 where the coach is only a moderator, a draft of the coach at
@@ -155,12 +189,17 @@ insert into public.sessions (title, starts_at, duration_minutes, status, visibil
 values ('Cancelled', :'d4_11', 60, 'cancelled', 'public', :'coach', 'ill');
 select is(pg_temp.slot_times(:'d4_09', :'d4_12'), array['10:00', '11:00'],
           'a session the coach staffs blocks; drafts and cancelled sessions do not');
+select matches(pg_temp.free_slot_mismatches(:'d1_09'::timestamptz - interval '9 hours', :'d5_09'::timestamptz + interval '15 hours'),
+          '^0 mismatches, [1-9][0-9]* free$',
+          'd1 to d5 (time off, hosted, staffed, draft and cancelled sessions): book_slot''s check agrees with available_slots');
 
 -- Notice and horizon.
 update public.coach_booking_settings
 set min_notice_minutes = ceil(extract(epoch from (:'d1_0930'::timestamptz - now())) / 60)::int where coach_id = :'coach';
 select is(pg_temp.slot_times(:'d1_09', :'d1_12'), array['10:00', '11:00'],
           'minimum notice: a start earlier than now + notice is not offered');
+select is(pg_temp.free_slot_mismatches(:'d1_09', :'d1_12'), '0 mismatches, 2 free',
+          'minimum notice: book_slot''s check agrees with available_slots');
 update public.coach_booking_settings set min_notice_minutes = 0, horizon_days = 4 where coach_id = :'coach';
 select is((select count(*)::int from public.available_slots(:'coach', now(), now() + interval '10 days') s
            where s.starts_at > now() + interval '4 days'), 0, 'horizon: nothing starts later than now + horizon_days');
@@ -202,7 +241,19 @@ select is((select s.topic || ' | ' || s.title from public.sessions s where s.id 
 select is((select s.starts_at from public.sessions s where s.id = (select session_id from booked)), :'d1_10'::timestamptz,
           'the session starts at the slot');
 select is(pg_temp.slot_times(:'d1_09', :'d1_12'), array['09:00', '11:00'], 'the booked slot is no longer offered');
+select is(pg_temp.held_hours(:'coach', :'d1_09'::timestamptz - interval '2 hours', :'d1_12'::timestamptz + interval '2 hours'),
+          array[floor(extract(epoch from :'d1_10'::timestamptz) / 3600)::bigint],
+          'book_slot locked the one hour of the coach''s calendar its slot meets (no buffer), until commit');
 select tests.clear_authentication();
+select is(private.is_free_slot(private.coach_settings(:'coach'), :'d1_10', (select session_id from booked)), true,
+          'the check of one start can ignore the session being moved (reschedule_booking)');
+select is(private.is_free_slot(private.coach_settings(:'coach'), :'d1_10'), false, '... and otherwise counts it');
+select private.lock_coach_calendar(:'coach_b', date_trunc('hour', now()) + interval '30 days 50 minutes',
+                                   date_trunc('hour', now()) + interval '30 days 130 minutes');
+select is(pg_temp.held_hours(:'coach_b', date_trunc('hour', now()) + interval '29 days', date_trunc('hour', now()) + interval '31 days'),
+          array(select floor(extract(epoch from date_trunc('hour', now()) + interval '30 days') / 3600)::bigint + k
+                from generate_series(0, 2) k),
+          'lock_coach_calendar over hh:50 to hh+2:10 locks exactly the three clock hours the range meets');
 select is((select array_agg(st.user_id::text || ' ' || st.role) from public.session_staff st
            where st.session_id = (select session_id from booked)),
           array[:'coach' || ' host'], 'the coach hosts it, nobody else is staff');

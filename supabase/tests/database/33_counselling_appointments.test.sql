@@ -4,7 +4,7 @@
 -- coach through cancel_session), complete_session, mark_no_show and my_appointments (history, who sees what).
 begin;
 \ir ../helpers.sql
-select plan(62);
+select plan(68);
 
 select tests.create_supabase_user('ap_coach', metadata => '{"display_name":"Ada Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ap_coach_b');
@@ -216,6 +216,39 @@ select tests.authenticate_as('ap_admin');
 select is((select starts_at from public.reschedule_booking(:'bk_q14', :'d1_10')), :'d1_10'::timestamptz,
           'an admin may move an appointment');
 select tests.clear_authentication();
+
+-- Reminders move with the appointment -------------------------------------------------------------------
+
+-- A new patient's appointment two days after d1; the reminder job gives it the default reminders, both
+-- are marked sent, then the coach moves it to the next free slot (within a day).
+select tests.create_supabase_user('ap_patient_r', metadata => '{"display_name":"Rosa Patient"}');
+select tests.get_supabase_uid('ap_patient_r') as patient_r \gset
+select tests.authenticate_as('ap_patient_r');
+select id as bk_r, session_id as r_session
+from public.book_slot(:'coach', (:'d1'::date + 2 + time '10:00') at time zone 'Europe/Amsterdam') \gset
+select tests.clear_authentication();
+select private.add_pending_default_reminders();
+select is((select array_agg(minutes_before order by minutes_before) from public.session_reminders
+           where session_id = :'r_session' and user_id = :'patient_r'),
+          array[15, 1440], 'the reminder job gives the appointment the default reminders (24 hours and 15 minutes)');
+update public.session_reminders set notified_at = now() where session_id = :'r_session' and user_id = :'patient_r';
+select min(starts_at) as soon from public.available_slots(:'coach', now(), now() + interval '22 hours') \gset
+select tests.authenticate_as('ap_coach');
+select is((select starts_at from public.reschedule_booking(:'bk_r', :'soon')), :'soon'::timestamptz,
+          'the coach moves the appointment to the next free slot, within a day');
+select tests.clear_authentication();
+select is((select count(*)::int from public.session_reminders
+           where session_id = :'r_session' and user_id = :'patient_r' and notified_at is null),
+          2, 'both reminders are pending again, against the new start');
+select is((select count(*)::int from public.notifications where user_id = :'patient_r' and kind = 'session_rescheduled'
+             and data ->> 'session_id' = :'r_session' and (data ->> 'starts_at')::timestamptz = :'soon'::timestamptz),
+          1, 'the patient is told the new time');
+select ok(private.send_due_reminder_notifications() >= 1, 'the reminder job runs');
+select is((select array_agg((data ->> 'minutes_before')::int order by (data ->> 'minutes_before')::int desc)
+           from public.notifications where user_id = :'patient_r' and kind = 'session_reminder'
+             and data ->> 'session_id' = :'r_session' and (data ->> 'starts_at')::timestamptz = :'soon'::timestamptz)
+            @> array[1440],
+          true, 'the 24-hour reminder is due at once against the new start and is sent, with the new start');
 
 select * from finish();
 rollback;
