@@ -564,6 +564,8 @@ begin
   perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment',
     'A patient booked a one-to-one session with you.', '/sessions/' || v_session_id::text,
     jsonb_build_object('session_id', v_session_id, 'booking_id', v_booking.id, 'starts_at', book_slot.starts_at));
+  -- The patient's confirmation (with the .ics); the coach's mail is the one_to_one_booked above.
+  perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, coalesce(v_topic, 'One-to-one session'));
   return v_booking;
 end;
 $$;
@@ -571,7 +573,7 @@ comment on function public.book_slot(uuid, timestamptz, text) is
   'Patient: books a free slot of a coach (a start returned by available_slots). In one transaction creates a private '
   'one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title = topic or '
   '"One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked '
-  'notification. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free '
+  'notification, the caller a booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free '
   'slot, or taken meanwhile).';
 revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
 grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;
