@@ -78,6 +78,8 @@ export default async function (b: Bench) {
   const mixSeconds = envInt("BENCH_EVENT_SECONDS", 10);
   const rateSeconds = envInt("BENCH_EVENT_RATE_SECONDS", 20);
   const clients = b.baseline.clients;
+  // BENCH_EVENT_PHASES=rate runs only the rate-limited phase (after the event's setup), for quick looks at the tail.
+  const phases = new Set((Deno.env.get("BENCH_EVENT_PHASES") ?? "cards,heartbeat,mix,rate").split(",").map((p) => p.trim()));
   console.log(`  ${N} attendees; per attendee ${PER_ATTENDEE.toFixed(5)} operations/s, so ${(N * PER_ATTENDEE).toFixed(0)} ops/s for all`);
 
   // --- the event ---------------------------------------------------------------------------------
@@ -177,6 +179,11 @@ export default async function (b: Bench) {
     return "heartbeat";
   };
 
+  // The profile reads pg_stat_statements as the superuser (every role's statements, with their text).
+  const adminUrl = Deno.env.get("SUPABASE_ADMIN_DB_URL");
+  const su = adminUrl ? postgres(adminUrl, { ...quiet, max: 1 }) : null;
+  b.onCleanup(async () => await su?.end({ timeout: 5 }));
+
   // --- 1. baselines ------------------------------------------------------------------------------
   let noopNext = 0;
   const noop = await b.throughput("PostgREST-shaped no-op (role + claims, select 1)", {
@@ -187,6 +194,7 @@ export default async function (b: Bench) {
   console.log(`  plain insert baseline (run.ts): ${b.baseline.insert.toFixed(0)} ops/s`);
 
   // --- 2. session_cards vs the latest-50 read ---------------------------------------------------
+  if (phases.has("cards")) {
   let cardsNext = 0;
   const reader = users[0];
   const claims = JSON.stringify({ sub: reader, role: "authenticated" });
@@ -207,6 +215,7 @@ export default async function (b: Bench) {
   const [{ jit, above }] = await b.sql`select current_setting('jit') as jit, current_setting('jit_above_cost') as above`;
   b.report(`session_cards, one session (jit = ${jit}, jit_above_cost = ${above})`, cards.opsPerSec,
     "the latest-50 indexed read", latest50.opsPerSec, { min: 0.5 });
+  }
 
   // --- 3. heartbeat with N present viewers vs 1,000 -------------------------------------------------
   const heartbeats = async (s: string, audience: string[], label: string) => {
@@ -219,6 +228,7 @@ export default async function (b: Bench) {
       op: (sql) => b.rpcAsUser(sql, audience[next++ % audience.length], `select public.heartbeat(${lit}, null)`),
     });
   };
+  if (phases.has("heartbeat")) {
   let smallOps = 0, bigOps = 0, hbErrors = 0;
   for (let round = 0; round < 2; round++) {
     const s = await heartbeats(small.id, smallAudience, `heartbeat, ${smallAudience.length} present viewers`);
@@ -229,13 +239,11 @@ export default async function (b: Bench) {
   }
   b.report(`heartbeat with ${N} present viewers`, bigOps, `heartbeat with ${smallAudience.length}`, smallOps, { min: 0.9 });
   b.report("heartbeat unexpected errors", hbErrors, "zero", 1, { max: 0 }, "errors");
+  }
 
   // --- 4. the mix, unthrottled --------------------------------------------------------------------
+  if (phases.has("mix")) {
   await refresh(session.id);
-  // The profile reads pg_stat_statements as the superuser (every role's statements, with their text).
-  const adminUrl = Deno.env.get("SUPABASE_ADMIN_DB_URL");
-  const su = adminUrl ? postgres(adminUrl, { ...quiet, max: 1 }) : null;
-  b.onCleanup(async () => await su?.end({ timeout: 5 }));
   if (su) await su`select extensions.pg_stat_statements_reset()`.catch(() => {});
   const mix = await b.throughput(`event mix, unthrottled, ${clients} clients`, {
     clients,
@@ -252,18 +260,76 @@ export default async function (b: Bench) {
   console.log(`attendees_capacity = ${mix.opsPerSec.toFixed(0)} ops/s / ${PER_ATTENDEE.toFixed(5)} ops/s per attendee = ${capacity.toFixed(0)}`);
   b.report("attendees_capacity", capacity, `${N} attendees`, N, { min: 1 }, "attendees");
   b.report("event mix unexpected errors", mix.errors, "zero", 1, { max: 0 }, "errors");
+  }
 
   // --- 5. the mix at the rate of N attendees --------------------------------------------------------
+  // Besides the percentiles, it prints where the tail comes from, so that a slow bench is not taken for
+  // a slow database: the bench's own scheduling lag (dispatch after the due time) and event-loop stalls,
+  // the calls queued in its pool, the server's own duration of the slow calls (log_min_duration_statement),
+  // what waited on what in the server (pg_stat_activity sampled every 50 ms), and the checkpoints,
+  // autovacuum runs and pg_cron jobs that ran during the phase.
+  if (phases.has("rate")) {
   await refresh(session.id);
+  if (su && !phases.has("mix")) await su`select extensions.pg_stat_statements_reset()`.catch(() => {});
   const rate = N * PER_ATTENDEE;
   const latencies: Record<Op, number[]> = Object.fromEntries(OPS.map((k) => [k, []])) as unknown as Record<Op, number[]>;
   const errors: Record<Op, number> = Object.fromEntries(OPS.map((k) => [k, 0])) as Record<Op, number>;
   let firstError: string | undefined;
-  const pool = postgres(b.dbUrl, { ...quiet, max: 2 * clients });
+  const poolSize = 2 * clients;
+  const pool = postgres(b.dbUrl, { ...quiet, max: poolSize });
+  const slowMs = 50;
+  // One record per call: due (ms, performance clock), dispatch lag, latency, calls in flight at dispatch.
+  const calls: { op: Op; due: number; lag: number; latency: number; inFlight: number }[] = [];
+  const loopStalls: number[] = [];
+  const waits = new Map<string, number>();
+  let sampling = true;
+  const logFile = `${Deno.env.get("LOCAL_STACK_DIR") ?? ""}/postgres.log`;
+  const logSettings = [["log_min_duration_statement", `${slowMs}ms`], ["log_checkpoints", "on"],
+    ["log_autovacuum_min_duration", "0"]];
+  if (su) {
+    for (const [k, v] of logSettings) await su.unsafe(`alter system set ${k} = '${v}'`);
+    await su`select pg_reload_conf()`;
+  }
   try {
-    await Promise.all(Array.from({ length: 2 * clients }, () => pool`select 1`));
+    await Promise.all(Array.from({ length: poolSize }, () => pool`select 1`));
+    // A fresh connection's first call of each kind compiles the PL/pgSQL functions and fills the backend's
+    // catalog caches (tens of ms each; an API's pool keeps its connections for many minutes). Starting the
+    // phase on 32 cold connections at once put ~700 calls behind that burst, alone enough for every
+    // operation's p99. So each connection first makes one call of each kind, timed and printed apart.
+    const cold: number[] = [];
+    for (const op of OPS) {
+      await Promise.all(Array.from({ length: poolSize }, async () => {
+        const [user, stmt] = statement(op);
+        const t = performance.now();
+        await b.rpcAsUser(pool, user, stmt).catch((e) => { if (!expected(e)) throw e; });
+        cold.push(performance.now() - t);
+      }));
+    }
+    console.log(`  warm-up: the first call of each kind on each of ${poolSize} fresh connections (${cold.length} calls, ` +
+      `${poolSize} at a time): p50 ${percentile(cold.sort((x, y) => x - y), 0.5).toFixed(1)} ms, ` +
+      `max ${cold[cold.length - 1].toFixed(1)} ms (not in the percentiles below)`);
     const started = performance.now();
+    const startedAt = new Date(performance.timeOrigin + started);
     const end = started + rateSeconds * 1000;
+    // Event-loop stalls: a 10 ms timer that fires late measures how long the loop was busy.
+    let tick = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      loopStalls.push(now - tick - 10);
+      tick = now;
+    }, 10);
+    const sampler = su && (async () => {
+      while (sampling) {
+        const rows = await su`
+          select coalesce(wait_event_type || ':' || wait_event, 'cpu') as w, count(*)::int as n
+          from pg_stat_activity
+          where backend_type = 'client backend' and state = 'active' and pid <> pg_backend_pid()
+          group by 1`;
+        for (const r of rows) waits.set(r.w, (waits.get(r.w) ?? 0) + r.n);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    let running = 0;
     const inFlight: Promise<void>[] = [];
     for (let i = 0;; i++) {
       const due = started + (i * 1000) / rate;
@@ -272,19 +338,29 @@ export default async function (b: Bench) {
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
       const op = pick();
       const [user, stmt] = statement(op);
-      inFlight.push(b.rpcAsUser(pool, user, stmt).then(
-        () => void latencies[op].push(performance.now() - due),
-        (e) => {
-          if (expected(e)) latencies[op].push(performance.now() - due);
-          else {
-            errors[op]++;
-            firstError ??= String((e as Error)?.message ?? e);
-          }
-        },
-      ));
+      const lag = performance.now() - due;
+      const concurrent = ++running;
+      const record = () => {
+        running--;
+        const latency = performance.now() - due;
+        latencies[op].push(latency);
+        calls.push({ op, due: due - started, lag, latency, inFlight: concurrent });
+      };
+      inFlight.push(b.rpcAsUser(pool, user, stmt).then(record, (e) => {
+        if (expected(e)) record();
+        else {
+          running--;
+          errors[op]++;
+          firstError ??= String((e as Error)?.message ?? e);
+        }
+      }));
     }
     await Promise.all(inFlight);
+    clearInterval(ticker);
+    sampling = false;
+    await sampler;
     const elapsed = (performance.now() - started) / 1000;
+    const endedAt = new Date(performance.timeOrigin + performance.now());
     const done = OPS.reduce((a, op) => a + latencies[op].length, 0);
     console.log(`  event mix at the rate of ${N} attendees: ${rate.toFixed(0)} ops/s scheduled for ${rateSeconds} s, ` +
       `${done} done in ${elapsed.toFixed(1)} s`);
@@ -298,8 +374,64 @@ export default async function (b: Bench) {
       b.results.push({ label: `p99 ${op} at ${N} attendees`, ok });
     }
     if (firstError) console.log(`  first error: ${firstError}`);
+
+    // Where the tail comes from.
+    const q = (xs: number[], p: number) => percentile([...xs].sort((x, y) => x - y), p);
+    const lags = calls.map((c) => c.lag);
+    console.log(`  tail: the bench's dispatch lag p50 ${q(lags, 0.5).toFixed(1)} ms, p99 ${q(lags, 0.99).toFixed(1)} ms, ` +
+      `max ${Math.max(...lags).toFixed(1)} ms; event-loop stalls p99 ${q(loopStalls, 0.99).toFixed(1)} ms, ` +
+      `max ${Math.max(...loopStalls).toFixed(1)} ms; calls in flight at dispatch p99 ${q(calls.map((c) => c.inFlight), 0.99)}, ` +
+      `max ${Math.max(...calls.map((c) => c.inFlight))} (pool of ${poolSize}; beyond it calls queue in the bench)`);
+    const slow = calls.filter((c) => c.latency > 100).length;
+    // 250 ms windows by due time: the worst ones, with the calls due in them.
+    const windows = new Map<number, typeof calls>();
+    for (const c of calls) {
+      const w = Math.floor(c.due / 250);
+      if (!windows.has(w)) windows.set(w, []);
+      windows.get(w)!.push(c);
+    }
+    const worst = [...windows.entries()].map(([w, cs]) => ({ w, cs, max: Math.max(...cs.map((c) => c.latency)) }))
+      .sort((x, y) => y.max - x.max).slice(0, 6).sort((x, y) => x.w - y.w);
+    console.log(`  tail: ${slow} calls over 100 ms; worst 250 ms windows (by due time since the start):`);
+    for (const { w, cs, max } of worst) {
+      const at = new Date(startedAt.getTime() + w * 250).toISOString().slice(11, 23);
+      console.log(`    ${at} (+${(w * 0.25).toFixed(2)} s): ${cs.length} calls, latency max ${max.toFixed(0)} ms, ` +
+        `p50 ${q(cs.map((c) => c.latency), 0.5).toFixed(0)} ms, in flight max ${Math.max(...cs.map((c) => c.inFlight))}, ` +
+        `dispatch lag max ${Math.max(...cs.map((c) => c.lag)).toFixed(0)} ms`);
+    }
+    if (su) {
+      const total = [...waits.values()].reduce((a, v) => a + v, 0);
+      console.log(`  server: active client backends by wait (sampled every 50 ms, ${total} backend samples): ` +
+        [...waits.entries()].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([w, n]) => `${w} ${n}`).join(", "));
+      const jobs = await su`
+        select j.jobname, to_char(d.start_time at time zone 'UTC', 'HH24:MI:SS.MS') as started,
+               round(extract(epoch from d.end_time - d.start_time)::numeric * 1000) as ms, d.status
+        from cron.job_run_details d join cron.job j using (jobid)
+        where d.start_time between ${startedAt} and ${endedAt} order by d.start_time`.catch(() => []);
+      console.log(`  server: pg_cron jobs during the phase: ${jobs.length ? jobs.map((j) => `${j.jobname} at ${j.started} ${j.ms} ms ${j.status}`).join("; ") : "none"}`);
+      for (const [k] of logSettings) await su.unsafe(`alter system reset ${k}`);
+      await su`select pg_reload_conf()`;
+      const log = await Deno.readTextFile(logFile).catch(() => "");
+      const from = startedAt.toISOString().replace("T", " ").slice(0, 23);
+      const to = endedAt.toISOString().replace("T", " ").slice(0, 23);
+      const lines = log.split("\n").filter((l) => l.slice(0, 23) >= from && l.slice(0, 23) <= to);
+      const durations = lines.map((l) => /duration: ([\d.]+) ms/.exec(l)).filter(Boolean).map((m) => Number(m![1]));
+      console.log(`  server: ${durations.length} statements over ${slowMs} ms by the server's own clock during the phase` +
+        (durations.length ? ` (max ${Math.max(...durations).toFixed(0)} ms)` : "") + `; ${slow} calls over 100 ms by the bench's`);
+      // The server's slow statements per worst window (by end time), then everything else it logged.
+      const slowAt = lines.map((l) => ({ at: Date.parse(l.slice(0, 23).replace(" ", "T") + "Z"), m: /duration: ([\d.]+) ms/.exec(l) }))
+        .filter((x) => x.m).map((x) => ({ at: x.at - startedAt.getTime(), ms: Number(x.m![1]) }));
+      for (const { w } of worst) {
+        const inWindow = slowAt.filter((x) => x.at >= w * 250 && x.at < (w + 2) * 250);
+        console.log(`    +${(w * 0.25).toFixed(2)} s to +${((w + 2) * 0.25).toFixed(2)} s: ${inWindow.length} server statements over ${slowMs} ms` +
+          (inWindow.length ? ` (max ${Math.max(...inWindow.map((x) => x.ms)).toFixed(0)} ms)` : ""));
+      }
+      for (const l of lines.filter((l) => !/duration: /.test(l) && /LOG:/.test(l)).slice(0, 20)) console.log(`    ${l.slice(11, 220)}`);
+    }
   } finally {
+    sampling = false;
     await pool.end({ timeout: 5 });
+  }
   }
 
   // --- profile ------------------------------------------------------------------------------------

@@ -143,6 +143,32 @@ comment on function private.is_admin() is 'True when the calling user is an admi
 revoke execute on function private.is_admin() from public, anon;
 grant execute on function private.is_admin() to authenticated, service_role;
 
+-- SECURITY DEFINER: reads the caller's profile whatever its RLS (its own policies call this).
+-- Raises account_deactivated (403) for a signed-in caller whose account is deactivated or deleted;
+-- true otherwise (anon, service_role, jobs, active users). Used as `(select
+-- private.account_read_guard())` in the restrictive read policies (85_account_lifecycle.sql), so
+-- it runs once per statement (an initplan), and at the top of the security definer RPCs that read
+-- (they bypass RLS).
+create function private.account_read_guard()
+returns boolean
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_status public.account_status;
+begin
+  select p.status into v_status from public.profiles p where p.id = (select auth.uid());
+  if v_status is not null and v_status <> 'active' then
+    perform private.raise_error('account_deactivated', 'This account is ' || v_status::text || '.',
+      jsonb_build_object('account_status', v_status));
+  end if;
+  return true;
+end;
+$$;
+comment on function private.account_read_guard() is
+  'Raises account_deactivated (403) when the signed-in caller''s account is deactivated or deleted, else true. The '
+  'restrictive read policy of every table users read and the reading security definer RPCs call it. Internal.';
+revoke execute on function private.account_read_guard() from public, anon;
+grant execute on function private.account_read_guard() to authenticated, service_role;
+
 create function private.is_coach_or_admin()
 returns boolean
 language plpgsql stable security definer set search_path = '' as $$

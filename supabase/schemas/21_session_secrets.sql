@@ -92,6 +92,7 @@ declare
   v_session_id uuid;
   v_secret public.session_secrets;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', session_meeting_details.session_id));
   end if;

@@ -30,7 +30,8 @@
 --     it, and the caller gets the booking as the result.
 --   * Default reminders (24 h and 15 min before) are not written by book_session: the booking is
 --     marked default_reminders_pending and the reminder job adds them within a minute
---     (31_reminders.sql); session_cards.has_reminder already counts them.
+--     (31_reminders.sql); session_cards.has_reminder already counts them. A booking that can get
+--     none (a live session, or one starting within 15 minutes) is not marked.
 --   * Every way an active booking leaves (cancel_booking, a direct update or delete by service_role,
 --     a user's account deletion) promotes the waitlist into the freed seat, never to a banned user,
 --     and closes the gap in the numbering; a cancelled booking takes its reminders and its
@@ -67,8 +68,8 @@ comment on constraint bookings_state_valid on public.bookings is
   'status is confirmed, waitlisted or cancelled; waitlist_position (> 0) exactly when waitlisted; cancelled_at exactly '
   'when cancelled.';
 comment on column public.bookings.default_reminders_pending is
-  'Set by book_session: the default reminders (24 h and 15 min before) of this booking are still to be added by the '
-  'reminder job (within a minute). Cleared when they are added.';
+  'Set by book_session when the reminder job can still add a default reminder (24 h and 15 min before: a scheduled '
+  'session more than 15 minutes ahead): they are still to be added (within a minute). Cleared when they are added.';
 alter table public.bookings enable row level security;
 
 create table private.session_seats (
@@ -195,6 +196,49 @@ comment on function private.renumber_waitlist(uuid) is
   'Renumbers the waitlisted bookings of a session 1..n in their current order. Internal (booking RPCs and triggers).';
 revoke execute on function private.renumber_waitlist(uuid) from public, anon, authenticated, service_role;
 
+-- The caller's own act confirmed their booking (book_session, book_slot): booking_confirmed, whose
+-- email carries the session's .ics and link (dispatch-notifications renders it in the recipient's
+-- language and zone). Waitlist promotions send booking_promoted instead.
+create function private.notify_booking_confirmed(user_id uuid, session_id uuid, booking_id uuid, title text)
+returns uuid
+language plpgsql volatile set search_path = '' as $$
+begin
+  return private.notify(notify_booking_confirmed.user_id, 'booking_confirmed',
+    'Booking confirmed: ' || notify_booking_confirmed.title, 'You have a seat.',
+    '/sessions/' || notify_booking_confirmed.session_id::text,
+    jsonb_build_object('session_id', notify_booking_confirmed.session_id, 'booking_id', notify_booking_confirmed.booking_id,
+                       'status', 'confirmed'));
+end;
+$$;
+comment on function private.notify_booking_confirmed(uuid, uuid, uuid, text) is
+  'Notifies a user that their own booking is confirmed (kind booking_confirmed, data {session_id, booking_id, status}): '
+  'the in-app row and the email and push deliveries their preferences allow (default: email only). Returns the '
+  'notification id or null (in-app off). Called by book_session and book_slot. Internal.';
+revoke execute on function private.notify_booking_confirmed(uuid, uuid, uuid, text)
+  from public, anon, authenticated, service_role;
+
+-- book_session guessed "confirmed" before the seat lock and the claim made it waitlisted: the
+-- confirmation queued a moment before in the same transaction is taken back (deleted: nobody saw it).
+-- Found through the user's deliveries (a handful), not the session's queued ones (thousands for a
+-- big session): this runs while the seat lock is held.
+create function private.withdraw_booking_confirmed(user_id uuid, booking_id uuid, notification_id uuid)
+returns void
+language plpgsql volatile set search_path = '' as $$
+begin
+  delete from public.notification_deliveries d
+   where d.user_id = withdraw_booking_confirmed.user_id and d.kind = 'booking_confirmed' and d.status = 'queued'
+     and d.payload #>> '{data,booking_id}' = withdraw_booking_confirmed.booking_id::text;
+  if withdraw_booking_confirmed.notification_id is not null then
+    delete from public.notifications n where n.id = withdraw_booking_confirmed.notification_id;
+  end if;
+end;
+$$;
+comment on function private.withdraw_booking_confirmed(uuid, uuid, uuid) is
+  'Takes back the booking_confirmed notification of a booking made in the same transaction (book_session: the seat '
+  'claim made the booking waitlisted): deletes its queued deliveries and its in-app row. Internal.';
+revoke execute on function private.withdraw_booking_confirmed(uuid, uuid, uuid)
+  from public, anon, authenticated, service_role;
+
 -- Tests and operators: the counts must always equal the bookings.
 create function private.session_seat_drift()
 returns table (session_id uuid, confirmed int, waitlisted int, counted_confirmed int, counted_waitlisted int)
@@ -263,6 +307,8 @@ declare
   v_id uuid := book_session.session_id;
   v_status text;
   v_visibility text;
+  v_starts_at timestamptz;
+  v_pending boolean;
   v_capacity int;
   v_waitlist boolean;
   v_confirmed int;
@@ -271,6 +317,8 @@ declare
   v_position int;
   v_existing public.bookings;
   v_booking public.bookings;
+  v_title text;
+  v_notification uuid;
 begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', null);
@@ -281,8 +329,8 @@ begin
 
   -- 1. Checks, without any lock, with the seat counts read at the same time. Published public and
   --    members sessions are visible to every signed-in user; others need private.can_see_session.
-  select s.status, s.visibility, ss.capacity, ss.waitlist_enabled, ss.confirmed, ss.waitlisted
-    into v_status, v_visibility, v_capacity, v_waitlist, v_confirmed, v_waitlisted
+  select s.status, s.visibility, s.starts_at, s.title, ss.capacity, ss.waitlist_enabled, ss.confirmed, ss.waitlisted
+    into v_status, v_visibility, v_starts_at, v_title, v_capacity, v_waitlist, v_confirmed, v_waitlisted
   from public.sessions s join private.session_seats ss on ss.session_id = s.id
   where s.id = v_id;
   if not found or ((v_status = 'draft' or v_visibility = 'private') and not private.can_see_session(v_id)) then
@@ -300,15 +348,19 @@ begin
   -- 2. The booking, as the current counts suggest, still without the lock. The partial unique index
   --    bookings_one_active_per_user decides a repeat (also one racing in another transaction).
   --    Its count and broadcast triggers are skipped: the claim below counts it.
+  -- Marked for the default reminders only when the job could add one (a scheduled session whose
+  -- 15-minute lead time is still ahead, as private.add_pending_default_reminders decides): the
+  -- bookings of a live event, thousands in its first minutes, leave the job nothing to update.
+  v_pending := v_status = 'scheduled' and v_starts_at - interval '15 minutes' > now();
   perform set_config('private.booking_claim', 'on', true);
   if v_capacity is null or v_confirmed < v_capacity or not v_waitlist then
     insert into public.bookings as b (session_id, user_id, status, default_reminders_pending)
-    values (v_id, v_uid, 'confirmed', true)
+    values (v_id, v_uid, 'confirmed', v_pending)
     on conflict (session_id, user_id) where status <> 'cancelled' do nothing
     returning b.* into v_booking;
   else
     insert into public.bookings as b (session_id, user_id, status, waitlist_position, default_reminders_pending)
-    values (v_id, v_uid, 'waitlisted', v_waitlisted + 1, true)
+    values (v_id, v_uid, 'waitlisted', v_waitlisted + 1, v_pending)
     on conflict (session_id, user_id) where status <> 'cancelled' do nothing
     returning b.* into v_booking;
   end if;
@@ -317,6 +369,12 @@ begin
     where b.session_id = v_id and b.user_id = v_uid and b.status <> 'cancelled';
     perform private.raise_error('already_booked', 'You already have a booking for this session.',
       jsonb_build_object('booking_id', v_existing.id, 'status', v_existing.status));
+  end if;
+  -- The booking_confirmed notification (and its email delivery), also before the lock: a booking that
+  -- the claim below turns into a waitlisted one withdraws it again (a race: frequent when many book a
+  -- nearly full session at once; the withdrawal is a delete through the user's few deliveries).
+  if v_booking.status = 'confirmed' then
+    v_notification := private.notify_booking_confirmed(v_uid, v_id, v_booking.id, v_title);
   end if;
 
   -- 3. The claim: one UPDATE takes the session's seat lock (held until commit, so bookings of one
@@ -346,7 +404,11 @@ begin
   elsif v_claim = 'confirmed' and v_booking.status <> 'confirmed' then
     update public.bookings as b set status = 'confirmed', waitlist_position = null
      where b.id = v_booking.id returning b.* into v_booking;
+    perform private.notify_booking_confirmed(v_uid, v_id, v_booking.id, v_title);
   elsif v_claim = 'waitlisted' and (v_booking.status <> 'waitlisted' or v_booking.waitlist_position <> v_position) then
+    if v_booking.status = 'confirmed' then
+      perform private.withdraw_booking_confirmed(v_uid, v_booking.id, v_notification);
+    end if;
     update public.bookings as b set status = 'waitlisted', waitlist_position = v_position
      where b.id = v_booking.id returning b.* into v_booking;
   end if;
@@ -361,7 +423,9 @@ comment on function public.book_session(uuid) is
   'the final claim and commit. A cancelled booking stays as history and booking again creates a new row. Errors: '
   'not_authenticated, invalid_input, not_found (session invisible to the caller), forbidden (banned from the '
   'session), invalid_transition (draft, ended or cancelled session), already_booked (an active booking exists), '
-  'session_full (no seat and no waitlist). The default reminders follow within a minute (default_reminders_pending).';
+  'session_full (no seat and no waitlist). The default reminders follow within a minute (default_reminders_pending). '
+  'A confirmed booking notifies the caller (booking_confirmed: by default email only, with the session''s .ics); a '
+  'waitlisted one does not (a later promotion sends booking_promoted).';
 revoke execute on function public.book_session(uuid) from public, anon;
 grant execute on function public.book_session(uuid) to authenticated, service_role;
 

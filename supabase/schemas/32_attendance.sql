@@ -480,6 +480,7 @@ language plpgsql stable security definer rows 100 set search_path = '' as $$
 declare
   v_session public.sessions;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if (select auth.uid()) is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', null);
   end if;
@@ -614,8 +615,13 @@ begin
   end if;
   foreach v_session_id in array v_sessions loop
     v_count := private.viewer_count(v_session_id);
-    insert into public.session_viewer_stats (session_id) values (v_session_id)
-    on conflict (session_id) do nothing;
+    -- Inserted once per session. Read first: an insert ... on conflict finding the row while another
+    -- transaction updates it (the throttle's or the peak's update) waits for that transaction to end,
+    -- and every join and every heartbeat that found the throttle due queued behind it.
+    if not exists (select 1 from public.session_viewer_stats v where v.session_id = v_session_id) then
+      insert into public.session_viewer_stats (session_id) values (v_session_id)
+      on conflict (session_id) do nothing;
+    end if;
     update public.session_viewer_stats v set peak_viewers = v_count, peak_at = now()
     where v.session_id = v_session_id and v.peak_viewers < v_count;
     -- Throttle: only the transaction that moves last_broadcast_at sends (at most once per 2 s). Skip

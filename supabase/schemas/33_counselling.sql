@@ -425,6 +425,7 @@ returns table (starts_at timestamptz, ends_at timestamptz)
 language sql stable security definer set search_path = '' rows 40 as $$
   select f.starts_at, f.ends_at from private.coach_free_slots(available_slots.coach_id, available_slots."from",
                                                               available_slots."to") f
+  where (select private.account_read_guard())  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   order by f.starts_at
 $$;
 comment on function public.available_slots(uuid, timestamptz, timestamptz) is
@@ -783,6 +784,7 @@ language plpgsql stable security definer set search_path = '' rows 20 as $$
 declare
   v_uid uuid := (select auth.uid());
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'my_appointments'));
   end if;
@@ -824,6 +826,7 @@ declare
   v_ends timestamptz;
   v_profile public.profiles;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('session_id', jitsi_access.session_id));
   end if;

@@ -549,12 +549,15 @@ begin
      set status = 'cancelled',
          last_error = case when new.status = 'cancelled' then 'session cancelled' else 'session rescheduled' end,
          updated_at = now()
-   where d.session_id = new.id and d.status = 'queued' and d.kind = 'session_reminder';
+   where d.session_id = new.id and d.status = 'queued'
+     and (d.kind = 'session_reminder'
+          or (new.status = 'cancelled' and d.kind in ('booking_confirmed', 'booking_promoted')));
   return null;
 end;
 $$;
 comment on function private.sessions_cancel_queued_reminders() is
-  'Trigger after a session is cancelled or its starts_at changes: cancels its queued session_reminder deliveries.';
+  'Trigger after a session is cancelled or its starts_at changes: cancels its queued session_reminder deliveries, and '
+  'on cancellation its queued booking_confirmed and booking_promoted ones (session_cancelled tells them).';
 revoke execute on function private.sessions_cancel_queued_reminders() from public, anon, authenticated, service_role;
 create trigger sessions_cancel_queued_reminders after update of status, starts_at on public.sessions
   for each row
@@ -568,16 +571,17 @@ language plpgsql security definer set search_path = '' as $$
 begin
   update public.notification_deliveries d
      set status = 'cancelled', last_error = 'booking cancelled', updated_at = now()
-   where d.session_id = new.session_id and d.status = 'queued' and d.kind = 'session_reminder'
-     and d.user_id = new.user_id
-     and not exists (select 1 from public.session_staff st
-                     where st.session_id = new.session_id and st.user_id = new.user_id);
+   where d.session_id = new.session_id and d.status = 'queued' and d.user_id = new.user_id
+     and ((d.kind = 'session_reminder'
+           and not exists (select 1 from public.session_staff st
+                           where st.session_id = new.session_id and st.user_id = new.user_id))
+          or d.kind in ('booking_confirmed', 'booking_promoted'));
   return null;
 end;
 $$;
 comment on function private.bookings_cancel_queued_reminders() is
   'Trigger after a booking is cancelled: cancels that user''s queued session_reminder deliveries for the session '
-  '(unless they are staff of it).';
+  '(unless they are staff of it) and their queued booking_confirmed and booking_promoted ones.';
 revoke execute on function private.bookings_cancel_queued_reminders() from public, anon, authenticated, service_role;
 create trigger bookings_cancel_queued_reminders after update of status on public.bookings
   for each row

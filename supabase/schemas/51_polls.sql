@@ -434,6 +434,7 @@ declare
   v_poll public.polls;
   v_staff boolean;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null and coalesce((select auth.role()), '') <> 'service_role' then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('poll_id', poll_results.poll_id));
   end if;

@@ -309,6 +309,7 @@ language plpgsql stable security definer set search_path = '' as $$
 declare
   v_survey public.surveys;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if (select auth.uid()) is null and coalesce((select auth.role()), '') <> 'service_role' then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('survey_id', survey_results.survey_id));
   end if;

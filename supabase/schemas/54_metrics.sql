@@ -67,6 +67,7 @@ declare
   v_confirmed int;
   v_basis int;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if session_metrics.session_id is null then
     perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
   end if;

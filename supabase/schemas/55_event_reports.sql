@@ -18,6 +18,7 @@ declare
   v_uid uuid := (select auth.uid());
   v_event public.events;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'event_attendance_report'));
   end if;

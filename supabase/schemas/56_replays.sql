@@ -35,6 +35,7 @@ declare
   v_uid uuid := auth.uid();
   v_admin boolean := v_uid is not null and private.is_admin();
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   return query
     select s.id, s.program_id, s.event_id, s.title, s.description, s.topic, s.thumbnail_url, s.visibility,
            s.starts_at, s.started_at, s.ended_at, s.replay_url, p.name, coalesce(p.is_on_demand, false),

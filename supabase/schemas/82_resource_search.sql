@@ -70,6 +70,7 @@ declare
   v_found int;
   v_text_total int;
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   perform private.require_flat_array(search_resources_page.kinds, 'kinds');
   perform private.require_flat_array(search_resources_page.tags, 'tags');
   if char_length(v_query) > 200 then

@@ -47,6 +47,7 @@ declare
   v_seen uuid[];
   v_tags text[];
 begin
+  perform private.account_read_guard();  -- a deactivated account reads nothing (85_account_lifecycle.sql)
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'recommended_resources'));
   end if;

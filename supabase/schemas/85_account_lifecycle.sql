@@ -3,9 +3,13 @@
 -- unchanged), profiles.last_seen_at follows the user's writes at most once per 5 minutes. A
 -- deactivated or deleted user writes nothing: one trigger on every table a user's actions write
 -- refuses the write with account_deactivated (403), whatever RPC or policy allowed it, and Supabase
--- Auth issues them no new token (auth.users.banned_until). The access token hook carries the status
--- (account_status claim, 10_identity.sql). Every act is audited.
--- Tables: none (columns on profiles, triggers on the users' tables).
+-- Auth issues them no new token and refreshes none (auth.users.banned_until). Nor do they read
+-- anything while the token they hold is still valid: one restrictive policy on every table signed-in
+-- users read (and on realtime.messages and storage.objects) calls private.account_read_guard() as an
+-- initplan, one primary key probe per statement, not per row, and the security definer RPCs that
+-- read call it first. The access token hook carries the status (account_status claim,
+-- 10_identity.sql). Every act is audited.
+-- Tables: none (columns on profiles, triggers and policies on the users' tables).
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
@@ -209,6 +213,110 @@ comment on function public.delete_my_account() is
   'Errors: not_authenticated, conflict (admins change their role first).';
 revoke execute on function public.delete_my_account() from public, anon;
 grant execute on function public.delete_my_account() to authenticated;
+
+-- ---------------------------------------------------------------------------------------------
+-- Policies
+-- ---------------------------------------------------------------------------------------------
+
+-- Restrictive: ANDed with every permissive read policy of the table. A deactivated or deleted user
+-- whose access token is still valid reads nothing (account_deactivated, 403, as soon as a row would
+-- be checked); everyone else is unaffected. The guard is an initplan: once per statement.
+create policy "deactivated accounts read nothing" on public.announcements as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.attendance_intervals as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.audit_log as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.bookings as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.calendar_feeds as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.chat_messages as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.coach_applications as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.coach_availability as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.coach_booking_settings as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.coach_time_off as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.conversation_members as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.conversations as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.direct_messages as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.events as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.notification_deliveries as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.notification_preferences as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.notifications as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.poll_ballots as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.poll_options as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.poll_votes as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.polls as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.profiles as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.programs as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.push_subscriptions as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.question_upvotes as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.questions as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.resource_activity as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.resource_daily_stats as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.resource_links as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.resources as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.room_assignments as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.rooms as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.session_bans as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.session_notes as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.session_reminders as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.session_secrets as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.session_staff as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.session_viewer_stats as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.sessions as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.streams as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.support_tickets as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.survey_fields as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.survey_responses as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.surveys as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.ticket_messages as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read nothing" on public.user_roles as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts receive nothing" on realtime.messages as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
+create policy "deactivated accounts read no files" on storage.objects as restrictive
+  for select to authenticated using ((select private.account_read_guard()));
 
 -- ---------------------------------------------------------------------------------------------
 -- Triggers

@@ -1,6 +1,6 @@
 /**
  * Standard Webhooks verification (https://www.standardwebhooks.com), as Supabase Auth HTTP hooks
- * send them: `webhook-id`, `webhook-timestamp` (unix seconds) and `webhook-signature`
+ * and (under `svix-` header names) Resend's webhooks send them: `webhook-id`, `webhook-timestamp` (unix seconds) and `webhook-signature`
  * (space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`), keyed by the base64 part of
  * a `v1,whsec_<base64>` secret. Every failure is a 401 `not_authenticated`.
  */
@@ -32,12 +32,15 @@ export function webhookKeys(secret: string): Uint8Array[] {
 
 /**
  * Verifies a webhook request against `secret` and returns its raw body. The signature check is
- * WebCrypto HMAC verify, which compares in constant time.
+ * WebCrypto HMAC verify, which compares in constant time. `headerPrefix` names the headers:
+ * `webhook` (Standard Webhooks: `webhook-id`, ...) or `svix` (Svix, which Resend uses: `svix-id`,
+ * `svix-timestamp`, `svix-signature`; the same scheme under other names).
  */
-export async function verifyWebhook(req: Request, secret: string, now: number = Date.now()): Promise<string> {
-  const id = req.headers.get("webhook-id");
-  const timestamp = req.headers.get("webhook-timestamp");
-  const signatures = req.headers.get("webhook-signature");
+export async function verifyWebhook(req: Request, secret: string, now: number = Date.now(),
+                                    headerPrefix: "webhook" | "svix" = "webhook"): Promise<string> {
+  const id = req.headers.get(`${headerPrefix}-id`);
+  const timestamp = req.headers.get(`${headerPrefix}-timestamp`);
+  const signatures = req.headers.get(`${headerPrefix}-signature`);
   if (!id || !timestamp || !signatures) throw reject("Missing webhook signature headers");
   if (!/^\d{1,12}$/.test(timestamp)) throw reject("Invalid webhook timestamp");
   if (Math.abs(now / 1000 - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) throw reject("Webhook timestamp too old or too new");

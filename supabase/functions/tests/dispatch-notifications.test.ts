@@ -469,3 +469,67 @@ Deno.test("dispatch-notifications: two dispatchers at once send every delivery e
     await smtp.close();
   }
 });
+
+/** One PostgREST-shaped transaction as a signed-in user (role and JWT claims local to it). */
+function asUser<T>(sql: Sql, userId: string, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true),
+                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated", aud: "authenticated" })}, true),
+                    set_config('request.jwt.claim.sub', ${userId}, true)`;
+    return await fn(tx);
+  }) as Promise<T>;
+}
+
+Deno.test("dispatch-notifications: a booking confirmation (book_session) is mailed with the .ics and join link", async () => {
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const smtp = await startSmtp();
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+  try {
+    f.held = await holdOthers(f.sql);
+    const host = await createUser(f, "bchost", {});
+    const booker = await createUser(f, "booker", { timezone: "Europe/Amsterdam" }, "nl");
+    const waiter = await createUser(f, "waiter", {}, "en");
+    await f.sql`update public.user_roles set role = 'coach' where user_id = ${host.id}`;
+    const sessionId = await createSession(f, host.id, "Ontdekkingsgesprek", 180);
+    await f.sql`update public.sessions set capacity = 1, waitlist_enabled = true where id = ${sessionId}`;
+
+    // The booker books through the RPC, as the app does; the second user lands on the waitlist.
+    const [booking] = await asUser(f.sql, booker.id, (tx) => tx<{ status: string }[]>`select status from public.book_session(${sessionId})`);
+    assert.equal(booking.status, "confirmed");
+    const [waiting] = await asUser(f.sql, waiter.id, (tx) => tx<{ status: string }[]>`select status from public.book_session(${sessionId})`);
+    assert.equal(waiting.status, "waitlisted");
+
+    await dispatchOk(base);
+    const to = (u: { email: string }) => smtp.received.filter((r) => r.to.includes(u.email));
+    assert.equal(to(booker).length, 1, "the booker gets one mail");
+    assert.equal(to(waiter).length, 0, "a waitlisted booking is not confirmed by mail");
+
+    const [session] = await f.sql<{ starts_at: Date; sequence: number }[]>`select starts_at, sequence from public.sessions where id = ${sessionId}`;
+    const [abbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${session.starts_at}, 'Europe/Amsterdam') as a`;
+    const local = `${hhmm(session.starts_at, "Europe/Amsterdam")} Europe/Amsterdam (${abbrev.a})`;
+    const mail = await simpleParser(to(booker)[0].raw);
+    assert.ok(mail.subject?.startsWith("Boeking bevestigd: Ontdekkingsgesprek"), mail.subject);
+    assert.ok(mail.text?.includes(`Je hebt een plek voor Ontdekkingsgesprek,`) && mail.text.includes(local),
+      `the body has the local time with the zone: ${mail.text} / ${local}`);
+    assert.ok(mail.text?.includes(`Deelnemen aan de sessie: https://app.example.test/sessions/${sessionId}`), mail.text);
+    assert.equal(header(mail, "X-Notification-Kind"), "booking_confirmed");
+    assert.equal(header(mail, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+    const calendarIcs = await (await fetch(`${base}/calendar/sessions/${sessionId}.ics`)).text();
+    const feedEvent = new ICAL.Component(ICAL.parse(calendarIcs)).getFirstSubcomponent("vevent")!;
+    const ics = mail.attachments.find((a) => a.filename === "session.ics");
+    assert.ok(ics, ".ics attached");
+    const event = new ICAL.Component(ICAL.parse(ics.content.toString("utf-8"))).getFirstSubcomponent("vevent")!;
+    assert.equal(event.getFirstPropertyValue("uid"), feedEvent.getFirstPropertyValue("uid"), "the calendar feed's UID");
+    assert.equal(Number(event.getFirstPropertyValue("sequence")), Number(feedEvent.getFirstPropertyValue("sequence")), "and SEQUENCE");
+    assert.equal((event.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime(),
+      (feedEvent.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime(), "and start");
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp.close();
+  }
+});

@@ -158,6 +158,17 @@ Deno.test({
           `round ${round}: stored positions 1..${USERS - CAPACITY}`);
         await assertNoSeatDrift(admin, [sessionId], `round ${round} after booking`);
 
+        // booking_confirmed (email by default): exactly one queued email per confirmed booking, none for
+        // the waitlisted. book_session queues it before the seat lock on its guess; in a race like this one
+        // most waitlisted calls guessed "confirmed" (counted once: 1,500 of 1,500 over 10 rounds) and took
+        // their confirmation back after the claim.
+        const mails = await admin<{ user_id: string; status: string }[]>`
+          select user_id, status from public.notification_deliveries
+          where session_id = ${sessionId} and kind = 'booking_confirmed'`;
+        assert.ok(mails.every((m) => m.status === "queued"), `round ${round}: confirmations are queued`);
+        assert.deepEqual(mails.map((m) => m.user_id).sort(), confirmed.map((r) => r.user).sort(),
+          `round ${round}: one confirmation per confirmed booking, none for the waitlisted`);
+
         // 20 confirmed users cancel at once.
         const before = new Map(waitlisted.map((r) => [r.user, r.position!]));
         const cancelling = confirmed.slice(0, CANCELS).map((r) => r.user);

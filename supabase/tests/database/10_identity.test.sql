@@ -23,14 +23,14 @@ select set_config('tests.role_count', (select count(*)::text from public.user_ro
 
 -- Structure -----------------------------------------------------------------------------------
 select policies_are('public', 'user_roles', array[
-  'users can read their own role and admins can read every role',
+  'deactivated accounts read nothing', 'users can read their own role and admins can read every role',
   'auth admin can read roles for the token hook']);
 select policies_are('public', 'profiles', array[
-  'signed-in users can read every profile',
+  'deactivated accounts read nothing', 'signed-in users can read every profile',
   'users can update their own profile',
   'auth admin can read account status for the token hook']);
 select policies_are('public', 'coach_applications', array[
-  'applicants read their own applications and admins read every application']);
+  'deactivated accounts read nothing', 'applicants read their own applications and admins read every application']);
 select is(has_table_privilege('authenticated', 'public.user_roles', 'INSERT, UPDATE, DELETE, TRUNCATE'), false,
           'authenticated cannot write user_roles directly');
 select is(has_table_privilege('authenticated', 'public.coach_applications', 'INSERT, UPDATE, DELETE, TRUNCATE'), false,

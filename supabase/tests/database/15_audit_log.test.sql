@@ -22,7 +22,7 @@ grant select on tests.my_audit to authenticated, anon, service_role;
 -- Structure ---------------------------------------------------------------------------------------
 select ok((select relrowsecurity from pg_class where oid = 'public.audit_log'::regclass), 'audit_log has RLS');
 select policies_are('public', 'audit_log', array[
-  'admins can read the audit log',
+  'deactivated accounts read nothing', 'admins can read the audit log',
   'the service role can read the audit log']);
 select is(has_table_privilege('authenticated', 'public.audit_log', 'INSERT')
           or has_table_privilege('authenticated', 'public.audit_log', 'UPDATE')

@@ -78,23 +78,23 @@ insert into public.rooms (id, session_id, name, is_main_stage) values
 -- ---------------------------------------------------------------------------------------------
 -- Structure
 -- ---------------------------------------------------------------------------------------------
-select policies_are('public', 'programs', array['anyone can read published programs',
+select policies_are('public', 'programs', array['deactivated accounts read nothing', 'anyone can read published programs',
   'users can read published programs and their own drafts', 'coaches and admins can create programs',
   'creators and admins can update programs', 'creators and admins can delete programs']);
-select policies_are('public', 'events', array['anyone can read published events',
+select policies_are('public', 'events', array['deactivated accounts read nothing', 'anyone can read published events',
   'users can read published events and their own drafts', 'coaches and admins can create events in their programs',
   'creators and admins can update events', 'creators and admins can delete events']);
-select policies_are('public', 'sessions', array['anyone can read published public sessions',
+select policies_are('public', 'sessions', array['deactivated accounts read nothing', 'anyone can read published public sessions',
   'users can read the sessions visible to them', 'coaches and admins can create sessions',
   'hosts can update their sessions', 'hosts can delete their draft sessions']);
-select policies_are('public', 'session_staff', array['users can read the staff of visible sessions']);
-select policies_are('public', 'streams', array['members can read the streams of their sessions', 'hosts can add streams',
+select policies_are('public', 'session_staff', array['deactivated accounts read nothing', 'users can read the staff of visible sessions']);
+select policies_are('public', 'streams', array['deactivated accounts read nothing', 'members can read the streams of their sessions', 'hosts can add streams',
   'hosts can update streams', 'hosts can delete streams']);
-select policies_are('public', 'rooms', array['users can read the rooms of visible sessions', 'hosts can add rooms',
+select policies_are('public', 'rooms', array['deactivated accounts read nothing', 'users can read the rooms of visible sessions', 'hosts can add rooms',
   'hosts can update rooms', 'hosts can delete rooms']);
 -- Assignments are written only through the breakout-room RPCs (20261121234000_security_hardening.sql).
-select policies_are('public', 'room_assignments', array['users and session staff can read room assignments']);
-select policies_are('public', 'bookings', array['users and session hosts and moderators can read bookings']);
+select policies_are('public', 'room_assignments', array['deactivated accounts read nothing', 'users and session staff can read room assignments']);
+select policies_are('public', 'bookings', array['deactivated accounts read nothing', 'users and session hosts and moderators can read bookings']);
 -- RLS on every table and the security definer functions open to anon: 00_foundation.test.sql.
 select is((select creator.role from public.session_staff creator
            where creator.session_id = 'aaaaaaaa-0000-4000-8000-000000000101' and creator.user_id = tests.get_supabase_uid('host')),

@@ -43,7 +43,7 @@ insert into public.session_secrets (session_id, meeting_url, meeting_password) v
 -- Structure ---------------------------------------------------------------------------------------
 select hasnt_column('public', 'sessions', 'meeting_url', 'sessions has no meeting_url column any more');
 select hasnt_column('public', 'sessions', 'meeting_password', 'sessions has no meeting_password column any more');
-select policies_are('public', 'session_secrets', array['staff and confirmed bookings read the meeting details',
+select policies_are('public', 'session_secrets', array['deactivated accounts read nothing', 'staff and confirmed bookings read the meeting details',
   'hosts add the meeting details', 'hosts update the meeting details', 'hosts delete the meeting details']);
 select is(tests.tables_without_rls('public'), '{}'::text[], 'every public table has RLS');
 select is(has_table_privilege('anon', 'public.session_secrets', 'select') or has_table_privilege('anon', 'public.session_secrets', 'insert'),

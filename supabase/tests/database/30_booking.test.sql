@@ -3,7 +3,7 @@
 -- cancel_session cascade, capacity increases, and the RLS matrix of bookings.
 begin;
 \ir ../helpers.sql
-select plan(72);
+select plan(75);
 
 
 select tests.create_supabase_user('host');
@@ -128,6 +128,30 @@ select is((select count(*)::int from public.session_reminders where user_id = te
 select is((select array_agg(minutes_before) from public.session_reminders
            where user_id = tests.get_supabase_uid('outsider') and session_id = '00000000-0000-0000-0000-0000000000a7'),
           array[15], 'only default reminders still ahead are added (session in 2 hours: no 24 h reminder)');
+
+-- A booking that can get no default reminder is not marked: the job has nothing to do for a live event's bookings.
+select tests.create_supabase_user('late');
+insert into public.sessions (id, title, starts_at, started_at, status, visibility, created_by) values
+  ('00000000-0000-0000-0000-0000000000b1', 'Live now', now() - interval '5 minutes', now() - interval '5 minutes', 'live', 'public',
+   tests.get_supabase_uid('host'));
+insert into public.sessions (id, title, starts_at, status, visibility, created_by) values
+  ('00000000-0000-0000-0000-0000000000b2', 'In 10 minutes', now() + interval '10 minutes', 'scheduled', 'public',
+   tests.get_supabase_uid('host')),
+  ('00000000-0000-0000-0000-0000000000b3', 'In 20 minutes', now() + interval '20 minutes', 'scheduled', 'public',
+   tests.get_supabase_uid('host'));
+select tests.authenticate_as('late');
+select public.book_session(s) from unnest(array['00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000b2',
+                                                '00000000-0000-0000-0000-0000000000b3']::uuid[]) s;
+select tests.clear_authentication();
+select results_eq($$ select session_id::text, default_reminders_pending from public.bookings
+                     where user_id = tests.get_supabase_uid('late') order by session_id $$,
+                  $$ values ('00000000-0000-0000-0000-0000000000b1', false), ('00000000-0000-0000-0000-0000000000b2', false),
+                            ('00000000-0000-0000-0000-0000000000b3', true) $$,
+                  'only a booking that can still get a default reminder is marked (not a live session, not one within 15 minutes)');
+select is(private.add_pending_default_reminders(), 1, 'the job adds the 15-minute reminder of the session in 20 minutes');
+select is((select array_agg(session_id::text || ' ' || minutes_before) from public.session_reminders
+           where user_id = tests.get_supabase_uid('late')),
+          array['00000000-0000-0000-0000-0000000000b3 15'], 'and nothing for the live session or the one within 15 minutes');
 
 -- RLS matrix on bookings ------------------------------------------------------------------------
 select tests.authenticate_as('m1');

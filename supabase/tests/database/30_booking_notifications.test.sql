@@ -93,9 +93,9 @@ select tests.clear_authentication();
 select is((select count(*)::int from public.notification_preferences where user_id = tests.get_supabase_uid('alice') and not default_reminders), 1,
           'another user cannot change or delete them (nothing changed)');
 
-select policies_are('public', 'notifications', array['users can read their own notifications',
+select policies_are('public', 'notifications', array['deactivated accounts read nothing', 'users can read their own notifications',
   'users can mark their own notifications read', 'users can delete their own notifications'], 'notifications policies');
-select policies_are('public', 'notification_preferences', array['users can read their own notification preferences',
+select policies_are('public', 'notification_preferences', array['deactivated accounts read nothing', 'users can read their own notification preferences',
   'users can add their own notification preferences', 'users can change their own notification preferences',
   'users can delete their own notification preferences'], 'notification_preferences policies');
 

@@ -83,7 +83,7 @@ select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.session_reminders where user_id = tests.get_supabase_uid('utc')), 1,
           'service_role reads every reminder');
 select tests.clear_authentication();
-select policies_are('public', 'session_reminders', array['users can read their own reminders', 'users can delete their own reminders'],
+select policies_are('public', 'session_reminders', array['deactivated accounts read nothing', 'users can read their own reminders', 'users can delete their own reminders'],
                     'session_reminders policies');
 
 -- The cron job ---------------------------------------------------------------------------------

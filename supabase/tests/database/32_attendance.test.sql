@@ -357,9 +357,9 @@ select is(tests.error_code($$ update private.session_viewer_buckets set viewers 
           'service_role reads the buckets but does not write them');
 
 select tests.clear_authentication();
-select policies_are('public', 'attendance_intervals', array['users and session hosts and moderators can read attendance'],
+select policies_are('public', 'attendance_intervals', array['deactivated accounts read nothing', 'users and session hosts and moderators can read attendance'],
                     'attendance_intervals policies');
-select policies_are('public', 'session_viewer_stats', array['members can read the viewer stats of their sessions'],
+select policies_are('public', 'session_viewer_stats', array['deactivated accounts read nothing', 'members can read the viewer stats of their sessions'],
                     'session_viewer_stats policies');
 
 select * from finish();

@@ -31,7 +31,7 @@ select count(*) as messages_before from realtime.messages \gset
 select count(*) as notifications_before from public.notifications \gset
 
 select is((select relrowsecurity from pg_class where oid = 'public.session_notes'::regclass), true, 'RLS on session_notes');
-select policies_are('public', 'session_notes', array['authors read their own session notes',
+select policies_are('public', 'session_notes', array['deactivated accounts read nothing', 'authors read their own session notes',
   'hosts write notes on their sessions', 'authors update their own session notes', 'authors delete their own session notes'],
   'four policies, every one bound to the author');
 select is(has_table_privilege('anon', 'public.session_notes', 'select'), false, 'anon has no privilege');

@@ -31,7 +31,7 @@ insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values
 select ok((select bool_and(c.relrowsecurity) from pg_class c
            where c.oid in ('public.notification_kinds'::regclass, 'public.notification_deliveries'::regclass)),
           'RLS is on for notification_kinds and notification_deliveries');
-select policies_are('public', 'notification_deliveries', array['users can read the status of their own deliveries']);
+select policies_are('public', 'notification_deliveries', array['deactivated accounts read nothing', 'users can read the status of their own deliveries']);
 select policies_are('public', 'notification_kinds', array['everyone can read the notification kinds']);
 select set_eq($$ select kind from public.notification_kinds $$,
               array['session_reminder', 'booking_confirmed', 'booking_promoted', 'session_rescheduled',

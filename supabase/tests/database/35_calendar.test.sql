@@ -67,7 +67,7 @@ grant select on fx to authenticated, anon, service_role;
 
 select has_table('public', 'calendar_feeds', 'calendar_feeds exists');
 select is((select relrowsecurity from pg_class where oid = 'public.calendar_feeds'::regclass), true, 'RLS is enabled on calendar_feeds');
-select policies_are('public', 'calendar_feeds', array['users can read their own calendar feeds'], 'exactly one policy: own rows');
+select policies_are('public', 'calendar_feeds', array['deactivated accounts read nothing', 'users can read their own calendar feeds'], 'exactly one policy: own rows');
 select is(has_column_privilege('authenticated', 'public.calendar_feeds', 'token_hash', 'select'), false,
           'authenticated cannot select token_hash');
 select is(has_column_privilege('service_role', 'public.calendar_feeds', 'token_hash', 'select'), false,

@@ -45,9 +45,9 @@ values ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000
 
 -- Structure -------------------------------------------------------------------------------------
 select policies_are('public', 'chat_messages', array[
-  'members read the chat of their sessions and staff also read deleted messages']);
+  'deactivated accounts read nothing', 'members read the chat of their sessions and staff also read deleted messages']);
 select policies_are('public', 'session_bans', array[
-  'staff read the bans of their sessions and users read their own bans']);
+  'deactivated accounts read nothing', 'staff read the bans of their sessions and users read their own bans']);
 select is(has_table_privilege('authenticated', 'public.chat_messages', 'INSERT, UPDATE, DELETE, TRUNCATE'), false,
           'authenticated cannot write chat_messages directly');
 select is(has_table_privilege('authenticated', 'public.session_bans', 'INSERT, UPDATE, DELETE, TRUNCATE'), false,

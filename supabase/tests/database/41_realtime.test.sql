@@ -29,7 +29,7 @@ select set_config('tests.topic', 'session:00000000-0000-4000-8000-0000000000d1',
 
 -- Structure.
 select policies_are('realtime', 'messages', array[
-  'members receive their sessions'' broadcasts and users their own',
+  'deactivated accounts receive nothing', 'members receive their sessions'' broadcasts and users their own',
   'members can track their presence on their sessions'' channels',
   -- conversation:<id>, 62_conversation_channels.sql
   'members receive their conversations'' channels',

@@ -34,8 +34,8 @@ where s.id::text like '00000000-0000-4000-8000-0000000050a_';
 insert into public.session_bans (session_id, user_id) values ('00000000-0000-4000-8000-0000000050a1', tests.get_supabase_uid('bea'));
 
 -- Structure ---------------------------------------------------------------------------------------
-select policies_are('public', 'questions', array['members read published questions, authors their own and staff all']);
-select policies_are('public', 'question_upvotes', array['users read their own upvotes']);
+select policies_are('public', 'questions', array['deactivated accounts read nothing', 'members read published questions, authors their own and staff all']);
+select policies_are('public', 'question_upvotes', array['deactivated accounts read nothing', 'users read their own upvotes']);
 select is(has_column_privilege('authenticated', 'public.questions', 'user_id', 'select'), false,
           'clients cannot select questions.user_id (anonymity)');
 select is(has_table_privilege('authenticated', 'public.questions', 'insert') or has_table_privilege('authenticated', 'public.questions', 'update')

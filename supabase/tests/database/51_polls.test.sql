@@ -30,10 +30,10 @@ select '00000000-0000-4000-8000-0000000051a1', tests.get_supabase_uid(u), 'confi
 insert into public.session_bans (session_id, user_id) values ('00000000-0000-4000-8000-0000000051a1', tests.get_supabase_uid('bea'));
 
 -- Structure ---------------------------------------------------------------------------------------
-select policies_are('public', 'polls', array['members read non-draft polls and staff all polls']);
-select policies_are('public', 'poll_options', array['users read the options of polls they can read']);
-select policies_are('public', 'poll_ballots', array['voters read their own ballots']);
-select policies_are('public', 'poll_votes', array['voters read their own votes']);
+select policies_are('public', 'polls', array['deactivated accounts read nothing', 'members read non-draft polls and staff all polls']);
+select policies_are('public', 'poll_options', array['deactivated accounts read nothing', 'users read the options of polls they can read']);
+select policies_are('public', 'poll_ballots', array['deactivated accounts read nothing', 'voters read their own ballots']);
+select policies_are('public', 'poll_votes', array['deactivated accounts read nothing', 'voters read their own votes']);
 select is((select bool_or(has_table_privilege('authenticated', t, p))
            from unnest(array['public.polls', 'public.poll_options', 'public.poll_ballots', 'public.poll_votes']) t,
                 unnest(array['insert', 'update', 'delete']) p), false, 'clients cannot write polls, options, ballots or votes');

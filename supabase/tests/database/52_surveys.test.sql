@@ -26,9 +26,9 @@ select '00000000-0000-4000-8000-0000000052a1', tests.get_supabase_uid(u), 'confi
 insert into public.session_bans (session_id, user_id) values ('00000000-0000-4000-8000-0000000052a1', tests.get_supabase_uid('bea'));
 
 -- Structure ---------------------------------------------------------------------------------------
-select policies_are('public', 'surveys', array['members read non-draft surveys and staff all surveys']);
-select policies_are('public', 'survey_fields', array['users read the fields of surveys they can read']);
-select policies_are('public', 'survey_responses', array['users read their own responses and staff those of named surveys']);
+select policies_are('public', 'surveys', array['deactivated accounts read nothing', 'members read non-draft surveys and staff all surveys']);
+select policies_are('public', 'survey_fields', array['deactivated accounts read nothing', 'users read the fields of surveys they can read']);
+select policies_are('public', 'survey_responses', array['deactivated accounts read nothing', 'users read their own responses and staff those of named surveys']);
 select is((select bool_or(has_table_privilege('authenticated', t, p))
            from unnest(array['public.surveys', 'public.survey_fields', 'public.survey_responses']) t,
                 unnest(array['insert', 'update', 'delete']) p), false, 'clients cannot write surveys, fields or responses');

@@ -21,10 +21,10 @@ select tests.get_supabase_uid('ann') as ann, tests.get_supabase_uid('ben') as be
        tests.get_supabase_uid('otto') as otto, tests.get_supabase_uid('rita') as rita \gset
 
 -- Structure -------------------------------------------------------------------------------------
-select policies_are('public', 'conversations', array['members read their conversations']);
+select policies_are('public', 'conversations', array['deactivated accounts read nothing', 'members read their conversations']);
 select policies_are('public', 'conversation_members', array[
-  'members read the members of their conversations', 'members mark their own membership read']);
-select policies_are('public', 'direct_messages', array['members read the messages of their conversations']);
+  'deactivated accounts read nothing', 'members read the members of their conversations', 'members mark their own membership read']);
+select policies_are('public', 'direct_messages', array['deactivated accounts read nothing', 'members read the messages of their conversations']);
 select is(has_table_privilege('authenticated', 'public.conversations', 'INSERT, UPDATE, DELETE, TRUNCATE')
           or has_table_privilege('authenticated', 'public.direct_messages', 'INSERT, UPDATE, DELETE, TRUNCATE')
           or has_table_privilege('authenticated', 'public.conversation_members', 'INSERT, DELETE, TRUNCATE'), false,

@@ -15,7 +15,7 @@ select tests.get_supabase_uid('ann') as ann, tests.get_supabase_uid('ben') as be
 
 -- Structure -------------------------------------------------------------------------------------
 select policies_are('public', 'push_subscriptions', array[
-  'users read their own push subscriptions', 'users add their own push subscriptions',
+  'deactivated accounts read nothing', 'users read their own push subscriptions', 'users add their own push subscriptions',
   'users update their own push subscriptions', 'users delete their own push subscriptions']);
 select is(has_table_privilege('anon', 'public.push_subscriptions', 'SELECT, INSERT, UPDATE, DELETE'), false,
           'anon has no privilege on push_subscriptions');

@@ -20,7 +20,7 @@ select tests.clear_authentication();
 select set_config('tests.topic', 'conversation:' || :'conv', true);
 
 select policies_are('realtime', 'messages', array[
-  'members receive their sessions'' broadcasts and users their own',
+  'deactivated accounts receive nothing', 'members receive their sessions'' broadcasts and users their own',
   'members can track their presence on their sessions'' channels',
   'members receive their conversations'' channels',
   'members broadcast and track presence in their conversations']);

@@ -38,7 +38,7 @@ insert into public.bookings (session_id, user_id, status, waitlist_position, can
 -- mail_only turned in-app announcements off and email on.
 insert into public.notification_preferences (user_id, kind, in_app, email, push) values (:'mail_only', 'announcement', false, true, false);
 
-select policies_are('public', 'announcements', array['admins read all announcements and senders their own']);
+select policies_are('public', 'announcements', array['deactivated accounts read nothing', 'admins read all announcements and senders their own']);
 select is(has_table_privilege('authenticated', 'public.announcements', 'insert') or has_table_privilege('authenticated', 'public.announcements', 'update')
           or has_table_privilege('anon', 'public.announcements', 'select'), false, 'clients write no announcements; anon reads none');
 

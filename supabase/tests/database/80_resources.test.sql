@@ -53,10 +53,10 @@ grant execute on function pg_temp.titles(), pg_temp.files() to anon, authenticat
 
 -- Structure -------------------------------------------------------------------------------------
 select policies_are('public', 'resources', array[
-  'anyone can read published public resources', 'users read the resources visible to them',
+  'deactivated accounts read nothing', 'anyone can read published public resources', 'users read the resources visible to them',
   'coaches and admins create resources', 'authors update their resources', 'authors and admins delete resources']);
 select policies_are('public', 'resource_links', array[
-  'anyone can read links between public resources and sessions', 'users read the links of resources and sessions they can read',
+  'deactivated accounts read nothing', 'anyone can read links between public resources and sessions', 'users read the links of resources and sessions they can read',
   'hosts, program creators and admins attach readable resources', 'hosts, program creators, adders and admins detach resources']);
 select is(array(select policyname::text from pg_policies
                 where schemaname = 'storage' and tablename = 'objects'

@@ -29,9 +29,9 @@ insert into public.bookings (id, session_id, user_id, status) values
 -- Structure ---------------------------------------------------------------------------------------
 select is(tests.tables_without_rls('public') && array['support_tickets', 'ticket_messages'], false,
           'support_tickets and ticket_messages have RLS');
-select policies_are('public', 'support_tickets', array['users read their own tickets and admins read every ticket']);
+select policies_are('public', 'support_tickets', array['deactivated accounts read nothing', 'users read their own tickets and admins read every ticket']);
 select policies_are('public', 'ticket_messages', array[
-  'authors read the public messages of their tickets, admins all']);
+  'deactivated accounts read nothing', 'authors read the public messages of their tickets, admins all']);
 select is(has_table_privilege('authenticated', 'public.support_tickets', 'INSERT')
           or has_table_privilege('authenticated', 'public.support_tickets', 'UPDATE')
           or has_table_privilege('authenticated', 'public.support_tickets', 'DELETE')

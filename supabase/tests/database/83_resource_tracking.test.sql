@@ -46,8 +46,8 @@ $$;
 grant execute on function pg_temp.today_stats(uuid) to authenticated;
 
 -- Structure -------------------------------------------------------------------------------------
-select policies_are('public', 'resource_activity', array['users read their own resource activity']);
-select policies_are('public', 'resource_daily_stats', array['authors and admins read the daily numbers of resources']);
+select policies_are('public', 'resource_activity', array['deactivated accounts read nothing', 'users read their own resource activity']);
+select policies_are('public', 'resource_daily_stats', array['deactivated accounts read nothing', 'authors and admins read the daily numbers of resources']);
 select is(has_table_privilege('authenticated', 'public.resource_activity', 'INSERT, UPDATE, DELETE'), false, 'clients never write activity');
 select is(has_table_privilege('authenticated', 'public.resource_daily_stats', 'INSERT, UPDATE, DELETE'), false, 'nor daily numbers');
 select is(has_table_privilege('anon', 'public.resource_daily_stats', 'SELECT'), false, 'anon reads no numbers');

@@ -16,7 +16,8 @@
  *      not written anything (its transaction got no transaction id).
  * 2. Every Edge Function handler is called with random methods, paths, headers (tokens: none, garbage,
  *    expired, wrongly signed, `alg: none`, valid ones of the fixture users, foreign roles), JSON and
- *    non-JSON bodies (oversized ones too), signed or unsigned webhooks, valid, expired and forged unsubscribe
+ *    non-JSON bodies (oversized ones too), signed or unsigned webhooks (Standard Webhooks, and Svix for
+ *    resend-webhook with Resend-shaped events), valid, expired and forged unsubscribe
  *    tokens. Pass: never a 5xx, every answer carries X-Request-Id and the security headers, every error is
  *    the JSON error shape (unsubscribe's pages for people: HTML), every function in supabase/functions is
  *    covered (a new one fails the test until it is added), and 201 from
@@ -39,12 +40,16 @@ import { signUnsubscribeToken } from "../../functions/_shared/unsubscribe-token.
 import { handler as health } from "../../functions/health/handler.ts";
 import { handler as sendMessage } from "../../functions/send-message/handler.ts";
 import { handler as signupHook } from "../../functions/signup-hook/handler.ts";
+import { handler as resendWebhook } from "../../functions/resend-webhook/handler.ts";
 import { closeDb } from "../../functions/_shared/db.ts";
 import { mintJwt, signWebhook } from "../../functions/tests/helpers.ts";
 
 // The functions' secrets, as their own tests set them (no email transport is configured: nothing is sent).
 if (!Deno.env.get("UNSUBSCRIBE_SECRET")) Deno.env.set("UNSUBSCRIBE_SECRET", "fuzz-unsubscribe-secret-0123456789abcdef");
 if (!Deno.env.get("DISPATCH_SECRET")) Deno.env.set("DISPATCH_SECRET", "fuzz-dispatch-secret-0123456789");
+// resend-webhook: Resend signs with Svix (svix-* headers, a whsec_ secret); signed cases use this one.
+const RESEND_WEBHOOK_SECRET = "whsec_" + btoa("fuzz-resend-webhook-secret-0123");
+if (!Deno.env.get("RESEND_WEBHOOK_SECRET")) Deno.env.set("RESEND_WEBHOOK_SECRET", RESEND_WEBHOOK_SECRET);
 // The push function answers its VAPID public key (503 where Web Push is not configured): configure one.
 if (!Deno.env.get("VAPID_PUBLIC_KEY")) {
   const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
@@ -80,6 +85,7 @@ interface Fixture {
   liveSession: string;
   sessions: string[];
   conversations: string[];
+  startedAt: Date;
 }
 
 const email = (label: string) => `fuzz-${label}-${crypto.randomUUID().slice(0, 8)}@example.test`;
@@ -166,7 +172,8 @@ async function createFixture(admin: postgres.Sql, f: Fixture): Promise<void> {
   kind("notification", ...notes.map((n) => n.id));
 }
 
-const emptyFixture = (): Fixture => ({ users: {} as Fixture["users"], ids: [], byKind: {}, liveSession: "", sessions: [], conversations: [] });
+const emptyFixture = (): Fixture => ({ users: {} as Fixture["users"], ids: [], byKind: {}, liveSession: "", sessions: [], conversations: [],
+  startedAt: new Date(Date.now() - 1000) });
 
 async function dropFixture(admin: postgres.Sql, f: Fixture): Promise<void> {
   const users = Object.values(f.users);
@@ -175,6 +182,8 @@ async function dropFixture(admin: postgres.Sql, f: Fixture): Promise<void> {
   await admin`delete from public.conversations where id = any(${f.conversations}::uuid[])`;
   await admin`delete from public.sessions where id = any(${f.sessions}::uuid[])`;
   await admin`delete from auth.users where id = any(${users}::uuid[])`;
+  // Addresses the fuzzed resend-webhook suppressed (its signed bounces and complaints).
+  await admin`delete from private.email_suppressions where detail like 'resend %' and created_at >= ${f.startedAt}`;
 }
 
 // --- hostile values ------------------------------------------------------------------------------
@@ -492,7 +501,7 @@ const encodeSegment = (s: string) => encodeURIComponent(s.toWellFormed());
 
 const HANDLERS = {
   calendar, health, "send-message": sendMessage, "signup-hook": signupHook,
-  "dispatch-notifications": dispatchNotifications, unsubscribe, jitsi, push,
+  "dispatch-notifications": dispatchNotifications, unsubscribe, jitsi, push, "resend-webhook": resendWebhook,
 };
 
 function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
@@ -511,7 +520,8 @@ function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
     "application/json", "multipart/form-data; boundary=x", "W/\"x\"", "\"*\"", "0", "-1", "99999999999"));
   const headers = fc.dictionary(
     fc.constantFrom("content-type", "origin", "x-request-id", "if-none-match", "accept", "content-length-ish",
-      "access-control-request-headers", "webhook-id", "webhook-timestamp", "webhook-signature", "apikey", "prefer"),
+      "access-control-request-headers", "webhook-id", "webhook-timestamp", "webhook-signature", "apikey", "prefer",
+      "svix-id", "svix-timestamp", "svix-signature"),
     headerValue, { maxKeys: 5 });
   const body = fc.oneof(
     fc.constant({ kind: "none" as const }),
@@ -524,12 +534,25 @@ function httpCase(f: Fixture): fc.Arbitrary<HttpCase> {
         user_metadata: fc.dictionary(fc.constantFrom("display_name", "company", "title", "timezone", "x"), fc.oneof(hostileString, scalarJunk)) }, { requiredKeys: [] }) }),
       fc.jsonValue({ maxDepth: 3 }),
     ) }),
+    // Resend webhook events: bounces, complaints and other types, with plausible and hostile recipients.
+    fc.record({ kind: fc.constant("json" as const), value: fc.record({
+      type: fc.oneof(fc.constantFrom("email.bounced", "email.complained", "email.delivered", "email.opened"), hostileString, scalarJunk),
+      created_at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), scalarJunk),
+      data: fc.oneof(fc.record({
+        email_id: fc.oneof(fc.uuid(), hostileString),
+        to: fc.oneof(fc.array(fc.oneof(fc.emailAddress().map((e) => `fuzz-${e}`), hostileString), { maxLength: 3 }),
+          fc.emailAddress(), scalarJunk),
+        bounce: fc.oneof(fc.record({ type: fc.oneof(fc.constantFrom("Permanent", "Transient", "Undetermined"), scalarJunk),
+          subType: hostileString, message: hostileString }, { requiredKeys: [] }), scalarJunk),
+      }, { requiredKeys: [] }), scalarJunk),
+    }, { requiredKeys: [] }) }),
     fc.record({ kind: fc.constant("text" as const), value: fc.oneof(hostileString, fc.constantFrom("{", "[1,", "\u0000", "{\"a\":1}}", "null")) }),
     fc.record({ kind: fc.constant("bytes" as const), size: fc.constantFrom(1, 1024, 65_536, 65_537, 300_000) }),
   );
   const own: Record<HttpCase["fn"], string[]> = {
     calendar: ["GET", "HEAD"], health: ["GET"], "send-message": ["POST"], "signup-hook": ["POST"],
     "dispatch-notifications": ["POST"], unsubscribe: ["GET", "POST"], jitsi: ["GET"], push: ["GET", "HEAD"],
+    "resend-webhook": ["POST"],
   };
   const fnAndMethod = fc.constantFrom(...Object.keys(own) as HttpCase["fn"][]).chain((fn) =>
     fc.tuple(fc.constant(fn), fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...own[fn]) },
@@ -592,6 +615,10 @@ async function runHttpCase(f: Fixture, tokens: Record<string, string>, c: HttpCa
   if (c.method === "GET" || c.method === "HEAD") body = undefined;
   if (c.signed && c.fn === "signup-hook" && typeof body === "string") {
     for (const [k, v] of Object.entries(signWebhook(body))) headers.set(k, v);
+  }
+  if (c.signed && c.fn === "resend-webhook" && typeof body === "string") {
+    const signed = signWebhook(body, { secret: RESEND_WEBHOOK_SECRET });
+    for (const [k, v] of Object.entries(signed)) headers.set(k.replace(/^webhook-/, "svix-"), v);
   }
   const unsub = /^\/(unsub-[a-z-]+)$/.exec(c.path);
   const given = unsub ? `/${tokens[unsub[1]]}` : c.path;
