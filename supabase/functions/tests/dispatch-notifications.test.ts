@@ -480,7 +480,7 @@ function asUser<T>(sql: Sql, userId: string, fn: (tx: postgres.TransactionSql) =
   }) as Promise<T>;
 }
 
-Deno.test("dispatch-notifications: a booking confirmation (book_session) is mailed with the .ics and join link", async () => {
+Deno.test("dispatch-notifications: booking confirmations (book_session, book_slot) are mailed with the .ics and join link", async () => {
   const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
@@ -492,7 +492,9 @@ Deno.test("dispatch-notifications: a booking confirmation (book_session) is mail
     const host = await createUser(f, "bchost", {});
     const booker = await createUser(f, "booker", { timezone: "Europe/Amsterdam" }, "nl");
     const waiter = await createUser(f, "waiter", {}, "en");
-    await f.sql`update public.user_roles set role = 'coach' where user_id = ${host.id}`;
+    const coach = await createUser(f, "bccoach", { timezone: "Europe/Amsterdam" }, "en");
+    const patient = await createUser(f, "patient", { timezone: "America/Sao_Paulo" }, "pt");
+    await f.sql`update public.user_roles set role = 'coach' where user_id = any(${[host.id, coach.id]}::uuid[])`;
     const sessionId = await createSession(f, host.id, "Ontdekkingsgesprek", 180);
     await f.sql`update public.sessions set capacity = 1, waitlist_enabled = true where id = ${sessionId}`;
 
@@ -502,10 +504,23 @@ Deno.test("dispatch-notifications: a booking confirmation (book_session) is mail
     const [waiting] = await asUser(f.sql, waiter.id, (tx) => tx<{ status: string }[]>`select status from public.book_session(${sessionId})`);
     assert.equal(waiting.status, "waitlisted");
 
+    // The patient books a slot of the coach (hours 09-12 in Amsterdam, three days ahead).
+    await f.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+                values (${coach.id}, 'Europe/Amsterdam', 60, 0, 0, 60)`;
+    await f.sql`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                select ${coach.id}::uuid, w, time '09:00', time '12:00' from generate_series(1, 7) w`;
+    const [slot] = await f.sql<{ at: Date }[]>`
+      select (((now() at time zone 'Europe/Amsterdam')::date + 3) + time '10:00') at time zone 'Europe/Amsterdam' as at`;
+    const [slotBooking] = await asUser(f.sql, patient.id, (tx) =>
+      tx<{ session_id: string }[]>`select session_id from public.book_slot(${coach.id}, ${slot.at}, 'Carreira')`);
+    f.sessions.push(slotBooking.session_id);
+
     await dispatchOk(base);
     const to = (u: { email: string }) => smtp.received.filter((r) => r.to.includes(u.email));
     assert.equal(to(booker).length, 1, "the booker gets one mail");
     assert.equal(to(waiter).length, 0, "a waitlisted booking is not confirmed by mail");
+    assert.equal(to(patient).length, 1, "the patient gets one mail (the confirmation)");
+    assert.equal(to(coach).length, 1, "the coach gets one mail (one_to_one_booked), no confirmation");
 
     const [session] = await f.sql<{ starts_at: Date; sequence: number }[]>`select starts_at, sequence from public.sessions where id = ${sessionId}`;
     const [abbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${session.starts_at}, 'Europe/Amsterdam') as a`;
@@ -526,6 +541,18 @@ Deno.test("dispatch-notifications: a booking confirmation (book_session) is mail
     assert.equal(Number(event.getFirstPropertyValue("sequence")), Number(feedEvent.getFirstPropertyValue("sequence")), "and SEQUENCE");
     assert.equal((event.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime(),
       (feedEvent.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime(), "and start");
+
+    const pmail = await simpleParser(to(patient)[0].raw);
+    const [pabbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${slot.at}, 'America/Sao_Paulo') as a`;
+    assert.ok(pmail.subject?.startsWith("Reserva confirmada: Carreira"), pmail.subject);
+    assert.ok(pmail.text?.includes(`${hhmm(slot.at, "America/Sao_Paulo")} America/Sao_Paulo (${pabbrev.a})`), pmail.text);
+    assert.ok(pmail.text?.includes(`Entrar na sessão: https://app.example.test/sessions/${slotBooking.session_id}`), pmail.text);
+    const pics = pmail.attachments.find((a) => a.filename === "session.ics");
+    assert.ok(pics, "the patient's .ics");
+    const pevent = new ICAL.Component(ICAL.parse(pics.content.toString("utf-8"))).getFirstSubcomponent("vevent")!;
+    assert.equal(pevent.getFirstPropertyValue("uid"), `${slotBooking.session_id}@live-sessions`, "the feed's UID of the one-to-one");
+    assert.equal((pevent.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime(), slot.at.getTime());
+    assert.equal(header(await simpleParser(to(coach)[0].raw), "X-Notification-Kind"), "one_to_one_booked");
   } finally {
     await cleanup(f);
     await f.sql.end();

@@ -1,12 +1,13 @@
 -- booking_confirmed: emitted when a booking becomes confirmed by the user's own act (book_session
--- confirmed directly), never for a waitlisted booking nor a promotion (booking_promoted), nor a failed
--- call; its outbox rows follow the recipient's preferences (default email only; in-app and push when
--- turned on; nothing when email is off or there is no address); queued confirmations are cancelled
--- with the booking or the session; the helpers are internal; users read only the status of their own
--- deliveries.
+-- confirmed directly, book_slot for the patient), never for a waitlisted booking nor a promotion
+-- (booking_promoted), nor a failed call; its outbox rows follow the recipient's preferences (default
+-- email only; in-app and push when turned on; nothing when email is off or there is no address);
+-- the coach of a one-to-one gets one_to_one_booked and no confirmation, the patient the
+-- reverse; queued confirmations are cancelled with the booking or the session; the helpers are
+-- internal; users read only the status of their own deliveries.
 begin;
 \ir ../helpers.sql
-select plan(32);
+select plan(37);
 
 select tests.create_supabase_user('bc_host');
 select tests.create_supabase_user('bc_ann');
@@ -14,12 +15,15 @@ select tests.create_supabase_user('bc_ben');
 select tests.create_supabase_user('bc_cid');
 select tests.create_supabase_user('bc_dan');
 select tests.create_supabase_user('bc_nomail');
+select tests.create_supabase_user('bc_coach', metadata => '{"timezone":"Europe/Amsterdam"}');
+select tests.create_supabase_user('bc_patient', metadata => '{"timezone":"America/Sao_Paulo"}');
 update auth.users set email = null where id = tests.get_supabase_uid('bc_nomail');
 update public.user_roles set role = 'coach'
- where user_id = tests.get_supabase_uid('bc_host');
+ where user_id in (tests.get_supabase_uid('bc_host'), tests.get_supabase_uid('bc_coach'));
 select tests.get_supabase_uid('bc_host') as host, tests.get_supabase_uid('bc_ann') as ann,
        tests.get_supabase_uid('bc_ben') as ben, tests.get_supabase_uid('bc_cid') as cid,
-       tests.get_supabase_uid('bc_dan') as dan, tests.get_supabase_uid('bc_nomail') as nomail \gset
+       tests.get_supabase_uid('bc_dan') as dan, tests.get_supabase_uid('bc_nomail') as nomail,
+       tests.get_supabase_uid('bc_coach') as coach, tests.get_supabase_uid('bc_patient') as patient \gset
 
 -- s1: two seats and a waitlist; s2: unlimited.
 insert into public.sessions (title, starts_at, status, visibility, capacity, waitlist_enabled, created_by)
@@ -110,6 +114,27 @@ update public.sessions set status = 'cancelled', cancel_reason = 'Ill' where id 
 select is(pg_temp.confirmations(:'cid'), array['email cancelled true', 'push cancelled true'],
           'a cancelled session cancels the queued confirmations (session_cancelled tells them)');
 
+-- book_slot: the patient gets booking_confirmed, the coach one_to_one_booked -----------------------
+insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+values (:'coach', 'Europe/Amsterdam', 60, 0, 0, 60);
+insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+select :'coach'::uuid, w, time '09:00', time '12:00' from generate_series(1, 7) w;
+select (((now() at time zone 'Europe/Amsterdam')::date + 3) + time '10:00') at time zone 'Europe/Amsterdam' as slot \gset
+select tests.authenticate_as('bc_patient');
+create temp table slot_booking as select * from public.book_slot(:'coach', :'slot', 'Career');
+select tests.clear_authentication();
+select is((select status from slot_booking), 'confirmed', 'the patient booked a slot');
+select results_eq(format($$ select d.channel, d.session_id from public.notification_deliveries d
+                            where d.user_id = %L and d.kind = 'booking_confirmed' $$, :'patient'),
+                  format($$ values ('email', %L::uuid) $$, (select session_id from slot_booking)),
+                  'the patient gets one booking_confirmed email for the one-to-one session');
+select is((select count(*)::int from public.notification_deliveries d
+           where d.user_id = :'patient' and d.kind <> 'booking_confirmed'), 0, 'and nothing else (no one_to_one_booked)');
+select is((select array_agg(d.kind || ' ' || d.channel order by d.channel) from public.notification_deliveries d
+           where d.user_id = :'coach'), array['one_to_one_booked email'],
+          'the coach gets one_to_one_booked (email), no booking_confirmed: one mail each');
+select is(pg_temp.in_app(:'coach', 'one_to_one_booked'), 1, 'and the coach''s in-app notification');
+
 -- Internal helpers, and RLS of the outbox rows ----------------------------------------------------
 select is(has_function_privilege('authenticated', 'private.notify_booking_confirmed(uuid, uuid, uuid, text)', 'execute')
           or has_function_privilege('anon', 'private.notify_booking_confirmed(uuid, uuid, uuid, text)', 'execute')
@@ -131,9 +156,9 @@ select is((select count(*)::int from public.notification_deliveries where notifi
 select is((select count(*)::int from public.notifications where id = :'race_n'), 0, 'and the in-app row');
 select is((select count(*)::int from public.notification_deliveries where notification_id = :'other_n'), 2,
           'another booking''s confirmation stays');
-select tests.authenticate_as('bc_dan');
+select tests.authenticate_as('bc_patient');
 select is((select array_agg(kind || ' ' || channel || ' ' || status) from public.notification_deliveries),
-          array['booking_promoted email queued'], 'a user reads the status of their own deliveries only');
+          array['booking_confirmed email queued'], 'the patient reads the status of their own confirmation only');
 select tests.authenticate_as_anon();
 select is(tests.error_code('select count(*) from public.notification_deliveries'), '42501', 'anon reads no deliveries');
 
