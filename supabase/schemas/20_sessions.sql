@@ -474,11 +474,17 @@ begin
     perform private.raise_error('invalid_input', 'session_id is required.', jsonb_build_object('field', 'session_id'));
   end if;
   select s.* into v_session from public.sessions s where s.id = session_for_member_action.session_id;
-  if v_session.id is null or not private.can_see_session(v_session.id) then
+  -- private.can_see_session's first rule (published, not private) is read from the row at hand: a live
+  -- event's heartbeats and bookings skip the call and its second read of the session.
+  if v_session.id is null
+     or not ((v_session.status <> 'draft' and v_session.visibility <> 'private')
+             or private.can_see_session(v_session.id)) then
     perform private.raise_error('not_found', 'Session not found.',
       jsonb_build_object('session_id', session_for_member_action.session_id));
   end if;
-  if private.is_banned(v_session.id, v_uid) then
+  -- private.is_banned's query, without its security definer call (this runs inside security definer
+  -- RPCs already).
+  if exists (select 1 from public.session_bans b where b.session_id = v_session.id and b.user_id = v_uid) then
     perform private.raise_error('forbidden', 'You are banned from this session.',
       jsonb_build_object('session_id', v_session.id, 'reason', 'banned'));
   end if;
