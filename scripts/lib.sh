@@ -289,15 +289,19 @@ SQL
 }
 
 # The rows of public and private in $PGDATABASE_NAME, normalized (scripts/schema-normalize.mjs --data).
-# private.stats_hourly (88_admin_stats.sql) spreads each counter over 8 shards chosen by backend
-# pid, which no two builds reproduce: it is compared as its sums per metric instead of its rows.
+# The admin_stats rollups (88_admin_stats.sql) are folded first (private.stats_fold, which the
+# minute job may or may not have run in either build yet), and private.stats_hourly, keyed by the
+# hour each build ran in, is compared as its sums per metric instead of its rows.
 data_snapshot() {
+  if [ "$(psql_as supabase_admin -At -c "select to_regprocedure('private.stats_fold(integer)') is not null")" = t ]; then
+    psql_as supabase_admin -At -c "select private.stats_fold()" >/dev/null
+  fi
   PGPASSWORD="$DB_PASSWORD" "$PG_BIN/pg_dump" -h "$SOCKET_DIR" -p "$SUPABASE_DB_PORT" -U supabase_admin \
     --data-only --schema=public --schema=private --exclude-table-data=private.stats_hourly \
     "${PGDATABASE_NAME:-postgres}" |
     node "$ROOT/scripts/schema-normalize.mjs" --data
   if [ "$(psql_as supabase_admin -At -c "select to_regclass('private.stats_hourly') is not null")" = t ]; then
-    printf '\n-- private.stats_hourly summed over hours and shards\n'
+    printf '\n-- private.stats_hourly summed over hours\n'
     psql_as supabase_admin -At -F ' ' -c \
       'select metric, sum(n) from private.stats_hourly group by metric having sum(n) <> 0 order by metric collate "C"'
   fi

@@ -260,25 +260,38 @@ begin
       jsonb_build_object('session_id', v_session.id));
   end if;
 
-  -- A connection silent for 60 s has left at its last heartbeat (reconnect gap).
+  -- The common case, most of a live event's calls: the connection's open interval is fresh, and one
+  -- UPDATE refreshes it. Every statement on attendance_intervals runs its statement trigger
+  -- (attendance_counted) even when it changes nothing, and an insert ... on conflict do update runs
+  -- both the insert and the update one: this path runs one instead of three.
   update public.attendance_intervals a
-     set left_at = a.last_heartbeat_at
+     set last_heartbeat_at = greatest(a.last_heartbeat_at, now())
    where a.session_id = v_session.id and a.user_id = v_uid and a.connection_id = v_conn
-     and a.left_at is null and a.last_heartbeat_at <= now() - interval '60 seconds';
-
-  insert into public.attendance_intervals as a (session_id, user_id, connection_id, joined_at, last_heartbeat_at)
-  values (v_session.id, v_uid, v_conn, now(), now())
-  on conflict (session_id, user_id, connection_id) where left_at is null
-  do update set last_heartbeat_at = greatest(a.last_heartbeat_at, excluded.last_heartbeat_at)
+     and a.left_at is null and a.last_heartbeat_at > now() - interval '60 seconds'
   returning a.* into v_interval;
+
+  if v_interval.id is null then
+    -- A connection silent for 60 s has left at its last heartbeat (reconnect gap).
+    update public.attendance_intervals a
+       set left_at = a.last_heartbeat_at
+     where a.session_id = v_session.id and a.user_id = v_uid and a.connection_id = v_conn
+       and a.left_at is null and a.last_heartbeat_at <= now() - interval '60 seconds';
+
+    -- A new interval; on conflict, another call of this connection opened it in the meantime.
+    insert into public.attendance_intervals as a (session_id, user_id, connection_id, joined_at, last_heartbeat_at)
+    values (v_session.id, v_uid, v_conn, now(), now())
+    on conflict (session_id, user_id, connection_id) where left_at is null
+    do update set last_heartbeat_at = greatest(a.last_heartbeat_at, excluded.last_heartbeat_at)
+    returning a.* into v_interval;
+  end if;
 
   return jsonb_build_object('session_id', v_session.id, 'connection_id', v_conn, 'interval_id', v_interval.id,
                             'joined_at', v_interval.joined_at, 'viewer_count', private.viewer_count(v_session.id));
 end;
 $$;
 comment on function private.touch_attendance(uuid, text) is
-  'join_session/heartbeat body: under the session''s shared attendance lock, checks, closes a stale interval of the '
-  'connection, opens or refreshes its interval. Internal.';
+  'join_session/heartbeat body: under the session''s shared attendance lock, checks, then refreshes the connection''s '
+  'fresh open interval, or closes a stale one and opens a new one. Internal.';
 revoke execute on function private.touch_attendance(uuid, text)
   from public, anon, authenticated, service_role;
 

@@ -227,6 +227,8 @@ language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_session public.sessions;
   v_lane int8range;
+  v_staff int;
+  v_inserted int;
 begin
   delete from private.coach_busy b where b.session_id = sync_coach_busy.session_id;
   select s.* into v_session from public.sessions s where s.id = sync_coach_busy.session_id;
@@ -236,27 +238,35 @@ begin
   -- One lane per group session (its rows are of different users, so they never meet each other).
   v_lane := case when v_session.kind = 'one_to_one' then '(,)'::int8range
                  else int8range(nextval('private.coach_busy_lane'), currval('private.coach_busy_lane') + 1) end;
-  begin
+  -- ON CONFLICT DO NOTHING with the exclusion constraint as arbiter (speculative insertion; the
+  -- primary key is no arbiter, so a duplicate row still fails as before): a row that overlaps
+  -- a committed one is not inserted; one that overlaps a row of a transaction in flight waits for
+  -- it (then is inserted if that one rolled back), and of two transactions inserting overlapping
+  -- rows at once one backs off and waits for the other instead of both waiting (no deadlock, no
+  -- subtransaction). A staff row left out means its time is taken: slot_unavailable.
+  with staff as (
+    select st.user_id from public.session_staff st where st.session_id = v_session.id
+  ), inserted as (
     insert into private.coach_busy (session_id, user_id, during, lane)
-    select v_session.id, st.user_id,
+    select v_session.id, staff.user_id,
            tstzrange(v_session.starts_at, v_session.starts_at + make_interval(mins => v_session.duration_minutes), '[)'),
            v_lane
-    from public.session_staff st
-    where st.session_id = v_session.id;
-  -- Two transactions inserting overlapping rows at once each wait for the other's row and one of
-  -- them is chosen as the deadlock victim: its time was taken concurrently, the same answer. (The
-  -- subtransaction's rollback releases what the other one waits for.)
-  exception when exclusion_violation or deadlock_detected then
+    from staff
+    on conflict on constraint coach_busy_no_overlap do nothing
+    returning 1
+  )
+  select (select count(*) from staff), (select count(*) from inserted) into v_staff, v_inserted;
+  if v_inserted < v_staff then
     perform private.raise_error('slot_unavailable',
       'A staff member of this session has a one-to-one session at that time.',
       jsonb_build_object('session_id', v_session.id, 'starts_at', v_session.starts_at));
-  end;
+  end if;
 end;
 $$;
 comment on function private.sync_coach_busy(uuid) is
   'Rewrites the private.coach_busy rows of a session (one per staff member while it is scheduled or live); an overlap '
-  'with a one-to-one session of one of them (or losing a deadlock to a concurrent overlapping write) raises '
-  'slot_unavailable (409). Internal (triggers).';
+  'with a one-to-one session of one of them, committed or committing concurrently, raises slot_unavailable (409). '
+  'Internal (triggers).';
 revoke execute on function private.sync_coach_busy(uuid) from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------

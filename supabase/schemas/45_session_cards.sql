@@ -83,53 +83,87 @@ grant execute on function private.my_session_relation(uuid) to anon, authenticat
 -- plan node): a live event's attendees read their card every few minutes. The host only for a
 -- session the caller may read (as session_host); the rest answers for the caller alone or is shown
 -- on every card (seats, viewers), as the helpers above do.
+--
+-- What a card read costs is mostly per statement and per transaction, not per row: parsing, the RLS
+-- rewrite and planning of the view, then each table the function's plan opens (a lock and executor
+-- startup per table, in every new transaction). So the function also computes the view's derived
+-- columns (seats_left, can_join, can_edit: no sub-select to plan in the view, which had one for
+-- auth.uid()), counts the viewers in its own statement (private.viewer_count's rule, without a second
+-- security definer call), and reads the caller's booking once for both its status and its pending
+-- default reminders.
 create function private.session_card(session_id uuid)
 returns table (host_id uuid, host_name text, booked_count int, staff_role text, booking_status text,
-               has_reminder boolean, banned boolean, viewer_count int)
+               has_reminder boolean, banned boolean, viewer_count int, seats_left int, can_join boolean,
+               can_edit boolean)
 language plpgsql stable security definer rows 1 set search_path = '' as $$
 #variable_conflict use_column
 declare
   v_uid uuid := auth.uid();
+  -- private.viewer_count's window: the buckets after the one straddling now() - 60 s, plus that
+  -- bucket's users seen inside the window.
+  v_from timestamptz := now() - interval '60 seconds';
+  v_bucket bigint := private.viewer_bucket(now() - interval '60 seconds');
 begin
   -- One query with uuid parameters only: its generic plan is cached (a parameter such as the
   -- session's status would let every custom plan fold branches away, and PL/pgSQL would plan the
   -- statement again on every call).
   return query
-  select h.user_id, h.display_name,
-         (select ss.confirmed from private.session_seats ss where ss.session_id = s.id),
-         (select st.role from public.session_staff st where st.session_id = s.id and st.user_id = v_uid),
-         (select b.status from public.bookings b
-          where b.session_id = s.id and b.user_id = v_uid
-          order by (b.status = 'cancelled'), b.created_at desc
-          limit 1),
-         -- has_reminder counts the default reminders a booking is about to get (as my_session_relation).
-         v_uid is not null and (
-           exists (select 1 from public.session_reminders r where r.session_id = s.id and r.user_id = v_uid)
-           or exists (select 1 from public.bookings b
-                      where b.session_id = s.id and b.user_id = v_uid
-                        and b.status <> 'cancelled' and b.default_reminders_pending
-                        and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > b.created_at
-                        and not exists (select 1 from public.notification_preferences np
-                                        where np.user_id = v_uid and np.kind = 'session_reminder'
-                                          and not np.default_reminders))),
-         v_uid is not null and exists (select 1 from public.session_bans sb where sb.session_id = s.id and sb.user_id = v_uid),
-         case when s.status = 'live' then private.viewer_count(s.id) else 0 end
-  from public.sessions s
-  left join lateral (
-    select st.user_id, p.display_name
-    from public.session_staff st
-    left join public.profiles p on p.id = st.user_id
-    where st.session_id = s.id and st.role = 'host'
-      and ((s.visibility = 'public' and s.status <> 'draft') or private.can_see_session(s.id))
-    order by st.created_at, st.user_id
-    limit 1) h on true
-  where s.id = session_card.session_id;
+  select c.host_id, c.host_name, c.booked_count, c.staff_role, c.booking_status, c.has_reminder, c.banned,
+         c.viewer_count,
+         case when c.capacity is null then null else greatest(c.capacity - c.booked_count, 0) end,
+         -- join_session's rule: signed in, not banned, and staff, confirmed, or a public session; live,
+         -- or from 15 minutes before the start. Always true or false, never null.
+         coalesce(v_uid is not null
+           and (c.staff_role is not null or c.booking_status = 'confirmed' or c.visibility = 'public')
+           and (c.status = 'live' or (c.status = 'scheduled' and now() >= c.starts_at - interval '15 minutes'))
+           and not c.banned, false),
+         coalesce(c.staff_role = 'host', false)
+  from (
+    select h.user_id as host_id, h.display_name as host_name, s.capacity, s.visibility, s.status, s.starts_at,
+           (select ss.confirmed from private.session_seats ss where ss.session_id = s.id) as booked_count,
+           (select st.role from public.session_staff st where st.session_id = s.id and st.user_id = v_uid) as staff_role,
+           bk.status as booking_status,
+           -- has_reminder counts the default reminders the active booking is about to get (as
+           -- my_session_relation): the latest booking, active first, is the active one when there is one.
+           v_uid is not null and (
+             exists (select 1 from public.session_reminders r where r.session_id = s.id and r.user_id = v_uid)
+             or coalesce(bk.status <> 'cancelled' and bk.default_reminders_pending
+                 and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > bk.created_at
+                 and not exists (select 1 from public.notification_preferences np
+                                 where np.user_id = v_uid and np.kind = 'session_reminder'
+                                   and not np.default_reminders), false)) as has_reminder,
+           v_uid is not null and exists (select 1 from public.session_bans sb
+                                         where sb.session_id = s.id and sb.user_id = v_uid) as banned,
+           case when s.status = 'live' then
+             (select coalesce(sum(b.viewers), 0)::int from private.session_viewer_buckets b
+              where b.session_id = s.id and b.bucket > v_bucket)
+             + (select count(*)::int from private.session_viewers v
+                where v.session_id = s.id and v.seen_at > v_from
+                  and v.seen_at < pg_catalog.to_timestamp((v_bucket + 1) * 10))
+           else 0 end as viewer_count
+    from public.sessions s
+    left join lateral (
+      select st.user_id, p.display_name
+      from public.session_staff st
+      left join public.profiles p on p.id = st.user_id
+      where st.session_id = s.id and st.role = 'host'
+        and ((s.visibility = 'public' and s.status <> 'draft') or private.can_see_session(s.id))
+      order by st.created_at, st.user_id
+      limit 1) h on true
+    left join lateral (
+      select b.status, b.default_reminders_pending, b.created_at
+      from public.bookings b
+      where b.session_id = s.id and b.user_id = v_uid
+      order by (b.status = 'cancelled'), b.created_at desc
+      limit 1) bk on true
+    where s.id = session_card.session_id) c;
 end;
 $$;
 comment on function private.session_card(uuid) is
   'What session_cards adds to one session, in one call: the first host and their name (only for a session the caller '
   'may read, as session_host), confirmed bookings, the caller''s staff role, latest booking status (active first), '
-  'whether they have a reminder and are banned (false for anon), and the viewer count of a live session (else 0). '
+  'whether they have a reminder and are banned (false for anon), the viewer count of a live session (else 0; '
+  'private.viewer_count''s rule), seats_left (null = unlimited), can_join (join_session''s rule) and can_edit (host). '
   'Security definer: visitors cannot read staff, profiles, bookings, reminders or bans.';
 revoke execute on function private.session_card(uuid) from public;
 grant execute on function private.session_card(uuid) to anon, authenticated, service_role;
@@ -161,16 +195,11 @@ select
   c.host_id,
   c.host_name,
   c.booked_count,
-  case when s.capacity is null then null else greatest(s.capacity - c.booked_count, 0) end as seats_left,
+  c.seats_left,
   c.booking_status as my_booking_status,
-  -- join_session's rule: signed in, not banned, and staff, confirmed, or a public session; live, or
-  -- from 15 minutes before the start. Always true or false, never null.
-  coalesce((select auth.uid()) is not null
-    and (c.staff_role is not null or c.booking_status = 'confirmed' or s.visibility = 'public')
-    and (s.status = 'live' or (s.status = 'scheduled' and now() >= s.starts_at - interval '15 minutes'))
-    and not c.banned, false) as can_join,
-  coalesce(c.staff_role = 'host', false) as can_edit,
-  coalesce(c.viewer_count, 0) as viewer_count,
+  c.can_join,
+  c.can_edit,
+  c.viewer_count,
   c.has_reminder
 from public.sessions s
 left join lateral private.session_card(s.id) c on true;

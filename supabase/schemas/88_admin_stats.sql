@@ -2,14 +2,18 @@
 -- keep up to date as the counted rows are written, so its cost depends on the number of hours in
 -- the period, never on the number of bookings, messages or votes in it. Hourly UTC buckets group
 -- into the days or weeks of any zone whose offset is a whole number of hours (a zone with a
--- half-hour offset gets its day boundaries rounded to the hour). Each counter row is split into 8
--- shards (by backend) so that parallel writers rarely wait for one another; a reader sums them.
+-- half-hour offset gets its day boundaries rounded to the hour). The triggers on the hot paths
+-- (a chat message, a vote, a booking) never update a shared counter row, which parallel writers
+-- would queue on: they append one row to private.stats_events (no index, no lock on anything
+-- shared), and the minute job admin-stats-rollups (private.stats_fold) moves those rows into the
+-- hourly rollups (delete ... returning, skip locked: two runs never take the same rows).
+-- admin_stats reads the rollups plus the few events not folded yet, so it is exact at once.
 -- Attendance (confirmed bookings, attended, no-shows) and engagement are scored once per session
--- when it ends: the trigger queues the session (private.stats_sessions), the minute job
--- admin-stats-rollups scores it (private.stats_fold) and adds its numbers to the rollups at the
--- hour it ended; admin_stats scores the few sessions still queued itself, so it never misses one.
--- private.stats_recount() recomputes the same numbers from the base tables (the test compares).
--- Tables: private.stats_hourly, private.stats_active_days, private.stats_sessions.
+-- when it ends: the trigger queues the session (private.stats_sessions), the same job scores it and
+-- adds its numbers to the rollups at the hour it ended; admin_stats scores the few sessions still
+-- queued itself, so it never misses one. private.stats_recount() recomputes the same numbers from
+-- the base tables (the test compares). All of it is logged (crash-safe): a crash loses no count.
+-- Tables: private.stats_hourly, private.stats_events, private.stats_active_days, private.stats_sessions.
 
 -- ---------------------------------------------------------------------------------------------
 -- Tables
@@ -18,18 +22,26 @@
 create table private.stats_hourly (
   hour timestamptz not null,
   metric text not null,
-  shard smallint not null,
   n bigint not null default 0,
-  constraint stats_hourly_pkey primary key (hour, metric, shard),
-  constraint stats_hourly_hour_whole check (hour = date_trunc('hour', hour, 'UTC')),
-  constraint stats_hourly_shard_range check (shard between 0 and 7)
+  constraint stats_hourly_pkey primary key (hour, metric),
+  constraint stats_hourly_hour_whole check (hour = date_trunc('hour', hour, 'UTC'))
 );
 comment on table private.stats_hourly is
-  'Counters per UTC hour and metric (8 shards each, summed by readers), kept by triggers: new_users, '
+  'Counters per UTC hour and metric, folded from private.stats_events every minute (private.stats_fold): new_users, '
   'new_users_<role> (users created that hour by their current role), bookings, cancellations, waitlist_promotions, '
   'chat_messages, questions, poll_votes (ballots), tickets_opened, resource_views, resource_downloads, '
   'sessions_<status> (a session reaching that status); and, at the hour a session ended, by private.stats_fold: '
   'attendance_confirmed, attended, no_shows, engagement_score_sum, engagement_attendees. Read by admin_stats().';
+
+create table private.stats_events (
+  hour timestamptz not null,
+  metric text not null,
+  n bigint not null
+);
+comment on table private.stats_events is
+  'Counter increments not folded into private.stats_hourly yet: one row per counted write (hour, metric, n), appended by '
+  'the triggers without touching a shared row, moved into the rollups every minute by private.stats_fold. No index: '
+  'writers only append, the fold reads the whole (small) table. admin_stats adds what is here to the rollups.';
 
 create table private.stats_active_days (
   day date not null,
@@ -71,14 +83,13 @@ begin
   if stats_add.amount = 0 then
     return;
   end if;
-  insert into private.stats_hourly as h (hour, metric, shard, n)
-  values (date_trunc('hour', coalesce(stats_add.at_time, now()), 'UTC'), stats_add.metric,
-          (pg_catalog.pg_backend_pid() % 8)::smallint, stats_add.amount)
-  on conflict on constraint stats_hourly_pkey do update set n = h.n + excluded.n;
+  insert into private.stats_events (hour, metric, n)
+  values (date_trunc('hour', coalesce(stats_add.at_time, now()), 'UTC'), stats_add.metric, stats_add.amount);
 end;
 $$;
 comment on function private.stats_add(text, bigint, timestamptz) is
-  'Adds amount to a metric''s counter of the UTC hour of at_time (default now; one shard). Internal.';
+  'Appends amount for a metric at the UTC hour of at_time (default now) to private.stats_events (folded into the '
+  'rollups by private.stats_fold). Internal.';
 revoke execute on function private.stats_add(text, bigint, timestamptz) from public, anon, authenticated, service_role;
 
 -- The attendance numbers of one session from the base tables: its confirmed bookings, how many of
@@ -112,9 +123,42 @@ comment on function private.stats_session_numbers(uuid) is
   'excluded). Internal.';
 revoke execute on function private.stats_session_numbers(uuid) from public, anon, authenticated, service_role;
 
--- Scores the queued ended sessions and adds their numbers to the rollups at the hour each ended.
--- Runs every minute (admin-stats-rollups, 90_cron_jobs.sql); two runs at once take different
--- sessions (skip locked). Returns how many sessions it scored. Internal.
+-- Moves the appended counter increments into the hourly rollups: deletes them (those not locked by
+-- another fold in flight) and adds their sums per hour and metric. Rows of transactions still in
+-- flight are invisible here and wait for the next run. Returns how many rows it folded. Internal.
+create function private.stats_fold_events(max_rows int default 1000000)
+returns bigint
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_rows bigint;
+begin
+  with batch as (
+    select e.ctid as row_id from private.stats_events e
+    limit greatest(coalesce(stats_fold_events.max_rows, 1000000), 1)
+    for update skip locked
+  ), folded as (
+    delete from private.stats_events e using batch b where e.ctid = b.row_id
+    returning e.hour, e.metric, e.n
+  ), summed as (
+    select f.hour, f.metric, sum(f.n)::bigint as n, count(*)::bigint as row_count from folded f group by f.hour, f.metric
+  ), added as (
+    insert into private.stats_hourly as h (hour, metric, n)
+    select x.hour, x.metric, x.n from summed x
+    on conflict on constraint stats_hourly_pkey do update set n = h.n + excluded.n
+  )
+  select coalesce(sum(x.row_count), 0)::bigint into v_rows from summed x;
+  return v_rows;
+end;
+$$;
+comment on function private.stats_fold_events(int) is
+  'Moves up to max_rows rows of private.stats_events (skip locked) into private.stats_hourly, summed per hour and '
+  'metric. Returns how many rows it moved. Internal.';
+revoke execute on function private.stats_fold_events(int) from public, anon, authenticated, service_role;
+
+-- Scores the queued ended sessions, adding their numbers at the hour each ended, then folds the
+-- appended increments into the rollups. Runs every minute (admin-stats-rollups, 90_cron_jobs.sql);
+-- two runs at once take different sessions and rows (skip locked). Returns how many sessions it
+-- scored. Internal.
 create function private.stats_fold(max_sessions int default 200)
 returns int
 language plpgsql volatile set search_path = '' as $$
@@ -142,13 +186,15 @@ begin
     perform private.stats_add('engagement_attendees', v_numbers.engagement_attendees, v_row.ended_at);
     v_count := v_count + 1;
   end loop;
+  perform private.stats_fold_events();
   return v_count;
 end;
 $$;
 comment on function private.stats_fold(int) is
-  'The admin-stats-rollups job: scores up to max_sessions queued ended sessions (private.stats_sessions) and adds '
-  'attendance_confirmed, attended, no_shows, engagement_score_sum and engagement_attendees to the rollups at the '
-  'hour each session ended. Returns how many it scored. Internal.';
+  'The admin-stats-rollups job: scores up to max_sessions queued ended sessions (private.stats_sessions), adding '
+  'attendance_confirmed, attended, no_shows, engagement_score_sum and engagement_attendees at the hour each session '
+  'ended, then folds private.stats_events into the hourly rollups (private.stats_fold_events). Returns how many '
+  'sessions it scored. Internal.';
 revoke execute on function private.stats_fold(int) from public, anon, authenticated, service_role;
 
 -- The same numbers from the base tables, for the equality test (and repairs). Cost grows with the
@@ -200,7 +246,8 @@ revoke execute on function private.stats_recount(timestamptz, timestamptz) from 
 revoke all on table private.stats_hourly from public, anon, authenticated, service_role;
 revoke all on table private.stats_active_days from public, anon, authenticated, service_role;
 revoke all on table private.stats_sessions from public, anon, authenticated, service_role;
-grant select on table private.stats_hourly, private.stats_active_days, private.stats_sessions to service_role;
+revoke all on table private.stats_events from public, anon, authenticated, service_role;
+grant select on table private.stats_hourly, private.stats_events, private.stats_active_days, private.stats_sessions to service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Views and RPCs
@@ -274,6 +321,9 @@ begin
     select h.hour, h.metric, sum(h.n)::bigint as n
     from (
       select r.hour, r.metric, r.n from private.stats_hourly r where r.hour >= v_from and r.hour < v_to
+      union all
+      -- The increments not folded yet (about a minute's worth).
+      select e.hour, e.metric, e.n from private.stats_events e where e.hour >= v_from and e.hour < v_to
       union all
       select date_trunc('hour', q.ended_at, 'UTC'), m.metric, m.n
       from queued q
@@ -379,7 +429,7 @@ declare
 begin
   if tg_table_name = 'bookings' then
     if tg_op = 'INSERT' then
-      perform private.stats_add('bookings');
+      insert into private.stats_events (hour, metric, n) values (date_trunc('hour', now(), 'UTC'), 'bookings', 1);
       if new.status = 'cancelled' then
         perform private.stats_add('cancellations');
       end if;
@@ -439,14 +489,15 @@ begin
       perform private.stats_add('resource_downloads', new.downloads - old.downloads);
     end if;
   else
-    perform private.stats_add(tg_argv[0]);
+    insert into private.stats_events (hour, metric, n) values (date_trunc('hour', now(), 'UTC'), tg_argv[0], 1);
   end if;
   return null;
 end;
 $$;
 comment on function private.stats_count_row() is
-  'Trigger after a counted write: adds to the counters in private.stats_hourly (the current hour, or the hour a '
-  'user was created or a session ended) and queues ended sessions for scoring. Internal.';
+  'Trigger after a counted write: appends the increments to private.stats_events (the current hour, or the hour a '
+  'user was created or a session ended; folded into the rollups every minute) and queues ended sessions for '
+  'scoring. Internal.';
 revoke execute on function private.stats_count_row() from public, anon, authenticated, service_role;
 
 create trigger profiles_stats after insert on public.profiles

@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(81);
+select plan(83);
 
 
 select tests.create_supabase_user('host');
@@ -274,6 +274,9 @@ delete from public.attendance_intervals a
 where a.session_id = '00000000-0000-0000-0000-0000000000c6' and a.connection_id = 'conn-2' and random() < 0.5;
 select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
           'and after heartbeats, closes and deletions');
+-- session_cards counts the viewers in its own statement (private.session_card): the same rule.
+select is((select viewer_count from public.session_cards where id = '00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
+          'session_cards shows the crowd''s viewer count, as the recount');
 select is_empty($$ select * from private.viewer_count_drift() $$, 'no drift after those writes');
 -- The window's edge is exact, whichever bucket it falls in: 59.9 s ago counts, 60 s ago does not.
 update public.attendance_intervals a set left_at = null, last_heartbeat_at = now() - interval '59.9 seconds',
@@ -287,6 +290,8 @@ select results_eq($$ select private.viewer_count('00000000-0000-0000-0000-000000
 update public.attendance_intervals a set last_heartbeat_at = now() - interval '60 seconds'
 where a.user_id = (select id from crowd where g = 1) and a.session_id = '00000000-0000-0000-0000-0000000000c6';
 select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(), 'one 60 s old does not');
+select is((select viewer_count from public.session_cards where id = '00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
+          'session_cards agrees at the window''s edge');
 -- A heartbeat through the RPC moves its user to the bucket of now.
 select tests.authenticate_as('walkin');
 select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c6', 'tab-1');

@@ -4,7 +4,7 @@
 -- patients), book_slot, and the exclusion constraint on a coach's busy time for every write path.
 begin;
 \ir ../helpers.sql
-select plan(122);
+select plan(126);
 
 select tests.create_supabase_user('cs_coach', metadata => '{"display_name":"Clara Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('cs_coach_b');
@@ -157,6 +157,25 @@ select is(pg_temp.free_slot_mismatches((:'spring'::date + time '00:00') at time 
 select is(pg_temp.free_slot_mismatches((:'autumn'::date + time '00:00') at time zone 'Europe/Amsterdam',
                                        (:'autumn'::date + 1 + time '00:00') at time zone 'Europe/Amsterdam'),
           '0 mismatches, 10 free', 'fall back: book_slot''s check agrees with available_slots (both 02:00 starts, 7 + 3 slots)');
+-- Booking on those nights: the two 02:00 starts of the fall-back night are two appointments an hour
+-- apart; a local time that does not exist on the spring-forward night is no slot.
+select tests.authenticate_as('cs_patient');
+select is((select status from public.book_slot(:'coach', (:'autumn'::date + time '00:00') at time zone 'UTC')), 'confirmed',
+          'fall back: a patient books 02:00 summer time (00:00 UTC)');
+select is(tests.error_code(format('select public.book_slot(%L, %L)', :'coach',
+                                  (:'spring'::date + time '02:30') at time zone 'Europe/Amsterdam')),
+          'slot_unavailable', 'spring forward: 02:30, which does not exist that night, is no slot');
+select tests.clear_authentication();
+select tests.authenticate_as('cs_patient_q');
+select is((select status from public.book_slot(:'coach', (:'autumn'::date + time '01:00') at time zone 'UTC')), 'confirmed',
+          'fall back: another patient books 02:00 winter time (01:00 UTC), an hour later');
+select tests.clear_authentication();
+select is((select array_agg(to_char(s.starts_at at time zone 'Europe/Amsterdam', 'HH24:MI') || ' ' ||
+                            to_char(s.starts_at at time zone 'UTC', 'HH24:MI') order by s.starts_at)
+           from public.available_slots(:'coach', (:'autumn'::date + time '00:00') at time zone 'Europe/Amsterdam',
+                                       (:'autumn'::date + time '07:00') at time zone 'Europe/Amsterdam') s),
+          array['00:00 22:00', '01:00 23:00', '03:00 02:00', '04:00 03:00', '05:00 04:00'],
+          'fall back: both 02:00 slots are taken, the others stay');
 
 -- Working hours, time off, busy sessions, buffers ---------------------------------------------------
 

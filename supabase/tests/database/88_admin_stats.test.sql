@@ -7,12 +7,21 @@
 -- not scored yet and lists the top sessions by attendance.
 begin;
 \ir ../helpers.sql
-select plan(40);
+select plan(45);
 
 -- Every write of this transaction lands in the current hour (now() is the transaction's start).
+-- The rollups: folded, plus the increments not folded yet (as admin_stats reads them).
+create view tests.rollups as
+  select hour, metric, n from private.stats_hourly
+  union all
+  select hour, metric, n from private.stats_events;
+-- The rollups of the hour: folded, plus the increments not folded yet (as admin_stats reads them).
 create view tests.rollup_now as
-  select metric, sum(n)::bigint as n from private.stats_hourly
-  where hour = date_trunc('hour', now(), 'UTC') group by metric;
+  select metric, sum(n)::bigint as n
+  from (select metric, n from private.stats_hourly where hour = date_trunc('hour', now(), 'UTC')
+        union all
+        select metric, n from private.stats_events where hour = date_trunc('hour', now(), 'UTC')) x
+  group by metric;
 create view tests.recount_now as
   select metric, n from private.stats_recount(date_trunc('hour', now(), 'UTC'), date_trunc('hour', now(), 'UTC') + interval '1 hour');
 create table tests.before_rollup as select * from tests.rollup_now;
@@ -190,8 +199,25 @@ select tests.clear_authentication();
 select is((select n from tests.rollup_now where metric = 'sessions_cancelled'), current_setting('tests.cancelled_sessions')::bigint + 1,
           'the cancelled session is counted');
 
+-- The hot path appends, the job folds ---------------------------------------------------------------
+create table tests.hourly_before as select * from private.stats_hourly;
+select set_config('tests.events_before', (select count(*)::text from private.stats_events), true);
+select tests.authenticate_as('mia');
+select lives_ok($$ select public.book_session('ffffffff-0000-4000-8000-000000000003') $$, 'mia books a session');
+select tests.clear_authentication();
+select ok((select count(*) from private.stats_events)::int = current_setting('tests.events_before')::int + 1
+          and not exists (select * from private.stats_hourly except select * from tests.hourly_before)
+          and not exists (select * from tests.hourly_before except select * from private.stats_hourly),
+          'a write appends one increment and touches no rollup row (no shared row for parallel writers to queue on)');
+create table tests.sums_before as select hour, metric, sum(n)::bigint as n from tests.rollups group by 1, 2;
+select ok(private.stats_fold_events() > 0, 'the job folds the appended increments');
+select is((select count(*)::int from private.stats_events), 0, 'none is left');
+select results_eq($$ select hour, metric, sum(n)::bigint from tests.rollups group by 1, 2 order by 1, 2 $$,
+                  $$ select hour, metric, n from tests.sums_before order by 1, 2 $$,
+                  'folding changes no number: the rollups now hold exactly what rollups and increments held');
+
 -- admin_stats ------------------------------------------------------------------------------------------
-select set_config('tests.expected_messages', (select sum(n)::text from private.stats_hourly where metric = 'chat_messages'
+select set_config('tests.expected_messages', (select sum(n)::text from tests.rollups where metric = 'chat_messages'
   and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour'), true);
 select tests.authenticate_as('ada');
 select set_config('tests.stats', public.admin_stats(now() - interval '1 day', now() + interval '1 hour', 'day', 'Europe/Amsterdam')::text, true);
@@ -206,12 +232,12 @@ select ok((current_setting('tests.stats')::jsonb -> 'totals' ->> 'active_users')
 select ok((current_setting('tests.stats')::jsonb -> 'tickets') ?& array['open', 'pending', 'overdue'], 'open, pending and overdue tickets');
 select tests.clear_authentication();
 select is((current_setting('tests.stats')::jsonb -> 'totals' ->> 'attendance_rate')::numeric,
-          round((select sum(n) from private.stats_hourly where metric = 'attended' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour')
-                / (select sum(n) from private.stats_hourly where metric = 'attendance_confirmed' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour'), 4),
+          round((select sum(n) from tests.rollups where metric = 'attended' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour')
+                / (select sum(n) from tests.rollups where metric = 'attendance_confirmed' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour'), 4),
           'attendance_rate is attended / confirmed of the sessions that ended');
 select is((current_setting('tests.stats')::jsonb -> 'totals' ->> 'average_engagement_score')::numeric,
-          round((select sum(n) from private.stats_hourly where metric = 'engagement_score_sum' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour')
-                / (select sum(n) from private.stats_hourly where metric = 'engagement_attendees' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour'), 1),
+          round((select sum(n) from tests.rollups where metric = 'engagement_score_sum' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour')
+                / (select sum(n) from tests.rollups where metric = 'engagement_attendees' and hour >= date_trunc('hour', now() - interval '1 day', 'UTC') and hour < now() + interval '1 hour'), 1),
           'average_engagement_score is the mean engagement score of the attendees');
 select ok((current_setting('tests.stats')::jsonb -> 'totals') ?& array['new_users_admin', 'new_users_coach', 'new_users_member', 'no_shows', 'resource_views'],
           'new users by role, no-shows and resource views are in the totals');
