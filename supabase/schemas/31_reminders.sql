@@ -124,6 +124,9 @@ grant execute on function private.format_local_time(timestamptz, text) to authen
 
 -- SECURITY DEFINER: clients cannot insert notifications; every feature notifies through this one
 -- function, which also honours the recipient's in_app preference for the kind.
+-- The hot path of every booking: the channel lookup is inline (a cached plan), not a call of the
+-- SQL function private.notification_channels, whose SET clause keeps it from being inlined, so its
+-- query was planned again on every call (~0.1 ms, about as much as the rest of notify).
 create function private.notify(user_id uuid, kind text, title text, body text default null,
                                link text default null, data jsonb default '{}'::jsonb)
 returns uuid
@@ -131,9 +134,13 @@ language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_id uuid;
 begin
-  -- In-app off (the user's row, else the kind's default; 34_notification_delivery.sql): no row and no
-  -- broadcast, but the email and push deliveries the user wants are still queued.
-  if not (select c.in_app from private.notification_channels(notify.user_id, notify.kind) c) then
+  -- In-app off (the user's row, else the kind's default, else on; 34_notification_delivery.sql): no
+  -- row and no broadcast, but the email and push deliveries the user wants are still queued.
+  if not coalesce((select coalesce(np.in_app, k.default_in_app)
+                   from (select 1) as one
+                   left join public.notification_kinds k on k.kind = notify.kind
+                   left join public.notification_preferences np
+                     on np.user_id = notify.user_id and np.kind = notify.kind), true) then
     perform private.enqueue_notification_deliveries(null, notify.user_id, notify.kind,
       jsonb_build_object('title', left(notify.title, 200), 'body', left(notify.body, 2000), 'link', notify.link,
                          'data', coalesce(notify.data, '{}'::jsonb)));
