@@ -38,6 +38,34 @@ comment on function private.cancel_future_bookings(uuid) is
   'returns how many. Internal.';
 revoke execute on function private.cancel_future_bookings(uuid) from public, anon, authenticated, service_role;
 
+-- Signs the user out everywhere: deletes their Supabase Auth sessions (their refresh tokens go with
+-- them, on delete cascade), as Supabase's guides advise for removing access server-side, so no
+-- refresh token mints another access token (banned_until refuses new sign-ins). Dynamic SQL and
+-- guarded: the local platform emulation has no auth.sessions (null), and where the owner of the
+-- RPCs may not delete from it the act still completes (null: the ban and the read and write guards
+-- still hold). Returns how many sessions it deleted. Internal: runs inside security definer RPCs.
+create function private.revoke_auth_sessions(user_id uuid)
+returns int
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_sessions regclass := to_regclass('auth.sessions');
+  v_count int;
+begin
+  if v_sessions is null then
+    return null;
+  end if;
+  execute format('delete from %s s where s.user_id = $1', v_sessions) using revoke_auth_sessions.user_id;
+  get diagnostics v_count = row_count;
+  return v_count;
+exception when insufficient_privilege then
+  return null;
+end;
+$$;
+comment on function private.revoke_auth_sessions(uuid) is
+  'Deletes a user''s auth.sessions (refresh tokens cascade): signed out everywhere. Returns how many, or null where '
+  'auth.sessions does not exist or may not be written. Internal.';
+revoke execute on function private.revoke_auth_sessions(uuid) from public, anon, authenticated, service_role;
+
 -- The target of an admin's lifecycle act, locked. Internal: runs inside security definer RPCs.
 create function private.profile_for_lifecycle(user_id uuid, admin_only boolean)
 returns public.profiles
@@ -101,13 +129,15 @@ begin
          raw_user_meta_data = '{}'::jsonb, banned_until = 'infinity'
    where u.id = v_uid;
   delete from auth.identities i where i.user_id = v_uid;
+  perform private.revoke_auth_sessions(v_uid);
   return v_profile;
 end;
 $$;
 comment on function private.erase_account(uuid) is
   'Erases an account''s personal data (profile fields, push subscriptions, preferences, notifications and their '
-  'deliveries, calendar feeds, reminders, coach applications, support tickets, email, phone, password, identities), '
-  'cancels its future bookings and marks it deleted; public contributions stay under "Deleted user". Internal.';
+  'deliveries, calendar feeds, reminders, coach applications, support tickets, email, phone, password, identities, '
+  'Auth sessions), cancels its future bookings and marks it deleted; public contributions stay under "Deleted user". '
+  'Internal.';
 revoke execute on function private.erase_account(uuid) from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
@@ -123,6 +153,7 @@ declare
   v_before public.profiles := private.profile_for_lifecycle(deactivate_user.user_id, true);
   v_after public.profiles;
   v_cancelled int;
+  v_sessions int;
 begin
   if char_length(v_reason) > 500 then
     perform private.raise_error('invalid_input', 'The reason must be at most 500 characters.',
@@ -136,16 +167,18 @@ begin
    where p.id = v_before.id
   returning p.* into v_after;
   update auth.users u set banned_until = 'infinity' where u.id = v_before.id;
+  v_sessions := private.revoke_auth_sessions(v_before.id);
   v_cancelled := private.cancel_future_bookings(v_before.id);
   perform private.audit('user_deactivated', 'user', v_before.id,
     jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status),
-    jsonb_build_object('reason', v_reason, 'bookings_cancelled', v_cancelled));
+    jsonb_build_object('reason', v_reason, 'bookings_cancelled', v_cancelled, 'sessions_revoked', v_sessions));
   return v_after;
 end;
 $$;
 comment on function public.deactivate_user(uuid, text) is
-  'Admins deactivate an account (reason up to 500 characters, kept in the audit log): every write of the user is '
-  'refused (account_deactivated), Supabase Auth issues no new token, their bookings of scheduled and live sessions '
+  'Admins deactivate an account (reason up to 500 characters, kept in the audit log): every read and write of the '
+  'user is refused (account_deactivated), their Auth sessions are deleted (signed out everywhere) and Supabase Auth '
+  'issues no new token, their bookings of scheduled and live sessions '
   'are cancelled (waitlists promoted) so they leave the rosters. Returns the profile. Errors: not_authenticated, '
   'forbidden, not_found, conflict (an admin), invalid_transition (not active), invalid_input.';
 revoke execute on function public.deactivate_user(uuid, text) from public, anon;
