@@ -433,23 +433,9 @@ grant execute on function public.set_reminder(uuid, int) to authenticated, servi
 create trigger notification_preferences_set_updated_at before update on public.notification_preferences
   for each row execute function private.set_updated_at();
 
--- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md).
-create function private.broadcast_new_notification()
-returns trigger
-language plpgsql security definer set search_path = '' as $$
-begin
-  perform realtime.send(
-    jsonb_build_object('id', new.id, 'kind', new.kind, 'title', new.title, 'link', new.link),
-    'notification', 'user:' || new.user_id::text, true);
-  return null;
-end;
-$$;
-comment on function private.broadcast_new_notification() is
-  'Trigger: broadcasts `notification` {id, kind, title, link} on the private topic user:<user_id>.';
-revoke execute on function private.broadcast_new_notification()
-  from public, anon, authenticated, service_role;
-create trigger broadcast_new_notification after insert on public.notifications
-  for each row execute function private.broadcast_new_notification();
+-- The `notification` broadcast of each new row ({id, kind, title, link} on user:<user_id>) is sent by
+-- the trigger notifications_after_insert (34_notification_delivery.sql), which also queues the row's
+-- email and push deliveries: one trigger call per notification instead of two.
 
 -- The default reminders of a booking are decided against the start time when the user booked: a
 -- booking made 2 hours before the start gets the 15 minute reminder only. When the host moves the

@@ -524,21 +524,28 @@ grant execute on function public.set_notification_preference(text, boolean, bool
 -- Triggers
 -- ---------------------------------------------------------------------------------------------
 
--- Security definer: the deliveries are not writable by whoever created the notification.
-create function private.notifications_enqueue_deliveries()
+-- Every new notification: the `notification` broadcast on user:<user_id> (31_reminders.sql) and its
+-- email and push deliveries, in one trigger (one call per row; the two were separate triggers).
+-- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md), and
+-- the deliveries are not writable by whoever created the notification.
+create function private.notifications_after_insert()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
+  perform realtime.send(
+    jsonb_build_object('id', new.id, 'kind', new.kind, 'title', new.title, 'link', new.link),
+    'notification', 'user:' || new.user_id::text, true);
   perform private.enqueue_notification_deliveries(new.id, new.user_id, new.kind,
     jsonb_build_object('title', new.title, 'body', new.body, 'link', new.link, 'data', new.data));
   return null;
 end;
 $$;
-comment on function private.notifications_enqueue_deliveries() is
-  'Trigger after insert on notifications: queues its email and push deliveries in the same transaction.';
-revoke execute on function private.notifications_enqueue_deliveries() from public, anon, authenticated, service_role;
-create trigger notifications_enqueue_deliveries after insert on public.notifications
-  for each row execute function private.notifications_enqueue_deliveries();
+comment on function private.notifications_after_insert() is
+  'Trigger after insert on notifications: broadcasts `notification` {id, kind, title, link} on the private topic '
+  'user:<user_id> and queues the row''s email and push deliveries in the same transaction.';
+revoke execute on function private.notifications_after_insert() from public, anon, authenticated, service_role;
+create trigger notifications_after_insert after insert on public.notifications
+  for each row execute function private.notifications_after_insert();
 
 -- A cancelled or rescheduled session's queued reminders are cancelled (a rescheduled session's
 -- reminders are re-armed against the new start and sent again; session_rescheduled tells the new time).
