@@ -531,8 +531,9 @@ begin
   end if;
   if new.starts_at is distinct from old.starts_at then
     -- A reschedule re-arms every reminder against the new start time.
-    update public.session_reminders r set notified_at = null
-    where r.session_id = new.id and r.notified_at is not null;
+    update public.session_reminders r
+       set notified_at = null, due_at = new.starts_at - make_interval(mins => r.minutes_before)
+     where r.session_id = new.id;
   end if;
   if (new.capacity is distinct from old.capacity or new.waitlist_enabled is distinct from old.waitlist_enabled)
      and new.status in ('scheduled', 'live') then
@@ -543,8 +544,8 @@ end;
 $$;
 comment on function private.sessions_after_change() is
   'Trigger after a session update: cancelling cancels every active booking and notifies each booked user '
-  '(session_cancelled); ending or cancelling closes open attendance intervals; a new starts_at resets notified_at of '
-  'its reminders; a larger capacity promotes waitlisted bookings.';
+  '(session_cancelled); ending or cancelling closes open attendance intervals; a new starts_at re-arms its reminders '
+  '(notified_at null, due_at from the new start); a larger capacity promotes waitlisted bookings.';
 revoke execute on function private.sessions_after_change() from public, anon, authenticated, service_role;
 create trigger sessions_cascade_to_bookings_reminders_attendance
   after update of status, starts_at, capacity, waitlist_enabled on public.sessions

@@ -2,7 +2,9 @@
 -- user:<id>, per-kind preferences), session reminders (set_reminder, the default reminders of a
 -- booking, the reminder job that sends the due ones exactly once).
 -- Tables: public.notifications, public.notification_preferences, public.session_reminders.
--- The job runs every minute (90_cron_jobs.sql: session-reminders -> private.send_due_reminders()).
+-- The job runs every minute (90_cron_jobs.sql: session-reminders -> private.send_due_reminders()), and
+-- the dispatch-notifications Edge Function runs it first on every call (every 20 s), so a reminder is
+-- queued within 20 s of its due time and mailed by that same call (README, "Notification delivery").
 
 -- ---------------------------------------------------------------------------------------------
 -- Tables
@@ -65,6 +67,7 @@ create table public.session_reminders (
   minutes_before int not null default 15,
   created_at timestamptz not null default now(),
   notified_at timestamptz,
+  due_at timestamptz not null,
   constraint session_reminders_minutes_before_range check (minutes_before between 1 and 10080),
   constraint session_reminders_unique unique (session_id, user_id, minutes_before)
 );
@@ -77,6 +80,9 @@ comment on table public.session_reminders is
 comment on column public.session_reminders.minutes_before is 'How long before starts_at to remind, 1 to 10080 minutes (7 days).';
 comment on column public.session_reminders.notified_at is
   'When the reminder was sent; null = pending. Reset to null when the session is rescheduled.';
+comment on column public.session_reminders.due_at is
+  'When the reminder is due: the session''s starts_at minus minutes_before. Set by the database (on insert, and for '
+  'every reminder of a session whose starts_at changes); what the reminder job probes.';
 alter table public.session_reminders enable row level security;
 
 -- ---------------------------------------------------------------------------------------------
@@ -86,8 +92,11 @@ alter table public.session_reminders enable row level security;
 create index notifications_user_id_created_at_idx on public.notifications (user_id, created_at desc);
 create index notifications_user_id_unread_idx on public.notifications (user_id) where read_at is null;
 create index session_reminders_user_id_idx on public.session_reminders (user_id);
--- The reminder job drives from the sessions starting soon to their pending reminders.
-create index session_reminders_pending_idx on public.session_reminders (session_id) where notified_at is null;
+-- The reminder job's probe: pending reminders whose due time has come. It runs 4 times a minute
+-- (the cron job and every dispatcher call), so when nothing is due it reads one index page, however
+-- many reminders are pending for later (driving from the sessions of the next 7 days instead read all
+-- their pending reminders: 25 ms per run with 20,000 of them, against 0.05 ms through this index).
+create index session_reminders_due_idx on public.session_reminders (due_at) include (id) where notified_at is null;
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
@@ -124,6 +133,9 @@ grant execute on function private.format_local_time(timestamptz, text) to authen
 
 -- SECURITY DEFINER: clients cannot insert notifications; every feature notifies through this one
 -- function, which also honours the recipient's in_app preference for the kind.
+-- The hot path of every booking: the channel lookup is inline (a cached plan), not a call of the
+-- SQL function private.notification_channels, whose SET clause keeps it from being inlined, so its
+-- query was planned again on every call (~0.1 ms, about as much as the rest of notify).
 create function private.notify(user_id uuid, kind text, title text, body text default null,
                                link text default null, data jsonb default '{}'::jsonb)
 returns uuid
@@ -131,9 +143,13 @@ language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_id uuid;
 begin
-  -- In-app off (the user's row, else the kind's default; 34_notification_delivery.sql): no row and no
-  -- broadcast, but the email and push deliveries the user wants are still queued.
-  if not (select c.in_app from private.notification_channels(notify.user_id, notify.kind) c) then
+  -- In-app off (the user's row, else the kind's default, else on; 34_notification_delivery.sql): no
+  -- row and no broadcast, but the email and push deliveries the user wants are still queued.
+  if not coalesce((select coalesce(np.in_app, k.default_in_app)
+                   from (select 1) as one
+                   left join public.notification_kinds k on k.kind = notify.kind
+                   left join public.notification_preferences np
+                     on np.user_id = notify.user_id and np.kind = notify.kind), true) then
     perform private.enqueue_notification_deliveries(null, notify.user_id, notify.kind,
       jsonb_build_object('title', left(notify.title, 200), 'body', left(notify.body, 2000), 'link', notify.link,
                          'data', coalesce(notify.data, '{}'::jsonb)));
@@ -156,19 +172,26 @@ revoke execute on function private.notify(uuid, text, text, text, text, jsonb)
   from public, anon, authenticated;
 grant execute on function private.notify(uuid, text, text, text, text, jsonb) to service_role;
 
--- The reminder job. Runs as the cron job's owner (postgres); nobody else calls it.
+-- The reminder job. Run by the cron job every minute and by the dispatch-notifications Edge Function
+-- (service_role) at the start of each call, every 20 s: the dispatcher's schedule alone then bounds
+-- how late a reminder is mailed (README, "Notification delivery"). Two runs at once split the work
+-- (both parts claim with SKIP LOCKED), so it never sends one reminder twice.
+-- Security definer: the dispatcher's service_role locks auth.users rows (FOR KEY SHARE) through it.
 create function private.send_due_reminders()
 returns int
-language plpgsql volatile set search_path = '' as $$
+language plpgsql volatile security definer set search_path = '' as $$
 begin
   perform private.add_pending_default_reminders();
   return private.send_due_reminder_notifications();
 end;
 $$;
 comment on function private.send_due_reminders() is
-  'The session-reminders pg_cron job (every minute): adds pending default reminders, then sends the due ones exactly '
-  'once (private.send_due_reminder_notifications). Returns the number of reminders sent.';
-revoke execute on function private.send_due_reminders() from public, anon, authenticated, service_role;
+  'The reminder job: adds pending default reminders, then sends the due ones exactly once '
+  '(private.send_due_reminder_notifications). Run by the session-reminders pg_cron job every minute and by the '
+  'dispatch-notifications Edge Function (service_role) at the start of every call. Returns the number of reminders '
+  'sent.';
+revoke execute on function private.send_due_reminders() from public, anon, authenticated;
+grant execute on function private.send_due_reminders() to service_role;
 
 -- The job's first part: turns bookings marked default_reminders_pending into reminder rows.
 create function private.add_pending_default_reminders()
@@ -245,11 +268,22 @@ begin
       from public.session_reminders r
       join public.sessions s on s.id = r.session_id
       join auth.users u on u.id = r.user_id
-      where r.notified_at is null
+      -- The probe: an index-only range scan of session_reminders_due_idx, evaluated once (an array),
+      -- so the plan starts from the due reminders whatever the number of sessions ahead; with nothing
+      -- due the rest never runs. due_at = starts_at - minutes_before and minutes_before is at most
+      -- 10080, so a reminder of a session still ahead fell due within the last 7 days: the lower bound
+      -- keeps reminders that can never be sent (their session started early, or was cancelled with a
+      -- staff member's reminder pending) out of the range. Both conditions are checked again on the
+      -- row versions this locks.
+      where r.id = any (array(select p.id from public.session_reminders p
+                              where p.notified_at is null
+                                and p.due_at <= now()
+                                and p.due_at > now() - interval '10080 minutes'))
+        and r.notified_at is null
+        and r.due_at <= now()
+        and r.due_at > now() - interval '10080 minutes'
         and s.status = 'scheduled'
         and s.starts_at > now()
-        and s.starts_at <= now() + interval '10080 minutes'
-        and s.starts_at - make_interval(mins => r.minutes_before) <= now()
       for update of r skip locked
       for key share of s, u skip locked
     ), claimed as (
@@ -426,23 +460,29 @@ grant execute on function public.set_reminder(uuid, int) to authenticated, servi
 create trigger notification_preferences_set_updated_at before update on public.notification_preferences
   for each row execute function private.set_updated_at();
 
--- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md).
-create function private.broadcast_new_notification()
+-- due_at of a new reminder (or one moved to another session or lead time). A reschedule sets it for
+-- every reminder of the session (private.sessions_after_change, 30_booking.sql).
+create function private.session_reminders_set_due_at()
 returns trigger
-language plpgsql security definer set search_path = '' as $$
+language plpgsql set search_path = '' as $$
 begin
-  perform realtime.send(
-    jsonb_build_object('id', new.id, 'kind', new.kind, 'title', new.title, 'link', new.link),
-    'notification', 'user:' || new.user_id::text, true);
-  return null;
+  -- No such session: 'infinity' lets the foreign key report it (23503), not the not-null constraint.
+  new.due_at := coalesce((select s.starts_at from public.sessions s where s.id = new.session_id), 'infinity')
+                - make_interval(mins => new.minutes_before);
+  return new;
 end;
 $$;
-comment on function private.broadcast_new_notification() is
-  'Trigger: broadcasts `notification` {id, kind, title, link} on the private topic user:<user_id>.';
-revoke execute on function private.broadcast_new_notification()
-  from public, anon, authenticated, service_role;
-create trigger broadcast_new_notification after insert on public.notifications
-  for each row execute function private.broadcast_new_notification();
+comment on function private.session_reminders_set_due_at() is
+  'Trigger before a reminder is inserted (or its session_id or minutes_before change): due_at = the session''s '
+  'starts_at - minutes_before. Internal.';
+revoke execute on function private.session_reminders_set_due_at() from public, anon, authenticated, service_role;
+create trigger session_reminders_set_due_at before insert or update of session_id, minutes_before
+  on public.session_reminders
+  for each row execute function private.session_reminders_set_due_at();
+
+-- The `notification` broadcast of each new row ({id, kind, title, link} on user:<user_id>) is sent by
+-- the trigger notifications_after_insert (34_notification_delivery.sql), which also queues the row's
+-- email and push deliveries: one trigger call per notification instead of two.
 
 -- The default reminders of a booking are decided against the start time when the user booked: a
 -- booking made 2 hours before the start gets the 15 minute reminder only. When the host moves the

@@ -10,7 +10,11 @@ create extension if not exists pg_cron with schema pg_catalog;
 
 -- cron.schedule with a job name replaces the job of that name, so this file can run again.
 
--- 31_reminders.sql: adds the default reminders of new bookings, then sends the due reminders.
+-- 31_reminders.sql: adds the default reminders of new bookings, then sends the due reminders. Every
+-- minute is the fallback (in-app notifications without a dispatcher): dispatch-notifications runs the
+-- same function first on each of its calls (every 20 s, below), which is what bounds a reminder's mail
+-- to a minute. A '20 seconds' schedule here would do that only on pg_cron >= 1.5 (the platform), not on
+-- the Debian 1.4 of the local stack (docs/PLATFORM.md), and still leave the dispatcher's 20 s on top.
 select cron.schedule('session-reminders', '* * * * *', 'select private.send_due_reminders()');
 
 -- 53_rooms.sql: rooms whose closes_at passed are closed (and broadcast) within a minute; reads
@@ -33,7 +37,8 @@ select cron.schedule('direct-message-digests', '* * * * *', 'select private.queu
 select cron.schedule('admin-stats-rollups', '* * * * *', 'select private.stats_fold()');
 
 -- 34_notification_delivery.sql: calls the dispatch-notifications Edge Function through pg_net every 20
--- seconds (a reminder is mailed within a minute of its due time). Only where pg_net exists (Supabase;
+-- seconds; each call first queues the due reminders, then sends (a reminder is mailed about 20 s after
+-- its due time, at most a run's duration more). Only where pg_net exists (Supabase;
 -- not the local emulation, where npm start calls the function on the same schedule). Needs the Vault
 -- secrets project_url and dispatch_secret (README, "Notification delivery").
 do $$

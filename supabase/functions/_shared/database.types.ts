@@ -713,14 +713,14 @@ isOneToOne: false
                   ]
                 },"session_reminders": {
                   Row: {
-                    "created_at": string,"id": string,"minutes_before": number,"notified_at": string | null,"session_id": string,"user_id": string
+                    "created_at": string,"due_at": string,"id": string,"minutes_before": number,"notified_at": string | null,"session_id": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"id"?: string,"minutes_before"?: number,"notified_at"?: string | null,"session_id": string,"user_id": string
+                    "created_at"?: string,"due_at": string,"id"?: string,"minutes_before"?: number,"notified_at"?: string | null,"session_id": string,"user_id": string
                   }
                   Update: {
-                    "created_at"?: string,"id"?: string,"minutes_before"?: number,"notified_at"?: string | null,"session_id"?: string,"user_id"?: string
+                    "created_at"?: string,"due_at"?: string,"id"?: string,"minutes_before"?: number,"notified_at"?: string | null,"session_id"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -1967,6 +1967,7 @@ isOneToOne: false
 "set_reminder":
 { Args: { "minutes_before"?: number,"session_id": string }; Returns: {
               "created_at": string,
+"due_at": string,
 "id": string,
 "minutes_before": number,
 "notified_at": string | null,

@@ -560,3 +560,65 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     await smtp.close();
   }
 });
+
+Deno.test("dispatch-notifications: each call runs the reminder job first, so a reminder is mailed one dispatcher interval after it falls due", async () => {
+  // The bound from the schedules: a reminder due at T is queued and sent by the first dispatcher call after
+  // T (the call runs private.send_due_reminders, then claims), so it is mailed by T + interval + the call's
+  // time budget, with no outbox backlog of more than one call ahead of it. Production: pg_cron + pg_net
+  // (90_cron_jobs.sql); locally: npm start's loop (scripts/notify-local.mjs).
+  const cronJobs = await Deno.readTextFile(new URL("../../schemas/90_cron_jobs.sql", import.meta.url));
+  const production = Number(/cron\.schedule\('dispatch-notifications', '(\d+) seconds'/.exec(cronJobs)?.[1]);
+  const localLoop = await Deno.readTextFile(new URL("../../../scripts/notify-local.mjs", import.meta.url));
+  const local = Number(/process\.env\.DISPATCH_INTERVAL_SECONDS \?\? (\d+)\)/.exec(localLoop)?.[1]);
+  const handlerSource = await Deno.readTextFile(new URL("../dispatch-notifications/handler.ts", import.meta.url));
+  const budgetSeconds = Number(/Deno\.env\.get\("DISPATCH_BUDGET_MS"\) \?\? (\d+)_?(\d*)\)/.exec(handlerSource)?.slice(1).join("")) / 1000;
+  assert.ok(production > 0 && local > 0 && budgetSeconds > 0, `${production} ${local} ${budgetSeconds}`);
+  assert.ok(production + budgetSeconds <= 60, `production: every ${production} s + a ${budgetSeconds} s call is within a minute`);
+  assert.ok(local + budgetSeconds <= 60, `npm start: every ${local} s + a ${budgetSeconds} s call is within a minute`);
+  assert.ok(/export async function queueDueReminders[\s\S]*send_due_reminders/.test(handlerSource) &&
+    /const reminders = await queueDueReminders\(\);\s*const \{ senders, close \} = await configuredSenders\(\);/.test(handlerSource),
+    "the handler runs the reminder job before it sends");
+
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const smtp = await startSmtp();
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+  try {
+    f.held = await holdOthers(f.sql);
+    const host = await createUser(f, "duehost", {});
+    const booker = await createUser(f, "duebooker", { timezone: "Europe/Lisbon" }, "pt");
+    await f.sql`update public.user_roles set role = 'coach' where user_id = ${host.id}`;
+    // Starts 15 minutes and 3 seconds from now: the booking gets the 15-minute default reminder, due in 3 s.
+    const sessionId = crypto.randomUUID();
+    await f.sql`insert into public.sessions (id, title, starts_at, status, visibility, timezone, created_by)
+                values (${sessionId}, 'Mentoria', now() + interval '15 minutes 3 seconds', 'scheduled', 'public', 'Europe/Lisbon', ${host.id})`;
+    f.sessions.push(sessionId);
+    const [booking] = await asUser(f.sql, booker.id, (tx) => tx<{ status: string }[]>`select status from public.book_session(${sessionId})`);
+    assert.equal(booking.status, "confirmed");
+    const [{ wait_ms }] = await f.sql<{ wait_ms: number }[]>`
+      select greatest(0, extract(epoch from (starts_at - interval '15 minutes' - clock_timestamp())) * 1000)::int + 300 as wait_ms
+      from public.sessions where id = ${sessionId}`;
+    await new Promise((resolve) => setTimeout(resolve, wait_ms));
+
+    // One call, no cron run needed: the default reminder is added, falls due, is notified and mailed.
+    const summary = await dispatchOk(base);
+    assert.equal(typeof summary.reminders, "number", JSON.stringify(summary));
+    const mails = await Promise.all(smtp.received.filter((r) => r.to.includes(booker.email)).map((r) => simpleParser(r.raw)));
+    assert.deepEqual(mails.map((m) => header(m, "X-Notification-Kind")).sort(), ["booking_confirmed", "session_reminder"],
+      `the confirmation and the 15-minute reminder, after one call: ${JSON.stringify(summary)}`);
+    const reminder = mails.find((m) => header(m, "X-Notification-Kind") === "session_reminder")!;
+    assert.ok(reminder.subject?.startsWith("Lembrete: Mentoria começa"), reminder.subject);
+    const ics = reminder.attachments.find((a) => a.filename === "session.ics");
+    assert.ok(ics, "the reminder carries the .ics");
+    const event = new ICAL.Component(ICAL.parse(ics.content.toString("utf-8"))).getFirstSubcomponent("vevent")!;
+    assert.equal(event.getFirstPropertyValue("uid"), `${sessionId}@live-sessions`);
+    assert.deepEqual(event.getAllSubcomponents("valarm").map((a) => String(a.getFirstPropertyValue("trigger"))), ["-PT15M"]);
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp.close();
+  }
+});

@@ -3,7 +3,7 @@
 -- formatting in the recipient's time zone).
 begin;
 \ir ../helpers.sql
-select plan(55);
+select plan(60);
 
 
 select tests.create_supabase_user('host');
@@ -191,6 +191,64 @@ select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b6', 'late'), array
 select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b7', 'late'), array[15, 1440], 'and the one that had none gets both');
 select is(pg_temp.minutes('00000000-0000-0000-0000-0000000000b6', 'utc'), array[1440],
           'a default the user deleted is not brought back, and one the booking had is not doubled');
+select is((select count(*)::int from public.session_reminders r join public.sessions s on s.id = r.session_id
+           where r.due_at is distinct from s.starts_at - make_interval(mins => r.minutes_before)), 0,
+          'every reminder''s due_at is its session''s start minus its lead time (inserts, defaults, reschedules)');
+
+-- The dispatcher (service_role) runs the job at the start of every call; clients cannot.
+insert into public.session_reminders (session_id, user_id, minutes_before)
+values ('00000000-0000-0000-0000-0000000000b2', tests.get_supabase_uid('ams'), 5000);
+select tests.authenticate_as('ams');
+select throws_ok('select private.send_due_reminders()', '42501', null, 'a user cannot run the reminder job');
+select tests.authenticate_as_service_role();
+select is(private.send_due_reminders(), 1, 'service_role (the dispatcher) runs it: the reminder due now is sent');
+select tests.clear_authentication();
+select is((select count(*)::int from public.notifications where kind = 'session_reminder' and user_id = tests.get_supabase_uid('ams')
+           and data ->> 'minutes_before' = '5000'), 1, 'its notification exists');
+
+-- The probe reads only what is due: 20,000 reminders pending for later are not read (index on due_at).
+insert into public.session_reminders (session_id, user_id, minutes_before)
+select '00000000-0000-0000-0000-0000000000b2', u.id, m
+from (select tests.get_supabase_uid(x) as id from unnest(array['ams', 'utc', 'waiting', 'outsider', 'late']) x) u,
+     generate_series(1, 4000) m
+on conflict on constraint session_reminders_unique do nothing;
+analyze public.session_reminders;
+create function pg_temp.probe_plan() returns text language plpgsql as $$
+declare
+  v_line text;
+  v_plan text := '';
+begin
+  for v_line in
+    explain (analyze, costs off, timing off, summary off)
+    -- the statement of send_due_reminder_notifications's `due`
+    select r.id
+    from public.session_reminders r
+    join public.sessions s on s.id = r.session_id
+    join auth.users u on u.id = r.user_id
+    where r.id = any (array(select p.id from public.session_reminders p
+                            where p.notified_at is null
+                              and p.due_at <= now()
+                              and p.due_at > now() - interval '10080 minutes'))
+      and r.notified_at is null
+      and r.due_at <= now()
+      and r.due_at > now() - interval '10080 minutes'
+      and s.status = 'scheduled'
+      and s.starts_at > now()
+    for update of r skip locked
+    for key share of s, u skip locked
+  loop
+    v_plan := v_plan || v_line || E'\n';
+  end loop;
+  return v_plan;
+end;
+$$;
+-- Every scan of session_reminders in the plan reads a few rows (the due ones, and index entries of row
+-- versions this transaction replaced), never the 20,000 pending for later.
+select ok((select max(m[1]::int) from regexp_matches(pg_temp.probe_plan(), 'on session_reminders_\w+ \(actual rows=(\d+)', 'g') m) < 100
+          and pg_temp.probe_plan() ~ 'session_reminders_due_idx'
+          and pg_temp.probe_plan() !~ 'Seq Scan on session_reminders|session_reminders_unique|session_reminders_user_id_idx',
+          'the job''s probe reads the due reminders through session_reminders_due_idx, not those pending for later: '
+          || pg_temp.probe_plan());
 
 -- DST-correct formatting (Europe/Amsterdam: CEST until 25 Oct 2026, CET after; CEST again from 28 Mar 2027).
 select is(private.format_local_time('2026-10-24 08:00:00+00', 'Europe/Amsterdam'), 'Sat 24 Oct 2026 10:00 Europe/Amsterdam (CEST)',
