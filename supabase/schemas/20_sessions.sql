@@ -625,6 +625,26 @@ comment on function private.session_has_staff(uuid) is
 revoke execute on function private.session_has_staff(uuid) from public, anon;
 grant execute on function private.session_has_staff(uuid) to authenticated, service_role;
 
+-- The sessions read policy beyond its first test (published and not private), in one call: the
+-- creator of a session without staff yet (the moment of its insert), or private.can_see_session.
+-- One function call instead of two sub-selects (auth.uid() and the set of visible sessions): every
+-- signed-in read of sessions plans the policy (a live event's card reads included), and it is called
+-- only for the rows the first test does not admit (drafts, private sessions). Security invoker: the
+-- functions it calls are security definer.
+create function private.can_read_session(session_id uuid, created_by uuid)
+returns boolean
+language plpgsql stable set search_path = '' as $$
+begin
+  return (can_read_session.created_by = auth.uid() and not private.session_has_staff(can_read_session.session_id))
+      or private.can_see_session(can_read_session.session_id);
+end;
+$$;
+comment on function private.can_read_session(uuid, uuid) is
+  'For the sessions read policy (authenticated), after its published-and-not-private test: true for the creator of a '
+  'session that has no staff yet, or when private.can_see_session allows. Internal.';
+revoke execute on function private.can_read_session(uuid, uuid) from public, anon;
+grant execute on function private.can_read_session(uuid, uuid) to authenticated, service_role;
+
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
 -- ---------------------------------------------------------------------------------------------
@@ -714,11 +734,11 @@ create policy "users can read the sessions visible to them" on public.sessions
   -- created_by: the creator reads the new row back (insert ... returning) before the trigger adds
   -- them as host. Only while the session has no staff at all, the moment of its insert: a creator
   -- later removed from the staff reads it like anyone else. The published public and members-only
-  -- sessions (visible_session_ids' first rule) are tested first: a read of those (the catalogue, a live
-  -- event's card) never builds the set of every visible session.
+  -- sessions (visible_session_ids' first rule) are tested first, on the row: a read of those (the
+  -- catalogue, a live event's card) calls nothing; other rows go through private.can_read_session
+  -- (private.visible_session_ids' rule for one session, as private.can_see_session).
   using ((status <> 'draft' and visibility <> 'private')
-         or (created_by = (select auth.uid()) and not private.session_has_staff(id))
-         or id in (select private.visible_session_ids()));
+         or private.can_read_session(id, created_by));
 
 revoke all on table public.session_staff from public, anon, authenticated, service_role;
 grant select on table public.session_staff to authenticated;

@@ -133,6 +133,9 @@ grant execute on function private.format_local_time(timestamptz, text) to authen
 
 -- SECURITY DEFINER: clients cannot insert notifications; every feature notifies through this one
 -- function, which also honours the recipient's in_app preference for the kind.
+-- The hot path of every booking: the channel lookup is inline (a cached plan), not a call of the
+-- SQL function private.notification_channels, whose SET clause keeps it from being inlined, so its
+-- query was planned again on every call (~0.1 ms, about as much as the rest of notify).
 create function private.notify(user_id uuid, kind text, title text, body text default null,
                                link text default null, data jsonb default '{}'::jsonb)
 returns uuid
@@ -140,9 +143,13 @@ language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_id uuid;
 begin
-  -- In-app off (the user's row, else the kind's default; 34_notification_delivery.sql): no row and no
-  -- broadcast, but the email and push deliveries the user wants are still queued.
-  if not (select c.in_app from private.notification_channels(notify.user_id, notify.kind) c) then
+  -- In-app off (the user's row, else the kind's default, else on; 34_notification_delivery.sql): no
+  -- row and no broadcast, but the email and push deliveries the user wants are still queued.
+  if not coalesce((select coalesce(np.in_app, k.default_in_app)
+                   from (select 1) as one
+                   left join public.notification_kinds k on k.kind = notify.kind
+                   left join public.notification_preferences np
+                     on np.user_id = notify.user_id and np.kind = notify.kind), true) then
     perform private.enqueue_notification_deliveries(null, notify.user_id, notify.kind,
       jsonb_build_object('title', left(notify.title, 200), 'body', left(notify.body, 2000), 'link', notify.link,
                          'data', coalesce(notify.data, '{}'::jsonb)));
@@ -473,23 +480,9 @@ create trigger session_reminders_set_due_at before insert or update of session_i
   on public.session_reminders
   for each row execute function private.session_reminders_set_due_at();
 
--- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md).
-create function private.broadcast_new_notification()
-returns trigger
-language plpgsql security definer set search_path = '' as $$
-begin
-  perform realtime.send(
-    jsonb_build_object('id', new.id, 'kind', new.kind, 'title', new.title, 'link', new.link),
-    'notification', 'user:' || new.user_id::text, true);
-  return null;
-end;
-$$;
-comment on function private.broadcast_new_notification() is
-  'Trigger: broadcasts `notification` {id, kind, title, link} on the private topic user:<user_id>.';
-revoke execute on function private.broadcast_new_notification()
-  from public, anon, authenticated, service_role;
-create trigger broadcast_new_notification after insert on public.notifications
-  for each row execute function private.broadcast_new_notification();
+-- The `notification` broadcast of each new row ({id, kind, title, link} on user:<user_id>) is sent by
+-- the trigger notifications_after_insert (34_notification_delivery.sql), which also queues the row's
+-- email and push deliveries: one trigger call per notification instead of two.
 
 -- The default reminders of a booking are decided against the start time when the user booked: a
 -- booking made 2 hours before the start gets the 15 minute reminder only. When the host moves the

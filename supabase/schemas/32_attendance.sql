@@ -237,6 +237,7 @@ declare
   v_conn text := coalesce(nullif(btrim(touch_attendance.connection_id), ''), 'default');
   v_session public.sessions;
   v_interval public.attendance_intervals;
+  v_count int;
 begin
   -- Before reading the session: an end in flight holds the lock exclusively, and this answers at once
   -- (the end is final; waiting would hold a connection for the end's whole transaction); otherwise the
@@ -259,6 +260,13 @@ begin
     perform private.raise_error('forbidden', 'Only members of the session can join it.',
       jsonb_build_object('session_id', v_session.id));
   end if;
+
+  -- The answer's viewer count, taken before the refresh: the refresh moves the caller between two
+  -- bucket rows of this connection's shard, row locks held until commit, which another connection
+  -- of the same shard may be waiting for; counting after them held those locks for the count too.
+  -- A fresh interval's user is counted before as after (their seen_at is inside the window either
+  -- way); a new interval is counted again below.
+  v_count := private.viewer_count(v_session.id);
 
   -- The common case, most of a live event's calls: the connection's open interval is fresh, and one
   -- UPDATE refreshes it. Every statement on attendance_intervals runs its statement trigger
@@ -283,10 +291,11 @@ begin
     on conflict (session_id, user_id, connection_id) where left_at is null
     do update set last_heartbeat_at = greatest(a.last_heartbeat_at, excluded.last_heartbeat_at)
     returning a.* into v_interval;
+    v_count := private.viewer_count(v_session.id);
   end if;
 
   return jsonb_build_object('session_id', v_session.id, 'connection_id', v_conn, 'interval_id', v_interval.id,
-                            'joined_at', v_interval.joined_at, 'viewer_count', private.viewer_count(v_session.id));
+                            'joined_at', v_interval.joined_at, 'viewer_count', v_count);
 end;
 $$;
 comment on function private.touch_attendance(uuid, text) is

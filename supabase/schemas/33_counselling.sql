@@ -192,11 +192,14 @@ comment on function private.coach_settings(uuid) is
   'their profile. Internal (security definer RPCs).';
 revoke execute on function private.coach_settings(uuid) from public, anon, authenticated, service_role;
 
+-- PL/pgSQL: a SQL function with a SET clause is planned on every call (book_slot calls this once).
 create function private.is_bookable_coach(user_id uuid)
 returns boolean
-language sql stable security definer set search_path = '' as $$
-  select exists (select 1 from public.user_roles r
-                 where r.user_id = is_bookable_coach.user_id and r.role in ('coach', 'admin'))
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return exists (select 1 from public.user_roles r
+                 where r.user_id = is_bookable_coach.user_id and r.role in ('coach', 'admin'));
+end;
 $$;
 comment on function private.is_bookable_coach(uuid) is
   'True when the user has the platform role coach or admin (only they have working hours). Internal.';

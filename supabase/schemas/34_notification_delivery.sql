@@ -159,33 +159,35 @@ revoke execute on function private.notification_channels(uuid, text) from public
 grant execute on function private.notification_channels(uuid, text) to service_role;
 
 -- Security definer: called from private.notify and the notifications trigger, whatever the caller.
+-- One INSERT ... SELECT with the effective channels (the rules of private.notification_channels,
+-- inline: that SQL function is planned again on every call) and the address and subscription checks.
 create function private.enqueue_notification_deliveries(notification_id uuid, user_id uuid, kind text,
                                                         payload jsonb)
 returns int
 language plpgsql volatile security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
-  v_ch record;
   v_session uuid;
   v_count int;
 begin
-  select c.* into v_ch from private.notification_channels(enqueue_notification_deliveries.user_id,
-                                                           enqueue_notification_deliveries.kind) c;
-  if not (v_ch.email and not v_ch.email_digest) and not v_ch.push then
-    return 0;
-  end if;
   if payload #>> '{data,session_id}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
     v_session := (payload #>> '{data,session_id}')::uuid;
   end if;
   insert into public.notification_deliveries (notification_id, user_id, kind, channel, session_id, payload)
   select enqueue_notification_deliveries.notification_id, enqueue_notification_deliveries.user_id,
          enqueue_notification_deliveries.kind, ch.channel, v_session, enqueue_notification_deliveries.payload
-  from (values ('email'), ('push')) as ch (channel)
-  where (ch.channel = 'email' and v_ch.email and not v_ch.email_digest
+  from (select coalesce(np.email, k.default_email, false) and not coalesce(k.email_digest, false) as email,
+               coalesce(np.push, k.default_push, false) as push
+        from (select 1) as one
+        left join public.notification_kinds k on k.kind = enqueue_notification_deliveries.kind
+        left join public.notification_preferences np
+          on np.user_id = enqueue_notification_deliveries.user_id and np.kind = enqueue_notification_deliveries.kind) c
+  cross join (values ('email'), ('push')) as ch (channel)
+  where (ch.channel = 'email' and c.email
          and exists (select 1 from auth.users u
                      where u.id = enqueue_notification_deliveries.user_id and u.email is not null and u.email <> ''
                        and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email))))
-     or (ch.channel = 'push' and v_ch.push
+     or (ch.channel = 'push' and c.push
          and exists (select 1 from public.push_subscriptions ps
                      where ps.user_id = enqueue_notification_deliveries.user_id))
   on conflict (notification_id, channel) where notification_id is not null do nothing;
@@ -522,21 +524,28 @@ grant execute on function public.set_notification_preference(text, boolean, bool
 -- Triggers
 -- ---------------------------------------------------------------------------------------------
 
--- Security definer: the deliveries are not writable by whoever created the notification.
-create function private.notifications_enqueue_deliveries()
+-- Every new notification: the `notification` broadcast on user:<user_id> (31_reminders.sql) and its
+-- email and push deliveries, in one trigger (one call per row; the two were separate triggers).
+-- Security definer: realtime.send runs as the caller and realtime.messages has RLS (PLATFORM.md), and
+-- the deliveries are not writable by whoever created the notification.
+create function private.notifications_after_insert()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
+  perform realtime.send(
+    jsonb_build_object('id', new.id, 'kind', new.kind, 'title', new.title, 'link', new.link),
+    'notification', 'user:' || new.user_id::text, true);
   perform private.enqueue_notification_deliveries(new.id, new.user_id, new.kind,
     jsonb_build_object('title', new.title, 'body', new.body, 'link', new.link, 'data', new.data));
   return null;
 end;
 $$;
-comment on function private.notifications_enqueue_deliveries() is
-  'Trigger after insert on notifications: queues its email and push deliveries in the same transaction.';
-revoke execute on function private.notifications_enqueue_deliveries() from public, anon, authenticated, service_role;
-create trigger notifications_enqueue_deliveries after insert on public.notifications
-  for each row execute function private.notifications_enqueue_deliveries();
+comment on function private.notifications_after_insert() is
+  'Trigger after insert on notifications: broadcasts `notification` {id, kind, title, link} on the private topic '
+  'user:<user_id> and queues the row''s email and push deliveries in the same transaction.';
+revoke execute on function private.notifications_after_insert() from public, anon, authenticated, service_role;
+create trigger notifications_after_insert after insert on public.notifications
+  for each row execute function private.notifications_after_insert();
 
 -- A cancelled or rescheduled session's queued reminders are cancelled (a rescheduled session's
 -- reminders are re-armed against the new start and sent again; session_rescheduled tells the new time).

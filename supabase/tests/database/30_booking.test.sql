@@ -3,7 +3,7 @@
 -- cancel_session cascade, capacity increases, and the RLS matrix of bookings.
 begin;
 \ir ../helpers.sql
-select plan(75);
+select plan(76);
 
 
 select tests.create_supabase_user('host');
@@ -307,6 +307,23 @@ begin
 end $$;
 grant execute on function pg_temp.visibility_matches() to public;
 select ok(pg_temp.visibility_matches(), 'private.can_see_session agrees with private.visible_session_ids for every actor');
+-- The sessions read policy (its first test on the row, then private.can_read_session) admits exactly
+-- the sessions of private.visible_session_ids().
+create function pg_temp.policy_matches() returns boolean language plpgsql as $$
+declare
+  v_who text;
+begin
+  foreach v_who in array array['host', 'moderator', 'm1', 'm4', 'outsider', 'late'] loop
+    perform tests.authenticate_as(v_who);
+    if (select array_agg(id order by id) from public.sessions)
+       is distinct from (select array_agg(v order by v) from private.visible_session_ids() v) then
+      return false;
+    end if;
+  end loop;
+  return true;
+end $$;
+grant execute on function pg_temp.policy_matches() to public;
+select ok(pg_temp.policy_matches(), 'the sessions read policy admits exactly private.visible_session_ids for every actor');
 select tests.clear_authentication();
 
 -- Drift checks (private.session_seat_drift, private.waitlist_position_drift) -----------------------
