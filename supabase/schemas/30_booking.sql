@@ -81,6 +81,11 @@ create table private.session_seats (
   waitlisted int not null default 0,
   last_claim text,
   cancelled_at timestamptz,
+  -- Added for session_cards (45_session_cards.sql): the card's public part in the row it already
+  -- reads, kept by triggers on session_staff, profiles and session_bans (rare writes).
+  host_id uuid,
+  host_name text,
+  bans int not null default 0,
   -- One check, not three: check constraints are re-read for every write, and this row is written
   -- by every booking.
   constraint session_seats_counts_not_negative check (confirmed >= 0 and waitlisted >= 0)
@@ -92,6 +97,15 @@ comment on table private.session_seats is
 comment on column private.session_seats.last_claim is
   'Outcome of the latest book_session claim on this row (confirmed, waitlisted, full or closed); read back by that '
   'same claim statement.';
+comment on column private.session_seats.host_id is
+  'The session''s first host (session_staff role host, earliest created_at, then user_id); null without a host. Kept '
+  'by sessions_add_seats and session_staff_sync_card_host (45_session_cards.sql), for session_cards.';
+comment on column private.session_seats.host_name is
+  'The first host''s profiles.display_name (null without a profile); kept by session_staff_sync_card_host and '
+  'profiles_sync_card_host_name (45_session_cards.sql), for session_cards.';
+comment on column private.session_seats.bans is
+  'Number of session_bans rows of the session (kept by session_bans_count_on_seats, 45_session_cards.sql): a card '
+  'reads session_bans only when it is not 0.';
 comment on column private.session_seats.cancelled_at is
   'When the session was cancelled (set by sessions_sync_seats; null unless cancelled). The bookings the cancellation '
   'cancelled carry the same cancelled_at.';
@@ -574,13 +588,37 @@ create trigger sessions_cascade_to_bookings_reminders_attendance
         or old.capacity is distinct from new.capacity or old.waitlist_enabled is distinct from new.waitlist_enabled)
   execute function private.sessions_after_change();
 
+-- The card's host of a session (session_seats.host_id/host_name): the first host by created_at,
+-- then user_id, and their display name. Read only by the triggers that keep the seat row.
+create function private.first_host(session_id uuid)
+returns table (user_id uuid, display_name text)
+language plpgsql stable security definer rows 1 set search_path = '' as $$
+begin
+  return query
+    select st.user_id, p.display_name
+    from public.session_staff st
+    left join public.profiles p on p.id = st.user_id
+    where st.session_id = first_host.session_id and st.role = 'host'
+    order by st.created_at, st.user_id
+    limit 1;
+end;
+$$;
+comment on function private.first_host(uuid) is
+  'The first host of a session (earliest created_at, then user_id) and their display name, for the seat row''s '
+  'host_id/host_name. Internal: no visibility check (private.session_host has it).';
+revoke execute on function private.first_host(uuid) from public, anon, authenticated, service_role;
+
 -- Security definer (both): sessions are written by hosts through RLS; the seat row is internal.
 create function private.sessions_add_seats()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  insert into private.session_seats (session_id, status, capacity, waitlist_enabled)
-  values (new.id, new.status, new.capacity, new.waitlist_enabled);
+  -- The creator's host row (sessions_add_creator_as_host) is inserted before this trigger runs
+  -- (triggers fire in name order), so the card's host is read here.
+  insert into private.session_seats (session_id, status, capacity, waitlist_enabled, host_id, host_name)
+  select new.id, new.status, new.capacity, new.waitlist_enabled, h.user_id, h.display_name
+  from (select 1) one
+  left join lateral private.first_host(new.id) h on true;
   return null;
 end;
 $$;

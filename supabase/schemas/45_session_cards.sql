@@ -86,11 +86,15 @@ grant execute on function private.my_session_relation(uuid) to anon, authenticat
 --
 -- What a card read costs is mostly per statement and per transaction, not per row: parsing, the RLS
 -- rewrite and planning of the view, then each table the function's plan opens (a lock and executor
--- startup per table, in every new transaction). So the function also computes the view's derived
--- columns (seats_left, can_join, can_edit: no sub-select to plan in the view, which had one for
--- auth.uid()), counts the viewers in its own statement (private.viewer_count's rule, without a second
--- security definer call), and reads the caller's booking once for both its status and its pending
--- default reminders.
+-- startup per table and index, in every new transaction: 10-15 us each). So the function computes
+-- the view's derived columns (seats_left, can_join, can_edit), counts the viewers in its own
+-- statement (private.viewer_count's rule), reads the caller's booking once for its status and its
+-- pending default reminders, and opens as few tables as it can:
+--   * the host and their name come from the seat row it reads anyway (session_seats.host_id and
+--     host_name, kept by the triggers below): no session_staff host scan, no profiles;
+--   * session_bans only when the session has a ban (session_seats.bans > 0), and
+--     notification_preferences only when a pending default reminder decides has_reminder: each in
+--     its own statement, which a card that does not need it never plans, locks or starts.
 create function private.session_card(session_id uuid)
 returns table (host_id uuid, host_name text, booked_count int, staff_role text, booking_status text,
                has_reminder boolean, banned boolean, viewer_count int, seats_left int, can_join boolean,
@@ -103,60 +107,77 @@ declare
   -- bucket's users seen inside the window.
   v_from timestamptz := now() - interval '60 seconds';
   v_bucket bigint := private.viewer_bucket(now() - interval '60 seconds');
+  v_found boolean;
+  v_capacity int;
+  v_visibility text;
+  v_status text;
+  v_starts_at timestamptz;
+  v_bans int;
+  v_pending boolean;
+  v_host_visible boolean;
 begin
   -- One query with uuid parameters only: its generic plan is cached (a parameter such as the
   -- session's status would let every custom plan fold branches away, and PL/pgSQL would plan the
   -- statement again on every call).
-  return query
-  select c.host_id, c.host_name, c.booked_count, c.staff_role, c.booking_status, c.has_reminder, c.banned,
-         c.viewer_count,
-         case when c.capacity is null then null else greatest(c.capacity - c.booked_count, 0) end,
-         -- join_session's rule: signed in, not banned, and staff, confirmed, or a public session; live,
-         -- or from 15 minutes before the start. Always true or false, never null.
-         coalesce(v_uid is not null
-           and (c.staff_role is not null or c.booking_status = 'confirmed' or c.visibility = 'public')
-           and (c.status = 'live' or (c.status = 'scheduled' and now() >= c.starts_at - interval '15 minutes'))
-           and not c.banned, false),
-         coalesce(c.staff_role = 'host', false)
-  from (
-    select h.user_id as host_id, h.display_name as host_name, s.capacity, s.visibility, s.status, s.starts_at,
-           (select ss.confirmed from private.session_seats ss where ss.session_id = s.id) as booked_count,
-           (select st.role from public.session_staff st where st.session_id = s.id and st.user_id = v_uid) as staff_role,
-           bk.status as booking_status,
-           -- has_reminder counts the default reminders the active booking is about to get (as
-           -- my_session_relation): the latest booking, active first, is the active one when there is one.
-           v_uid is not null and (
-             exists (select 1 from public.session_reminders r where r.session_id = s.id and r.user_id = v_uid)
-             or coalesce(bk.status <> 'cancelled' and bk.default_reminders_pending
-                 and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > bk.created_at
-                 and not exists (select 1 from public.notification_preferences np
-                                 where np.user_id = v_uid and np.kind = 'session_reminder'
-                                   and not np.default_reminders), false)) as has_reminder,
-           v_uid is not null and exists (select 1 from public.session_bans sb
-                                         where sb.session_id = s.id and sb.user_id = v_uid) as banned,
-           case when s.status = 'live' then
-             (select coalesce(sum(b.viewers), 0)::int from private.session_viewer_buckets b
-              where b.session_id = s.id and b.bucket > v_bucket)
-             + (select count(*)::int from private.session_viewers v
-                where v.session_id = s.id and v.seen_at > v_from
-                  and v.seen_at < pg_catalog.to_timestamp((v_bucket + 1) * 10))
-           else 0 end as viewer_count
-    from public.sessions s
-    left join lateral (
-      select st.user_id, p.display_name
-      from public.session_staff st
-      left join public.profiles p on p.id = st.user_id
-      where st.session_id = s.id and st.role = 'host'
-        and ((s.visibility = 'public' and s.status <> 'draft') or private.can_see_session(s.id))
-      order by st.created_at, st.user_id
-      limit 1) h on true
-    left join lateral (
-      select b.status, b.default_reminders_pending, b.created_at
-      from public.bookings b
-      where b.session_id = s.id and b.user_id = v_uid
-      order by (b.status = 'cancelled'), b.created_at desc
-      limit 1) bk on true
-    where s.id = session_card.session_id) c;
+  select true, s.capacity, s.visibility, s.status, s.starts_at, ss.bans,
+         -- the host only for a session the caller may read (as private.session_host)
+         (s.visibility = 'public' and s.status <> 'draft') or private.can_see_session(s.id),
+         ss.host_id, ss.host_name,
+         ss.confirmed,
+         (select st.role from public.session_staff st where st.session_id = s.id and st.user_id = v_uid),
+         bk.status,
+         v_uid is not null
+           and exists (select 1 from public.session_reminders r where r.session_id = s.id and r.user_id = v_uid),
+         -- has_reminder also counts the default reminders the active booking is about to get (as
+         -- my_session_relation): the latest booking, active first, is the active one when there is one.
+         v_uid is not null and coalesce(bk.status <> 'cancelled' and bk.default_reminders_pending
+           and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > bk.created_at, false),
+         case when s.status = 'live' then
+           (select coalesce(sum(b.viewers), 0)::int from private.session_viewer_buckets b
+            where b.session_id = s.id and b.bucket > v_bucket)
+           + (select count(*)::int from private.session_viewers v
+              where v.session_id = s.id and v.seen_at > v_from
+                and v.seen_at < pg_catalog.to_timestamp((v_bucket + 1) * 10))
+         else 0 end
+    into v_found, v_capacity, v_visibility, v_status, v_starts_at, v_bans, v_host_visible, host_id, host_name,
+         booked_count,
+         staff_role, booking_status, has_reminder, v_pending, viewer_count
+  from public.sessions s
+  left join private.session_seats ss on ss.session_id = s.id
+  left join lateral (
+    select b.status, b.default_reminders_pending, b.created_at
+    from public.bookings b
+    where b.session_id = s.id and b.user_id = v_uid
+    order by (b.status = 'cancelled'), b.created_at desc
+    limit 1) bk on true
+  where s.id = session_card.session_id;
+  if v_found is null then
+    return;
+  end if;
+  if not coalesce(v_host_visible, false) then
+    host_id := null;
+    host_name := null;
+  end if;
+
+  if not has_reminder and v_pending then
+    has_reminder := not exists (select 1 from public.notification_preferences np
+                                where np.user_id = v_uid and np.kind = 'session_reminder'
+                                  and not np.default_reminders);
+  end if;
+
+  banned := v_uid is not null and coalesce(v_bans, 1) > 0
+            and exists (select 1 from public.session_bans sb
+                        where sb.session_id = session_card.session_id and sb.user_id = v_uid);
+
+  seats_left := case when v_capacity is null then null else greatest(v_capacity - booked_count, 0) end;
+  -- join_session's rule: signed in, not banned, and staff, confirmed, or a public session; live, or
+  -- from 15 minutes before the start. Always true or false, never null.
+  can_join := coalesce(v_uid is not null
+    and (staff_role is not null or booking_status = 'confirmed' or v_visibility = 'public')
+    and (v_status = 'live' or (v_status = 'scheduled' and now() >= v_starts_at - interval '15 minutes'))
+    and not banned, false);
+  can_edit := coalesce(staff_role = 'host', false);
+  return next;
 end;
 $$;
 comment on function private.session_card(uuid) is
@@ -167,6 +188,90 @@ comment on function private.session_card(uuid) is
   'Security definer: visitors cannot read staff, profiles, bookings, reminders or bans.';
 revoke execute on function private.session_card(uuid) from public;
 grant execute on function private.session_card(uuid) to anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Triggers: the card's public part on the seat row (private.session_seats, 30_booking.sql)
+-- ---------------------------------------------------------------------------------------------
+
+-- Staff changes are rare (session creation, add/remove_session_staff). A host row added, removed or
+-- changed re-reads the session's first host into its seat row (a new session's seat row is written
+-- with its host by sessions_add_seats).
+create function private.session_staff_sync_card_host()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_session_id uuid;
+begin
+  for v_session_id in
+    select distinct x.session_id
+    from (values ((case when tg_op <> 'INSERT' and old.role = 'host' then old.session_id end)),
+                 ((case when tg_op <> 'DELETE' and new.role = 'host' then new.session_id end))) x (session_id)
+    where x.session_id is not null
+  loop
+    update private.session_seats ss
+       set host_id = h.user_id, host_name = h.display_name
+      from (select 1) one
+      left join lateral private.first_host(v_session_id) h on true
+     where ss.session_id = v_session_id
+       and (ss.host_id, ss.host_name) is distinct from (h.user_id, h.display_name);
+  end loop;
+  return null;
+end;
+$$;
+comment on function private.session_staff_sync_card_host() is
+  'Trigger: keeps session_seats.host_id/host_name (the first host and their name, for session_cards) when a host '
+  'staff row is added, removed or changed. Internal.';
+revoke execute on function private.session_staff_sync_card_host() from public, anon, authenticated, service_role;
+create trigger session_staff_sync_card_host
+  after insert or update or delete on public.session_staff
+  for each row execute function private.session_staff_sync_card_host();
+
+-- A renamed host: every seat row naming them (session_seats_host_id_idx).
+create function private.profiles_sync_card_host_name()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if tg_op = 'DELETE' then
+    update private.session_seats ss set host_name = null where ss.host_id = old.id and ss.host_name is not null;
+  else
+    update private.session_seats ss
+       set host_name = new.display_name
+     where ss.host_id = new.id and ss.host_name is distinct from new.display_name;
+  end if;
+  return null;
+end;
+$$;
+comment on function private.profiles_sync_card_host_name() is
+  'Trigger: a new, changed or deleted profile''s display_name is copied to session_seats.host_name of the sessions '
+  'the user is first host of (null when deleted). Internal.';
+revoke execute on function private.profiles_sync_card_host_name() from public, anon, authenticated, service_role;
+create trigger profiles_sync_card_host_name
+  after insert or update of display_name or delete on public.profiles
+  for each row execute function private.profiles_sync_card_host_name();
+
+create index session_seats_host_id_idx on private.session_seats (host_id) where host_id is not null;
+
+-- Bans are rare; counted per session so that a card of a session without bans does not open
+-- session_bans. An increment, not a recount: exact when two moderators ban at once.
+create function private.session_bans_count_on_seats()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if tg_op <> 'INSERT' then
+    update private.session_seats ss set bans = ss.bans - 1 where ss.session_id = old.session_id;
+  end if;
+  if tg_op <> 'DELETE' then
+    update private.session_seats ss set bans = ss.bans + 1 where ss.session_id = new.session_id;
+  end if;
+  return null;
+end;
+$$;
+comment on function private.session_bans_count_on_seats() is
+  'Trigger: keeps session_seats.bans equal to the session''s number of session_bans rows. Internal.';
+revoke execute on function private.session_bans_count_on_seats() from public, anon, authenticated, service_role;
+create trigger session_bans_count_on_seats
+  after insert or delete or update of session_id on public.session_bans
+  for each row execute function private.session_bans_count_on_seats();
 
 -- ---------------------------------------------------------------------------------------------
 -- Views and RPCs
