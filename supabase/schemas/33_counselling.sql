@@ -977,14 +977,15 @@ create trigger bookings_check_late_cancel before update of status on public.book
   when (new.status = 'cancelled' and old.status <> 'cancelled')
   execute function private.bookings_check_late_cancel();
 
--- A one-to-one session without its patient is cancelled (its slot is free again) and the coach is
--- told. Security definer: sessions and notifications of others.
+-- A one-to-one session without its patient is cancelled (its slot is free again). The coach is told
+-- by the session's own cancellation trigger (private.sessions_after_change in 30_booking.sql tells
+-- every staff member but the canceller), so each party hears of it once. Security definer: sessions
+-- of others.
 create function private.bookings_cancel_one_to_one()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   v_session public.sessions;
-  v_staff record;
 begin
   select s.* into v_session from public.sessions s where s.id = new.session_id;
   if v_session.kind is distinct from 'one_to_one' or v_session.status not in ('scheduled', 'live') then
@@ -993,20 +994,13 @@ begin
   update public.sessions s
      set status = 'cancelled', cancel_reason = 'The patient cancelled the appointment.', sequence = s.sequence + 1
    where s.id = v_session.id;
-  for v_staff in
-    select st.user_id from public.session_staff st
-    where st.session_id = v_session.id and st.user_id is distinct from (select auth.uid())
-  loop
-    perform private.notify(v_staff.user_id, 'session_cancelled', 'Cancelled: ' || v_session.title,
-      'The patient cancelled the appointment.', '/sessions/' || v_session.id::text,
-      jsonb_build_object('session_id', v_session.id, 'booking_id', new.id, 'starts_at', v_session.starts_at));
-  end loop;
   return null;
 end;
 $$;
 comment on function private.bookings_cancel_one_to_one() is
   'Trigger after a booking of a scheduled or live one-to-one session is cancelled: cancels the session (its slot is '
-  'offered again), bumps its sequence and notifies its coach (session_cancelled) unless the coach did it. Internal.';
+  'offered again) and bumps its sequence; the session''s cancellation then notifies its coach (session_cancelled) '
+  'unless the coach did it. Internal.';
 revoke execute on function private.bookings_cancel_one_to_one() from public, anon, authenticated, service_role;
 create trigger bookings_cancel_one_to_one after update of status on public.bookings
   for each row

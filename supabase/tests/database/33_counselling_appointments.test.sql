@@ -1,10 +1,10 @@
 -- One-to-one appointments after booking: reschedule_booking (patient, coach; own time not busy; SEQUENCE,
 -- notification of the other side; too_late for the patient inside the late-cancel notice), cancelling
 -- (patient through cancel_booking frees the slot and tells the coach; too_late inside the notice; the
--- coach through cancel_session), complete_session, mark_no_show and my_appointments (history, who sees what).
+-- coach through cancel_session; an admin or a write without a user tells both sides once), complete_session, mark_no_show and my_appointments (history, who sees what).
 begin;
 \ir ../helpers.sql
-select plan(68);
+select plan(80);
 
 select tests.create_supabase_user('ap_coach', metadata => '{"display_name":"Ada Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ap_coach_b');
@@ -122,6 +122,8 @@ select tests.clear_authentication();
 select is((select status from public.bookings where id = :'bk_s2'), 'cancelled', 'the patient''s booking is cancelled with it');
 select is((select count(*)::int from public.notifications where user_id = :'patient' and kind = 'session_cancelled'
              and data ->> 'session_id' = :'s2_session'), 1, 'and the patient is notified');
+select is((select count(*)::int from public.notifications where user_id = :'coach' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'s2_session'), 0, 'the coach, who cancelled it, is not');
 select ok((select bool_or(starts_at = :'s2'::timestamptz) from public.available_slots(:'coach', now(), now() + interval '2 days')),
           'the slot is offered again');
 
@@ -132,7 +134,12 @@ select tests.clear_authentication();
 select is((select status || ' | ' || cancel_reason from public.sessions where id = :'bk_session'),
           'cancelled | The patient cancelled the appointment.', 'the one-to-one session is cancelled with its booking');
 select is((select count(*)::int from public.notifications where user_id = :'coach' and kind = 'session_cancelled'
-             and data ->> 'session_id' = :'bk_session'), 1, 'the coach is notified (session_cancelled)');
+             and data ->> 'session_id' = :'bk_session'), 1, 'the coach is notified (session_cancelled) once');
+select is((select count(*)::int from public.notifications where user_id = :'patient' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'bk_session'), 0, 'the patient, who cancelled it, is not');
+select is((select data ->> 'staff_role' from public.notifications where user_id = :'coach' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'bk_session'), 'host', '... as its host (data.staff_role)');
+
 select ok((select bool_or(starts_at = :'d1_12'::timestamptz) from public.available_slots(:'coach', :'d1_00', :'d1_24')),
           'its slot is offered again');
 select tests.authenticate_as('ap_patient');
@@ -249,6 +256,39 @@ select is((select array_agg((data ->> 'minutes_before')::int order by (data ->> 
              and data ->> 'session_id' = :'r_session' and (data ->> 'starts_at')::timestamptz = :'soon'::timestamptz)
             @> array[1440],
           true, 'the 24-hour reminder is due at once against the new start and is sent, with the new start');
+
+-- Cancelling, by someone else than the coach or the patient ------------------------------------------
+
+-- An admin (not staff of the appointment) cancels it: the coach and the patient each learn it once.
+select ((:'d1'::date + 1 + time '10:00') at time zone 'Europe/Amsterdam') as d2_10,
+       ((:'d1'::date + 1 + time '11:00') at time zone 'Europe/Amsterdam') as d2_11 \gset
+select tests.authenticate_as('ap_patient');
+select id as adm_bk, session_id as adm_session from public.book_slot(:'coach', :'d2_10') \gset
+select tests.clear_authentication();
+select tests.authenticate_as('ap_admin');
+select is((select status from public.cancel_session(:'adm_session', 'Coach unavailable')), 'cancelled',
+          'an admin cancels a one-to-one appointment (admin powers)');
+select tests.clear_authentication();
+select is((select status from public.bookings where id = :'adm_bk'), 'cancelled', 'its booking is cancelled with it');
+select is((select count(*)::int from public.notifications where user_id = :'coach' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'adm_session'), 1, 'the coach is notified once');
+select is((select count(*)::int from public.notifications where user_id = :'patient' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'adm_session'), 1, 'the patient is notified once');
+select is((select count(*)::int from public.notifications where user_id = tests.get_supabase_uid('ap_admin')
+             and kind = 'session_cancelled'), 0, 'the admin, who cancelled it, is not');
+select is((select body from public.notifications where user_id = :'coach' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'adm_session'), 'Reason: Coach unavailable', 'the coach reads the reason');
+
+-- A backend write without a user (a job, the dashboard) cancels one: both sides are told once.
+select tests.authenticate_as('ap_patient');
+select id as svc_bk, session_id as svc_session from public.book_slot(:'coach', :'d2_11') \gset
+select tests.clear_authentication();
+update public.sessions set status = 'cancelled', sequence = sequence + 1 where id = :'svc_session';
+select is((select status from public.bookings where id = :'svc_bk'), 'cancelled', 'cancelled without a user: its booking too');
+select is((select count(*)::int from public.notifications where kind = 'session_cancelled'
+             and data ->> 'session_id' = :'svc_session' and user_id in (:'coach', :'patient')), 2, 'the coach and the patient are notified');
+select is((select count(distinct user_id)::int from public.notifications where kind = 'session_cancelled'
+             and data ->> 'session_id' = :'svc_session'), 2, '... once each');
 
 select * from finish();
 rollback;
