@@ -63,6 +63,7 @@ export interface DeliveryContext {
   zone_abbreviation: string | null;
   booking_status: string | null;
   reminder_minutes: number[] | null;
+  previous_zone_abbreviation: string | null;
 }
 
 export interface Result {
@@ -125,6 +126,7 @@ function messageContext(d: Delivery, c: DeliveryContext): MessageContext {
         cancelReason: c.cancel_reason,
         zoneAbbreviation: c.zone_abbreviation,
         bookingStatus: c.booking_status,
+        previousZoneAbbreviation: c.previous_zone_abbreviation,
       }
       : null,
     url: absoluteLink(d.payload.link ?? (c.session_id ? `/sessions/${c.session_id}` : null)),

@@ -21,6 +21,8 @@ export interface MessageContext {
     cancelReason: string | null;
     zoneAbbreviation: string | null;
     bookingStatus: string | null;
+    /** session_rescheduled: the zone abbreviation at data.previous_starts_at (from the database). */
+    previousZoneAbbreviation?: string | null;
   } | null;
   /** Absolute URL of the thing to open (the session page). */
   url: string | null;
@@ -70,6 +72,8 @@ type Strings = {
   booking_confirmed: [string, string];
   booking_promoted: [string, string];
   session_rescheduled: [string, string];
+  /** session_rescheduled when data.previous_starts_at is known: {from} and {when}. */
+  moved: string;
   session_cancelled: [string, string];
   reason: string;
   coach_approved: string;
@@ -92,6 +96,7 @@ const STRINGS: Record<Lang, Strings> = {
     booking_confirmed: ["Booking confirmed: {title}", "You have a seat for {title}, {when}."],
     booking_promoted: ["You have a seat: {title}", "A seat freed up: your booking for {title} ({when}) is confirmed."],
     session_rescheduled: ["New time: {title}", "{title} now starts {when}."],
+    moved: "{title} has moved from {from} to {when}.",
     session_cancelled: ["Cancelled: {title}", "{title} ({when}) has been cancelled."],
     reason: "Reason: {reason}",
     coach_approved: "Your coach application was approved",
@@ -111,6 +116,7 @@ const STRINGS: Record<Lang, Strings> = {
     booking_confirmed: ["Boeking bevestigd: {title}", "Je hebt een plek voor {title}, {when}."],
     booking_promoted: ["Je hebt een plek: {title}", "Er kwam een plek vrij: je boeking voor {title} ({when}) is bevestigd."],
     session_rescheduled: ["Nieuwe tijd: {title}", "{title} begint nu {when}."],
+    moved: "{title} is verplaatst van {from} naar {when}.",
     session_cancelled: ["Geannuleerd: {title}", "{title} ({when}) is geannuleerd."],
     reason: "Reden: {reason}",
     coach_approved: "Je aanvraag als coach is goedgekeurd",
@@ -130,6 +136,7 @@ const STRINGS: Record<Lang, Strings> = {
     booking_confirmed: ["Reserva confirmada: {title}", "Você tem um lugar em {title}, {when}."],
     booking_promoted: ["Você tem um lugar: {title}", "Uma vaga foi liberada: sua reserva para {title} ({when}) está confirmada."],
     session_rescheduled: ["Novo horário: {title}", "{title} agora começa {when}."],
+    moved: "{title} foi remarcada de {from} para {when}.",
     session_cancelled: ["Cancelada: {title}", "{title} ({when}) foi cancelada."],
     reason: "Motivo: {reason}",
     coach_approved: "Sua candidatura como coach foi aprovada",
@@ -190,7 +197,15 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
     ? t[ctx.kind]
     : undefined;
   if (!pair) return fallback;
-  const lines = [fill(pair[1], values)];
+  const previous = ctx.kind === "session_rescheduled" ? previousStart(ctx.payload.data, s.startsAt) : null;
+  const lines = [
+    previous
+      ? fill(t.moved, {
+        ...values,
+        from: localTime(previous, ctx.timezone, lang, s.previousZoneAbbreviation ?? null),
+      })
+      : fill(pair[1], values),
+  ];
   if (ctx.kind === "session_reminder" && s.bookingStatus === "waitlisted") lines.push(t.waitlisted);
   if (ctx.kind === "session_cancelled" && s.cancelReason) lines.push(fill(t.reason, { reason: s.cancelReason }));
   return {
@@ -199,6 +214,14 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
     action: ctx.url ? (ctx.kind === "session_cancelled" ? t.open : t.join) : null,
     lang,
   };
+}
+
+/** data.previous_starts_at of a reschedule, when it is a valid instant other than the new start. */
+function previousStart(data: Record<string, unknown> | undefined, startsAt: Date): Date | null {
+  const value = data?.previous_starts_at;
+  if (typeof value !== "string") return null;
+  const previous = new Date(value);
+  return Number.isNaN(previous.getTime()) || previous.getTime() === startsAt.getTime() ? null : previous;
 }
 
 export function escapeHtml(text: string): string {

@@ -622,3 +622,72 @@ Deno.test("dispatch-notifications: each call runs the reminder job first, so a r
     await smtp.close();
   }
 });
+
+Deno.test("dispatch-notifications: a reschedule mail says it moved from the previous time to the new one, in the reader's language and zone", async () => {
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const smtp = await startSmtp();
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+  try {
+    f.held = await holdOthers(f.sql);
+    const host = await createUser(f, "rshost", {});
+    const readers = [
+      { ...(await createUser(f, "rsnl", { timezone: "Europe/Amsterdam" }, "nl")), tz: "Europe/Amsterdam",
+        pattern: (from: string, to: string) => `Verhuizing is verplaatst van ${from} naar ${to}.` },
+      { ...(await createUser(f, "rspt", { timezone: "America/Sao_Paulo" }, "pt")), tz: "America/Sao_Paulo",
+        pattern: (from: string, to: string) => `Verhuizing foi remarcada de ${from} para ${to}.` },
+      { ...(await createUser(f, "rsen", { timezone: "Asia/Tokyo" }, "en")), tz: "Asia/Tokyo",
+        pattern: (from: string, to: string) => `Verhuizing has moved from ${from} to ${to}.` },
+    ];
+    const odd = await createUser(f, "rsodd", { timezone: "Europe/Amsterdam" }, "en");
+    await f.sql`update public.user_roles set role = 'coach' where user_id = ${host.id}`;
+    const sessionId = await createSession(f, host.id, "Verhuizing", 3 * 24 * 60);
+    for (const r of readers) {
+      await asUser(f.sql, r.id, (tx) => tx`select public.book_session(${sessionId})`);
+    }
+    const [{ starts_at: previous }] = await f.sql<{ starts_at: Date }[]>`select starts_at from public.sessions where id = ${sessionId}`;
+    // Five days and two hours later (a different date and hour in every zone).
+    const [moved] = await asUser(f.sql, host.id, (tx) =>
+      tx<{ starts_at: Date }[]>`select starts_at from public.reschedule_session(${sessionId}, ${previous}::timestamptz + interval '5 days 2 hours')`);
+    // A reschedule notification without a usable previous time (malformed, written by hand) keeps the old wording.
+    await f.sql`select private.notify(${odd.id}, 'session_rescheduled', 'New time: Verhuizing', null, ${`/sessions/${sessionId}`},
+                  ${f.sql.json({ session_id: sessionId, previous_starts_at: "2027-13-45T10:00:00+00:00" })})`;
+
+    await dispatchOk(base);
+    const rescheduled = async (u: { email: string }) =>
+      (await Promise.all(smtp.received.filter((r) => r.to.includes(u.email)).map((r) => simpleParser(r.raw))))
+        .filter((m) => header(m, "X-Notification-Kind") === "session_rescheduled");
+    for (const r of readers) {
+      const mails = await rescheduled(r);
+      assert.equal(mails.length, 1, `${r.tz}: one reschedule mail`);
+      const [abbr] = await f.sql<{ from: string; to: string }[]>`
+        select private.zone_abbreviation(${previous}, ${r.tz}) as from, private.zone_abbreviation(${moved.starts_at}, ${r.tz}) as to`;
+      const local = (at: Date, abbreviation: string) => {
+        const lang = r.tz === "Europe/Amsterdam" ? "nl-NL" : r.tz === "America/Sao_Paulo" ? "pt-BR" : "en-GB";
+        const text = new Intl.DateTimeFormat(lang, {
+          timeZone: r.tz, weekday: "short", day: "numeric", month: "short", year: "numeric",
+          hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+        }).format(at);
+        return `${text} ${r.tz}${abbreviation.toUpperCase() !== r.tz.toUpperCase() ? ` (${abbreviation})` : ""}`;
+      };
+      const expected = r.pattern(local(previous, abbr.from), local(moved.starts_at, abbr.to));
+      assert.ok(mails[0].text?.includes(expected), `${r.tz}: ${mails[0].text} / expected ${expected}`);
+      assert.ok(mails[0].html && mails[0].html.includes(hhmm(previous, r.tz)) && mails[0].html.includes(hhmm(moved.starts_at, r.tz)),
+        `${r.tz}: the HTML part has both times`);
+    }
+    const oddMails = await rescheduled(odd);
+    assert.equal(oddMails.length, 1, "the hand-written one is mailed too (no error for the batch)");
+    assert.ok(oddMails[0].text?.includes("Verhuizing now starts ") && !oddMails[0].text.includes("moved from"), oddMails[0].text);
+    const [{ statuses }] = await f.sql<{ statuses: string[] }[]>`
+      select array_agg(distinct status) as statuses from public.notification_deliveries
+      where session_id = ${sessionId} and kind = 'session_rescheduled' and channel = 'email'`;
+    assert.deepEqual(statuses, ["sent"]);
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp.close();
+  }
+});
