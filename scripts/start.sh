@@ -70,6 +70,22 @@ export FUNCTIONS_BASE_URL="${FUNCTIONS_BASE_URL:-http://127.0.0.1:$FUNCTIONS_POR
 "$ROOT/node_modules/.bin/maildev" --ip 127.0.0.1 --smtp "$MAILDEV_SMTP_PORT" --web "$MAILDEV_WEB_PORT" \
   --silent >"$LOCAL_STACK_DIR/maildev.log" 2>&1 &
 maildev_pid=$!
+# maildev exits (quietly, with --silent) when a port is taken, e.g. by the mail catcher of another stack:
+# say so, or mail would silently go to the other inbox or nowhere (deliveries retried until it is up).
+maildev_up=""
+for _ in $(seq 1 100); do
+  kill -0 "$maildev_pid" 2>/dev/null || break
+  if (echo >"/dev/tcp/127.0.0.1/$MAILDEV_SMTP_PORT") 2>/dev/null && (echo >"/dev/tcp/127.0.0.1/$MAILDEV_WEB_PORT") 2>/dev/null; then
+    maildev_up=1; break
+  fi
+  sleep 0.1
+done
+# (a taken port answers at once, before our maildev gives up: check that it is still alive a second later)
+[ -n "$maildev_up" ] && sleep 1
+if [ -z "$maildev_up" ] || ! kill -0 "$maildev_pid" 2>/dev/null; then
+  log "WARNING: the mail catcher (maildev) is not running: SMTP $MAILDEV_SMTP_PORT or inbox $MAILDEV_WEB_PORT may be taken" \
+      "(MAILDEV_SMTP_PORT, MAILDEV_WEB_PORT move them); $LOCAL_STACK_DIR/maildev.log: $(tail -c 300 "$LOCAL_STACK_DIR/maildev.log" 2>/dev/null)"
+fi
 
 (cd "$ROOT/supabase/functions" && exec deno run --allow-all --config "$ROOT/supabase/functions/deno.json" "$ROOT/scripts/serve-functions.ts") &
 functions_pid=$!

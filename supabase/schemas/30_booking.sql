@@ -523,6 +523,8 @@ returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   v_booking record;
+  v_staff record;
+  v_told uuid[] := '{}';
 begin
   if new.status = 'cancelled' and old.status <> 'cancelled' then
     for v_booking in
@@ -535,7 +537,25 @@ begin
         coalesce('Reason: ' || new.cancel_reason, 'The host cancelled this session.'),
         '/sessions/' || new.id::text,
         jsonb_build_object('session_id', new.id, 'booking_id', v_booking.id));
+      v_told := v_told || v_booking.user_id;
     end loop;
+    -- Staff learn it too, as they learn a new time (session_rescheduled), except whoever cancelled and
+    -- anyone just told as a booker: a co-host or moderator otherwise kept a confirmed event in their
+    -- calendar. One-to-one sessions are left to 33_counselling.sql, which tells the coach when the
+    -- patient cancels (telling the staff here as well would notify the coach twice).
+    if new.kind is distinct from 'one_to_one' then
+      for v_staff in
+        select st.user_id, st.role from public.session_staff st
+        where st.session_id = new.id
+          and st.user_id is distinct from (select auth.uid())
+          and st.user_id <> all (v_told)
+      loop
+        perform private.notify(v_staff.user_id, 'session_cancelled', 'Cancelled: ' || new.title,
+          coalesce('Reason: ' || new.cancel_reason, 'The host cancelled this session.'),
+          '/sessions/' || new.id::text,
+          jsonb_build_object('session_id', new.id, 'staff_role', v_staff.role));
+      end loop;
+    end if;
   end if;
   if new.status in ('ended', 'cancelled') and old.status not in ('ended', 'cancelled') then
     update public.attendance_intervals a
@@ -557,8 +577,8 @@ begin
 end;
 $$;
 comment on function private.sessions_after_change() is
-  'Trigger after a session update: cancelling cancels every active booking and notifies each booked user '
-  '(session_cancelled); ending or cancelling closes open attendance intervals; a new starts_at re-arms its reminders '
+  'Trigger after a session update: cancelling cancels every active booking and notifies each booked user and each '
+  'staff member but the one who cancelled (session_cancelled; one-to-one staff: see bookings_cancel_one_to_one); ending or cancelling closes open attendance intervals; a new starts_at re-arms its reminders '
   '(notified_at null, due_at from the new start); a larger capacity promotes waitlisted bookings.';
 revoke execute on function private.sessions_after_change() from public, anon, authenticated, service_role;
 create trigger sessions_cascade_to_bookings_reminders_attendance

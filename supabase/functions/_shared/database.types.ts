@@ -1741,6 +1741,23 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"register_push_subscription":
+{ Args: { "auth_key": string,"endpoint": string,"p256dh": string,"user_agent"?: string }; Returns: {
+              "auth": string,
+"created_at": string,
+"endpoint": string,
+"id": string,
+"last_used_at": string | null,
+"p256dh": string,
+"user_agent": string | null,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "push_subscriptions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "remove_session_staff":
 { Args: { "session_id": string,"user_id": string }; Returns: {
               "created_at": string,

@@ -3,7 +3,7 @@
 -- and the upsert on endpoint (own row updated, another user's endpoint refused).
 begin;
 \ir ../helpers.sql
-select plan(32);
+select plan(41);
 
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Device"}');
 select tests.create_supabase_user('ben', metadata => '{"display_name":"Ben Device"}');
@@ -115,6 +115,37 @@ select tests.clear_authentication();
 delete from auth.users where id = :'ben';
 select is((select count(*)::int from public.push_subscriptions where endpoint = 'https://push.example/ben-phone'), 0,
           'deleting a user deletes their subscriptions');
+
+-- register_push_subscription: one browser, two people in turn -------------------------------------
+select tests.create_supabase_user('cat');
+select tests.get_supabase_uid('cat') as cat \gset
+\set shared 'https://updates.push.services.mozilla.com/wpush/v2/shared-laptop'
+select tests.authenticate_as_anon();
+select throws_ok(format('select public.register_push_subscription(%L, %L, %L)', :'shared', :'p256dh', :'authkey'),
+                 '42501', null, 'anon cannot register a device');
+select tests.authenticate_as('ann');
+select is((select row(user_id, endpoint, auth, user_agent)::text
+           from public.register_push_subscription(:'shared', :'p256dh', :'authkey', 'Firefox on the shared laptop')),
+          row(:'ann'::uuid, :'shared', :'authkey', 'Firefox on the shared laptop')::text, 'a user registers their browser');
+select is((select row(user_id, auth)::text from public.register_push_subscription(:'shared', :'p256dh', 'rotatedSecret12345678')),
+          row(:'ann'::uuid, 'rotatedSecret12345678')::text, 'registering again updates the keys (idempotent)');
+select is((select count(*)::int from public.push_subscriptions where endpoint = :'shared'), 1, 'one row for the endpoint');
+select tests.clear_authentication();
+update public.push_subscriptions set last_used_at = now(), created_at = now() - interval '1 day' where endpoint = :'shared';
+select tests.authenticate_as('cat');
+select is((select row(user_id, auth, last_used_at, created_at = now())::text
+           from public.register_push_subscription(:'shared', :'p256dh', 'catcatcatcatcatcat12', null)),
+          row(:'cat'::uuid, 'catcatcatcatcatcat12', null::timestamptz, true)::text,
+          'the next person signed in on that browser takes the endpoint over (a fresh row: never used, created now)');
+select is(tests.error_code(format('select public.register_push_subscription(%L, %L, %L)', 'http://push.example/plain', :'p256dh', :'authkey')),
+          'invalid_input', 'an endpoint that is not https is invalid_input');
+select is(tests.error_code(format('select public.register_push_subscription(%L, %L, %L)', :'shared', :'p256dh', 'abc')),
+          'invalid_input', 'a short auth key is invalid_input');
+select tests.authenticate_as('ann');
+select is((select count(*)::int from public.push_subscriptions where endpoint = :'shared'), 0,
+          'the previous user no longer has it: their notifications stop going to that browser');
+select tests.clear_authentication();
+select is((select user_id from public.push_subscriptions where endpoint = :'shared'), :'cat'::uuid, 'it is the new user''s');
 
 select * from finish();
 rollback;
