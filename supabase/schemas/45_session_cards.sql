@@ -165,9 +165,13 @@ begin
                                   and not np.default_reminders);
   end if;
 
-  banned := v_uid is not null and coalesce(v_bans, 1) > 0
-            and exists (select 1 from public.session_bans sb
-                        where sb.session_id = session_card.session_id and sb.user_id = v_uid);
+  -- Under IF, not in one expression: an expression is planned (and its tables locked) as a whole
+  -- even when its AND stops before the sub-select.
+  banned := false;
+  if v_uid is not null and coalesce(v_bans, 1) > 0 then
+    banned := exists (select 1 from public.session_bans sb
+                      where sb.session_id = session_card.session_id and sb.user_id = v_uid);
+  end if;
 
   seats_left := case when v_capacity is null then null else greatest(v_capacity - booked_count, 0) end;
   -- join_session's rule: signed in, not banned, and staff, confirmed, or a public session; live, or
