@@ -16,6 +16,7 @@
  *    Target: 0.3x of hotCounter or more, measured in slices between slices of hotCounter.
  */
 import postgres from "postgres";
+import { printTopStatements } from "./lib.ts";
 import type { Bench, Tx } from "./lib.ts";
 
 export default async function (b: Bench) {
@@ -95,16 +96,7 @@ export default async function (b: Bench) {
         `select public.book_slot(${b.literal(booker)}, ${b.literal(free[k])}::timestamptz)`);
     },
   });
-  const top = su && await su`
-    select calls, round(total_exec_time::numeric, 0) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms,
-           left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
-    from extensions.pg_stat_statements
-    where query not ilike '%pg_stat_statements%'
-    order by total_exec_time desc limit 15`.catch(() => null);
-  if (top) {
-    console.log("  top statements by total time during the book_slot slices (pg_stat_statements, nested included):");
-    for (const r of top) console.log(`    ${String(r.total_ms).padStart(8)} ms ${String(r.calls).padStart(7)} calls ${String(r.mean_ms).padStart(8)} ms/call  ${r.query}`);
-  }
+  await printTopStatements(su, "top statements by total time during the book_slot slices (pg_stat_statements, nested included)");
   // The cost of one call without any concurrency (one client, one after the other).
   await b.latency("book_slot, one client, distinct free slots", {
     runs: 200,

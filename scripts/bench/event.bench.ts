@@ -24,6 +24,7 @@
  * BENCH_EVENT_RATE_SECONDS (default 20) set the two mix phases' lengths.
  */
 import postgres from "postgres";
+import { printTopStatements } from "./lib.ts";
 import type { Bench, Sql } from "./lib.ts";
 
 const quiet = { onnotice: () => {}, prepare: false } as const;
@@ -471,16 +472,7 @@ export default async function (b: Bench) {
   }
 
   // --- profile ------------------------------------------------------------------------------------
-  const top = su && await su`
-    select calls, round(total_exec_time::numeric, 0) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms,
-           left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
-    from extensions.pg_stat_statements
-    where query not ilike '%pg_stat_statements%'
-    order by total_exec_time desc limit 15`.catch(() => null);
-  if (top) {
-    console.log("  top statements by total time (pg_stat_statements, since the unthrottled mix, nested included):");
-    for (const r of top) console.log(`    ${String(r.total_ms).padStart(8)} ms ${String(r.calls).padStart(7)} calls ${String(r.mean_ms).padStart(8)} ms/call  ${r.query}`);
-  }
+  await printTopStatements(su, "top statements by total time (pg_stat_statements, since the unthrottled mix, nested included)");
   const [drift] = await b.sql`select count(*)::int as n from private.viewer_count_drift() where session_id = ${session.id}`;
   console.log(`  viewer_count_drift rows for the event after the run: ${drift.n}`);
   b.report("viewer_count drift after the run", drift.n, "zero", 1, { max: 0 }, "rows");

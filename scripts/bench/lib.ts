@@ -288,3 +288,19 @@ export async function measureBaselines(b: Bench, clients = 16, seconds = 4): Pro
   b.baseline.hotCounter = hot.opsPerSec;
   b.baseline.clients = clients;
 }
+
+/** Prints the statements that took the most time (pg_stat_statements, nested statements included
+ * where the bench cluster tracks them), under `title`; prints nothing where the view cannot be read. */
+export async function printTopStatements(su: Sql | null, title: string, limit = 15): Promise<void> {
+  const top = su && await su`
+    select calls, round(total_exec_time::numeric, 0) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms,
+           left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
+    from extensions.pg_stat_statements
+    where query not ilike '%pg_stat_statements%'
+    order by total_exec_time desc limit ${limit}`.catch(() => null);
+  if (!top) return;
+  console.log(`  ${title}:`);
+  for (const r of top) {
+    console.log(`    ${String(r.total_ms).padStart(8)} ms ${String(r.calls).padStart(7)} calls ${String(r.mean_ms).padStart(8)} ms/call  ${r.query}`);
+  }
+}
