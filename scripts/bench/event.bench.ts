@@ -202,6 +202,8 @@ export default async function (b: Bench) {
   // Four alternating 2-second slices of each: the machine's load drifts by up to 40% from one slice to
   // the next, and a ratio of two reads measured at different moments carried that drift.
   let latestOps = 0, latestSeconds = 0, cardOps = 0, cardSeconds = 0;
+  // The card's statements' buffers per call (load-independent, unlike its time) are printed after.
+  if (su) await su`select extensions.pg_stat_statements_reset()`.catch(() => {});
   for (let slice = 0; slice < 4; slice++) {
     const latest50 = await b.throughput("latest 50 chat messages by index (claims set, no RLS)", {
       clients,
@@ -227,6 +229,16 @@ export default async function (b: Bench) {
   const [{ jit, above }] = await b.sql`select current_setting('jit') as jit, current_setting('jit_above_cost') as above`;
   b.report(`session_cards, one session (jit = ${jit}, jit_above_cost = ${above})`, cards.opsPerSec,
     "the latest-50 indexed read", latest50.opsPerSec, { min: 0.5 });
+  const cardStatements = su && await su`
+    select calls, round((shared_blks_hit + shared_blks_read)::numeric / calls, 1) as buffers, round(mean_exec_time::numeric, 3) as mean_ms,
+           left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as query
+    from extensions.pg_stat_statements
+    where calls > 0 and (query ilike '%session_cards%' or query ilike '%session_viewer%' or query ilike '%chat_messages where session_id%')
+      and query not ilike '%pg_stat_statements%'
+    order by total_exec_time desc limit 6`.catch(() => null);
+  for (const r of cardStatements ?? []) {
+    console.log(`    cards phase: ${String(r.calls).padStart(7)} calls ${String(r.buffers).padStart(7)} buffers/call ${String(r.mean_ms).padStart(7)} ms/call  ${r.query}`);
+  }
   }
 
   // --- 3. heartbeat with N present viewers vs 1,000 -------------------------------------------------
