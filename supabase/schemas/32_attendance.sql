@@ -16,12 +16,17 @@
 --     do not queue on one row: the API's connections write different rows. A heartbeat moves its user
 --     from one bucket to a later one: one decrement and one increment, in bucket order, both in its
 --     connection's shard (a shard's count may go negative; the sum over a bucket's shards is exact).
---   * private.viewer_count = the buckets wholly inside the last 60 s (at most 6 x 16 rows) plus the
---     users of the one bucket that straddles now() - 60 s whose seen_at is inside the window (an index
---     range holding only users who stopped about a minute ago). Exact: distinct users with an open
---     interval whose last heartbeat is less than 60 s old, as a recount over the intervals gives;
+--   * private.viewer_count = the sum of the bucket rows of the current 10-second bucket and the 6
+--     before it (at most 7 x 16 rows), nothing else: distinct users with an open interval whose last
+--     heartbeat (or join) is at or after the start of the bucket 6 before the current one, i.e. seen
+--     in the last 60 to 70 s depending on where now() lies in its bucket (documented in docs/API.md).
+--     A whole-bucket window: no read of private.session_viewers, whose rows around the window's
+--     start (users who stopped, and every present user's superseded seen_at until vacuum) grow with
+--     the audience. Exact under that rule, as a recount over the intervals gives;
 --     private.viewer_count_drift() compares the two. No write is needed when a viewer goes silent:
 --     their bucket ages out of the window. The minute job (flush_live_counts) deletes aged buckets.
+--     Presence itself (attendance intervals, reports) keeps the exact 60 s rule: a connection
+--     silent for 60 s has left at its last heartbeat; only the count's window is bucket-aligned.
 
 -- ---------------------------------------------------------------------------------------------
 -- Tables
@@ -105,9 +110,8 @@ create index attendance_intervals_user_id_idx on public.attendance_intervals (us
 create unique index attendance_intervals_one_open_per_connection
   on public.attendance_intervals (session_id, user_id, connection_id) where left_at is null;
 -- No index on last_heartbeat_at: a heartbeat then updates its interval in place (HOT) instead of
--- adding an entry to every index; the viewer count reads private.session_viewer_buckets.
--- private.viewer_count: the users of the bucket that straddles the window's start.
-create index session_viewers_seen_at_idx on private.session_viewers (session_id, seen_at);
+-- adding an entry to every index; the viewer count reads private.session_viewer_buckets. For the
+-- same reason private.session_viewers has no index on seen_at (its heartbeat update stays HOT).
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
@@ -137,22 +141,18 @@ revoke execute on function private.viewer_shard() from public, anon, authenticat
 create function private.viewer_count(session_id uuid)
 returns integer
 language plpgsql stable security definer set search_path = '' as $$
-declare
-  v_from timestamptz := now() - interval '60 seconds';
-  v_bucket bigint := private.viewer_bucket(now() - interval '60 seconds');
 begin
+  -- The window: the current 10-second bucket and the 6 before it (32_attendance.sql header).
   return (select coalesce(sum(b.viewers), 0)::int from private.session_viewer_buckets b
-          where b.session_id = viewer_count.session_id and b.bucket > v_bucket)
-       + (select count(*)::int from private.session_viewers v
-          where v.session_id = viewer_count.session_id
-            and v.seen_at > v_from and v.seen_at < pg_catalog.to_timestamp((v_bucket + 1) * 10));
+          where b.session_id = viewer_count.session_id and b.bucket >= private.viewer_bucket(now()) - 6);
 end;
 $$;
 comment on function private.viewer_count(uuid) is
-  'Current viewers of a session: distinct users with an open interval whose last heartbeat (or join) is less than 60 s '
-  'old. Constant work whatever the audience: the buckets inside the window plus the straddling bucket''s users in it '
-  '(see the header of 32_attendance.sql); private.viewer_count_drift() checks it against a recount. Security definer: '
-  'reads the private presence tables.';
+  'Current viewers of a session: distinct users with an open interval whose last heartbeat (or join) is in the current '
+  '10-second bucket or the 6 before it (at or after to_timestamp((private.viewer_bucket(now()) - 6) * 10): seen in the '
+  'last 60 to 70 s). Constant work whatever the audience: at most 7 x 16 bucket rows (see the header of '
+  '32_attendance.sql); private.viewer_count_drift() checks it against a recount. Security definer: reads the private '
+  'presence tables.';
 revoke execute on function private.viewer_count(uuid) from public;
 grant execute on function private.viewer_count(uuid) to anon, authenticated, service_role;
 
@@ -168,19 +168,19 @@ language sql stable set search_path = '' rows 1 as $$
   recount as (
     select a.session_id, count(distinct a.user_id)::int as viewers
     from public.attendance_intervals a
-    where a.left_at is null and a.last_heartbeat_at > now() - interval '60 seconds'
+    where a.left_at is null and a.last_heartbeat_at >= pg_catalog.to_timestamp((private.viewer_bucket(now()) - 6) * 10)
     group by a.session_id
   ),
   stored_buckets as (
     select b.session_id, b.bucket, sum(b.viewers)::int as viewers
     from private.session_viewer_buckets b
-    where b.bucket >= private.viewer_bucket(now() - interval '60 seconds')
+    where b.bucket >= private.viewer_bucket(now()) - 6
     group by b.session_id, b.bucket
   ),
   counted_buckets as (
     select v.session_id, private.viewer_bucket(v.seen_at) as bucket, count(*)::int as viewers
     from private.session_viewers v
-    where v.seen_at is not null and private.viewer_bucket(v.seen_at) >= private.viewer_bucket(now() - interval '60 seconds')
+    where v.seen_at is not null and private.viewer_bucket(v.seen_at) >= private.viewer_bucket(now()) - 6
     group by v.session_id, private.viewer_bucket(v.seen_at)
   )
   select coalesce(t.session_id, v.session_id), coalesce(t.user_id, v.user_id), 'seen_at', v.seen_at::text, t.seen_at::text
@@ -264,8 +264,8 @@ begin
   -- The answer's viewer count, taken before the refresh: the refresh moves the caller between two
   -- bucket rows of this connection's shard, row locks held until commit, which another connection
   -- of the same shard may be waiting for; counting after them held those locks for the count too.
-  -- A fresh interval's user is counted before as after (their seen_at is inside the window either
-  -- way); a new interval is counted again below.
+  -- A fresh interval's user is counted before as after (their seen_at, less than 60 s old, is inside
+  -- the 60-70 s window either way); a new interval is counted again below.
   v_count := private.viewer_count(v_session.id);
 
   -- The common case, most of a live event's calls: the connection's open interval is fresh, and one
@@ -625,9 +625,11 @@ begin
     v_sessions := array(
       select distinct n.session_id from changed_rows n join previous_rows o on o.id = n.id
       where (n.last_heartbeat_at is distinct from o.last_heartbeat_at or n.left_at is distinct from o.left_at)
-        -- An interval silent for 60 s is no longer counted by viewer_count: closing it changes nothing
-        -- (the heartbeat that follows a reconnect gap opens the new interval right after).
-        and not (o.left_at is null and n.left_at is not null and o.last_heartbeat_at <= now() - interval '60 seconds')
+        -- An interval whose last heartbeat is before viewer_count's window (the current 10-second
+        -- bucket and the 6 before it) is no longer counted: closing it changes nothing (the heartbeat
+        -- that follows a reconnect gap opens the new interval right after).
+        and not (o.left_at is null and n.left_at is not null
+                 and o.last_heartbeat_at < pg_catalog.to_timestamp((private.viewer_bucket(now()) - 6) * 10))
         and (not (o.left_at is null and o.last_heartbeat_at > now() - interval '60 seconds'
                   and n.left_at is null and n.last_heartbeat_at >= o.last_heartbeat_at)
              or not exists (select 1 from public.session_viewer_stats v
@@ -674,7 +676,8 @@ $$;
 comment on function private.attendance_counted() is
   'Statement trigger on attendance intervals (insert, update): per session written, keeps session_viewer_stats.peak_viewers '
   'and broadcasts `viewer_count` {session_id, viewer_count} on session:<id> when the count changed, at most once per 2 s '
-  'per session. Closing an interval already silent for 60 s does not broadcast: it was not counted.';
+  'per session. Closing an interval whose last heartbeat is before viewer_count''s window does not broadcast: it was '
+  'not counted.';
 revoke execute on function private.attendance_counted() from public, anon, authenticated, service_role;
 create trigger attendance_counted_insert after insert on public.attendance_intervals
   referencing new table as changed_rows

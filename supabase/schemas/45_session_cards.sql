@@ -103,10 +103,8 @@ language plpgsql stable security definer rows 1 set search_path = '' as $$
 #variable_conflict use_column
 declare
   v_uid uuid := auth.uid();
-  -- private.viewer_count's window: the buckets after the one straddling now() - 60 s, plus that
-  -- bucket's users seen inside the window.
-  v_from timestamptz := now() - interval '60 seconds';
-  v_bucket bigint := private.viewer_bucket(now() - interval '60 seconds');
+  -- private.viewer_count's window: the current 10-second bucket and the 6 before it.
+  v_bucket bigint := private.viewer_bucket(now()) - 6;
   v_found boolean;
   v_capacity int;
   v_visibility text;
@@ -134,10 +132,7 @@ begin
            and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > bk.created_at, false),
          case when s.status = 'live' then
            (select coalesce(sum(b.viewers), 0)::int from private.session_viewer_buckets b
-            where b.session_id = s.id and b.bucket > v_bucket)
-           + (select count(*)::int from private.session_viewers v
-              where v.session_id = s.id and v.seen_at > v_from
-                and v.seen_at < pg_catalog.to_timestamp((v_bucket + 1) * 10))
+            where b.session_id = s.id and b.bucket >= v_bucket)
          else 0 end
     into v_found, v_capacity, v_visibility, v_status, v_starts_at, v_bans, v_host_visible, host_id, host_name,
          booked_count,

@@ -4,7 +4,7 @@
 -- clipped intervals and the engagement score).
 begin;
 \ir ../helpers.sql
-select plan(83);
+select plan(87);
 
 
 select tests.create_supabase_user('host');
@@ -258,10 +258,14 @@ select '00000000-0000-0000-0000-0000000000c6', c.id, 'conn-' || k, h - interval 
 from crowd c
 cross join lateral generate_series(1, 1 + (c.g % 3)) k
 cross join lateral (select now() - random() * interval '150 seconds' as h where k > 0 and c.g > 0) t; -- per row
+-- The count's documented window, written out independently of private.viewer_bucket: a last heartbeat at
+-- or after the start of the 10-second bucket (of the epoch) 6 before the one now() is in.
+create function pg_temp.window_start() returns timestamptz language sql as $$
+  select to_timestamp((floor(extract(epoch from now()) / 10) - 6) * 10) $$;
 create function pg_temp.c6_recount() returns int language sql as $$
   select count(distinct a.user_id)::int from public.attendance_intervals a
   where a.session_id = '00000000-0000-0000-0000-0000000000c6' and a.left_at is null
-    and a.last_heartbeat_at > now() - interval '60 seconds' $$;
+    and a.last_heartbeat_at >= pg_temp.window_start() $$;
 select ok(pg_temp.c6_recount() between 5 and 35, 'the crowd has viewers inside and outside the window');
 select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
           'viewer_count of a crowd equals the recount over its intervals');
@@ -278,20 +282,37 @@ select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.
 select is((select viewer_count from public.session_cards where id = '00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
           'session_cards shows the crowd''s viewer count, as the recount');
 select is_empty($$ select * from private.viewer_count_drift() $$, 'no drift after those writes');
--- The window's edge is exact, whichever bucket it falls in: 59.9 s ago counts, 60 s ago does not.
-update public.attendance_intervals a set left_at = null, last_heartbeat_at = now() - interval '59.9 seconds',
+-- The window is whole buckets: the current one and the 6 before it, 60 to 70 s long.
+select ok(now() - pg_temp.window_start() >= interval '60 seconds' and now() - pg_temp.window_start() < interval '70 seconds',
+          'the window starts 60 to 70 s ago');
+-- Its edge is exact: a heartbeat at the window's first instant counts, one a microsecond earlier does not.
+update public.attendance_intervals a set left_at = null, last_heartbeat_at = pg_temp.window_start(),
        joined_at = now() - interval '10 minutes'
 where a.user_id = (select id from crowd where g = 1) and a.session_id = '00000000-0000-0000-0000-0000000000c6';
-select results_eq($$ select private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
-                            (select seen_at = now() - interval '59.9 seconds' from private.session_viewers
+select set_config('tests.c6_edge_in', pg_temp.c6_recount()::text, true);
+select results_eq($$ select private.viewer_count('00000000-0000-0000-0000-0000000000c6'),
+                            (select seen_at = pg_temp.window_start() from private.session_viewers
                              where user_id = (select id from crowd where g = 1)) $$,
-                  $$ select pg_temp.c6_recount(), pg_temp.c6_recount(), true $$,
-                  'a heartbeat 59.9 s old counts');
-update public.attendance_intervals a set last_heartbeat_at = now() - interval '60 seconds'
+                  $$ select current_setting('tests.c6_edge_in')::int, true $$,
+                  'a heartbeat at the first instant of the bucket 6 before now''s counts');
+update public.attendance_intervals a set last_heartbeat_at = pg_temp.window_start() - interval '1 microsecond'
 where a.user_id = (select id from crowd where g = 1) and a.session_id = '00000000-0000-0000-0000-0000000000c6';
-select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(), 'one 60 s old does not');
+select results_eq($$ select private.viewer_count('00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount() $$,
+                  $$ select current_setting('tests.c6_edge_in')::int - 1, current_setting('tests.c6_edge_in')::int - 1 $$,
+                  'one a microsecond earlier does not');
 select is((select viewer_count from public.session_cards where id = '00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
           'session_cards agrees at the window''s edge');
+-- Whatever now()'s place in its bucket: 59.9 s old always counts, 70 s old never does.
+update public.attendance_intervals a set last_heartbeat_at = now() - interval '59.9 seconds'
+where a.user_id = (select id from crowd where g = 1) and a.session_id = '00000000-0000-0000-0000-0000000000c6';
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), current_setting('tests.c6_edge_in')::int,
+          'a heartbeat 59.9 s old counts');
+update public.attendance_intervals a set last_heartbeat_at = now() - interval '70 seconds'
+where a.user_id = (select id from crowd where g = 1) and a.session_id = '00000000-0000-0000-0000-0000000000c6';
+select is(private.viewer_count('00000000-0000-0000-0000-0000000000c6'), current_setting('tests.c6_edge_in')::int - 1,
+          'one 70 s old does not');
+select is((select viewer_count from public.session_cards where id = '00000000-0000-0000-0000-0000000000c6'), pg_temp.c6_recount(),
+          'session_cards agrees');
 -- A heartbeat through the RPC moves its user to the bucket of now.
 select tests.authenticate_as('walkin');
 select 1 from public.heartbeat('00000000-0000-0000-0000-0000000000c6', 'tab-1');

@@ -4,7 +4,7 @@
 -- 20_sessions, 30_booking, 32_attendance and 70_security_hardening.
 begin;
 \ir ../helpers.sql
-select plan(22);
+select plan(24);
 
 select tests.create_supabase_user('host');
 select tests.create_supabase_user('cohost');
@@ -101,6 +101,25 @@ select is((select array[banned, can_join] from private.session_card('00000000-00
 select tests.clear_authentication();
 select is((select bans from private.session_seats where session_id = '00000000-0000-0000-0000-0000000045a3'), 0,
           'the unban is counted');
+
+-- The card's viewer count (private.viewer_count's whole-bucket window, counted in the card's own
+-- statement): users whose last heartbeat is at or after the start of the 10-second bucket 6 before
+-- now's; a microsecond earlier is outside; a closed interval and a scheduled session count nothing.
+insert into public.attendance_intervals (session_id, user_id, connection_id, joined_at, last_heartbeat_at, left_at)
+select '00000000-0000-0000-0000-0000000045a3', tests.get_supabase_uid(u), 'tab', now() - interval '5 minutes', h, l
+from (values ('viewer', to_timestamp((floor(extract(epoch from now()) / 10) - 6) * 10), null::timestamptz),
+             ('outsider', to_timestamp((floor(extract(epoch from now()) / 10) - 6) * 10) - interval '1 microsecond', null),
+             ('cohost', now(), now())) v(u, h, l);
+insert into public.attendance_intervals (session_id, user_id, connection_id, joined_at, last_heartbeat_at)
+values ('00000000-0000-0000-0000-0000000045a1', tests.get_supabase_uid('viewer'), 'tab', now(), now());
+select tests.authenticate_as_anon();
+select results_eq($$ select id::text, viewer_count from public.session_cards
+                     where id in ('00000000-0000-0000-0000-0000000045a1', '00000000-0000-0000-0000-0000000045a3') order by id $$,
+                  $$ values ('00000000-0000-0000-0000-0000000045a1', 0), ('00000000-0000-0000-0000-0000000045a3', 1) $$,
+                  'the card counts the viewer at the window''s first instant only, and nothing for a scheduled session');
+select tests.clear_authentication();
+select is((select viewer_count from public.session_cards where id = '00000000-0000-0000-0000-0000000045a3'),
+          private.viewer_count('00000000-0000-0000-0000-0000000045a3'), 'as private.viewer_count');
 
 select * from finish();
 rollback;
