@@ -17,13 +17,23 @@
 
 -- Cancels the user's active bookings of scheduled and live sessions. The booking triggers promote
 -- the waitlists and renumber them (30_booking.sql), take the user out of breakout rooms and delete
--- their reminders, as for any other way a booking leaves. Internal: runs inside security definer RPCs.
+-- their reminders, as for any other way a booking leaves. Lock order: the sessions first, in id
+-- order, as cancel_booking and the host actions lock the session before its bookings; a promotion
+-- updates another user's booking, so two accounts deleted at once whose bookings share sessions
+-- (or a host cancelling one of them) deadlocked (40P01) when each went through the sessions in its
+-- own order (concurrency/account_lifecycle.test.ts). Internal: runs inside security definer RPCs.
 create function private.cancel_future_bookings(user_id uuid)
 returns int
 language plpgsql volatile set search_path = '' as $$
 declare
   v_count int;
 begin
+  perform 1 from public.sessions s
+   where s.id in (select b.session_id from public.bookings b
+                   where b.user_id = cancel_future_bookings.user_id and b.status <> 'cancelled')
+     and s.status in ('scheduled', 'live')
+   order by s.id
+   for no key update of s;
   update public.bookings b
      set status = 'cancelled', cancelled_at = now(), waitlist_position = null
    where b.user_id = cancel_future_bookings.user_id
