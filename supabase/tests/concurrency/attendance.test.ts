@@ -166,15 +166,22 @@ Deno.test("attendance: parallel joins, heartbeats and leaves keep the viewer cou
           // An operator ages a few connections past the window (as a client that went silent), and
           // the minute job runs.
           // Some land just inside or just outside the count's window (its first instant, or a
-          // microsecond before it), the rest anywhere 61-91 s ago.
-          await admin`update public.attendance_intervals
-                      set joined_at = least(joined_at, now() - interval '2 minutes'),
-                          last_heartbeat_at = case when random() < 0.5
-                            then now() - interval '61 seconds' - random() * interval '30 seconds'
-                            else to_timestamp((floor(extract(epoch from now()) / 10) - 6) * 10)
-                                 - (random() < 0.5)::int * interval '1 microsecond' end
-                      where id in (select id from public.attendance_intervals
-                                   where session_id = ${session} and left_at is null order by random() limit 3)`;
+          // microsecond before it), the rest anywhere 61-91 s ago. One interval per statement: a
+          // statement moving several users between bucket rows locks those rows in row order, not in
+          // the ascending bucket order every API write keeps, and can deadlock with a heartbeat (the
+          // API's only multi-user write, end_session, holds the session's attendance lock, which
+          // keeps joins and heartbeats out).
+          const aged = await admin`select id from public.attendance_intervals
+                                   where session_id = ${session} and left_at is null order by random() limit 3`;
+          for (const { id } of aged) {
+            await admin`update public.attendance_intervals
+                        set joined_at = least(joined_at, now() - interval '2 minutes'),
+                            last_heartbeat_at = case when random() < 0.5
+                              then now() - interval '61 seconds' - random() * interval '30 seconds'
+                              else to_timestamp((floor(extract(epoch from now()) / 10) - 6) * 10)
+                                   - (random() < 0.5)::int * interval '1 microsecond' end
+                        where id = ${id} and left_at is null`;
+          }
           await admin`select private.flush_live_counts()`;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
