@@ -429,7 +429,7 @@ declare
 begin
   if tg_table_name = 'bookings' then
     if tg_op = 'INSERT' then
-      insert into private.stats_events (hour, metric, n) values (date_trunc('hour', now(), 'UTC'), 'bookings', 1);
+      perform private.stats_add('bookings');
       if new.status = 'cancelled' then
         perform private.stats_add('cancellations');
       end if;
@@ -489,7 +489,7 @@ begin
       perform private.stats_add('resource_downloads', new.downloads - old.downloads);
     end if;
   else
-    insert into private.stats_events (hour, metric, n) values (date_trunc('hour', now(), 'UTC'), tg_argv[0], 1);
+    perform private.stats_add(tg_argv[0]);
   end if;
   return null;
 end;
