@@ -37,21 +37,28 @@ export function adminDb(): postgres.Sql {
   return postgres(url, { max: 1, prepare: false, onnotice: () => {} });
 }
 
-/** Standard Webhooks headers for `body`, signed with a `v1,whsec_<base64>` secret. */
+/** Standard Webhooks headers for `body`, signed with a `v1,whsec_<base64>` secret; with headerPrefix
+ * "svix", the same signature under Svix's header names (as Resend sends them). */
 export function signWebhook(
   body: string,
-  { secret = Deno.env.get("SIGNUP_HOOK_SECRET")!, id = crypto.randomUUID(), timestamp = Math.floor(Date.now() / 1000) }: {
+  {
+    secret = Deno.env.get("SIGNUP_HOOK_SECRET")!,
+    id = crypto.randomUUID(),
+    timestamp = Math.floor(Date.now() / 1000),
+    headerPrefix = "webhook",
+  }: {
     secret?: string;
     id?: string;
     timestamp?: number;
+    headerPrefix?: "webhook" | "svix";
   } = {},
 ): Record<string, string> {
   const key = Uint8Array.from(atob(secret.replace(/^v1,/, "").replace(/^whsec_/, "")), (c) => c.charCodeAt(0));
   const signature = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
   return {
     "content-type": "application/json",
-    "webhook-id": id,
-    "webhook-timestamp": String(timestamp),
-    "webhook-signature": `v1,${signature}`,
+    [`${headerPrefix}-id`]: id,
+    [`${headerPrefix}-timestamp`]: String(timestamp),
+    [`${headerPrefix}-signature`]: `v1,${signature}`,
   };
 }

@@ -8,19 +8,16 @@
  * - signed bodies that are not Resend events: 400 invalid_input; other methods 405; no secret 503.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import type postgres from "postgres";
 import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
-import { adminDb } from "./helpers.ts";
+import { adminDb, signWebhook } from "./helpers.ts";
 
 const SECRET_BYTES = crypto.getRandomValues(new Uint8Array(24));
 const SECRET = "whsec_" + btoa(String.fromCharCode(...SECRET_BYTES));
 
 /** Svix headers for `body`, as Resend sends them. */
 function svix(body: string, { secret = SECRET, id = `msg_${crypto.randomUUID()}`, timestamp = Math.floor(Date.now() / 1000) } = {}) {
-  const key = Uint8Array.from(atob(secret.replace(/^whsec_/, "")), (c) => c.charCodeAt(0));
-  const signature = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
-  return { "content-type": "application/json", "svix-id": id, "svix-timestamp": String(timestamp), "svix-signature": `v1,${signature}` };
+  return signWebhook(body, { secret, id, timestamp, headerPrefix: "svix" });
 }
 
 function event(type: string, to: unknown, extra: Record<string, unknown> = {}) {
