@@ -604,7 +604,7 @@ end;
 $$;
 comment on function private.first_host(uuid) is
   'The first host of a session (earliest created_at, then user_id) and their display name, for the seat row''s '
-  'host_id/host_name. Internal: no visibility check (private.session_host has it).';
+  'host_id/host_name. Internal: no visibility check (private.session_card has it).';
 revoke execute on function private.first_host(uuid) from public, anon, authenticated, service_role;
 
 -- Security definer (both): sessions are written by hosts through RLS; the seat row is internal.

@@ -6,83 +6,20 @@
 --
 -- The view is security invoker: it shows only the sessions the sessions policies let the caller
 -- read. What a visitor may not read directly (profiles, staff, bookings, reminders) comes through
--- security definer helpers that answer for one session, and never more than the card shows. They
--- are executable by anon on purpose (listed in the structural guard of 00_foundation.test.sql).
+-- one security definer function, private.session_card, that answers for one session and never more
+-- than the card shows. It is executable by anon on purpose (listed in the structural guard of
+-- 00_foundation.test.sql).
 
 -- ---------------------------------------------------------------------------------------------
 -- Helper functions
 -- ---------------------------------------------------------------------------------------------
 
--- Answers only for sessions the caller may read (defence in depth: it is executable by anon): a
--- published public session, cancelled ones included (as the anon policy on sessions), or one
--- private.can_see_session allows.
-create function private.session_host(session_id uuid)
-returns table (user_id uuid, display_name text)
-language plpgsql stable security definer rows 1 set search_path = '' as $$
-begin
-  if not exists (select 1 from public.sessions s
-                 where s.id = session_host.session_id
-                   and ((s.visibility = 'public' and s.status <> 'draft')
-                        or private.can_see_session(s.id))) then
-    return;
-  end if;
-  return query
-    select st.user_id, p.display_name
-    from public.session_staff st
-    left join public.profiles p on p.id = st.user_id
-    where st.session_id = session_host.session_id and st.role = 'host'
-    order by st.created_at, st.user_id
-    limit 1;
-end;
-$$;
-comment on function private.session_host(uuid) is
-  'The first host of a session and their display name, for session_cards and calendars; nothing for a session the '
-  'caller may not read. Security definer: visitors cannot read session_staff or profiles.';
-revoke execute on function private.session_host(uuid) from public;
-grant execute on function private.session_host(uuid) to anon, authenticated, service_role;
-
--- has_reminder counts the default reminders a booking is about to get.
-create function private.my_session_relation(session_id uuid)
-returns table (staff_role text, booking_status text, has_reminder boolean)
-language plpgsql stable security definer rows 1 set search_path = '' as $$
-declare
-  v_uid uuid := auth.uid();
-begin
-  if v_uid is null then
-    return query select null::text, null::text, false;
-    return;
-  end if;
-  return query
-    select
-      (select st.role from public.session_staff st
-        where st.session_id = my_session_relation.session_id and st.user_id = v_uid),
-      (select b.status from public.bookings b
-        where b.session_id = my_session_relation.session_id and b.user_id = v_uid
-        order by (b.status = 'cancelled'), b.created_at desc
-        limit 1),
-      exists (select 1 from public.session_reminders r
-              where r.session_id = my_session_relation.session_id and r.user_id = v_uid)
-      or exists (select 1 from public.bookings b
-                 join public.sessions s on s.id = b.session_id
-                 where b.session_id = my_session_relation.session_id and b.user_id = v_uid
-                   and b.status <> 'cancelled' and b.default_reminders_pending
-                   and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > b.created_at
-                   and not exists (select 1 from public.notification_preferences np
-                                   where np.user_id = v_uid and np.kind = 'session_reminder'
-                                     and not np.default_reminders));
-end;
-$$;
-comment on function private.my_session_relation(uuid) is
-  'The caller''s relation to one session: staff role, latest booking status (active first), whether a reminder is '
-  'set. Nulls and false for anon. Security definer so session_cards works for visitors without grants on those tables.';
-revoke execute on function private.my_session_relation(uuid) from public;
-grant execute on function private.my_session_relation(uuid) to anon, authenticated, service_role;
-
 -- Everything session_cards adds to a session row, in one call: the view calls one security definer
 -- function per row instead of five (each call switches search_path, and each lateral function is a
 -- plan node): a live event's attendees read their card every few minutes. The host only for a
--- session the caller may read (as session_host); the rest answers for the caller alone or is shown
--- on every card (seats, viewers), as the helpers above do.
+-- session the caller may read (a published public session, cancelled ones included, as the anon
+-- policy on sessions, or one private.can_see_session allows); the rest answers for the caller alone
+-- or is shown on every card (seats, viewers).
 --
 -- What a card read costs is mostly per statement and per transaction, not per row: parsing, the RLS
 -- rewrite and planning of the view, then each table the function's plan opens (a lock and executor
@@ -118,7 +55,7 @@ begin
   -- session's status would let every custom plan fold branches away, and PL/pgSQL would plan the
   -- statement again on every call).
   select true, s.capacity, s.visibility, s.status, s.starts_at, ss.bans,
-         -- the host only for a session the caller may read (as private.session_host)
+         -- the host only for a session the caller may read
          (s.visibility = 'public' and s.status <> 'draft') or private.can_see_session(s.id),
          ss.host_id, ss.host_name,
          ss.confirmed,
@@ -126,8 +63,8 @@ begin
          bk.status,
          v_uid is not null
            and exists (select 1 from public.session_reminders r where r.session_id = s.id and r.user_id = v_uid),
-         -- has_reminder also counts the default reminders the active booking is about to get (as
-         -- my_session_relation): the latest booking, active first, is the active one when there is one.
+         -- has_reminder also counts the default reminders the active booking is about to get: the
+         -- latest booking, active first, is the active one when there is one.
          v_uid is not null and coalesce(bk.status <> 'cancelled' and bk.default_reminders_pending
            and s.status = 'scheduled' and s.starts_at - interval '15 minutes' > bk.created_at, false),
          case when s.status = 'live' then
@@ -181,7 +118,7 @@ end;
 $$;
 comment on function private.session_card(uuid) is
   'What session_cards adds to one session, in one call: the first host and their name (only for a session the caller '
-  'may read, as session_host), confirmed bookings, the caller''s staff role, latest booking status (active first), '
+  'may read), confirmed bookings, the caller''s staff role, latest booking status (active first), '
   'whether they have a reminder and are banned (false for anon), the viewer count of a live session (else 0; '
   'private.viewer_count''s rule), seats_left (null = unlimited), can_join (join_session''s rule) and can_edit (host). '
   'Security definer: visitors cannot read staff, profiles, bookings, reminders or bans.';

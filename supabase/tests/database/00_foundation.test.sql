@@ -73,7 +73,6 @@ select is((select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}'
            where n.nspname in ('public', 'private') and p.prosecdef
              and has_function_privilege('anon', p.oid, 'execute')
              and p.oid::regprocedure::text <> all (array[
-               'private.session_host(uuid)', 'private.my_session_relation(uuid)',
                'private.session_booked_count(uuid)', 'private.viewer_count(uuid)', 'private.am_banned(uuid)',
                'private.session_card(uuid)',
                -- search_resources applies the resources read rule itself (82_resource_search.sql and its test).

@@ -2,7 +2,7 @@
 -- confirmed bookings (not walk-ins, waitlisted or banned users), calendar feeds drop sessions that
 -- turned private or banned their reader, sessions attach only to the caller's own events and
 -- programs, banned users read no streams/polls/questions/surveys, room assignments only through
--- the RPCs, session_host only for readable sessions.
+-- the RPCs.
 begin;
 \ir ../helpers.sql
 select plan(27);
