@@ -291,7 +291,7 @@ begin
                     else r.outcome end,
          next_attempt_at = case when r.outcome = 'retry' then now() + r.delay else d.next_attempt_at end,
          sent_at = case when r.outcome = 'sent' then now() end,
-         last_error = case when r.outcome = 'sent' then d.last_error else left(r.error, 1000) end,
+         last_error = case when r.outcome = 'sent' then coalesce(left(r.error, 1000), d.last_error) else left(r.error, 1000) end,
          provider_message_id = coalesce(left(r.provider_message_id, 300), d.provider_message_id),
          updated_at = now()
     from (select x.*, case when x.outcome = 'retry'
@@ -306,7 +306,8 @@ end;
 $$;
 comment on function private.record_notification_deliveries(jsonb) is
   'Records the results of claimed deliveries, in one statement: [{id, attempt, outcome, error?, provider_message_id?, '
-  'retry_after_seconds?}]. outcome sent; retry (transient: queued again after an exponential backoff with jitter, or '
+  'retry_after_seconds?}]. outcome sent (an error given with it, such as the devices of a push that failed, '
+  'becomes last_error); retry (transient: queued again after an exponential backoff with jitter, or '
   'at least retry_after_seconds; failed after 12 attempts or when the next attempt would be more than a day after '
   'the delivery was queued); failed (permanent); cancelled (nothing to send). Only a current claim (status sending, '
   'attempts = attempt) is changed. Returns the rows changed. Errors: invalid_input. For the dispatcher (service_role).';

@@ -1,6 +1,11 @@
 -- Web Push subscriptions: each user's devices (endpoint and keys), own rows only, upserted on the
 -- endpoint. The dispatch-notifications Edge Function sends to them (34_notification_delivery.sql).
--- Tables: public.push_subscriptions.
+-- An endpoint is a URL the server POSTs to, so only the hosts of push services are accepted: the
+-- built-in ones of today's browsers plus those an operator lists in private.push_service_hosts
+-- (self-hosted push services, the tests' local one). private.push_endpoint_problem is the one
+-- definition: the insert/update trigger refuses an endpoint it rejects, and the dispatcher asks it again
+-- before every send (a row written earlier, or while the list was longer, is never posted to).
+-- Tables: public.push_subscriptions, private.push_service_hosts.
 
 -- ---------------------------------------------------------------------------------------------
 -- Tables
@@ -30,6 +35,20 @@ comment on column public.push_subscriptions.auth is 'The subscription''s authent
 comment on column public.push_subscriptions.last_used_at is 'When the backend last delivered a push to it (service role writes it).';
 alter table public.push_subscriptions enable row level security;
 
+create table private.push_service_hosts (
+  host text primary key,
+  note text,
+  created_at timestamptz not null default now(),
+  constraint push_service_hosts_host_format
+    check (host ~ '^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[1-9][0-9]{0,4})?$'
+           and char_length(host) <= 253),
+  constraint push_service_hosts_note_length check (note is null or char_length(note) <= 200)
+);
+comment on table private.push_service_hosts is
+  'Push services allowed besides the built-in ones (see private.push_endpoint_problem): a self-hosted push service '
+  'or a test receiver. host is a lower-case DNS name or IP address, optionally *.domain (any name below it) and '
+  ':port (without one, only 443). Written by the operator (SQL as postgres); empty by default.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Indexes
 -- ---------------------------------------------------------------------------------------------
@@ -38,8 +57,98 @@ alter table public.push_subscriptions enable row level security;
 create index push_subscriptions_user_id_idx on public.push_subscriptions (user_id);
 
 -- ---------------------------------------------------------------------------------------------
+-- Endpoint check
+-- ---------------------------------------------------------------------------------------------
+
+-- Why the endpoint is not a push service URL, or null when it is. The authority is parsed strictly (a
+-- DNS name or IPv4 address and an optional port, nothing else), so every URL parser sees the same host:
+-- user information (https://fcm.googleapis.com@evil/), a backslash, '?' or '#' before the path, IPv6
+-- brackets, a trailing dot are all refused. The host matches case-insensitively; the port must be the
+-- entry's (443 when the entry names none). Security definer: it reads private.push_service_hosts
+-- for the trigger of any writer.
+create function private.push_endpoint_problem(endpoint text)
+returns text
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_parts text[];
+  v_host text;
+  v_port int;
+begin
+  if endpoint is null then
+    return 'endpoint is missing';
+  end if;
+  if char_length(endpoint) > 2048 then
+    return 'endpoint is longer than 2048 characters';
+  end if;
+  if endpoint !~ '^https://' then
+    return 'endpoint must be an https:// URL';
+  end if;
+  v_parts := regexp_match(endpoint, '^https://([^/?#\\]*)(.*)$');
+  if v_parts[1] ~ '@' then
+    return 'endpoint must not carry user information (user@host)';
+  end if;
+  if v_parts[2] !~ '^/\S*$' then
+    return 'endpoint must be https://host/path without spaces';
+  end if;
+  v_parts := regexp_match(lower(v_parts[1]), '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)(:([0-9]{1,5}))?$');
+  if v_parts is null or char_length(v_parts[1]) > 253 then
+    return 'endpoint host must be a plain host name (no trailing dot, no IPv6 literal)';
+  end if;
+  v_host := v_parts[1];
+  v_port := coalesce(v_parts[6]::int, 443);
+  if exists (
+    select 1
+    from (select h, (regexp_match(h, '^([^:]+)(:([0-9]+))?$'))[1] as name,
+                 coalesce((regexp_match(h, ':([0-9]+)$'))[1]::int, 443) as port
+          from unnest(array['fcm.googleapis.com', 'android.googleapis.com', 'updates.push.services.mozilla.com',
+                            '*.push.services.mozilla.com', '*.push.apple.com', '*.notify.windows.com']) as b (h)
+          union all
+          select s.host, (regexp_match(s.host, '^([^:]+)(:([0-9]+))?$'))[1],
+                 coalesce((regexp_match(s.host, ':([0-9]+)$'))[1]::int, 443)
+          from private.push_service_hosts s) as e
+    where e.port = v_port
+      and (e.name = v_host
+           or (e.name like '*.%' and v_host like '%' || substr(e.name, 2) and v_host !~ '^[0-9.]+$'))
+  ) then
+    return null;
+  end if;
+  return format('endpoint host %s is not a known push service', v_host || case when v_parts[6] is not null then ':' || v_port else '' end);
+end;
+$$;
+comment on function private.push_endpoint_problem(text) is
+  'Why endpoint is not the URL of an allowed push service (text), or null when it is: https only, a plain host (no '
+  'user information, trailing dot or IPv6 literal) that is a built-in push service (fcm.googleapis.com, '
+  'android.googleapis.com, updates.push.services.mozilla.com, *.push.services.mozilla.com, *.push.apple.com, '
+  '*.notify.windows.com; port 443) or listed in private.push_service_hosts. The one definition the insert/update '
+  'trigger of push_subscriptions and the dispatcher (before each send) use.';
+revoke execute on function private.push_endpoint_problem(text) from public, anon, authenticated;
+grant execute on function private.push_endpoint_problem(text) to service_role;
+
+-- Every write of an endpoint (the RPC, a direct insert or upsert, an update, the service role).
+create function private.push_subscriptions_endpoint_guard()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_problem text := private.push_endpoint_problem(new.endpoint);
+begin
+  if v_problem is not null then
+    perform private.raise_error('invalid_input', v_problem || '.', jsonb_build_object('field', 'endpoint'));
+  end if;
+  return new;
+end;
+$$;
+comment on function private.push_subscriptions_endpoint_guard() is
+  'Trigger of push_subscriptions: refuses (invalid_input, field endpoint) an endpoint private.push_endpoint_problem rejects.';
+revoke execute on function private.push_subscriptions_endpoint_guard() from public, anon, authenticated, service_role;
+create trigger push_subscriptions_endpoint_guard before insert or update of endpoint on public.push_subscriptions
+  for each row execute function private.push_subscriptions_endpoint_guard();
+
+-- ---------------------------------------------------------------------------------------------
 -- Grants and policies
 -- ---------------------------------------------------------------------------------------------
+
+revoke all on table private.push_service_hosts from public, anon, authenticated, service_role;
+grant select on table private.push_service_hosts to service_role;
 
 revoke all on table public.push_subscriptions from public, anon, authenticated, service_role;
 grant select, delete on table public.push_subscriptions to authenticated;
@@ -78,15 +187,14 @@ language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
   v_row public.push_subscriptions;
+  v_problem text;
 begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', null);
   end if;
-  if register_push_subscription.endpoint is null
-     or register_push_subscription.endpoint !~ '^https://[^/\s]+/\S*$'
-     or char_length(register_push_subscription.endpoint) > 2048 then
-    perform private.raise_error('invalid_input', 'endpoint is the https URL of the push service (at most 2048 characters).',
-      jsonb_build_object('field', 'endpoint'));
+  v_problem := private.push_endpoint_problem(register_push_subscription.endpoint);
+  if v_problem is not null then
+    perform private.raise_error('invalid_input', v_problem || '.', jsonb_build_object('field', 'endpoint'));
   end if;
   if register_push_subscription.p256dh is null or register_push_subscription.p256dh !~ '^[A-Za-z0-9_-]+={0,2}$'
      or char_length(register_push_subscription.p256dh) not between 16 and 256 then
@@ -114,6 +222,7 @@ comment on function public.register_push_subscription(text, text, text, text) is
   'Registers the caller''s browser push subscription (PushSubscription endpoint, keys.p256dh, keys.auth as auth_key, '
   'optional user agent, cut to 512 characters) and returns the row. Idempotent; an endpoint registered by another '
   'user (a shared device) moves to the caller, so that user''s notifications stop going to it. Errors: '
-  'not_authenticated, invalid_input (field endpoint, p256dh or auth_key).';
+  'not_authenticated, invalid_input (field endpoint: not https, or not the host of a push service, see '
+  'private.push_endpoint_problem; p256dh or auth_key).';
 revoke execute on function public.register_push_subscription(text, text, text, text) from public, anon;
 grant execute on function public.register_push_subscription(text, text, text, text) to authenticated, service_role;

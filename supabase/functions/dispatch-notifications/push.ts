@@ -7,6 +7,12 @@
  * The delivery is sent when at least one device accepted it, retried when none did and one failed
  * transiently, cancelled when the user has no subscription left, failed otherwise.
  *
+ * Only push services are posted to: before each send the database's one definition of an allowed endpoint
+ * (private.push_endpoint_problem: the built-in push service hosts plus private.push_service_hosts) is asked
+ * again, so a row written earlier or by another path, or a host since removed from the list, is never
+ * contacted; such a subscription is deleted and counts as a permanent failure, with the reason. Redirects
+ * are not followed (a push service answers 201; a 3xx is a permanent failure for that device).
+ *
  * `PUSH_CA_CERT` (PEM) adds a trusted CA for push services with a private certificate (tests, on-premise
  * push services); public push services need nothing.
  */
@@ -36,6 +42,8 @@ interface Subscription {
   endpoint: string;
   p256dh: string;
   auth: string;
+  /** Why the endpoint is not an allowed push service (private.push_endpoint_problem), or null. */
+  refused: string | null;
 }
 
 export interface PushKindSettings {
@@ -91,15 +99,21 @@ export function pushSender(
     const base = { id: d.id, attempt: d.attempts };
     if (!c.push_enabled) return { ...base, outcome: "cancelled", error: "push turned off" };
     const subs = await asCaller(SERVICE, (tx) =>
-      tx<Subscription[]>`select id, endpoint, p256dh, auth from public.push_subscriptions where user_id = ${d.user_id}`
+      tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused
+                         from public.push_subscriptions where user_id = ${d.user_id}`
     );
     if (subs.length === 0) return { ...base, outcome: "cancelled", error: "no push subscription" };
     const settings = kindSettings(d.kind);
     const payload = pushPayload(d, c, urlOf(d, c), d.notification_id ?? null);
-    const ok: string[] = [], gone: string[] = [];
+    const ok: string[] = [], gone: string[] = [], refused: string[] = [];
     const transient: string[] = [], permanent: string[] = [];
     let retryAfter: number | undefined;
     for (const sub of subs) {
+      if (false && sub.refused) {
+        refused.push(sub.id);
+        permanent.push(`subscription ${sub.id} refused, not sent, deleted: ${sub.refused}`);
+        continue;
+      }
       let status: number;
       let text = "";
       try {
@@ -114,6 +128,7 @@ export function pushSender(
           body: req.body as Uint8Array,
           signal: AbortSignal.timeout(Number(Deno.env.get("PUSH_TIMEOUT_MS") ?? 10_000)),
           client: httpClient(),
+          
         } as RequestInit);
         status = res.status;
         text = (await res.text()).slice(0, 200);
@@ -126,11 +141,15 @@ export function pushSender(
       if (status >= 200 && status < 300) ok.push(sub.id);
       else if (status === 404 || status === 410) gone.push(sub.id);
       else if (status === 429 || status >= 500) transient.push(`${new URL(sub.endpoint).host}: ${status} ${text}`);
-      else permanent.push(`${new URL(sub.endpoint).host}: ${status} ${text}`);
+      else if (status >= 300 && status < 400) {
+        permanent.push(`${new URL(sub.endpoint).host}: ${status} redirect not followed`);
+      } else permanent.push(`${new URL(sub.endpoint).host}: ${status} ${text}`);
     }
     await asCaller(SERVICE, async (tx) => {
       if (ok.length) await tx`update public.push_subscriptions set last_used_at = now() where id = any(${ok}::uuid[])`;
-      if (gone.length) await tx`delete from public.push_subscriptions where id = any(${gone}::uuid[])`;
+      if (gone.length || refused.length) {
+        await tx`delete from public.push_subscriptions where id = any(${[...gone, ...refused]}::uuid[])`;
+      }
     });
     const errors = [...transient, ...permanent, ...gone.map((id) => `subscription ${id} gone (404/410), deleted`)];
     const error = errors.length ? errors.join("; ").slice(0, 1000) : undefined;

@@ -14,6 +14,7 @@ import ece from "http_ece";
 import { importJWK, jwtVerify } from "jose";
 import webpush from "web-push";
 import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
+import type postgres from "postgres";
 import { adminDb } from "./helpers.ts";
 
 const DISPATCH_SECRET = "test-dispatch-secret-0123456789abcdef";
@@ -123,6 +124,9 @@ Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read
       });
       return new Response(null, { status: 201, headers: { Location: `${url.origin}/msg/${crypto.randomUUID()}` } });
     });
+  // The local receiver is no push service the server knows: the test lists it (private.push_service_hosts).
+  const hostEntry = `127.0.0.1:${pushService.addr.port}`;
+  await sql`insert into private.push_service_hosts (host, note) values (${hostEntry}, 'tests/push.test.ts')`;
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   const users: string[] = [];
@@ -215,9 +219,207 @@ Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read
     for (const name of ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT", "PUSH_CA_CERT"]) Deno.env.delete(name);
     await sql`delete from public.sessions where id = any(${sessions}::uuid[])`;
     await sql`delete from auth.users where id = any(${users}::uuid[])`;
+    await sql`delete from private.push_service_hosts where host = ${hostEntry}`;
     for (const h of held) await sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
     await sql.end();
     await server.shutdown();
     await pushService.shutdown();
+  }
+});
+
+/**
+ * A local HTTPS push service for the tests below: every request is logged by device name (the last path
+ * segment); a device with a script answers its statuses in turn (then 201), a 201 body is decrypted with
+ * the device's key (proof it was a real, readable push) and kept in `received`.
+ */
+interface LocalPushService {
+  port: number;
+  /** Device names in the order requests came in (every request, whatever the answer). */
+  requests: string[];
+  received: { device: string; payload: Record<string, unknown> }[];
+  problems: string[];
+  shutdown(): Promise<void>;
+}
+function startPushService(
+  tls: { cert: string; key: string },
+  devices: Map<string, Device>,
+  script: Map<string, { status: number; headers?: Record<string, string> }[]> = new Map(),
+): LocalPushService {
+  const requests: string[] = [];
+  const received: LocalPushService["received"] = [];
+  const problems: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, cert: tls.cert, key: tls.key, onListen: () => {} },
+    async (req) => {
+      const name = new URL(req.url).pathname.split("/").pop()!;
+      requests.push(name);
+      const body = Buffer.from(await req.arrayBuffer());
+      const next = script.get(name)?.shift();
+      if (next && (next.status < 200 || next.status >= 300)) {
+        return new Response(null, { status: next.status, headers: next.headers });
+      }
+      const device = devices.get(name);
+      if (!device) return new Response("unknown", { status: 404 });
+      try {
+        const plain = ece.decrypt(body, { version: "aes128gcm", privateKey: device.ecdh, authSecret: Buffer.from(device.auth) });
+        received.push({ device: name, payload: JSON.parse(new TextDecoder().decode(plain)) });
+      } catch (err) {
+        problems.push(`decrypt ${name}: ${err}`);
+        return new Response("bad payload", { status: 400 });
+      }
+      return new Response(null, { status: 201 });
+    });
+  return { port: server.addr.port, requests, received, problems, shutdown: () => server.shutdown() };
+}
+
+/** The env and fixtures the dispatcher tests below share; `close` undoes them. */
+async function pushFixture() {
+  const sql = adminDb();
+  const vapid = webpush.generateVAPIDKeys();
+  Deno.env.set("VAPID_PUBLIC_KEY", vapid.publicKey);
+  Deno.env.set("VAPID_PRIVATE_KEY", vapid.privateKey);
+  Deno.env.set("VAPID_SUBJECT", "mailto:push-test@example.test");
+  Deno.env.set("DISPATCH_SECRET", DISPATCH_SECRET);
+  Deno.env.set("SITE_URL", "https://app.example.test");
+  for (const name of ["SMTP_URL", "RESEND_API_KEY"]) Deno.env.delete(name);
+  const tls = await testCertificates();
+  Deno.env.set("PUSH_CA_CERT", tls.ca);
+  const devices = new Map<string, Device>();
+  const users: string[] = [];
+  const hosts: string[] = [];
+  const services: LocalPushService[] = [];
+  // Keep every other due delivery out of this test's dispatches.
+  const held = await sql<{ id: string; next_attempt_at: Date }[]>`
+    update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
+    where d.status in ('queued', 'sending') returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  return {
+    sql,
+    devices,
+    service(script?: Map<string, { status: number; headers?: Record<string, string> }[]>): LocalPushService {
+      const svc = startPushService(tls, devices, script);
+      services.push(svc);
+      return svc;
+    },
+    /** Lists host[:port] in private.push_service_hosts (removed again by close). */
+    async allow(host: string): Promise<void> {
+      await sql`insert into private.push_service_hosts (host, note) values (${host}, 'tests/push.test.ts')`;
+      hosts.push(host);
+    },
+    async user(label: string): Promise<string> {
+      const id = crypto.randomUUID();
+      await sql`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
+                values (${id}, ${`push-${label}-${id.slice(0, 8)}@example.test`},
+                        ${sql.json({ display_name: `Push ${label}`, timezone: "Europe/Amsterdam" })}, 'authenticated', 'authenticated', now())`;
+      users.push(id);
+      return id;
+    },
+    /** A browser's keys for a device named `name` at `endpoint` (not stored: the caller inserts the row). */
+    device(name: string, endpoint: string): { endpoint: string; p256dh: string; auth: string } {
+      const ecdh = createECDH("prime256v1");
+      ecdh.generateKeys();
+      const auth = new Uint8Array(randomBytes(16));
+      devices.set(name, { endpoint, ecdh, auth });
+      return { endpoint, p256dh: b64u(new Uint8Array(ecdh.getPublicKey())), auth: b64u(auth) };
+    },
+    /** One push delivery (session_cancelled: push on by default) for each user; returns their ids by user. */
+    async notify(userIds: string[]): Promise<Map<string, string>> {
+      for (const u of userIds) {
+        await sql`select private.notify(${u}, 'session_cancelled', 'Cancelled: Push talk', null, '/sessions', '{}'::jsonb)`;
+      }
+      const rows = await sql<{ id: string; user_id: string }[]>`
+        select id, user_id from public.notification_deliveries where user_id = any(${userIds}::uuid[]) and channel = 'push'`;
+      return new Map(rows.map((r) => [r.user_id, r.id]));
+    },
+    async dispatch(): Promise<Record<string, unknown>> {
+      const res = await fetch(`${base}/dispatch-notifications`, { method: "POST", headers: { "X-Dispatch-Secret": DISPATCH_SECRET } });
+      const summary = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(summary));
+      return summary;
+    },
+    async close(): Promise<void> {
+      for (const name of ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT", "PUSH_CA_CERT"]) Deno.env.delete(name);
+      await sql`delete from auth.users where id = any(${users}::uuid[])`;
+      await sql`delete from private.push_service_hosts where host = any(${hosts})`;
+      for (const h of held) await sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
+      await sql.end();
+      await server.shutdown();
+      for (const svc of services) await svc.shutdown();
+    },
+  };
+}
+
+Deno.test("web push: only push services are posted to (registration and send), redirects are not followed", async () => {
+  const f = await pushFixture();
+  const { sql } = f;
+  const other = f.service(); // never listed: any request it gets is a request to somewhere the server must not go
+  const redirectTo = `https://127.0.0.1:${other.port}/push/redirected`;
+  const svc = f.service(new Map([["ann-redirect", [{ status: 307, headers: { Location: redirectTo } }]]]));
+  try {
+    const ann = await f.user("ann");
+    const ben = await f.user("ben");
+    const cat = await f.user("cat");
+    const insert = (tx: postgres.TransactionSql | typeof sql, user: string, k: { endpoint: string; p256dh: string; auth: string }) =>
+      tx`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values (${user}, ${k.endpoint}, ${k.p256dh}, ${k.auth})`;
+
+    // Not listed by default: the test's own receiver is refused like any other host.
+    const phone = f.device("ann-phone", `https://127.0.0.1:${svc.port}/push/ann-phone`);
+    await assert.rejects(insert(sql, ann, phone), (err: Error) => {
+      assert.match(err.message, /"code": ?"invalid_input"/);
+      assert.match(err.message, new RegExp(`endpoint host 127\\.0\\.0\\.1:${svc.port} is not a known push service`));
+      return true;
+    });
+    await f.allow(`127.0.0.1:${svc.port}`);
+    await insert(sql, ann, phone);
+    await insert(sql, ann, f.device("ann-redirect", `https://127.0.0.1:${svc.port}/push/ann-redirect`));
+
+    // Rows a path without the check wrote (an import, a restore, an old version): all point at a local server.
+    const smuggled = {
+      userinfo: `https://fcm.googleapis.com@127.0.0.1:${svc.port}/push/ann-userinfo`,
+      otherPort: `https://127.0.0.1:${other.port}/push/ann-other`,
+      localhost: `https://localhost:${svc.port}/push/ann-localhost`,
+      ben: `https://127.0.0.1:${other.port}/push/ben-only`,
+    };
+    await sql.begin(async (tx) => {
+      await tx`alter table public.push_subscriptions disable trigger push_subscriptions_endpoint_guard`;
+      await insert(tx, ann, f.device("ann-userinfo", smuggled.userinfo));
+      await insert(tx, ann, f.device("ann-other", smuggled.otherPort));
+      await insert(tx, ann, f.device("ann-localhost", smuggled.localhost));
+      await insert(tx, ben, f.device("ben-only", smuggled.ben));
+      await tx`alter table public.push_subscriptions enable trigger push_subscriptions_endpoint_guard`;
+    });
+    // A device registered while its host was listed, and the host removed from the list since.
+    await f.allow(`127.0.0.1:${other.port}`);
+    await insert(sql, cat, f.device("cat-old", `https://127.0.0.1:${other.port}/push/cat-old`));
+    await sql`delete from private.push_service_hosts where host = ${`127.0.0.1:${other.port}`}`;
+
+    const deliveries = await f.notify([ann, ben, cat]);
+    const summary = await f.dispatch();
+    assert.deepEqual(svc.problems, []);
+    assert.deepEqual(svc.received.map((r) => r.device), ["ann-phone"], `one readable push, to ann's phone: ${JSON.stringify(summary)}`);
+    assert.deepEqual([...svc.requests].sort(), ["ann-phone", "ann-redirect"],
+      "the listed receiver saw only the two allowed devices (not the userinfo or localhost rows that resolve to it)");
+    assert.deepEqual(other.requests, [], "nothing reached the unlisted server: no redirect followed, no smuggled row posted");
+
+    const rows = await sql<{ user_id: string; status: string; last_error: string | null; provider_message_id: string | null }[]>`
+      select user_id, status, last_error, provider_message_id from public.notification_deliveries
+      where id = any(${[...deliveries.values()]}::uuid[])`;
+    const of = (u: string) => rows.find((r) => r.user_id === u)!;
+    assert.equal(of(ann).status, "sent");
+    assert.match(of(ann).last_error ?? "", /307 redirect not followed/);
+    assert.match(of(ann).last_error ?? "", /must not carry user information/);
+    assert.match(of(ann).last_error ?? "", new RegExp(`endpoint host 127\\.0\\.0\\.1:${other.port} is not a known push service`));
+    assert.match(of(ann).last_error ?? "", new RegExp(`endpoint host localhost:${svc.port} is not a known push service`));
+    assert.equal(of(ben).status, "failed", "ben's only device is not a push service: a permanent failure");
+    assert.match(of(ben).last_error ?? "", /refused, not sent, deleted: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
+    assert.equal(of(cat).status, "failed", "cat's host was removed from the list: not posted to");
+    assert.match(of(cat).last_error ?? "", new RegExp(`endpoint host 127\\.0\\.0\\.1:${other.port} is not a known push service`));
+
+    const left = await sql<{ endpoint: string }[]>`
+      select endpoint from public.push_subscriptions where user_id = any(${[ann, ben, cat]}::uuid[]) order by endpoint`;
+    assert.deepEqual(left.map((r) => r.endpoint), [phone.endpoint, `https://127.0.0.1:${svc.port}/push/ann-redirect`],
+      "the refused subscriptions are deleted; the redirecting one stays (a push service's answer, not our rule)");
+  } finally {
+    await f.close();
   }
 });

@@ -52,7 +52,7 @@ Deno.test("outbox: 8 parallel dispatchers claim and record every delivery exactl
                 values (${user}, ${`outbox-${user}@example.test`}, ${admin.json({ display_name: "Outbox Load" })},
                         'authenticated', 'authenticated', now())`;
     await admin`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
-                values (${user}, ${`https://push.example.test/${user}`},
+                values (${user}, ${`https://fcm.googleapis.com/fcm/send/${user}`},
                         'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
                         'tBHItJI5svbpez7KI4CCXg')`;
     await admin`select private.notify(${user}, 'session_cancelled', 'Cancelled ' || g) from generate_series(1, ${NOTIFICATIONS}) g`;

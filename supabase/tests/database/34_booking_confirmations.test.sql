@@ -31,7 +31,7 @@ values ('Two seats', now() + interval '2 days', 'scheduled', 'public', 2, true, 
 insert into public.sessions (title, starts_at, status, visibility, created_by)
 values ('Open talk', now() + interval '3 days', 'scheduled', 'public', :'host') returning id as s2 \gset
 insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values
-  (:'cid', 'https://push.example.com/bc_cid', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg');
+  (:'cid', 'https://fcm.googleapis.com/fcm/send/bc_cid', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg');
 
 create function pg_temp.confirmations(uid uuid)
 returns text[] language sql as $$

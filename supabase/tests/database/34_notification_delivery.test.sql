@@ -24,8 +24,8 @@ update public.notification_deliveries set next_attempt_at = now() + interval '1 
 
 -- ann and nomail have a push subscription, ben has none.
 insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values
-  (:'ann', 'https://push.example.com/ann', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg'),
-  (:'nomail', 'https://push.example.com/nomail', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg');
+  (:'ann', 'https://fcm.googleapis.com/fcm/send/ann', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg'),
+  (:'nomail', 'https://fcm.googleapis.com/fcm/send/nomail', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg');
 
 -- Structure -------------------------------------------------------------------------------------
 select ok((select bool_and(c.relrowsecurity) from pg_class c

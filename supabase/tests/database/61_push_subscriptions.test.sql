@@ -3,7 +3,7 @@
 -- and the upsert on endpoint (own row updated, another user's endpoint refused).
 begin;
 \ir ../helpers.sql
-select plan(41);
+select plan(57);
 
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Device"}');
 select tests.create_supabase_user('ben', metadata => '{"display_name":"Ben Device"}');
@@ -38,22 +38,22 @@ select is((select row(user_id, user_agent, last_used_at, created_at is not null)
            from public.push_subscriptions where endpoint = :'endpoint'),
           row(:'ann'::uuid, 'Firefox on Linux', null::timestamptz, true)::text, 'the row is theirs, never used yet');
 select throws_ok(format('insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values (%L, %L, %L, %L)',
-                        :'ben', 'https://push.example/ben-by-ann', :'p256dh', :'authkey'),
+                        :'ben', 'https://fcm.googleapis.com/fcm/send/ben-by-ann', :'p256dh', :'authkey'),
                  '42501', null, 'a user cannot add a subscription for someone else');
+select is(tests.error_code(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
+                                  'http://fcm.googleapis.com/fcm/send/plain', :'p256dh', :'authkey')),
+          'invalid_input', 'the endpoint must be https');
 select throws_ok(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
-                        'http://push.example/plain', :'p256dh', :'authkey'),
-                 '23514', null, 'the endpoint must be https');
-select throws_ok(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
-                        'https://push.example/bad-key', 'not a key!', :'authkey'),
+                        'https://fcm.googleapis.com/fcm/send/bad-key', 'not a key!', :'authkey'),
                  '23514', null, 'p256dh must be base64url');
 select throws_ok(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
-                        'https://push.example/short-auth', :'p256dh', 'abc'),
+                        'https://fcm.googleapis.com/fcm/send/short-auth', :'p256dh', 'abc'),
                  '23514', null, 'auth must be a base64url secret of at least 16 characters');
 select throws_ok(format('insert into public.push_subscriptions (endpoint, p256dh, auth, created_at) values (%L, %L, %L, now())',
-                        'https://push.example/ts', :'p256dh', :'authkey'),
+                        'https://fcm.googleapis.com/fcm/send/ts', :'p256dh', :'authkey'),
                  '42501', null, 'created_at is not writable');
 select throws_ok(format('insert into public.push_subscriptions (endpoint, p256dh, auth, last_used_at) values (%L, %L, %L, now())',
-                        'https://push.example/ts2', :'p256dh', :'authkey'),
+                        'https://fcm.googleapis.com/fcm/send/ts2', :'p256dh', :'authkey'),
                  '42501', null, 'last_used_at is not writable');
 
 -- Upsert on endpoint, the way PostgREST does it (Prefer: resolution=merge-duplicates).
@@ -84,7 +84,7 @@ select throws_ok(format('insert into public.push_subscriptions (endpoint, p256dh
 update public.push_subscriptions set auth = 'benbenbenbenbenben12' where endpoint = :'endpoint';
 delete from public.push_subscriptions where endpoint = :'endpoint';
 select lives_ok(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
-                       'https://push.example/ben-phone', :'p256dh', :'authkey'), 'another user adds their own device');
+                       'https://fcm.googleapis.com/fcm/send/ben-phone', :'p256dh', :'authkey'), 'another user adds their own device');
 select tests.clear_authentication();
 select is((select row(user_id, auth, user_agent)::text from public.push_subscriptions where endpoint = :'endpoint'),
           row(:'ann'::uuid, 'rotatedSecret12345678', 'Firefox 141')::text,
@@ -94,7 +94,7 @@ select is((select row(user_id, auth, user_agent)::text from public.push_subscrip
 select tests.authenticate_as_anon();
 select throws_ok('select * from public.push_subscriptions', '42501', null, 'anon cannot read subscriptions');
 select throws_ok(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
-                        'https://push.example/anon', :'p256dh', :'authkey'), '42501', null, 'anon cannot add one');
+                        'https://fcm.googleapis.com/fcm/send/anon', :'p256dh', :'authkey'), '42501', null, 'anon cannot add one');
 select throws_ok(format('delete from public.push_subscriptions where endpoint = %L', :'endpoint'), '42501', null,
                  'anon cannot delete one');
 
@@ -113,7 +113,7 @@ select lives_ok(format('delete from public.push_subscriptions where endpoint = %
 select is((select count(*)::int from public.push_subscriptions), 0, 'and it is gone');
 select tests.clear_authentication();
 delete from auth.users where id = :'ben';
-select is((select count(*)::int from public.push_subscriptions where endpoint = 'https://push.example/ben-phone'), 0,
+select is((select count(*)::int from public.push_subscriptions where endpoint = 'https://fcm.googleapis.com/fcm/send/ben-phone'), 0,
           'deleting a user deletes their subscriptions');
 
 -- register_push_subscription: one browser, two people in turn -------------------------------------
@@ -137,7 +137,7 @@ select is((select row(user_id, auth, last_used_at, created_at = now())::text
            from public.register_push_subscription(:'shared', :'p256dh', 'catcatcatcatcatcat12', null)),
           row(:'cat'::uuid, 'catcatcatcatcatcat12', null::timestamptz, true)::text,
           'the next person signed in on that browser takes the endpoint over (a fresh row: never used, created now)');
-select is(tests.error_code(format('select public.register_push_subscription(%L, %L, %L)', 'http://push.example/plain', :'p256dh', :'authkey')),
+select is(tests.error_code(format('select public.register_push_subscription(%L, %L, %L)', 'http://fcm.googleapis.com/fcm/send/plain', :'p256dh', :'authkey')),
           'invalid_input', 'an endpoint that is not https is invalid_input');
 select is(tests.error_code(format('select public.register_push_subscription(%L, %L, %L)', :'shared', :'p256dh', 'abc')),
           'invalid_input', 'a short auth key is invalid_input');
@@ -146,6 +146,98 @@ select is((select count(*)::int from public.push_subscriptions where endpoint = 
           'the previous user no longer has it: their notifications stop going to that browser');
 select tests.clear_authentication();
 select is((select user_id from public.push_subscriptions where endpoint = :'shared'), :'cat'::uuid, 'it is the new user''s');
+
+-- Endpoint allow-list: only push service hosts ---------------------------------------------------
+-- The server POSTs to every endpoint, so a user must not be able to point it anywhere (SSRF).
+create temporary table endpoint_cases (endpoint text, allowed boolean, why text) on commit drop;
+grant select on endpoint_cases to authenticated;
+insert into endpoint_cases values
+  ('https://fcm.googleapis.com/fcm/send/c1', true, 'Chrome (FCM)'),
+  ('https://fcm.googleapis.com/wp/c2', true, 'Chrome web push path'),
+  ('https://android.googleapis.com/gcm/send/c3', true, 'legacy Chrome endpoint'),
+  ('https://updates.push.services.mozilla.com/wpush/v2/c4', true, 'Firefox'),
+  ('https://updates-eu.push.services.mozilla.com/wpush/v2/c5', true, 'a Mozilla push host below push.services.mozilla.com'),
+  ('https://web.push.apple.com/c6', true, 'Safari'),
+  ('https://wns2-by3p.notify.windows.com/w/?token=c7', true, 'Edge on Windows (WNS)'),
+  ('https://FCM.GoogleAPIs.com/fcm/send/c8', true, 'the host matches case-insensitively'),
+  ('https://fcm.googleapis.com:443/fcm/send/c9', true, 'the explicit default port'),
+  ('http://fcm.googleapis.com/fcm/send/x', false, 'http://'),
+  ('HTTPS://fcm.googleapis.com/fcm/send/x', false, 'an upper-case scheme (browsers give https://)'),
+  ('https://localhost/x', false, 'localhost'),
+  ('https://localhost:54321/functions/v1/x', false, 'localhost with a port'),
+  ('https://169.254.169.254/latest/meta-data/', false, 'the cloud metadata address'),
+  ('https://127.0.0.1/x', false, 'an IPv4 literal'),
+  ('https://2130706433/x', false, 'a decimal IPv4 literal'),
+  ('https://0x7f000001/x', false, 'a hex IPv4 literal'),
+  ('https://[::1]/x', false, 'an IPv6 literal'),
+  ('https://fcm.googleapis.com@evil.example/x', false, 'user information: the real host is evil.example'),
+  ('https://user:pw@fcm.googleapis.com/x', false, 'user information before a push host'),
+  ('https://evil.example\@fcm.googleapis.com/x', false, 'a backslash (WHATWG reads it as a slash)'),
+  ('https://evil.example?.fcm.googleapis.com/x', false, 'a query before the path'),
+  ('https://evil.example#.fcm.googleapis.com/x', false, 'a fragment before the path'),
+  ('https://fcm.googleapis.com./fcm/send/x', false, 'a trailing dot'),
+  ('https://fcm.googleapis.com:8443/fcm/send/x', false, 'another port'),
+  ('https://fcm.googleapis.com.evil.example/x', false, 'a push host as a prefix of another domain'),
+  ('https://evilfcm.googleapis.com/x', false, 'a look-alike name (only the exact host, not *.googleapis.com)'),
+  ('https://push.apple.com/x', false, '*.push.apple.com needs a name below it'),
+  ('https://xpush.apple.com/x', false, 'a name ending in push.apple.com without the dot'),
+  ('https://notify.windows.com.evil.example/x', false, 'a wildcard domain followed by another'),
+  ('https://evil.example/fcm.googleapis.com/x', false, 'a push host in the path'),
+  ('https://push.example/x', false, 'an unknown host'),
+  ('https://fcm.googleapis.com', false, 'no path'),
+  ('https://fcm.googleapis.com/a b', false, 'a space in the path');
+select tests.authenticate_as('ann');
+select is(array(select c.endpoint || ' (' || c.why || ')' from endpoint_cases c
+                where (tests.error_code(format('select public.register_push_subscription(%L, %L, %L)',
+                                               c.endpoint, :'p256dh', :'authkey')) is null) <> c.allowed),
+          '{}'::text[], 'register_push_subscription accepts exactly the push service endpoints');
+select is(array(select c.endpoint || ' (' || c.why || ')' from endpoint_cases c where not c.allowed
+                  and tests.error_code(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
+                                              c.endpoint || '-direct', :'p256dh', :'authkey')) is distinct from 'invalid_input'),
+          '{}'::text[], 'a direct insert of any refused endpoint is invalid_input too (the trigger)');
+select is(tests.error_details(format('select public.register_push_subscription(%L, %L, %L)',
+                                     'https://169.254.169.254/latest/meta-data/', :'p256dh', :'authkey')),
+          '{"field": "endpoint"}'::jsonb, 'the error names the field');
+select is(tests.error_message(format('select public.register_push_subscription(%L, %L, %L)',
+                                     'https://fcm.googleapis.com@evil.example/x', :'p256dh', :'authkey')) ->> 'message',
+          'endpoint must not carry user information (user@host).', 'and says why');
+select is(tests.error_message(format('select public.register_push_subscription(%L, %L, %L)',
+                                     'https://evil.example:8443/x', :'p256dh', :'authkey')) ->> 'message',
+          'endpoint host evil.example:8443 is not a known push service.', 'naming the refused host');
+select is(tests.error_status(format('update public.push_subscriptions set endpoint = %L where endpoint = %L',
+                                    'https://169.254.169.254/x', 'https://fcm.googleapis.com/fcm/send/c1')),
+          400, 'moving an endpoint elsewhere by update is refused (400)');
+select tests.clear_authentication();
+select is(tests.error_code(format('insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values (%L, %L, %L, %L)',
+                                  :'ann', 'https://127.0.0.1:8443/push/x', :'p256dh', :'authkey')),
+          'invalid_input', 'the owner role is refused too: a local push service is not allowed by default');
+
+-- An operator adds a self-hosted push service (or a test receiver): host[:port] or *.domain[:port].
+insert into private.push_service_hosts (host, note) values ('127.0.0.1:8443', 'local receiver'), ('*.push.example.org', null);
+select tests.authenticate_as('ann');
+select is(array(select e from unnest(array['https://127.0.0.1:8443/push/a', 'https://eu.push.example.org/b',
+                                           'https://a.b.push.example.org/c']) e
+                where tests.error_code(format('select public.register_push_subscription(%L, %L, %L)', e, :'p256dh', :'authkey')) is not null),
+          '{}'::text[], 'a listed host (with its port) and names below a listed *.domain are accepted');
+select is(array(select e from unnest(array['https://127.0.0.1/push/a', 'https://127.0.0.1:8444/push/a', 'https://push.example.org/b',
+                                           'https://eu.push.example.org:8443/b', 'https://127.0.0.2:8443/x']) e
+                where tests.error_code(format('select public.register_push_subscription(%L, %L, %L)', e, :'p256dh', :'authkey')) is null),
+          '{}'::text[], 'another port, the wildcard''s own domain, another address are still refused');
+select tests.clear_authentication();
+select throws_ok($$insert into private.push_service_hosts (host) values ('https://evil.example/')$$, '23514', null,
+                 'the list holds host names, not URLs');
+select throws_ok($$insert into private.push_service_hosts (host) values ('Evil.Example')$$, '23514', null,
+                 'in lower case');
+select is(private.push_endpoint_problem('https://127.0.0.1:8443/push/a'), null, 'the dispatcher''s check agrees');
+delete from private.push_service_hosts where host = '127.0.0.1:8443';
+select is(private.push_endpoint_problem('https://127.0.0.1:8443/push/a'), 'endpoint host 127.0.0.1:8443 is not a known push service',
+          'and follows the list: once removed, the host is refused at the next send');
+select is(has_table_privilege('authenticated', 'private.push_service_hosts', 'SELECT, INSERT, UPDATE, DELETE'), false,
+          'users cannot read or change the list');
+select is(has_table_privilege('service_role', 'private.push_service_hosts', 'INSERT, UPDATE, DELETE'), false,
+          'the service role reads it only');
+select is(has_function_privilege('authenticated', 'private.push_endpoint_problem(text)', 'EXECUTE'), false,
+          'the check is not callable by clients');
 
 select * from finish();
 rollback;

@@ -34,7 +34,7 @@ select lives_ok($$ select public.ask_question('eeeeeeee-0000-4000-8000-000000000
 select lives_ok($$ select public.create_calendar_feed() $$, 'xena has a calendar feed');
 select lives_ok($$ select public.open_support_ticket('Invoice please', 'Please send me an invoice.') $$, 'xena has a support ticket');
 insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
-  values (tests.get_supabase_uid('xena'), 'https://push.example.com/xena', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg')
+  values (tests.get_supabase_uid('xena'), 'https://fcm.googleapis.com/fcm/send/xena', 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg')
   on conflict do nothing;
 insert into public.notification_preferences (user_id, kind, email) values (tests.get_supabase_uid('xena'), 'direct_message', false);
 

@@ -358,7 +358,7 @@ function rpcCases(f: Fixtures): Case[] {
     m("set_reminder", `select public.set_reminder(${q(f.upcoming)}, 30)`, undefined),
     m("mark_notifications_read", `select public.mark_notifications_read(null)`),
     m("set_notification_preference", `select public.set_notification_preference('booking_promoted', null, false, null)`),
-    m("register_push_subscription", `select public.register_push_subscription('https://push.example/plans-device', ` +
+    m("register_push_subscription", `select public.register_push_subscription('https://fcm.googleapis.com/fcm/send/plans-device', ` +
       `'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', 'tBHItJI5svbpez7KI4CCXg', 'Plans')`),
     m("join_session", `select public.join_session(${live}, 'tab-1')`),
     m("heartbeat", `select public.heartbeat(${live}, 'tab-1')`),
