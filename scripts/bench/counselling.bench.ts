@@ -14,6 +14,9 @@
  *    the same clock hours of the coach wait for each other (private.lock_coach_calendar); with
  *    random slots that is rare, as it is for real patients.
  *    Target: 0.3x of hotCounter or more, measured in slices between slices of hotCounter.
+ * 3. The floor of book_slot on this machine (informational, no target): the five rows one booking
+ *    writes, by plain INSERTs into copies of the tables (same indexes, checks and exclusion
+ *    constraint; no triggers, foreign keys, RLS or slot check), measured the same way as 2.
  */
 import postgres from "postgres";
 import { printTopStatements } from "./lib.ts";
@@ -109,6 +112,60 @@ export default async function (b: Bench) {
   });
   const [made] = await b.sql`
     select count(*)::int as n from public.sessions where created_by = ${booker} and kind = 'one_to_one'`;
+
+  // 3. The floor of these rows on this machine (informational, no target): what one booking writes
+  // (the session, its host's staff row, its seat row, the coach's busy row, the booking; not the two
+  // notifications) by a PL/pgSQL function of five plain INSERTs into copies of the tables with their
+  // indexes, checks and the exclusion constraint, but without triggers, foreign keys, RLS, or any
+  // check of the caller or the slot: same slots, clients, transaction shape and baseline slices. No
+  // book_slot that writes these rows can be faster than this here.
+  await b.sql.unsafe(`
+    drop table if exists bench.floor_sessions, bench.floor_session_staff, bench.floor_session_seats,
+                         bench.floor_coach_busy, bench.floor_bookings;
+    create table bench.floor_sessions (like public.sessions including all);
+    create table bench.floor_session_staff (like public.session_staff including all);
+    create table bench.floor_session_seats (like private.session_seats including all);
+    create table bench.floor_coach_busy (like private.coach_busy including all);
+    create table bench.floor_bookings (like public.bookings including all);
+    create or replace function bench.floor_book(coach_id uuid, starts_at timestamptz)
+    returns uuid language plpgsql security definer set search_path = '' as $$
+    declare
+      v_session_id uuid;
+      v_booking_id uuid;
+    begin
+      insert into bench.floor_sessions (title, starts_at, duration_minutes, timezone, status, visibility, capacity,
+                                        waitlist_enabled, kind, created_by)
+      values ('One-to-one session', floor_book.starts_at, 10, 'Europe/Amsterdam', 'scheduled', 'private', 1, false,
+              'one_to_one', floor_book.coach_id)
+      returning id into v_session_id;
+      insert into bench.floor_session_staff (session_id, user_id, role) values (v_session_id, floor_book.coach_id, 'host');
+      insert into bench.floor_session_seats (session_id, status, capacity, waitlist_enabled, host_id, host_name)
+      values (v_session_id, 'scheduled', 1, false, floor_book.coach_id, 'Coach');
+      insert into bench.floor_coach_busy (session_id, user_id, during, lane)
+      values (v_session_id, floor_book.coach_id, tstzrange(floor_book.starts_at, floor_book.starts_at + interval '10 minutes'), '(,)');
+      insert into bench.floor_bookings (session_id, user_id, status, default_reminders_pending)
+      values (v_session_id, (select auth.uid()), 'confirmed', true)
+      returning id into v_booking_id;
+      return v_booking_id;
+    end;
+    $$;
+    grant usage on schema bench to authenticated;
+    grant execute on function bench.floor_book(uuid, timestamptz) to authenticated;`);
+  // The same slots in the same order; after the last one, again for another (made-up) coach id.
+  let nextFloor = 0;
+  const floorCoaches: string[] = [];
+  const floor = await b.interleaved("floor: the same rows by plain INSERTs (no triggers, keys, RLS or checks)", "hotCounter", {
+    clients,
+    seconds: 3,
+    op: (sql) => {
+      const k = nextFloor++;
+      const coach = floorCoaches[Math.floor(k / free.length)] ??= crypto.randomUUID();
+      return b.rpcAsUser(sql, patients[k % patients.length],
+        `select bench.floor_book(${b.literal(coach)}, ${b.literal(free[k % free.length])}::timestamptz)`);
+    },
+  });
+  console.log(`  floor of book_slot's rows: ${Math.round(floor.opsPerSec)} ops/s = ${(floor.opsPerSec / floor.baseline).toFixed(2)}x ` +
+    `of hotCounter (informational; ${floor.errors} errors)`);
   console.log(`  book_slot: ${made.n} appointments booked of ${free.length} free slots`);
   b.report("book_slot (16 clients, one coach)", result.opsPerSec, "hotCounter (measured between its slices)", result.baseline,
     { min: 0.3 });
