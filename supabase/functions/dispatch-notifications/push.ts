@@ -109,7 +109,7 @@ export function pushSender(
     const transient: string[] = [], permanent: string[] = [];
     let retryAfter: number | undefined;
     for (const sub of subs) {
-      if (false && sub.refused) {
+      if (sub.refused) {
         refused.push(sub.id);
         permanent.push(`subscription ${sub.id} refused, not sent, deleted: ${sub.refused}`);
         continue;
@@ -128,7 +128,7 @@ export function pushSender(
           body: req.body as Uint8Array,
           signal: AbortSignal.timeout(Number(Deno.env.get("PUSH_TIMEOUT_MS") ?? 10_000)),
           client: httpClient(),
-          
+          redirect: "manual",
         } as RequestInit);
         status = res.status;
         text = (await res.text()).slice(0, 200);
