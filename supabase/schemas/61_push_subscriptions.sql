@@ -49,6 +49,30 @@ comment on table private.push_service_hosts is
   'or a test receiver. host is a lower-case DNS name or IP address, optionally *.domain (any name below it) and '
   ':port (without one, only 443). Written by the operator (SQL as postgres); empty by default.';
 
+-- What each device made of a push delivery: one delivery goes to every subscription of the user, and
+-- a device that failed transiently is retried alone (the devices that got it are not sent it again).
+create table private.push_delivery_devices (
+  delivery_id uuid not null references public.notification_deliveries (id) on delete cascade,
+  subscription_id uuid not null,
+  endpoint_host text not null,
+  status text not null,
+  attempts int not null default 1,
+  http_status int,
+  error text,
+  updated_at timestamptz not null default now(),
+  constraint push_delivery_devices_pkey primary key (delivery_id, subscription_id),
+  constraint push_delivery_devices_status_valid check (status in ('sent', 'retry', 'gone', 'failed', 'refused')),
+  constraint push_delivery_devices_attempts_positive check (attempts > 0),
+  constraint push_delivery_devices_endpoint_host_length check (char_length(endpoint_host) <= 300),
+  constraint push_delivery_devices_error_length check (error is null or char_length(error) <= 300)
+);
+comment on table private.push_delivery_devices is
+  'Per device (subscription) outcome of a push delivery, written by the dispatcher after each attempt: sent (the '
+  'push service accepted it: never sent again), retry (429/5xx/network: the only devices the next attempt sends '
+  'to), gone (404/410, or unsubscribed before the retry: subscription deleted), failed (other answers, or given up '
+  'with the delivery), refused (not a push service endpoint: deleted, not posted). No foreign key to the '
+  'subscription: the record outlives a deleted one. Deleted with its delivery.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Indexes
 -- ---------------------------------------------------------------------------------------------
@@ -149,6 +173,8 @@ create trigger push_subscriptions_endpoint_guard before insert or update of endp
 
 revoke all on table private.push_service_hosts from public, anon, authenticated, service_role;
 grant select on table private.push_service_hosts to service_role;
+revoke all on table private.push_delivery_devices from public, anon, authenticated, service_role;
+grant select, insert, update on table private.push_delivery_devices to service_role;
 
 revoke all on table public.push_subscriptions from public, anon, authenticated, service_role;
 grant select, delete on table public.push_subscriptions to authenticated;
@@ -169,6 +195,36 @@ create policy "users update their own push subscriptions"
 create policy "users delete their own push subscriptions"
   on public.push_subscriptions for delete to authenticated
   using (user_id = (select auth.uid()));
+
+-- ---------------------------------------------------------------------------------------------
+-- Per-device outcome of push deliveries
+-- ---------------------------------------------------------------------------------------------
+
+-- A push delivery whose retries run out (private.record_notification_deliveries or the claim turn it
+-- failed) may already have reached some of the user's devices: then it is sent, not failed, and the
+-- devices still waiting are marked failed (given up). A permanent failure never has a sent device (the
+-- dispatcher reports sent then), so only the give-up case changes.
+create function private.push_delivery_given_up()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  update private.push_delivery_devices pd
+     set status = 'failed', error = left('given up: ' || coalesce(pd.error, 'no answer'), 300), updated_at = now()
+   where pd.delivery_id = new.id and pd.status = 'retry';
+  if exists (select 1 from private.push_delivery_devices pd where pd.delivery_id = new.id and pd.status = 'sent') then
+    new.status := 'sent';
+    new.sent_at := now();
+  end if;
+  return new;
+end;
+$$;
+comment on function private.push_delivery_given_up() is
+  'Trigger of notification_deliveries (push, sending -> failed): marks the devices still to retry failed (given up) '
+  'and keeps the delivery sent when a device got it (private.push_delivery_devices).';
+revoke execute on function private.push_delivery_given_up() from public, anon, authenticated, service_role;
+create trigger notification_deliveries_push_given_up before update of status on public.notification_deliveries
+  for each row when (new.channel = 'push' and old.status = 'sending' and new.status = 'failed')
+  execute function private.push_delivery_given_up();
 
 -- ---------------------------------------------------------------------------------------------
 -- RPCs

@@ -4,8 +4,11 @@
  * of the kind) and Deno's fetch sends it. One delivery goes to every subscription of the user:
  * 201/202 marks the subscription used; 404/410 (the push service forgot it) deletes it; 429/5xx and
  * network errors are transient; other 4xx are permanent for that subscription.
- * The delivery is sent when at least one device accepted it, retried when none did and one failed
- * transiently, cancelled when the user has no subscription left, failed otherwise.
+ * Each device's outcome is recorded (private.push_delivery_devices), and a retry goes only to the devices
+ * that failed transiently: those that got it are never sent it again, those that answered for good are
+ * left alone. The delivery is retried while a device is still to retry, sent when every device is done
+ * and at least one got it (or, when the retries run out, a device got it: see
+ * private.push_delivery_given_up), cancelled when the user has no subscription left, failed otherwise.
  *
  * Only push services are posted to: before each send the database's one definition of an allowed endpoint
  * (private.push_endpoint_problem: the built-in push service hosts plus private.push_service_hosts) is asked
@@ -90,6 +93,23 @@ export function pushPayload(d: Delivery, c: DeliveryContext, url: string | null,
   });
 }
 
+/** What one device made of one attempt (a row of private.push_delivery_devices). */
+interface DeviceOutcome {
+  subscription_id: string;
+  endpoint_host: string;
+  status: "sent" | "retry" | "gone" | "failed" | "refused";
+  http_status: number | null;
+  error: string | null;
+}
+
+function hostOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).host.slice(0, 300);
+  } catch {
+    return "(not a URL)";
+  }
+}
+
 export function pushSender(
   vapid: VapidConfig,
   kindSettings: (kind: string) => PushKindSettings,
@@ -98,20 +118,33 @@ export function pushSender(
   return async (d: Delivery & { notification_id?: string | null }, c: DeliveryContext): Promise<Result> => {
     const base = { id: d.id, attempt: d.attempts };
     if (!c.push_enabled) return { ...base, outcome: "cancelled", error: "push turned off" };
-    const subs = await asCaller(SERVICE, (tx) =>
-      tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused
-                         from public.push_subscriptions where user_id = ${d.user_id}`
-    );
-    if (subs.length === 0) return { ...base, outcome: "cancelled", error: "no push subscription" };
+    const [subs, prior] = await asCaller(SERVICE, async (tx) => [
+      await tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused
+                               from public.push_subscriptions where user_id = ${d.user_id}`,
+      await tx<(DeviceOutcome & { attempts: number })[]>`
+        select subscription_id, endpoint_host, status, http_status, error, attempts
+        from private.push_delivery_devices where delivery_id = ${d.id}`,
+    ] as const);
+    // First attempt: every device of the user. A retry: only the devices still to retry.
+    const retrying = prior.length > 0;
+    const pending = new Set(prior.filter((p) => p.status === "retry").map((p) => p.subscription_id));
+    const targets = retrying ? subs.filter((s) => pending.has(s.id)) : subs;
+    if (!retrying && subs.length === 0) return { ...base, outcome: "cancelled", error: "no push subscription" };
     const settings = kindSettings(d.kind);
     const payload = pushPayload(d, c, urlOf(d, c), d.notification_id ?? null);
-    const ok: string[] = [], gone: string[] = [], refused: string[] = [];
-    const transient: string[] = [], permanent: string[] = [];
+    const now: DeviceOutcome[] = [];
     let retryAfter: number | undefined;
-    for (const sub of subs) {
+    // A device to retry that was unsubscribed meanwhile: nothing left to send it to.
+    for (const p of prior) {
+      if (p.status === "retry" && !subs.some((s) => s.id === p.subscription_id)) {
+        now.push({ ...p, status: "gone", error: "unsubscribed before the retry" });
+      }
+    }
+    for (const sub of targets) {
+      const host = hostOf(sub.endpoint);
       if (sub.refused) {
-        refused.push(sub.id);
-        permanent.push(`subscription ${sub.id} refused, not sent, deleted: ${sub.refused}`);
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "refused", http_status: null,
+          error: `not sent, deleted: ${sub.refused}`.slice(0, 300) });
         continue;
       }
       let status: number;
@@ -135,27 +168,58 @@ export function pushSender(
         const after = Number(res.headers.get("Retry-After"));
         if (Number.isFinite(after) && after > 0) retryAfter = Math.max(retryAfter ?? 0, after);
       } catch (err) {
-        transient.push(`${new URL(sub.endpoint).host}: ${(err as Error).message}`.slice(0, 200));
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "retry", http_status: null,
+          error: (err as Error).message.slice(0, 300) });
         continue;
       }
-      if (status >= 200 && status < 300) ok.push(sub.id);
-      else if (status === 404 || status === 410) gone.push(sub.id);
-      else if (status === 429 || status >= 500) transient.push(`${new URL(sub.endpoint).host}: ${status} ${text}`);
-      else if (status >= 300 && status < 400) {
-        permanent.push(`${new URL(sub.endpoint).host}: ${status} redirect not followed`);
-      } else permanent.push(`${new URL(sub.endpoint).host}: ${status} ${text}`);
-    }
-    await asCaller(SERVICE, async (tx) => {
-      if (ok.length) await tx`update public.push_subscriptions set last_used_at = now() where id = any(${ok}::uuid[])`;
-      if (gone.length || refused.length) {
-        await tx`delete from public.push_subscriptions where id = any(${[...gone, ...refused]}::uuid[])`;
+      const answer = (what: string) => `${status} ${what}`.trim().slice(0, 300);
+      if (status >= 200 && status < 300) {
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "sent", http_status: status, error: null });
+      } else if (status === 404 || status === 410) {
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "gone", http_status: status,
+          error: answer("gone, subscription deleted") });
+      } else if (status === 429 || status >= 500) {
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "retry", http_status: status, error: answer(text) });
+      } else if (status >= 300 && status < 400) {
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "failed", http_status: status,
+          error: answer("redirect not followed") });
+      } else {
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "failed", http_status: status, error: answer(text) });
       }
+    }
+    const ids = (status: DeviceOutcome["status"]) => now.filter((o) => o.status === status).map((o) => o.subscription_id);
+    await asCaller(SERVICE, async (tx) => {
+      if (now.length) {
+        await tx`insert into private.push_delivery_devices as pd
+                   (delivery_id, subscription_id, endpoint_host, status, http_status, error)
+                 select ${d.id}, x.subscription_id, x.endpoint_host, x.status, x.http_status, x.error
+                 from jsonb_to_recordset(${tx.json(now as never)}) as x (subscription_id uuid, endpoint_host text,
+                                                                       status text, http_status int, error text)
+                 on conflict (delivery_id, subscription_id) do update
+                   set status = excluded.status, http_status = excluded.http_status, error = excluded.error,
+                       attempts = pd.attempts + 1, updated_at = now()`;
+      }
+      const sent = ids("sent");
+      if (sent.length) await tx`update public.push_subscriptions set last_used_at = now() where id = any(${sent}::uuid[])`;
+      const drop = [...ids("gone"), ...ids("refused")];
+      if (drop.length) await tx`delete from public.push_subscriptions where id = any(${drop}::uuid[])`;
     });
-    const errors = [...transient, ...permanent, ...gone.map((id) => `subscription ${id} gone (404/410), deleted`)];
-    const error = errors.length ? errors.join("; ").slice(0, 1000) : undefined;
-    if (ok.length) return { ...base, outcome: "sent", provider_message_id: `push:${ok.length}/${subs.length}`, error };
-    if (transient.length) return { ...base, outcome: "retry", error, retry_after_seconds: retryAfter };
-    if (permanent.length) return { ...base, outcome: "failed", error };
-    return { ...base, outcome: "cancelled", error };
+    // The delivery's outcome from every device's latest state.
+    const state = new Map<string, DeviceOutcome>(prior.map((p) => [p.subscription_id, p]));
+    for (const o of now) state.set(o.subscription_id, o);
+    const all = [...state.values()];
+    const count = (status: DeviceOutcome["status"]) => all.filter((o) => o.status === status).length;
+    const describe = (o: DeviceOutcome) => `${o.endpoint_host} (subscription ${o.subscription_id}): ${o.status}` +
+      (o.error ? ` ${o.error}` : "");
+    const problems = [
+      ...all.filter((o) => o.status === "retry"),
+      ...all.filter((o) => o.status === "failed" || o.status === "refused" || o.status === "gone"),
+    ].map(describe);
+    const error = problems.length ? problems.join("; ").slice(0, 1000) : undefined;
+    const provider_message_id = `push:${count("sent")}/${all.length}`;
+    if (count("retry")) return { ...base, outcome: "retry", error, provider_message_id, retry_after_seconds: retryAfter };
+    if (count("sent")) return { ...base, outcome: "sent", provider_message_id, error };
+    if (count("failed") || count("refused")) return { ...base, outcome: "failed", provider_message_id, error };
+    return { ...base, outcome: "cancelled", provider_message_id, error: error ?? "no push subscription left" };
   };
 }

@@ -411,7 +411,7 @@ Deno.test("web push: only push services are posted to (registration and send), r
     assert.match(of(ann).last_error ?? "", new RegExp(`endpoint host 127\\.0\\.0\\.1:${other.port} is not a known push service`));
     assert.match(of(ann).last_error ?? "", new RegExp(`endpoint host localhost:${svc.port} is not a known push service`));
     assert.equal(of(ben).status, "failed", "ben's only device is not a push service: a permanent failure");
-    assert.match(of(ben).last_error ?? "", /refused, not sent, deleted: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
+    assert.match(of(ben).last_error ?? "", /refused not sent, deleted: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
     assert.equal(of(cat).status, "failed", "cat's host was removed from the list: not posted to");
     assert.match(of(cat).last_error ?? "", new RegExp(`endpoint host 127\\.0\\.0\\.1:${other.port} is not a known push service`));
 
@@ -419,6 +419,89 @@ Deno.test("web push: only push services are posted to (registration and send), r
       select endpoint from public.push_subscriptions where user_id = any(${[ann, ben, cat]}::uuid[]) order by endpoint`;
     assert.deepEqual(left.map((r) => r.endpoint), [phone.endpoint, `https://127.0.0.1:${svc.port}/push/ann-redirect`],
       "the refused subscriptions are deleted; the redirecting one stays (a push service's answer, not our rule)");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("web push: several devices, one failing for a while: only that device is retried, none gets it twice", async () => {
+  const f = await pushFixture();
+  const { sql } = f;
+  const script = new Map<string, { status: number; headers?: Record<string, string> }[]>([
+    ["ann-laptop", [{ status: 503 }]], // down once, then 201
+    ["ann-old", [{ status: 410 }]], // the push service forgot it
+    ["bob-tablet", [{ status: 503 }, { status: 429, headers: { "Retry-After": "1" } }, { status: 503 }]], // never in time
+  ]);
+  const svc = f.service(script);
+  await f.allow(`127.0.0.1:${svc.port}`);
+  try {
+    const ann = await f.user("ann");
+    const bob = await f.user("bob");
+    const cid = await f.user("cid");
+    const subscribe = async (user: string, name: string) => {
+      const k = f.device(name, `https://127.0.0.1:${svc.port}/push/${name}`);
+      const [row] = await sql<{ id: string }[]>`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+                                               values (${user}, ${k.endpoint}, ${k.p256dh}, ${k.auth}) returning id`;
+      return row.id;
+    };
+    const annPhone = await subscribe(ann, "ann-phone");
+    const annLaptop = await subscribe(ann, "ann-laptop");
+    const annOld = await subscribe(ann, "ann-old");
+    const bobPhone = await subscribe(bob, "bob-phone");
+    const bobTablet = await subscribe(bob, "bob-tablet");
+    await subscribe(cid, "cid-phone"); // unsubscribes before the retry
+    script.set("cid-phone", [{ status: 502 }]);
+    const deliveries = await f.notify([ann, bob, cid]);
+    const delivery = async (u: string) =>
+      (await sql<{ status: string; attempts: number; provider_message_id: string | null; last_error: string | null; sent: boolean }[]>`
+        select status, attempts, provider_message_id, last_error, sent_at is not null as sent
+        from public.notification_deliveries where id = ${deliveries.get(u)!}`)[0];
+    const devices = async (u: string) =>
+      Object.fromEntries((await sql<{ subscription_id: string; status: string; attempts: number; http_status: number | null }[]>`
+        select subscription_id, status, attempts, http_status from private.push_delivery_devices
+        where delivery_id = ${deliveries.get(u)!}`).map((r) => [r.subscription_id, `${r.status}/${r.attempts}/${r.http_status}`]));
+    const count = (device: string) => svc.received.filter((r) => r.device === device).length;
+
+    // Attempt 1: ann's phone gets it, her laptop answers 503, her old device 410.
+    await f.dispatch();
+    assert.deepEqual(svc.problems, []);
+    assert.deepEqual([count("ann-phone"), count("ann-laptop"), count("bob-phone"), count("bob-tablet")], [1, 0, 1, 0]);
+    const first = await delivery(ann);
+    assert.equal(first.status, "queued", "a device is still to retry: the delivery is not sent yet");
+    assert.equal(first.provider_message_id, "push:1/3");
+    assert.match(first.last_error ?? "", new RegExp(`subscription ${annLaptop}\\): retry 503`), "the waiting device is named");
+    assert.deepEqual(await devices(ann), { [annPhone]: "sent/1/201", [annLaptop]: "retry/1/503", [annOld]: "gone/1/410" });
+    assert.deepEqual((await sql`select id from public.push_subscriptions where id = ${annOld}`).length, 0, "410 deleted it");
+    await sql`delete from public.push_subscriptions where user_id = ${cid}`;
+
+    // Attempt 2 (made due now): only the laptop is sent to; it answers 201.
+    await sql`update public.notification_deliveries set next_attempt_at = now() where id = any(${[...deliveries.values()]}::uuid[])`;
+    await f.dispatch();
+    assert.deepEqual([count("ann-phone"), count("ann-laptop")], [1, 1], "the laptop got it once, the phone was not sent it again");
+    const second = await delivery(ann);
+    assert.deepEqual({ ...second, last_error: undefined }, {
+      status: "sent", attempts: 2, provider_message_id: "push:2/3", last_error: undefined, sent: true,
+    });
+    assert.match(second.last_error ?? "", /gone 410/, "what happened to the old device is recorded");
+    assert.deepEqual(await devices(ann), { [annPhone]: "sent/1/201", [annLaptop]: "sent/2/201", [annOld]: "gone/1/410" });
+    assert.equal((await sql`select 1 from public.push_subscriptions where id = ${annLaptop} and last_used_at is not null`).length, 1);
+    const cidDelivery = await delivery(cid);
+    assert.equal(cidDelivery.status, "cancelled", "cid's only device was unsubscribed before the retry");
+    assert.match(cidDelivery.last_error ?? "", /unsubscribed before the retry/);
+
+    // Bob's tablet keeps failing (503, 429, 503): when the retries run out the delivery is still sent (his phone got it)
+    // and the tablet is recorded as given up.
+    assert.equal((await delivery(bob)).status, "queued");
+    await sql`update public.notification_deliveries set attempts = 11, next_attempt_at = now() where id = ${deliveries.get(bob)!}`;
+    await f.dispatch();
+    assert.deepEqual([count("bob-phone"), count("bob-tablet")], [1, 0]);
+    assert.equal(svc.requests.filter((n) => n === "bob-phone").length, 1, "the phone was posted to once in all");
+    assert.equal(svc.requests.filter((n) => n === "bob-tablet").length, 3, "the tablet on every attempt");
+    const bobs = await delivery(bob);
+    assert.deepEqual([bobs.status, bobs.attempts, bobs.sent, bobs.provider_message_id], ["sent", 12, true, "push:1/2"]);
+    assert.deepEqual(await devices(bob), { [bobPhone]: "sent/1/201", [bobTablet]: "failed/3/503" });
+    const [tablet] = await sql<{ error: string }[]>`select error from private.push_delivery_devices where subscription_id = ${bobTablet}`;
+    assert.match(tablet.error, /^given up: 503/);
   } finally {
     await f.close();
   }

@@ -3,7 +3,7 @@
 -- and the upsert on endpoint (own row updated, another user's endpoint refused).
 begin;
 \ir ../helpers.sql
-select plan(57);
+select plan(67);
 
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Device"}');
 select tests.create_supabase_user('ben', metadata => '{"display_name":"Ben Device"}');
@@ -238,6 +238,58 @@ select is(has_table_privilege('service_role', 'private.push_service_hosts', 'INS
           'the service role reads it only');
 select is(has_function_privilege('authenticated', 'private.push_endpoint_problem(text)', 'EXECUTE'), false,
           'the check is not callable by clients');
+
+-- Per-device outcome of push deliveries ------------------------------------------------------------
+select is(has_table_privilege('authenticated', 'private.push_delivery_devices', 'SELECT, INSERT, UPDATE, DELETE'), false,
+          'users have no privilege on the per-device records');
+select is(has_table_privilege('anon', 'private.push_delivery_devices', 'SELECT, INSERT, UPDATE, DELETE'), false,
+          'nor does anon');
+select is(has_table_privilege('service_role', 'private.push_delivery_devices', 'SELECT, INSERT, UPDATE'), true,
+          'the dispatcher (service role) reads and writes them');
+select is(has_table_privilege('service_role', 'private.push_delivery_devices', 'DELETE'), false,
+          'and never deletes them (they go with their delivery)');
+-- Three push deliveries on their last attempt and one email: the retries run out.
+insert into public.notification_deliveries (id, user_id, kind, channel, payload, status, attempts, next_attempt_at) values
+  ('00000000-0000-4000-8000-0000000000a1', :'ann', 'session_cancelled', 'push', '{}', 'sending', 12, now() + interval '1 minute'),
+  ('00000000-0000-4000-8000-0000000000a2', :'ann', 'session_cancelled', 'push', '{}', 'sending', 12, now() + interval '1 minute'),
+  ('00000000-0000-4000-8000-0000000000a3', :'ann', 'session_cancelled', 'push', '{}', 'sending', 3, now() + interval '1 minute'),
+  ('00000000-0000-4000-8000-0000000000a4', :'ann', 'session_cancelled', 'email', '{}', 'sending', 12, now() + interval '1 minute');
+insert into private.push_delivery_devices (delivery_id, subscription_id, endpoint_host, status, attempts, http_status, error) values
+  ('00000000-0000-4000-8000-0000000000a1', gen_random_uuid(), 'fcm.googleapis.com', 'sent', 1, 201, null),
+  ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000b1', 'web.push.apple.com', 'retry', 12, 503, '503 busy'),
+  ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000b2', 'web.push.apple.com', 'retry', 12, 503, '503 busy'),
+  ('00000000-0000-4000-8000-0000000000a3', gen_random_uuid(), 'fcm.googleapis.com', 'sent', 1, 201, null),
+  ('00000000-0000-4000-8000-0000000000a3', '00000000-0000-4000-8000-0000000000b3', 'web.push.apple.com', 'retry', 3, 503, '503 busy');
+select is(private.record_notification_deliveries(jsonb_build_array(
+            jsonb_build_object('id', '00000000-0000-4000-8000-0000000000a1', 'attempt', 12, 'outcome', 'retry', 'error', 'apple: 503'),
+            jsonb_build_object('id', '00000000-0000-4000-8000-0000000000a2', 'attempt', 12, 'outcome', 'retry', 'error', 'apple: 503'),
+            jsonb_build_object('id', '00000000-0000-4000-8000-0000000000a3', 'attempt', 3, 'outcome', 'retry', 'error', 'apple: 503'),
+            jsonb_build_object('id', '00000000-0000-4000-8000-0000000000a4', 'attempt', 12, 'outcome', 'retry', 'error', 'smtp down'))),
+          4, 'the four results are recorded');
+select results_eq($$ select id::text, status, sent_at is not null, last_error from public.notification_deliveries
+                     where id::text like '00000000-0000-4000-8000-0000000000a_' order by id $$,
+                  $$ values ('00000000-0000-4000-8000-0000000000a1', 'sent', true, 'apple: 503'),
+                            ('00000000-0000-4000-8000-0000000000a2', 'failed', false, 'apple: 503'),
+                            ('00000000-0000-4000-8000-0000000000a3', 'queued', false, 'apple: 503'),
+                            ('00000000-0000-4000-8000-0000000000a4', 'failed', false, 'smtp down') $$,
+                  'retries run out: a push that reached a device is sent (the error kept), one that reached none failed; '
+                  'a push with retries left is queued again; email is untouched');
+select results_eq($$ select subscription_id::text, status, error from private.push_delivery_devices
+                     where subscription_id::text like '00000000-0000-4000-8000-0000000000b_' order by 1 $$,
+                  $$ values ('00000000-0000-4000-8000-0000000000b1', 'failed', 'given up: 503 busy'),
+                            ('00000000-0000-4000-8000-0000000000b2', 'failed', 'given up: 503 busy'),
+                            ('00000000-0000-4000-8000-0000000000b3', 'retry', '503 busy') $$,
+                  'the devices still waiting are marked given up; those with retries left keep waiting');
+update public.notification_deliveries set status = 'sending', next_attempt_at = now() - interval '1 second'
+ where id = '00000000-0000-4000-8000-0000000000a3';
+update public.notification_deliveries set attempts = 12 where id = '00000000-0000-4000-8000-0000000000a3';
+select is((select count(*)::int from private.claim_notification_deliveries(10, 60, array['push'])
+           where id = '00000000-0000-4000-8000-0000000000a3'), 0, 'a lease that ran out on the last attempt is not claimed');
+select is((select status from public.notification_deliveries where id = '00000000-0000-4000-8000-0000000000a3'), 'sent',
+          'and the delivery the claim gives up on is sent too, since a device got it');
+delete from public.notification_deliveries where id = '00000000-0000-4000-8000-0000000000a1';
+select is((select count(*)::int from private.push_delivery_devices where delivery_id = '00000000-0000-4000-8000-0000000000a1'), 0,
+          'the per-device records go with their delivery');
 
 select * from finish();
 rollback;
