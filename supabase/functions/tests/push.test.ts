@@ -6,6 +6,11 @@
  * 24 h, our subject), TTL and Urgency of the kind, Content-Encoding aes128gcm; then decrypts the body
  * with http_ece and the device's private key, proving a browser could read it. A 410 from the push
  * service deletes that subscription. GET /push/vapid-public-key gives the frontend the key.
+ * The receivers are listed in private.push_service_hosts by each test (nothing local is allowed by default).
+ * Then: endpoints that are not push services (rows written around the check: user information, other
+ * spellings of the receiver's address, an unlisted port, a host removed from the list) are never posted to
+ * and a redirect is not followed; and several devices per user, one failing for a while, are retried one by
+ * one without a duplicate to the devices that already got the push.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -385,6 +390,15 @@ Deno.test("web push: only push services are posted to (registration and send), r
       await insert(tx, ann, f.device("ann-userinfo", smuggled.userinfo));
       await insert(tx, ann, f.device("ann-other", smuggled.otherPort));
       await insert(tx, ann, f.device("ann-localhost", smuggled.localhost));
+      // Other spellings of the listed receiver's address: each would reach it if the check parsed loosely.
+      for (const [name, endpoint] of [
+        ["ann-trailing-dot", `https://127.0.0.1.:${svc.port}/push/ann-trailing-dot`],
+        ["ann-decimal", `https://2130706433:${svc.port}/push/ann-decimal`],
+        ["ann-hex", `https://0x7f000001:${svc.port}/push/ann-hex`],
+        ["ann-upper", `https://LOCALHOST:${svc.port}/push/ann-upper`],
+        ["ann-backslash", `https://127.0.0.1:${svc.port}\\@fcm.googleapis.com/push/ann-backslash`],
+        ["ann-metadata", "https://169.254.169.254/latest/meta-data/ann-metadata"],
+      ]) await insert(tx, ann, f.device(name, endpoint));
       await insert(tx, ben, f.device("ben-only", smuggled.ben));
       await tx`alter table public.push_subscriptions enable trigger push_subscriptions_endpoint_guard`;
     });
@@ -410,6 +424,12 @@ Deno.test("web push: only push services are posted to (registration and send), r
     assert.match(of(ann).last_error ?? "", /must not carry user information/);
     assert.match(of(ann).last_error ?? "", new RegExp(`endpoint host 127\\.0\\.0\\.1:${other.port} is not a known push service`));
     assert.match(of(ann).last_error ?? "", new RegExp(`endpoint host localhost:${svc.port} is not a known push service`));
+    assert.deepEqual(
+      (await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from private.push_delivery_devices
+                                                  where delivery_id = ${deliveries.get(ann)!} group by 1 order by 1`).map((r) => ({ ...r })),
+      [{ status: "failed", n: 1 }, { status: "refused", n: 9 }, { status: "sent", n: 1 }],
+      "per device: the phone sent, the redirect failed, the nine smuggled rows refused (none posted)",
+    );
     assert.equal(of(ben).status, "failed", "ben's only device is not a push service: a permanent failure");
     assert.match(of(ben).last_error ?? "", /refused not sent, deleted: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
     assert.equal(of(cat).status, "failed", "cat's host was removed from the list: not posted to");
