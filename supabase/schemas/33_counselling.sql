@@ -197,12 +197,16 @@ create function private.is_bookable_coach(user_id uuid)
 returns boolean
 language plpgsql stable security definer set search_path = '' as $$
 begin
+  -- An account that is deactivated or deleted (85_account_lifecycle.sql) cannot sign in to hold the
+  -- appointment: it offers no slots and takes no new bookings, whatever its role still says.
   return exists (select 1 from public.user_roles r
+                 join public.profiles p on p.id = r.user_id and p.status = 'active'
                  where r.user_id = is_bookable_coach.user_id and r.role in ('coach', 'admin'));
 end;
 $$;
 comment on function private.is_bookable_coach(uuid) is
-  'True when the user has the platform role coach or admin (only they have working hours). Internal.';
+  'True when the user has the platform role coach or admin (only they have working hours) and an active account (not '
+  'deactivated or deleted). Internal.';
 revoke execute on function private.is_bookable_coach(uuid) from public, anon, authenticated, service_role;
 
 -- Pure: the local working window [start_time, end_time) of day in tz as absolute instants, cut
@@ -816,8 +820,10 @@ begin
     cross join lateral (select private.one_to_one_coach(s.id) as coach) c
     left join public.profiles cp on cp.id = c.coach
     left join public.profiles pp on pp.id = b.user_id
+    -- The caller's own host rows, not private.staff_session_ids: that gives admins every session
+    -- (admin powers), and an admin's own appointments are not everyone's.
     where b.user_id = v_uid
-       or s.id in (select private.staff_session_ids(array['host']))
+       or s.id in (select st.session_id from public.session_staff st where st.user_id = v_uid and st.role = 'host')
     order by s.starts_at desc, b.id;
 end;
 $$;
@@ -849,7 +855,11 @@ begin
   if v_session.id is null or not private.can_see_session(v_session.id) then
     perform private.raise_error('not_found', 'Session not found.', jsonb_build_object('session_id', jitsi_access.session_id));
   end if;
-  v_staff := private.is_session_staff(v_session.id);
+  -- A one-to-one appointment's room is its coach's and patient's only: an admin who is not its staff
+  -- is not let in (admin powers cover group sessions; a counselling session is not theirs to join).
+  v_staff := case when v_session.kind = 'one_to_one'
+                  then exists (select 1 from public.session_staff st where st.session_id = v_session.id and st.user_id = v_uid)
+                  else private.is_session_staff(v_session.id) end;
   if not v_staff then
     if private.is_banned(v_session.id, v_uid) then
       perform private.raise_error('banned', 'You are banned from this session.', jsonb_build_object('session_id', v_session.id));
@@ -887,7 +897,8 @@ comment on function public.jitsi_access(uuid) is
   'Gate of the jitsi Edge Function: the caller may enter the session''s video room when they are its staff (moderator) '
   'or hold a confirmed booking, not banned, the session is scheduled or live, from 10 minutes before the start until '
   'its planned end (a live session: while it runs). Returns {session_id, user_id, moderator, display_name, avatar_url, '
-  'opens_at, ends_at}. Errors: not_authenticated, not_found (invisible), banned, forbidden (details.reason: '
+  'opens_at, ends_at}. Admins count as staff of group sessions only: a one-to-one appointment''s room is its coach''s '
+  'and patient''s. Errors: not_authenticated, not_found (invisible), banned, forbidden (details.reason: '
   'not_attendee, too_early, ended, cancelled, draft).';
 revoke execute on function public.jitsi_access(uuid) from public, anon;
 grant execute on function public.jitsi_access(uuid) to authenticated, service_role;
