@@ -94,13 +94,17 @@ create table public.coach_availability (
   created_at timestamptz not null default now(),
   coach_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
   constraint coach_availability_weekday_iso check (weekday between 1 and 7),
-  constraint coach_availability_time_order check (end_time > start_time)
+  constraint coach_availability_time_order check (end_time > start_time),
+  -- Whole minutes: slots are cut in minutes (a start at 10:00:30 would offer 10:00:30, 10:50:30 ...).
+  constraint coach_availability_whole_minutes check (extract(second from start_time) = 0 and extract(second from end_time) = 0)
 );
 comment on table public.coach_availability is
   'Weekly working hours of a coach: on ISO weekday (1 = Monday ... 7 = Sunday) from start_time to end_time, local '
   'wall-clock time in the coach''s time zone (coach_booking_settings.timezone). Coaches read and write their own, admins '
   'all; patients see only available_slots.';
-comment on column public.coach_availability.end_time is 'Exclusive end; 24:00 is the end of the day.';
+comment on column public.coach_availability.end_time is
+  'Exclusive end; 24:00 is the end of the day. Overlapping and adjacent rules of a weekday count as one window '
+  '(09:00-12:00 and 12:00-17:00 = 09:00-17:00, slots running across 12:00).';
 alter table public.coach_availability enable row level security;
 
 create table public.coach_time_off (
@@ -209,23 +213,73 @@ comment on function private.is_bookable_coach(uuid) is
   'deactivated or deleted). Internal.';
 revoke execute on function private.is_bookable_coach(uuid) from public, anon, authenticated, service_role;
 
+-- Pure: a local wall-clock time of zone tz as an instant. A time that happens twice (the hour a
+-- fall-back day repeats) is its first occurrence: a window "until 02:00" ends at the first 02:00, not an
+-- hour later at the second (PostgreSQL's AT TIME ZONE takes the later one), and a window from 02:30
+-- starts at the first 02:30 (its repeated half hour included). A time that does not happen (a
+-- spring-forward gap) moves forward by the gap, as AT TIME ZONE does. PL/pgSQL: called per window.
+create function private.local_instant(tz text, local_time timestamp)
+returns timestamptz
+language plpgsql immutable parallel safe set search_path = '' as $$
+declare
+  v_at timestamptz := local_time at time zone tz;
+  -- The zone's UTC offset six hours before (no zone changes offset twice within six hours).
+  v_offset interval := ((v_at - interval '6 hours') at time zone tz) - ((v_at - interval '6 hours') at time zone 'UTC');
+  v_earlier timestamptz := (local_time - v_offset) at time zone 'UTC';
+begin
+  if v_earlier < v_at and (v_earlier at time zone tz) = local_time then
+    return v_earlier;
+  end if;
+  return v_at;
+end;
+$$;
+comment on function private.local_instant(text, timestamp) is
+  'A local wall-clock time of zone tz as an instant: the first occurrence of a repeated (fall-back) time, a skipped '
+  '(spring-forward) time moved forward by the gap. Internal.';
+revoke execute on function private.local_instant(text, timestamp) from public, anon, authenticated, service_role;
+
 -- Pure: the local working window [start_time, end_time) of day in tz as absolute instants, cut
--- into slots of slot_minutes. The window is converted first and the slots are stepped in absolute
--- time, so a spring-forward day has one slot fewer in a window across 02:00-03:00 (that hour does not
--- exist) and a fall-back day one more (it happens twice), never a doubled or missing instant.
+-- into slots of slot_minutes. The window is converted first (private.local_instant) and the slots
+-- are stepped in absolute time, so a spring-forward day has one slot fewer in a window across
+-- 02:00-03:00 (that hour does not exist) and a fall-back day one more (it happens twice), never a
+-- doubled or missing instant, and never a slot outside the wall-clock window.
 create function private.working_window_slots(tz text, day date, start_time time, end_time time, slot_minutes int)
 returns table (starts_at timestamptz, ends_at timestamptz)
 language sql immutable parallel safe set search_path = '' rows 16 as $$
   select g, g + make_interval(mins => slot_minutes)
-  from generate_series((day + start_time) at time zone tz,
-                       ((day + end_time) at time zone tz) - make_interval(mins => slot_minutes),
+  from generate_series(private.local_instant(tz, day + start_time),
+                       private.local_instant(tz, day + end_time) - make_interval(mins => slot_minutes),
                        make_interval(mins => slot_minutes)) g
 $$;
 comment on function private.working_window_slots(text, date, time, time, int) is
-  'The slots of one working window: local day + start_time .. day + end_time in zone tz, converted to instants, then '
-  'cut into slot_minutes steps of absolute time (DST-correct: no doubled or missing hour). Internal.';
+  'The slots of one working window: local day + start_time .. day + end_time in zone tz, converted to instants '
+  '(private.local_instant), then cut into slot_minutes steps of absolute time (DST-correct: no doubled or missing '
+  'hour). Internal.';
 revoke execute on function private.working_window_slots(text, date, time, time, int)
   from public, anon, authenticated, service_role;
+
+-- A coach's working windows of one local day: their rules for that weekday merged, so that
+-- overlapping rules (09:00-12:00 and 10:00-13:00) give one window and no overlapping slots, and
+-- adjacent ones (13:00-17:00 and 17:00-20:00) one window whose slots run across the seam, as one
+-- rule 13:00-20:00 would. Windows never cross midnight (each rule lies inside its day).
+create function private.coach_day_windows(coach_id uuid, day date)
+returns table (start_time time, end_time time)
+language plpgsql stable set search_path = '' rows 3 as $$
+begin
+  return query
+    select lower(m.win)::time,
+           case when upper(m.win) = coach_day_windows.day + 1 then time '24:00' else upper(m.win)::time end
+    from (select unnest(range_agg(tsrange(coach_day_windows.day + a.start_time, coach_day_windows.day + a.end_time))) as win
+          from public.coach_availability a
+          where a.coach_id = coach_day_windows.coach_id
+            and a.weekday = extract(isodow from coach_day_windows.day)::int) m
+    order by 1;
+end;
+$$;
+comment on function private.coach_day_windows(uuid, date) is
+  'The working windows of a coach on one local day: the coach_availability rules of its weekday, overlapping and '
+  'adjacent ones merged, as local start and end times (end 24:00 = midnight). Internal.';
+revoke execute on function private.coach_day_windows(uuid, date) from public, anon, authenticated, service_role;
 
 -- Keeps private.coach_busy for one session: its staff's rows while it is scheduled or live.
 create function private.sync_coach_busy(session_id uuid)
@@ -419,8 +473,7 @@ begin
     -- A window lies inside its local day, so the local days of v_lo .. v_hi hold every slot.
     from generate_series((v_lo at time zone v_settings.timezone)::date::timestamp,
                          (v_hi at time zone v_settings.timezone)::date::timestamp, interval '1 day') d
-    join public.coach_availability a
-      on a.coach_id = coach_free_slots.coach_id and a.weekday = extract(isodow from d)::int
+    cross join lateral private.coach_day_windows(coach_free_slots.coach_id, d::date) a
     cross join lateral private.working_window_slots(v_settings.timezone, d::date, a.start_time, a.end_time,
                                                     v_settings.slot_minutes) w
     where w.starts_at >= v_lo and w.starts_at < v_hi
@@ -505,11 +558,10 @@ begin
   end if;
   return exists (
            select 1
-           from public.coach_availability a
-           cross join lateral (select (v_day + a.start_time) at time zone settings.timezone as opens,
-                                      (v_day + a.end_time) at time zone settings.timezone as closes) w
-           where a.coach_id = settings.coach_id and a.weekday = extract(isodow from v_day)::int
-             and is_free_slot.starts_at >= w.opens and is_free_slot.starts_at <= w.closes - v_slot
+           from private.coach_day_windows(settings.coach_id, v_day) a
+           cross join lateral (select private.local_instant(settings.timezone, v_day + a.start_time) as opens,
+                                      private.local_instant(settings.timezone, v_day + a.end_time) as closes) w
+           where is_free_slot.starts_at >= w.opens and is_free_slot.starts_at <= w.closes - v_slot
              and mod(extract(epoch from is_free_slot.starts_at) - extract(epoch from w.opens),
                      settings.slot_minutes * 60) = 0)
      and not exists (select 1 from public.coach_time_off t

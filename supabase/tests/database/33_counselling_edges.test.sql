@@ -1,10 +1,12 @@
 -- One-to-one counselling, edges found by probing it as a coach, a patient and an admin would: a deactivated
 -- coach offers no slots and takes no bookings; an admin's my_appointments lists their own appointments only;
 -- an admin is not let into a one-to-one appointment's video room (jitsi_access), while group sessions keep
--- admin powers.
+-- admin powers; working hours as a coach enters them: overlapping and adjacent rules of a day are one window
+-- (no overlapping slots, none lost at the seam), a window ending in the hour a fall-back day repeats ends at
+-- its first occurrence, times are whole minutes.
 begin;
 \ir ../helpers.sql
-select plan(15);
+select plan(28);
 
 select tests.create_supabase_user('ed_coach', metadata => '{"display_name":"Edda Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ed_patient', metadata => '{"display_name":"Ed Patient"}');
@@ -102,6 +104,80 @@ returning id as group_session \gset
 select tests.authenticate_as('ed_admin');
 select is((public.jitsi_access(:'group_session') ->> 'moderator')::boolean, true,
           'an admin still enters a group session''s room as moderator');
+select tests.clear_authentication();
+
+-- Working windows -------------------------------------------------------------------------------------------
+
+select tests.create_supabase_user('ed_coach_w', metadata => '{"display_name":"Wim Coach","timezone":"Europe/Amsterdam"}');
+update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('ed_coach_w');
+select tests.get_supabase_uid('ed_coach_w') as coach_w \gset
+insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes,
+                                           horizon_days, late_cancel_minutes)
+values (:'coach_w', 'Europe/Amsterdam', 60, 0, 0, 730, 60);
+-- The next Sunday Amsterdam ends summer time (last Sunday of October), at least two days ahead, and
+-- a Monday and a Tuesday a week or more ahead.
+select min(s) as autumn
+from generate_series(extract(year from now())::int, extract(year from now())::int + 1) y,
+     lateral (values (make_date(y, 10, 31) - extract(dow from make_date(y, 10, 31))::int)) v (s)
+where s > (now() at time zone 'Europe/Amsterdam')::date + 2 \gset
+select d as monday, d + 1 as tuesday
+from generate_series((now() at time zone 'Europe/Amsterdam')::date + 7, (now() at time zone 'Europe/Amsterdam')::date + 13, '1 day') g,
+     lateral (select g::date as d) x
+where extract(isodow from d) = 1 \gset
+-- Monday: two overlapping rules; Tuesday: two adjacent ones; Sunday: until 02:00 (and from 22:00).
+insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+values (:'coach_w', 1, '09:00', '12:00'), (:'coach_w', 1, '09:30', '13:00'),
+       (:'coach_w', 2, '13:00', '15:30'), (:'coach_w', 2, '15:30', '17:00'),
+       (:'coach_w', 7, '00:00', '02:00'), (:'coach_w', 7, '22:00', '24:00');
+
+create function pg_temp.local_slots(p_coach uuid, p_day date) returns text[]
+language sql as $$
+  select array_agg(to_char(s.starts_at at time zone 'Europe/Amsterdam', 'HH24:MI') || '-'
+                   || to_char(s.ends_at at time zone 'Europe/Amsterdam', 'HH24:MI') order by s.starts_at)
+  from public.available_slots(p_coach, (p_day + time '00:00') at time zone 'Europe/Amsterdam',
+                              ((p_day + 1) + time '00:00') at time zone 'Europe/Amsterdam') s
+$$;
+grant execute on function pg_temp.local_slots(uuid, date) to authenticated;
+
+select tests.authenticate_as('ed_patient');
+select is(pg_temp.local_slots(:'coach_w', :'monday'), array['09:00-10:00', '10:00-11:00', '11:00-12:00', '12:00-13:00'],
+          'overlapping rules 09:00-12:00 and 09:30-13:00 are one window: four hourly slots, none overlapping another');
+select is(pg_temp.local_slots(:'coach_w', :'tuesday'), array['13:00-14:00', '14:00-15:00', '15:00-16:00', '16:00-17:00'],
+          'adjacent rules 13:00-15:30 and 15:30-17:00 are one window: the 15:00 slot runs across the seam');
+select is((select status from public.book_slot(:'coach_w', (:'tuesday'::date + time '15:00') at time zone 'Europe/Amsterdam')),
+          'confirmed', 'book_slot takes the slot across the seam');
+select is(tests.error_code(format('select public.book_slot(%L, %L)', :'coach_w',
+            (:'monday'::date + time '09:30') at time zone 'Europe/Amsterdam')),
+          'slot_unavailable', 'a start off the merged window''s grid (09:30) is not a slot');
+select is((select array_agg(s.starts_at order by s.starts_at)
+           from public.available_slots(:'coach_w', (:'autumn'::date + time '00:00') at time zone 'Europe/Amsterdam',
+                                       (:'autumn'::date + time '04:00') at time zone 'Europe/Amsterdam') s),
+          array[(:'autumn'::date + time '00:00') at time zone 'Europe/Amsterdam',
+                (:'autumn'::date + time '00:00') at time zone 'Europe/Amsterdam' + interval '1 hour'],
+          'fall back (' || :'autumn' || '): a window until 02:00 ends at the first 02:00: two slots, not a third from 02:00 summer time');
+select is(tests.error_code(format('select public.book_slot(%L, %L)', :'coach_w',
+            (:'autumn'::date + time '00:00') at time zone 'Europe/Amsterdam' + interval '2 hours')),
+          'slot_unavailable', '... and book_slot refuses 02:00 summer time');
+select is((select count(*)::int from public.available_slots(:'coach_w', (:'autumn'::date + time '20:00') at time zone 'Europe/Amsterdam',
+                                       ((:'autumn'::date + 1) + time '00:00') at time zone 'Europe/Amsterdam')),
+          2, 'the evening window of that day (22:00-24:00) keeps its two slots');
+select tests.clear_authentication();
+
+-- The conversion itself, at fixed instants (a pure function).
+select is(private.local_instant('Europe/Amsterdam', '2027-10-31 02:00'), '2027-10-31 00:00+00'::timestamptz,
+          'local_instant: 02:00 on 2027-10-31 in Amsterdam is its first occurrence (summer time)');
+select is(private.local_instant('Europe/Amsterdam', '2027-10-31 03:00'), '2027-10-31 02:00+00'::timestamptz,
+          'local_instant: 03:00 that day is winter time');
+select is(private.local_instant('Europe/Amsterdam', '2027-03-28 02:30'), '2027-03-28 01:30+00'::timestamptz,
+          'local_instant: 02:30 on 2027-03-28 does not exist and moves forward to 03:30 summer time');
+select is(private.local_instant('America/Sao_Paulo', '2018-11-04 00:30'), '2018-11-04 03:30+00'::timestamptz,
+          'local_instant: Sao Paulo''s last spring-forward gap (2018-11-04 00:00-01:00) moves forward too');
+select is(private.local_instant('America/Sao_Paulo', '2019-02-16 23:30'), '2019-02-17 01:30+00'::timestamptz,
+          'local_instant: Sao Paulo''s last fall back (2019-02-16 23:00-24:00 twice): the first 23:30');
+
+select tests.authenticate_as('ed_coach_w');
+select is(tests.error_code($$insert into public.coach_availability (weekday, start_time, end_time) values (3, '10:00:30', '11:00')$$),
+          '23514', 'working hours are whole minutes: 10:00:30 is refused');
 select tests.clear_authentication();
 
 select * from finish();
