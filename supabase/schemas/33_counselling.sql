@@ -581,6 +581,37 @@ comment on function private.is_free_slot(public.coach_booking_settings, timestam
 revoke execute on function private.is_free_slot(public.coach_booking_settings, timestamptz, uuid)
   from public, anon, authenticated, service_role;
 
+-- Cancels the scheduled and live one-to-one appointments a user hosts (their coach leaves: account
+-- deactivated or deleted, 85_account_lifecycle.sql): the patient is told (session_cancelled, with the
+-- reason) and the booking is cancelled with the session, as when the coach cancels one. Lock order as
+-- private.cancel_future_bookings: the sessions first, in id order. Internal: runs inside the security
+-- definer lifecycle RPCs.
+create function private.cancel_hosted_one_to_ones(user_id uuid, reason text)
+returns int
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_count int;
+begin
+  perform 1 from public.sessions s
+   where s.id in (select st.session_id from public.session_staff st
+                  where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
+     and s.kind = 'one_to_one' and s.status in ('scheduled', 'live')
+   order by s.id
+   for no key update of s;
+  update public.sessions s
+     set status = 'cancelled', cancel_reason = cancel_hosted_one_to_ones.reason, sequence = s.sequence + 1
+   where s.id in (select st.session_id from public.session_staff st
+                  where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
+     and s.kind = 'one_to_one' and s.status in ('scheduled', 'live');
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function private.cancel_hosted_one_to_ones(uuid, text) is
+  'Cancels the scheduled and live one-to-one appointments the user hosts, with the reason (the patient gets '
+  'session_cancelled, the booking is cancelled); returns how many. Internal (account deactivation and deletion).';
+revoke execute on function private.cancel_hosted_one_to_ones(uuid, text) from public, anon, authenticated, service_role;
+
 -- SECURITY DEFINER: clients cannot create sessions for someone else nor write bookings.
 create function public.book_slot(coach_id uuid, starts_at timestamptz, topic text default null)
 returns public.bookings

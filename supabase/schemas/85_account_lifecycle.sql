@@ -119,6 +119,8 @@ declare
   v_profile public.profiles;
 begin
   perform private.cancel_future_bookings(v_uid);
+  -- Their patients' appointments with them (33_counselling.sql), before their notifications go.
+  perform private.cancel_hosted_one_to_ones(v_uid, 'Your counsellor is no longer available.');
   delete from public.push_subscriptions x where x.user_id = v_uid;
   delete from public.notification_preferences x where x.user_id = v_uid;
   delete from public.notification_deliveries x where x.user_id = v_uid;
@@ -146,7 +148,8 @@ $$;
 comment on function private.erase_account(uuid) is
   'Erases an account''s personal data (profile fields, push subscriptions, preferences, notifications and their '
   'deliveries, calendar feeds, reminders, coach applications, support tickets, email, phone, password, identities, '
-  'Auth sessions), cancels its future bookings and marks it deleted; public contributions stay under "Deleted user". '
+  'Auth sessions), cancels its future bookings and the one-to-one appointments it hosts, and marks it deleted; public '
+  'contributions stay under "Deleted user". '
   'Internal.';
 revoke execute on function private.erase_account(uuid) from public, anon, authenticated, service_role;
 
@@ -163,6 +166,7 @@ declare
   v_before public.profiles := private.profile_for_lifecycle(deactivate_user.user_id, true);
   v_after public.profiles;
   v_cancelled int;
+  v_appointments int;
   v_sessions int;
 begin
   if char_length(v_reason) > 500 then
@@ -179,9 +183,12 @@ begin
   update auth.users u set banned_until = 'infinity' where u.id = v_before.id;
   v_sessions := private.revoke_auth_sessions(v_before.id);
   v_cancelled := private.cancel_future_bookings(v_before.id);
+  -- A deactivated coach cannot hold their one-to-one appointments: their patients are told now.
+  v_appointments := private.cancel_hosted_one_to_ones(v_before.id, 'Your counsellor is no longer available.');
   perform private.audit('user_deactivated', 'user', v_before.id,
     jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status),
-    jsonb_build_object('reason', v_reason, 'bookings_cancelled', v_cancelled, 'sessions_revoked', v_sessions));
+    jsonb_build_object('reason', v_reason, 'bookings_cancelled', v_cancelled, 'sessions_revoked', v_sessions,
+                       'appointments_cancelled', v_appointments));
   return v_after;
 end;
 $$;
@@ -189,7 +196,8 @@ comment on function public.deactivate_user(uuid, text) is
   'Admins deactivate an account (reason up to 500 characters, kept in the audit log): every read and write of the '
   'user is refused (account_deactivated), their Auth sessions are deleted (signed out everywhere) and Supabase Auth '
   'issues no new token, their bookings of scheduled and live sessions '
-  'are cancelled (waitlists promoted) so they leave the rosters. Returns the profile. Errors: not_authenticated, '
+  'are cancelled (waitlists promoted) so they leave the rosters, and the one-to-one appointments they host are '
+  'cancelled (their patients get session_cancelled). Returns the profile. Errors: not_authenticated, '
   'forbidden, not_found, conflict (an admin), invalid_transition (not active), invalid_input.';
 revoke execute on function public.deactivate_user(uuid, text) from public, anon;
 grant execute on function public.deactivate_user(uuid, text) to authenticated;
@@ -234,7 +242,7 @@ end;
 $$;
 comment on function public.delete_user(uuid) is
   'Admins delete an account: personal data erased, public contributions kept under "Deleted user", future bookings '
-  'cancelled. Final. Returns the profile. Errors: not_authenticated, forbidden, not_found, conflict (an admin), '
+  'and hosted one-to-one appointments cancelled. Final. Returns the profile. Errors: not_authenticated, forbidden, not_found, conflict (an admin), '
   'invalid_transition (already deleted).';
 revoke execute on function public.delete_user(uuid) from public, anon;
 grant execute on function public.delete_user(uuid) to authenticated;

@@ -6,7 +6,7 @@
 -- its first occurrence, times are whole minutes.
 begin;
 \ir ../helpers.sql
-select plan(28);
+select plan(34);
 
 select tests.create_supabase_user('ed_coach', metadata => '{"display_name":"Edda Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ed_patient', metadata => '{"display_name":"Ed Patient"}');
@@ -46,6 +46,12 @@ select is(tests.error_status(format('select public.book_slot(%L, %L)', :'coach',
 select tests.clear_authentication();
 select is((select count(*)::int from public.sessions where kind = 'one_to_one' and created_by = :'coach'), 1,
           'nothing was booked with them');
+select is((select status || ': ' || cancel_reason from public.sessions where id = :'bk_session'),
+          'cancelled: Your counsellor is no longer available.',
+          'their upcoming appointment is cancelled with the deactivation, with a reason');
+select is((select status from public.bookings where id = :'bk'), 'cancelled', '... its booking too');
+select is((select count(*)::int from public.notifications where user_id = :'patient' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'bk_session'), 1, '... and the patient is told once (session_cancelled)');
 
 select tests.authenticate_as('ed_admin');
 select public.reactivate_user(:'coach');
@@ -53,7 +59,8 @@ select tests.clear_authentication();
 select tests.authenticate_as('ed_patient');
 select ok((select count(*) from public.available_slots(:'coach', now(), now() + interval '7 days')) > 0,
           'reactivated, the coach offers slots again');
-select is((select status from public.book_slot(:'coach', :'d1_11')), 'confirmed', '... and can be booked again');
+select id as bk2, session_id as bk2_session from public.book_slot(:'coach', :'d1_11') \gset
+select is((select status from public.bookings where id = :'bk2'), 'confirmed', '... and can be booked again');
 select tests.clear_authentication();
 
 -- An admin's my_appointments -------------------------------------------------------------------------------
@@ -84,7 +91,8 @@ select tests.clear_authentication();
 -- The video room (jitsi_access) --------------------------------------------------------------------------
 
 -- The appointment opens in 5 minutes (a backend move: no slot rules).
-update public.sessions set starts_at = now() + interval '5 minutes' where id = :'bk_session';
+update public.sessions set starts_at = now() + interval '5 minutes' where id = :'bk2_session';
+\set bk_session :bk2_session
 select tests.authenticate_as('ed_coach');
 select is((public.jitsi_access(:'bk_session') ->> 'moderator')::boolean, true, 'the coach enters the room as moderator');
 select tests.clear_authentication();
@@ -105,6 +113,29 @@ select tests.authenticate_as('ed_admin');
 select is((public.jitsi_access(:'group_session') ->> 'moderator')::boolean, true,
           'an admin still enters a group session''s room as moderator');
 select tests.clear_authentication();
+
+-- A coach who deletes their account -----------------------------------------------------------------------
+
+select tests.create_supabase_user('ed_coach_d', metadata => '{"display_name":"Dora Coach"}');
+update public.user_roles set role = 'coach' where user_id = tests.get_supabase_uid('ed_coach_d');
+select tests.get_supabase_uid('ed_coach_d') as coach_d \gset
+insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes)
+values (:'coach_d', 'Europe/Amsterdam', 60, 0, 0);
+insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+select :'coach_d'::uuid, w, time '00:00', time '24:00' from generate_series(1, 7) w;
+select tests.authenticate_as('ed_patient');
+select session_id as d_session from public.book_slot(:'coach_d', :'d1_10') \gset
+select tests.clear_authentication();
+select tests.authenticate_as('ed_coach_d');
+select public.delete_my_account();
+select tests.clear_authentication();
+select is((select status || ': ' || cancel_reason from public.sessions where id = :'d_session'),
+          'cancelled: Your counsellor is no longer available.',
+          'a coach who deletes their account: their upcoming appointment is cancelled');
+select is((select count(*)::int from public.notifications where user_id = :'patient' and kind = 'session_cancelled'
+             and data ->> 'session_id' = :'d_session'), 1, '... and the patient is told once');
+select is((select count(*)::int from public.notifications where user_id = :'coach_d'), 0,
+          '... the deleted coach keeps no notification');
 
 -- Working windows -------------------------------------------------------------------------------------------
 
