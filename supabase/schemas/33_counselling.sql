@@ -53,8 +53,23 @@ alter table public.bookings add column no_show_at timestamptz;
 comment on column public.bookings.no_show_at is
   'Set by mark_no_show: the host marked this confirmed booking of a one-to-one session as not attended.';
 
+-- The default of coach_booking_settings.timezone: none given (null), which the insert trigger
+-- replaces with the coach's profile time zone (defined before the table that uses it). A constant
+-- 'UTC' moved the hours of a coach in Amsterdam by an hour as soon as they saved only a slot length,
+-- while a coach without a row gets their profile's zone.
+create function private.coach_timezone_unset()
+returns text
+language sql immutable set search_path = '' as $$
+  select null::text
+$$;
+comment on function private.coach_timezone_unset() is
+  'Default of coach_booking_settings.timezone: null, filled in by the trigger coach_booking_settings_default_timezone '
+  'with the coach''s profile time zone. Internal.';
+revoke execute on function private.coach_timezone_unset() from public, anon;
+grant execute on function private.coach_timezone_unset() to authenticated, service_role;
+
 create table public.coach_booking_settings (
-  timezone text not null default 'UTC',
+  timezone text not null default private.coach_timezone_unset(),
   slot_minutes int not null default 50,
   buffer_minutes int not null default 10,
   min_notice_minutes int not null default 720,
@@ -75,7 +90,8 @@ comment on table public.coach_booking_settings is
   'A coach''s booking rules for one-to-one sessions. Coaches read and write their own row, admins every row; patients '
   'see only what available_slots derives. A coach without a row gets the column defaults and their profile''s time zone.';
 comment on column public.coach_booking_settings.timezone is
-  'IANA time zone the working hours (coach_availability) are expressed in.';
+  'IANA time zone the working hours (coach_availability) are expressed in. Not given (or set to null): the coach''s '
+  'profile time zone (UTC without one).';
 comment on column public.coach_booking_settings.slot_minutes is 'Length of one appointment (10-600 minutes).';
 comment on column public.coach_booking_settings.buffer_minutes is
   'Free minutes kept between an appointment and any other busy time of the coach (0-240).';
@@ -993,6 +1009,24 @@ grant execute on function public.jitsi_access(uuid) to authenticated, service_ro
 create trigger coach_booking_settings_set_updated_at before update on public.coach_booking_settings
   for each row execute function private.set_updated_at();
 
+-- Security definer: reads the coach's profile (an admin may be writing another coach's row).
+create function private.coach_booking_settings_default_timezone()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if new.timezone is null then
+    new.timezone := coalesce((select p.timezone from public.profiles p where p.id = new.coach_id), 'UTC');
+  end if;
+  return new;
+end;
+$$;
+comment on function private.coach_booking_settings_default_timezone() is
+  'Trigger: a coach_booking_settings row without a time zone gets the coach''s profile time zone (UTC without one). '
+  'Internal.';
+revoke execute on function private.coach_booking_settings_default_timezone() from public, anon, authenticated, service_role;
+create trigger coach_booking_settings_default_timezone before insert or update of timezone on public.coach_booking_settings
+  for each row execute function private.coach_booking_settings_default_timezone();
+
 create trigger session_notes_set_updated_at before update on public.session_notes
   for each row execute function private.set_updated_at();
 -- Trimmed of every kind of blank; an empty note is invalid_input (as chat and direct messages).
@@ -1051,7 +1085,9 @@ begin
     return new;
   end if;
   select s.* into v_session from public.sessions s where s.id = old.session_id;
-  if v_session.kind is distinct from 'one_to_one' or v_session.status <> 'scheduled' then
+  -- Live too: a started appointment is inside any notice (cancelling it would also cancel the
+  -- session in progress, bookings_cancel_one_to_one below); the coach completes or cancels it.
+  if v_session.kind is distinct from 'one_to_one' or v_session.status not in ('scheduled', 'live') then
     return new;
   end if;
   v_late := (private.coach_settings(private.one_to_one_coach(v_session.id))).late_cancel_minutes;
@@ -1064,7 +1100,7 @@ end;
 $$;
 comment on function private.bookings_check_late_cancel() is
   'Trigger before a booking is cancelled: the patient of a scheduled one-to-one session cannot cancel within the '
-  'coach''s late_cancel_minutes before its start (too_late, 409). Internal.';
+  'coach''s late_cancel_minutes before its start, nor of a live one (too_late, 409). Internal.';
 revoke execute on function private.bookings_check_late_cancel() from public, anon, authenticated, service_role;
 create trigger bookings_check_late_cancel before update of status on public.bookings
   for each row

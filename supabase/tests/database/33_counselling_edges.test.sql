@@ -6,7 +6,7 @@
 -- its first occurrence, times are whole minutes.
 begin;
 \ir ../helpers.sql
-select plan(34);
+select plan(43);
 
 select tests.create_supabase_user('ed_coach', metadata => '{"display_name":"Edda Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ed_patient', metadata => '{"display_name":"Ed Patient"}');
@@ -209,6 +209,52 @@ select is(private.local_instant('America/Sao_Paulo', '2019-02-16 23:30'), '2019-
 select tests.authenticate_as('ed_coach_w');
 select is(tests.error_code($$insert into public.coach_availability (weekday, start_time, end_time) values (3, '10:00:30', '11:00')$$),
           '23514', 'working hours are whole minutes: 10:00:30 is refused');
+select tests.clear_authentication();
+
+-- Booking settings without a time zone --------------------------------------------------------------------
+
+select tests.create_supabase_user('ed_coach_tz', metadata => '{"display_name":"Tess Coach","timezone":"Europe/Amsterdam"}');
+select tests.create_supabase_user('ed_coach_sp', metadata => '{"display_name":"Sergio Coach","timezone":"America/Sao_Paulo"}');
+update public.user_roles set role = 'coach'
+ where user_id in (tests.get_supabase_uid('ed_coach_tz'), tests.get_supabase_uid('ed_coach_sp'));
+select tests.get_supabase_uid('ed_coach_tz') as coach_tz, tests.get_supabase_uid('ed_coach_sp') as coach_sp \gset
+select tests.authenticate_as('ed_coach_tz');
+with x as (insert into public.coach_booking_settings (slot_minutes, min_notice_minutes) values (60, 0) returning timezone)
+select is((select timezone from x), 'Europe/Amsterdam',
+          'a coach who saves settings without a time zone keeps their profile''s (Amsterdam), not UTC');
+insert into public.coach_availability (weekday, start_time, end_time) select w, '09:00', '10:00' from generate_series(1, 7) w;
+select is((select array_agg(distinct to_char(s.starts_at at time zone 'Europe/Amsterdam', 'HH24:MI'))
+           from public.available_slots(:'coach_tz', now() + interval '2 days', now() + interval '9 days') s),
+          array['09:00'], '... so their 09:00-10:00 hours are 09:00 in Amsterdam');
+with x as (update public.coach_booking_settings set timezone = 'UTC' where coach_id = :'coach_tz' returning timezone)
+select is((select timezone from x), 'UTC', 'an explicit UTC is kept');
+with x as (update public.coach_booking_settings set timezone = null where coach_id = :'coach_tz' returning timezone)
+select is((select timezone from x), 'Europe/Amsterdam', 'setting it to null goes back to the profile''s zone');
+select tests.clear_authentication();
+select tests.authenticate_as('ed_admin');
+with x as (insert into public.coach_booking_settings (coach_id, slot_minutes) values (:'coach_sp', 45) returning timezone)
+select is((select timezone from x), 'America/Sao_Paulo',
+          'an admin saving another coach''s settings without a zone gives that coach''s profile zone');
+select tests.clear_authentication();
+
+-- A started appointment: the patient cannot cancel it ---------------------------------------------------
+
+select tests.authenticate_as('ed_patient');
+select id as live_bk, session_id as live_session
+from public.book_slot(:'coach_tz', :'d1_10'::timestamptz - interval '1 hour') \gset
+select tests.clear_authentication();
+update public.sessions set starts_at = now() - interval '1 minute' where id = :'live_session';
+select tests.authenticate_as('ed_coach_tz');
+select is((select status from public.start_session(:'live_session')), 'live', 'the coach starts the appointment');
+select tests.clear_authentication();
+select tests.authenticate_as('ed_patient');
+select is(tests.error_code(format('select public.cancel_booking(%L)', :'live_session')), 'too_late',
+          'the patient cannot cancel a live appointment (too_late), inside any notice');
+select tests.clear_authentication();
+select is((select s.status || '/' || b.status from public.sessions s join public.bookings b on b.session_id = s.id
+           where s.id = :'live_session'), 'live/confirmed', 'the appointment goes on, its booking confirmed');
+select tests.authenticate_as('ed_coach_tz');
+select is((select status from public.complete_session(:'live_session')), 'ended', '... and the coach completes it');
 select tests.clear_authentication();
 
 select * from finish();
