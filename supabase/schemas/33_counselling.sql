@@ -677,8 +677,9 @@ begin
   values (v_session_id, v_uid, 'confirmed', true)
   returning * into v_booking;
 
-  perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment',
-    'A patient booked a one-to-one session with you.', '/sessions/' || v_session_id::text,
+  perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment: ' || coalesce(v_topic, 'One-to-one session'),
+    'A patient booked a one-to-one session with you for '
+      || private.format_local_time(book_slot.starts_at, v_settings.timezone) || '.', '/sessions/' || v_session_id::text,
     jsonb_build_object('session_id', v_session_id, 'booking_id', v_booking.id, 'starts_at', book_slot.starts_at));
   -- The patient's confirmation (with the .ics); the coach's mail is the one_to_one_booked above.
   perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, coalesce(v_topic, 'One-to-one session'));

@@ -75,6 +75,8 @@ type Strings = {
   /** session_rescheduled when data.previous_starts_at is known: {from} and {when}. */
   moved: string;
   session_cancelled: [string, string];
+  /** The coach's notice of a new one-to-one appointment (book_slot). */
+  one_to_one_booked: [string, string];
   reason: string;
   coach_approved: string;
   coach_declined: string;
@@ -98,6 +100,7 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["New time: {title}", "{title} now starts {when}."],
     moved: "{title} has moved from {from} to {when}.",
     session_cancelled: ["Cancelled: {title}", "{title} ({when}) has been cancelled."],
+    one_to_one_booked: ["New appointment: {title}", "A patient booked {title} with you for {when}."],
     reason: "Reason: {reason}",
     coach_approved: "Your coach application was approved",
     coach_declined: "Your coach application was declined",
@@ -118,6 +121,7 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Nieuwe tijd: {title}", "{title} begint nu {when}."],
     moved: "{title} is verplaatst van {from} naar {when}.",
     session_cancelled: ["Geannuleerd: {title}", "{title} ({when}) is geannuleerd."],
+    one_to_one_booked: ["Nieuwe afspraak: {title}", "Een cliënt heeft {title} bij je geboekt voor {when}."],
     reason: "Reden: {reason}",
     coach_approved: "Je aanvraag als coach is goedgekeurd",
     coach_declined: "Je aanvraag als coach is afgewezen",
@@ -138,6 +142,7 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Novo horário: {title}", "{title} agora começa {when}."],
     moved: "{title} foi remarcada de {from} para {when}.",
     session_cancelled: ["Cancelada: {title}", "{title} ({when}) foi cancelada."],
+    one_to_one_booked: ["Nova consulta: {title}", "Um paciente agendou {title} com você para {when}."],
     reason: "Motivo: {reason}",
     coach_approved: "Sua candidatura como coach foi aprovada",
     coach_declined: "Sua candidatura como coach foi recusada",
@@ -193,7 +198,7 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
   const pair = ctx.kind === "session_reminder"
     ? t.reminder
     : (ctx.kind === "booking_confirmed" || ctx.kind === "booking_promoted" || ctx.kind === "session_rescheduled" ||
-        ctx.kind === "session_cancelled")
+        ctx.kind === "session_cancelled" || ctx.kind === "one_to_one_booked")
     ? t[ctx.kind]
     : undefined;
   if (!pair) return fallback;

@@ -492,7 +492,7 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     const host = await createUser(f, "bchost", {});
     const booker = await createUser(f, "booker", { timezone: "Europe/Amsterdam" }, "nl");
     const waiter = await createUser(f, "waiter", {}, "en");
-    const coach = await createUser(f, "bccoach", { timezone: "Europe/Amsterdam" }, "en");
+    const coach = await createUser(f, "bccoach", { timezone: "Europe/Amsterdam" }, "nl");
     const patient = await createUser(f, "patient", { timezone: "America/Sao_Paulo" }, "pt");
     await f.sql`update public.user_roles set role = 'coach' where user_id = any(${[host.id, coach.id]}::uuid[])`;
     const sessionId = await createSession(f, host.id, "Ontdekkingsgesprek", 180);
@@ -552,7 +552,14 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     const pevent = new ICAL.Component(ICAL.parse(pics.content.toString("utf-8"))).getFirstSubcomponent("vevent")!;
     assert.equal(pevent.getFirstPropertyValue("uid"), `${slotBooking.session_id}@live-sessions`, "the feed's UID of the one-to-one");
     assert.equal((pevent.getFirstPropertyValue("dtstart") as ICAL.Time).toJSDate().getTime(), slot.at.getTime());
-    assert.equal(header(await simpleParser(to(coach)[0].raw), "X-Notification-Kind"), "one_to_one_booked");
+    const cmail = await simpleParser(to(coach)[0].raw);
+    assert.equal(header(cmail, "X-Notification-Kind"), "one_to_one_booked");
+    // The coach's notice in their language, with the appointment's time in their zone (it said only "A patient
+    // booked a one-to-one session with you.", in English).
+    const [cabbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${slot.at}, 'Europe/Amsterdam') as a`;
+    assert.ok(cmail.subject?.startsWith("Nieuwe afspraak: Carreira"), cmail.subject);
+    assert.ok(cmail.text?.includes("Een cliënt heeft Carreira bij je geboekt voor") &&
+      cmail.text.includes(`${hhmm(slot.at, "Europe/Amsterdam")} Europe/Amsterdam (${cabbrev.a})`), cmail.text);
   } finally {
     await cleanup(f);
     await f.sql.end();

@@ -6,7 +6,7 @@
 -- its first occurrence, times are whole minutes.
 begin;
 \ir ../helpers.sql
-select plan(43);
+select plan(44);
 
 select tests.create_supabase_user('ed_coach', metadata => '{"display_name":"Edda Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ed_patient', metadata => '{"display_name":"Ed Patient"}');
@@ -256,6 +256,14 @@ select is((select s.status || '/' || b.status from public.sessions s join public
 select tests.authenticate_as('ed_coach_tz');
 select is((select status from public.complete_session(:'live_session')), 'ended', '... and the coach completes it');
 select tests.clear_authentication();
+
+-- The coach's notice of a new appointment says when ----------------------------------------------------
+
+select is((select title || ' | ' || body from public.notifications
+           where user_id = :'coach' and kind = 'one_to_one_booked' and data ->> 'session_id' = :'bk2_session'),
+          'New appointment: One-to-one session | A patient booked a one-to-one session with you for '
+            || private.format_local_time(:'d1_11'::timestamptz, 'Europe/Amsterdam') || '.',
+          'one_to_one_booked tells the coach the time, in their zone');
 
 select * from finish();
 rollback;
