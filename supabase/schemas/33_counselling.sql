@@ -419,9 +419,13 @@ grant all on table public.session_notes to service_role;
 create policy "authors read their own session notes" on public.session_notes
   for select to authenticated
   using (author_id = (select auth.uid()));
+-- The caller's own host rows, not private.staff_session_ids (which gives admins every session): an
+-- admin writes no notes on other coaches' appointments.
 create policy "hosts write notes on their sessions" on public.session_notes
   for insert to authenticated
-  with check (author_id = (select auth.uid()) and session_id in (select private.staff_session_ids(array['host'])));
+  with check (author_id = (select auth.uid())
+              and session_id in (select st.session_id from public.session_staff st
+                                 where st.user_id = (select auth.uid()) and st.role = 'host'));
 create policy "authors update their own session notes" on public.session_notes
   for update to authenticated
   using (author_id = (select auth.uid()))

@@ -6,7 +6,7 @@
 -- its first occurrence, times are whole minutes.
 begin;
 \ir ../helpers.sql
-select plan(44);
+select plan(46);
 
 select tests.create_supabase_user('ed_coach', metadata => '{"display_name":"Edda Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ed_patient', metadata => '{"display_name":"Ed Patient"}');
@@ -264,6 +264,17 @@ select is((select title || ' | ' || body from public.notifications
           'New appointment: One-to-one session | A patient booked a one-to-one session with you for '
             || private.format_local_time(:'d1_11'::timestamptz, 'Europe/Amsterdam') || '.',
           'one_to_one_booked tells the coach the time, in their zone');
+
+-- Notes: only a host of the session writes them (an admin is not one) ---------------------------------
+
+select tests.authenticate_as('ed_admin');
+select is(tests.error_code(format($$insert into public.session_notes (session_id, body) values (%L, 'admin note')$$, :'bk2_session')),
+          '42501', 'an admin who is not its host cannot write a note on a one-to-one appointment');
+select tests.clear_authentication();
+select tests.authenticate_as('ed_coach');
+select is(tests.error_code(format($$insert into public.session_notes (session_id, body) values (%L, 'Slept better')$$, :'bk2_session')),
+          null, 'its coach can');
+select tests.clear_authentication();
 
 select * from finish();
 rollback;
