@@ -181,6 +181,20 @@ CREATE OR REPLACE FUNCTION private.working_window_slots (
                        make_interval(mins => slot_minutes)) g
 $function$;
 
+-- Existing rules with seconds (the API accepted '09:00:30' until now) are made whole minutes first, so the
+-- constraint below validates on any database: the start rounded up and the end rounded down (the window only
+-- shrinks; no slot appears that the coach did not offer), and a rule with no whole minute left is removed.
+DELETE FROM public.coach_availability a
+WHERE (extract(second FROM a.start_time) <> 0 OR extract(second FROM a.end_time) <> 0)
+  AND date_trunc('minute', a.end_time::interval) <= date_trunc('minute', a.start_time::interval + interval '59.999999 seconds');
+
+UPDATE public.coach_availability a
+SET start_time = CASE WHEN extract(second FROM a.start_time) = 0 THEN a.start_time
+                      ELSE date_trunc('minute', a.start_time::interval + interval '59.999999 seconds')::time END,
+    end_time = CASE WHEN extract(second FROM a.end_time) = 0 THEN a.end_time
+                    ELSE date_trunc('minute', a.end_time::interval)::time END
+WHERE extract(second FROM a.start_time) <> 0 OR extract(second FROM a.end_time) <> 0;
+
 ALTER TABLE "public"."coach_availability"
   ADD CONSTRAINT "coach_availability_whole_minutes" CHECK (((EXTRACT(second FROM start_time) = (0)::numeric) AND (EXTRACT(second FROM end_time) = (0)::numeric)));
 
