@@ -601,9 +601,13 @@ comment on function private.is_free_slot(public.coach_booking_settings, timestam
 revoke execute on function private.is_free_slot(public.coach_booking_settings, timestamptz, uuid)
   from public, anon, authenticated, service_role;
 
--- Cancels the scheduled and live one-to-one appointments a user hosts (their coach leaves: account
--- deactivated or deleted, 85_account_lifecycle.sql): the patient is told (session_cancelled, with the
--- reason) and the booking is cancelled with the session, as when the coach cancels one. Lock order as
+-- A user leaves (account deactivated or deleted, 85_account_lifecycle.sql): the one-to-one
+-- appointments they are the coach of (private.one_to_one_coach) and that are not over (live, or
+-- scheduled with the planned end ahead) are cancelled: the patient is told (session_cancelled, with
+-- the reason) and the booking is cancelled with the session, as when the coach cancels one. Past
+-- appointments the coach never completed are history and stay as they are. On upcoming appointments
+-- of another coach where the user is a second staff member (add_session_staff: a supervisor), only
+-- their staff row goes; the appointment stays with its coach. Lock order as
 -- private.cancel_future_bookings: the sessions first, in id order. Internal: runs inside the security
 -- definer lifecycle RPCs.
 create function private.cancel_hosted_one_to_ones(user_id uuid, reason text)
@@ -613,23 +617,37 @@ declare
   v_count int;
 begin
   perform 1 from public.sessions s
-   where s.id in (select st.session_id from public.session_staff st
-                  where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
-     and s.kind = 'one_to_one' and s.status in ('scheduled', 'live')
+   where s.id in (select st.session_id from public.session_staff st where st.user_id = cancel_hosted_one_to_ones.user_id)
+     and s.kind = 'one_to_one'
+     and (s.status = 'live'
+          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
    order by s.id
    for no key update of s;
   update public.sessions s
      set status = 'cancelled', cancel_reason = cancel_hosted_one_to_ones.reason, sequence = s.sequence + 1
    where s.id in (select st.session_id from public.session_staff st
                   where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
-     and s.kind = 'one_to_one' and s.status in ('scheduled', 'live');
+     and s.kind = 'one_to_one'
+     and (s.status = 'live'
+          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
+     and private.one_to_one_coach(s.id) = cancel_hosted_one_to_ones.user_id;
   get diagnostics v_count = row_count;
+  -- What is left of theirs and not over is another coach's appointment: they leave its staff.
+  delete from public.session_staff st
+   where st.user_id = cancel_hosted_one_to_ones.user_id
+     and st.session_id in (select s.id from public.sessions s
+                           where s.kind = 'one_to_one'
+                             and (s.status = 'live'
+                                  or (s.status = 'scheduled'
+                                      and s.starts_at + make_interval(mins => s.duration_minutes) > now())));
   return v_count;
 end;
 $$;
 comment on function private.cancel_hosted_one_to_ones(uuid, text) is
-  'Cancels the scheduled and live one-to-one appointments the user hosts, with the reason (the patient gets '
-  'session_cancelled, the booking is cancelled); returns how many. Internal (account deactivation and deletion).';
+  'Cancels, with the reason, the one-to-one appointments the user is the coach of (private.one_to_one_coach) that are '
+  'live or still ahead (the patient gets session_cancelled, the booking is cancelled; past ones stay as they are), and '
+  'removes the user from the staff of other coaches'' upcoming or live one-to-one appointments. Returns how many were '
+  'cancelled. Internal (account deactivation and deletion).';
 revoke execute on function private.cancel_hosted_one_to_ones(uuid, text) from public, anon, authenticated, service_role;
 
 -- SECURITY DEFINER: clients cannot create sessions for someone else nor write bookings.
@@ -1090,13 +1108,14 @@ begin
     return new;
   end if;
   select s.* into v_session from public.sessions s where s.id = old.session_id;
-  -- Live too: a started appointment is inside any notice (cancelling it would also cancel the
-  -- session in progress, bookings_cancel_one_to_one below); the coach completes or cancels it.
   if v_session.kind is distinct from 'one_to_one' or v_session.status not in ('scheduled', 'live') then
     return new;
   end if;
   v_late := (private.coach_settings(private.one_to_one_coach(v_session.id))).late_cancel_minutes;
-  if now() > v_session.starts_at - make_interval(mins => v_late) then
+  -- Live: too late whatever the notice and the planned start (a coach who started early, a notice of
+  -- 0 minutes): cancelling would also cancel the session in progress (bookings_cancel_one_to_one
+  -- below); the coach completes or cancels it.
+  if v_session.status = 'live' or now() > v_session.starts_at - make_interval(mins => v_late) then
     perform private.raise_error('too_late', 'It is too late to cancel this appointment; ask your coach.',
       jsonb_build_object('session_id', v_session.id, 'late_cancel_minutes', v_late, 'starts_at', v_session.starts_at));
   end if;
@@ -1105,11 +1124,15 @@ end;
 $$;
 comment on function private.bookings_check_late_cancel() is
   'Trigger before a booking is cancelled: the patient of a scheduled one-to-one session cannot cancel within the '
-  'coach''s late_cancel_minutes before its start, nor of a live one (too_late, 409). Internal.';
+  'coach''s late_cancel_minutes before its start, nor a live one at all (too_late, 409). Not for the account '
+  'lifecycle (private.lifecycle_cancel on: deleting or deactivating an account is never refused by it). Internal.';
 revoke execute on function private.bookings_check_late_cancel() from public, anon, authenticated, service_role;
+-- private.lifecycle_cancel is set to 'on' by private.cancel_future_bookings (85_account_lifecycle.sql)
+-- around its own update only: an account being deleted or deactivated leaves its appointments.
 create trigger bookings_check_late_cancel before update of status on public.bookings
   for each row
-  when (new.status = 'cancelled' and old.status <> 'cancelled')
+  when (new.status = 'cancelled' and old.status <> 'cancelled'
+        and current_setting('private.lifecycle_cancel', true) is distinct from 'on')
   execute function private.bookings_check_late_cancel();
 
 -- A one-to-one session without its patient is cancelled (its slot is free again). The coach is told
