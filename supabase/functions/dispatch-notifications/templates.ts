@@ -75,7 +75,9 @@ type Strings = {
   /** session_rescheduled when data.previous_starts_at is known: {from} and {when}. */
   moved: string;
   session_cancelled: [string, string];
-  /** The coach's notice of a new one-to-one appointment (book_slot). */
+  /** The coach's notice of a new one-to-one appointment (book_slot). Never the session's title: on a one-to-one
+   * that is the patient's free-text topic, and subjects and push titles show on lock screens and in mail previews;
+   * the coach reads the topic in the app (my_appointments). */
   one_to_one_booked: [string, string];
   reason: string;
   coach_approved: string;
@@ -100,7 +102,7 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["New time: {title}", "{title} now starts {when}."],
     moved: "{title} has moved from {from} to {when}.",
     session_cancelled: ["Cancelled: {title}", "{title} ({when}) has been cancelled."],
-    one_to_one_booked: ["New appointment: {title}", "A patient booked {title} with you for {when}."],
+    one_to_one_booked: ["New appointment", "A patient booked a one-to-one session with you for {when}."],
     reason: "Reason: {reason}",
     coach_approved: "Your coach application was approved",
     coach_declined: "Your coach application was declined",
@@ -121,7 +123,7 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Nieuwe tijd: {title}", "{title} begint nu {when}."],
     moved: "{title} is verplaatst van {from} naar {when}.",
     session_cancelled: ["Geannuleerd: {title}", "{title} ({when}) is geannuleerd."],
-    one_to_one_booked: ["Nieuwe afspraak: {title}", "Een cliënt heeft {title} bij je geboekt voor {when}."],
+    one_to_one_booked: ["Nieuwe afspraak", "Een cliënt heeft een individuele sessie bij je geboekt voor {when}."],
     reason: "Reden: {reason}",
     coach_approved: "Je aanvraag als coach is goedgekeurd",
     coach_declined: "Je aanvraag als coach is afgewezen",
@@ -142,7 +144,7 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Novo horário: {title}", "{title} agora começa {when}."],
     moved: "{title} foi remarcada de {from} para {when}.",
     session_cancelled: ["Cancelada: {title}", "{title} ({when}) foi cancelada."],
-    one_to_one_booked: ["Nova consulta: {title}", "Um paciente agendou {title} com você para {when}."],
+    one_to_one_booked: ["Nova consulta", "Um paciente agendou uma sessão individual com você para {when}."],
     reason: "Motivo: {reason}",
     coach_approved: "Sua candidatura como coach foi aprovada",
     coach_declined: "Sua candidatura como coach foi recusada",

@@ -20,6 +20,7 @@ import type postgres from "postgres";
 import { SMTPServer } from "smtp-server";
 import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
 import { signUnsubscribeToken } from "../_shared/unsubscribe-token.ts";
+import { renderMessage } from "../dispatch-notifications/templates.ts";
 import { adminDb, mintJwt } from "./helpers.ts";
 
 type Sql = postgres.Sql;
@@ -557,9 +558,26 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     // The coach's notice in their language, with the appointment's time in their zone (it said only "A patient
     // booked a one-to-one session with you.", in English).
     const [cabbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${slot.at}, 'Europe/Amsterdam') as a`;
-    assert.ok(cmail.subject?.startsWith("Nieuwe afspraak: Carreira"), cmail.subject);
-    assert.ok(cmail.text?.includes("Een cliënt heeft Carreira bij je geboekt voor") &&
+    // Never the patient's topic in the subject (mail previews, lock screens) nor in the body: "Nieuwe afspraak: Carreira"
+    // and "Een cliënt heeft Carreira bij je geboekt" before; the coach reads the topic in the app.
+    assert.equal(cmail.subject, "Nieuwe afspraak");
+    assert.ok(cmail.text?.includes("Een cliënt heeft een individuele sessie bij je geboekt voor") &&
       cmail.text.includes(`${hhmm(slot.at, "Europe/Amsterdam")} Europe/Amsterdam (${cabbrev.a})`), cmail.text);
+    assert.ok(!cmail.text?.includes("Carreira") && !String(cmail.html).includes("Carreira"), "no topic in the mail's text or HTML");
+    // The same notice in English and Portuguese: grammatical, no topic.
+    for (const [locale, subject, line] of [
+      ["en", "New appointment", "A patient booked a one-to-one session with you for "],
+      ["pt", "Nova consulta", "Um paciente agendou uma sessão individual com você para "],
+    ] as const) {
+      const msg = renderMessage({
+        kind: "one_to_one_booked", locale, timezone: "Europe/Amsterdam", url: null, displayName: null,
+        payload: { title: "New appointment", data: {} },
+        session: { title: "Carreira", startsAt: slot.at, status: "scheduled", cancelReason: null,
+                   zoneAbbreviation: cabbrev.a, bookingStatus: null },
+      });
+      assert.equal(msg.subject, subject);
+      assert.ok(msg.lines[0].startsWith(line) && msg.lines.every((l) => !l.includes("Carreira")), msg.lines.join(" / "));
+    }
   } finally {
     await cleanup(f);
     await f.sql.end();
