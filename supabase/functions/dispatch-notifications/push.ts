@@ -6,7 +6,9 @@
  * network errors are transient; other 4xx are permanent for that subscription.
  * Each device's outcome is recorded (private.push_delivery_devices), and a retry goes only to the devices
  * that failed transiently: those that got it are never sent it again, those that answered for good are
- * left alone. The delivery is retried while a device is still to retry, sent when every device is done
+ * left alone. Whatever is written back to push_subscriptions (the delete after 404/410, last_used_at) is scoped
+ * to the recipient and the endpoint that answered: a shared browser's row moves to the next user who registers
+ * it (same id), and the previous user's push must never delete or mark it. The delivery is retried while a device is still to retry, sent when every device is done
  * and at least one got it (or, when the retries run out, a device got it: see
  * private.push_delivery_given_up), cancelled when the user has no subscription left, failed otherwise.
  *
@@ -134,10 +136,12 @@ export function pushSender(
     const payload = pushPayload(d, c, urlOf(d, c), d.notification_id ?? null);
     const now: DeviceOutcome[] = [];
     let retryAfter: number | undefined;
-    // A device to retry that was unsubscribed meanwhile: nothing left to send it to.
+    // A device to retry that is no longer among the user's subscriptions: unsubscribed, or the browser moved
+    // to another user (register_push_subscription keeps the row's id). Nothing is sent and nothing deleted:
+    // the row, if any, is someone else's now.
     for (const p of prior) {
       if (p.status === "retry" && !subs.some((s) => s.id === p.subscription_id)) {
-        now.push({ ...p, status: "gone", error: "unsubscribed before the retry" });
+        now.push({ ...p, status: "gone", error: "unsubscribed before the retry (or moved to another user): not sent" });
       }
     }
     for (const sub of targets) {
@@ -187,7 +191,12 @@ export function pushSender(
         now.push({ subscription_id: sub.id, endpoint_host: host, status: "failed", http_status: status, error: answer(text) });
       }
     }
-    const ids = (status: DeviceOutcome["status"]) => now.filter((o) => o.status === status).map((o) => o.subscription_id);
+    // Writes back to push_subscriptions touch only a row that is still the recipient's with the endpoint the
+    // outcome is for: the row may have moved to another user (a shared browser) or changed meanwhile.
+    const endpointOf = new Map(targets.map((s) => [s.id, s.endpoint]));
+    const rows = (...statuses: DeviceOutcome["status"][]) =>
+      now.filter((o) => statuses.includes(o.status) && endpointOf.has(o.subscription_id))
+        .map((o) => ({ id: o.subscription_id, endpoint: endpointOf.get(o.subscription_id)! }));
     await asCaller(SERVICE, async (tx) => {
       if (now.length) {
         await tx`insert into private.push_delivery_devices as pd
@@ -199,10 +208,18 @@ export function pushSender(
                    set status = excluded.status, http_status = excluded.http_status, error = excluded.error,
                        attempts = pd.attempts + 1, updated_at = now()`;
       }
-      const sent = ids("sent");
-      if (sent.length) await tx`update public.push_subscriptions set last_used_at = now() where id = any(${sent}::uuid[])`;
-      const drop = [...ids("gone"), ...ids("refused")];
-      if (drop.length) await tx`delete from public.push_subscriptions where id = any(${drop}::uuid[])`;
+      const sent = rows("sent");
+      if (sent.length) {
+        await tx`update public.push_subscriptions ps set last_used_at = now()
+                 from jsonb_to_recordset(${tx.json(sent as never)}) as x (id uuid, endpoint text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
+      const drop = rows("gone", "refused");
+      if (drop.length) {
+        await tx`delete from public.push_subscriptions ps
+                 using jsonb_to_recordset(${tx.json(drop as never)}) as x (id uuid, endpoint text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
     });
     // The delivery's outcome from every device's latest state.
     const state = new Map<string, DeviceOutcome>(prior.map((p) => [p.subscription_id, p]));
