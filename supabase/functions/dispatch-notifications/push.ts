@@ -15,7 +15,10 @@
  * Only push services are posted to: before each send the database's one definition of an allowed endpoint
  * (private.push_endpoint_problem: the built-in push service hosts plus private.push_service_hosts) is asked
  * again, so a row written earlier or by another path, or a host since removed from the list, is never
- * contacted; such a subscription is deleted and counts as a permanent failure, with the reason. Redirects
+ * contacted; such a subscription counts as a permanent failure, with the reason, and is disabled (not deleted:
+ * a host missing from the list, or removed for a while, must not cost users their push for good; listing it again
+ * re-enables the row, see private.reenable_push_subscriptions). A disabled row whose host is still refused is
+ * skipped silently (no push is queued for a user with only such rows). Redirects
  * are not followed (a push service answers 201; a 3xx is a permanent failure for that device).
  *
  * `PUSH_CA_CERT` (PEM) adds a trusted CA for push services with a private certificate (tests, on-premise
@@ -49,6 +52,8 @@ interface Subscription {
   auth: string;
   /** Why the endpoint is not an allowed push service (private.push_endpoint_problem), or null. */
   refused: string | null;
+  /** Disabled by an earlier send (disabled_at is set). */
+  disabled: boolean;
 }
 
 export interface PushKindSettings {
@@ -121,17 +126,21 @@ export function pushSender(
     const base = { id: d.id, attempt: d.attempts };
     if (!c.push_enabled) return { ...base, outcome: "cancelled", error: "push turned off" };
     const [subs, prior] = await asCaller(SERVICE, async (tx) => [
-      await tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused
+      await tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused,
+                                      disabled_at is not null as disabled
                                from public.push_subscriptions where user_id = ${d.user_id}`,
       await tx<(DeviceOutcome & { attempts: number })[]>`
         select subscription_id, endpoint_host, status, http_status, error, attempts
         from private.push_delivery_devices where delivery_id = ${d.id}`,
     ] as const);
-    // First attempt: every device of the user. A retry: only the devices still to retry.
+    // First attempt: every device of the user but those disabled earlier and still refused. A retry: only the
+    // devices still to retry.
     const retrying = prior.length > 0;
     const pending = new Set(prior.filter((p) => p.status === "retry").map((p) => p.subscription_id));
-    const targets = retrying ? subs.filter((s) => pending.has(s.id)) : subs;
-    if (!retrying && subs.length === 0) return { ...base, outcome: "cancelled", error: "no push subscription" };
+    const targets = retrying ? subs.filter((s) => pending.has(s.id)) : subs.filter((s) => !(s.disabled && s.refused));
+    if (!retrying && targets.length === 0) {
+      return { ...base, outcome: "cancelled", error: subs.length ? "every push subscription is disabled" : "no push subscription" };
+    }
     const settings = kindSettings(d.kind);
     const payload = pushPayload(d, c, urlOf(d, c), d.notification_id ?? null);
     const now: DeviceOutcome[] = [];
@@ -148,7 +157,7 @@ export function pushSender(
       const host = hostOf(sub.endpoint);
       if (sub.refused) {
         now.push({ subscription_id: sub.id, endpoint_host: host, status: "refused", http_status: null,
-          error: `not sent, deleted: ${sub.refused}`.slice(0, 300) });
+          error: `not sent, disabled: ${sub.refused}`.slice(0, 300) });
         continue;
       }
       let status: number;
@@ -214,10 +223,29 @@ export function pushSender(
                  from jsonb_to_recordset(${tx.json(sent as never)}) as x (id uuid, endpoint text)
                  where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
       }
-      const drop = rows("gone", "refused");
+      const drop = rows("gone");
       if (drop.length) {
         await tx`delete from public.push_subscriptions ps
                  using jsonb_to_recordset(${tx.json(drop as never)}) as x (id uuid, endpoint text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
+      const refused = now.filter((o) => o.status === "refused" && endpointOf.has(o.subscription_id))
+        .map((o) => ({
+          id: o.subscription_id,
+          endpoint: endpointOf.get(o.subscription_id)!,
+          reason: targets.find((t) => t.id === o.subscription_id)!.refused,
+        }));
+      if (refused.length) {
+        await tx`update public.push_subscriptions ps
+                 set disabled_at = coalesce(ps.disabled_at, now()), disabled_reason = x.reason
+                 from jsonb_to_recordset(${tx.json(refused as never)}) as x (id uuid, endpoint text, reason text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
+      // A device disabled earlier whose host is allowed again (the list changed back): enabled again.
+      const allowed = targets.filter((t) => t.disabled && !t.refused).map((t) => ({ id: t.id, endpoint: t.endpoint }));
+      if (allowed.length) {
+        await tx`update public.push_subscriptions ps set disabled_at = null, disabled_reason = null
+                 from jsonb_to_recordset(${tx.json(allowed as never)}) as x (id uuid, endpoint text)
                  where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
       }
     });

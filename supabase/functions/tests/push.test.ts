@@ -449,14 +449,56 @@ Deno.test("web push: only push services are posted to (registration and send), r
       "per device: the phone sent, the redirect failed, the nine smuggled rows refused (none posted)",
     );
     assert.equal(of(ben).status, "failed", "ben's only device is not a push service: a permanent failure");
-    assert.match(of(ben).last_error ?? "", /refused not sent, deleted: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
+    assert.match(of(ben).last_error ?? "", /refused not sent, disabled: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
     assert.equal(of(cat).status, "failed", "cat's host was removed from the list: not posted to");
     assert.match(of(cat).last_error ?? "", new RegExp(`endpoint host 127\\.0\\.0\\.1:${other.port} is not a known push service`));
 
-    const left = await sql<{ endpoint: string }[]>`
-      select endpoint from public.push_subscriptions where user_id = any(${[ann, ben, cat]}::uuid[]) order by endpoint`;
-    assert.deepEqual(left.map((r) => r.endpoint), [phone.endpoint, `https://127.0.0.1:${svc.port}/push/ann-redirect`],
-      "the refused subscriptions are deleted; the redirecting one stays (a push service's answer, not our rule)");
+    // Refused rows are disabled, not deleted: a host missing from the list (or removed for a while) must not cost
+    // the users their push for good.
+    const left = await sql<{ endpoint: string; disabled: boolean; disabled_reason: string | null }[]>`
+      select endpoint, disabled_at is not null as disabled, disabled_reason from public.push_subscriptions
+      where user_id = any(${[ann, ben, cat]}::uuid[]) order by endpoint`;
+    assert.equal(left.length, 13, "no subscription deleted");
+    assert.deepEqual(left.filter((r) => !r.disabled).map((r) => r.endpoint).sort(),
+      [phone.endpoint, `https://127.0.0.1:${svc.port}/push/ann-redirect`].sort(),
+      "the phone and the redirecting one stay enabled (a redirect is a push service's answer, not our rule)");
+    assert.deepEqual(left.filter((r) => r.disabled).map((r) => /^endpoint .+/.test(r.disabled_reason ?? "")),
+      Array(11).fill(true), "the eleven refused ones are disabled, each with the reason");
+    assert.match(left.find((r) => r.endpoint === smuggled.userinfo)!.disabled_reason ?? "", /must not carry user information/);
+
+    // Next notification: ann's disabled devices are skipped (not even recorded again), ben and cat, whose only
+    // devices are disabled, get no push delivery at all.
+    await f.notify([ann, ben, cat]);
+    const fresh = (await sql<{ id: string }[]>`
+      select id from public.notification_deliveries where channel = 'push' and user_id = ${ann}
+        and id <> all(${[...deliveries.values()]}::uuid[])`).map((r) => r.id);
+    const [{ n: queued }] = await sql<{ n: number }[]>`
+      select count(*)::int as n from public.notification_deliveries where channel = 'push' and user_id = any(${[ben, cat]}::uuid[])
+        and id <> all(${[...deliveries.values()]}::uuid[])`;
+    assert.equal(queued, 0, "no push is queued for a user whose every device is disabled");
+    assert.equal(fresh.length, 1, "ann still has enabled devices: her push is queued");
+    await f.dispatch();
+    assert.deepEqual([...svc.requests].sort(), ["ann-phone", "ann-phone", "ann-redirect", "ann-redirect"]);
+    assert.deepEqual(other.requests, []);
+    assert.deepEqual(
+      (await sql<{ status: string }[]>`select status from private.push_delivery_devices where delivery_id = ${fresh[0]} order by 1`)
+        .map((r) => r.status),
+      ["sent", "sent"], "only the two enabled devices are tried (the redirect's script is spent: 201 now)",
+    );
+
+    // The operator lists cat's host again: her device (and the rows on that host) are enabled again and get pushes.
+    await f.allow(`127.0.0.1:${other.port}`);
+    assert.deepEqual(
+      (await sql<{ endpoint: string }[]>`select endpoint from public.push_subscriptions
+                                         where user_id = any(${[ann, ben, cat]}::uuid[]) and disabled_at is null order by 1`)
+        .map((r) => r.endpoint),
+      [smuggled.otherPort, smuggled.ben, `https://127.0.0.1:${other.port}/push/cat-old`, phone.endpoint,
+        `https://127.0.0.1:${svc.port}/push/ann-redirect`].sort(),
+      "re-enabled by listing the host: exactly the rows on it",
+    );
+    await f.notify([cat]);
+    await f.dispatch();
+    assert.deepEqual(other.received.map((r) => r.device), ["cat-old"], "cat's device gets her push again");
   } finally {
     await f.close();
   }
