@@ -3,7 +3,8 @@
  * subscription's p256dh/auth keys, RFC 8292 VAPID JWT signed with `VAPID_PRIVATE_KEY`, TTL and Urgency
  * of the kind) and Deno's fetch sends it. One delivery goes to every subscription of the user:
  * 201/202 marks the subscription used; 404/410 (the push service forgot it) deletes it; 429/5xx and
- * network errors are transient; other 4xx are permanent for that subscription.
+ * network errors are transient; other 4xx are permanent for that subscription, and so is a request that cannot
+ * be built for it (keys that are not a usable P-256 key and auth secret).
  * Each device's outcome is recorded (private.push_delivery_devices), and a retry goes only to the devices
  * that failed transiently: those that got it are never sent it again, those that answered for good are
  * left alone. Whatever is written back to push_subscriptions (the delete after 404/410, last_used_at) is scoped
@@ -153,6 +154,15 @@ export function pushSender(
         now.push({ ...p, status: "gone", error: "unsubscribed before the retry (or moved to another user): not sent" });
       }
     }
+    // The VAPID keys are checked once: a bad key is the operator's (every device would fail alike), so the
+    // delivery is retried whole; an error building one device's request below is that subscription's own.
+    if (targets.some((t) => !t.refused)) {
+      try {
+        webpush.getVapidHeaders("https://push.invalid", vapid.subject, vapid.publicKey, vapid.privateKey, "aes128gcm");
+      } catch (err) {
+        return { ...base, outcome: "retry", error: `VAPID configuration: ${(err as Error).message}`.slice(0, 1000) };
+      }
+    }
     for (const sub of targets) {
       const host = hostOf(sub.endpoint);
       if (sub.refused) {
@@ -162,12 +172,21 @@ export function pushSender(
       }
       let status: number;
       let text = "";
+      let req: ReturnType<typeof webpush.generateRequestDetails>;
       try {
-        const req = webpush.generateRequestDetails(
+        req = webpush.generateRequestDetails(
           { endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } },
           payload,
           { vapidDetails: vapid, TTL: settings.ttlSeconds, urgency: settings.urgency, topic: undefined },
         );
+      } catch (err) {
+        // The subscription's keys cannot be encrypted to (a p256dh that is not a P-256 point, a key or secret
+        // of the wrong length): no retry can fix that, so this device fails for good and the others go on.
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "failed", http_status: null,
+          error: `not sent, the subscription's keys are unusable: ${(err as Error).message}`.slice(0, 300) });
+        continue;
+      }
+      try {
         const res = await fetch(req.endpoint, {
           method: req.method,
           headers: req.headers as Record<string, string>,

@@ -676,3 +676,71 @@ Deno.test("web push: a shared browser that moved to another user is never delete
     await f.close();
   }
 });
+
+Deno.test("web push: a device whose keys cannot be encrypted to fails for good, the others get the push, nothing waits", async () => {
+  const f = await pushFixture();
+  const { sql } = f;
+  const svc = f.service();
+  await f.allow(`127.0.0.1:${svc.port}`);
+  try {
+    const ann = await f.user("ann");
+    const url = (name: string) => `https://127.0.0.1:${svc.port}/push/${name}`;
+    const phone = f.device("ann-phone", url("ann-phone"));
+    const [good] = await sql<{ id: string }[]>`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+      values (${ann}, ${phone.endpoint}, ${phone.p256dh}, ${phone.auth}) returning id`;
+    // Keys that pass the format checks but no browser made: 65 bytes starting 0x04 that are not a point on P-256,
+    // and a 33-byte key (a compressed point: the Web Push key must be the uncompressed one).
+    const offCurve = b64u(Uint8Array.from([4, ...new Array(64).fill(1)]));
+    const short = b64u(Uint8Array.from([2, ...new Array(32).fill(7)]));
+    const broken: string[] = [];
+    for (const [name, p256dh] of [["ann-off-curve", offCurve], ["ann-short-key", short]]) {
+      const k = f.device(name, url(name));
+      const [row] = await sql<{ id: string }[]>`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+        values (${ann}, ${k.endpoint}, ${p256dh}, ${k.auth}) returning id`;
+      broken.push(row.id);
+    }
+    const deliveries = await f.notify([ann]);
+    await f.dispatch();
+    assert.deepEqual(svc.problems, []);
+    assert.deepEqual(svc.requests, ["ann-phone"], "nothing was posted for the broken devices");
+    assert.equal(svc.received.length, 1, "the phone got its push");
+    const [delivery] = await sql<{ status: string; provider_message_id: string; last_error: string }[]>`
+      select status, provider_message_id, last_error from public.notification_deliveries where id = ${deliveries.get(ann)!}`;
+    assert.equal(delivery.status, "sent", "not held for a retry by the broken devices");
+    assert.equal(delivery.provider_message_id, "push:1/3");
+    const devices = await sql<{ subscription_id: string; status: string; error: string | null }[]>`
+      select subscription_id, status, error from private.push_delivery_devices where delivery_id = ${deliveries.get(ann)!}`;
+    assert.equal(devices.find((d) => d.subscription_id === good.id)?.status, "sent");
+    for (const id of broken) {
+      const d = devices.find((r) => r.subscription_id === id);
+      assert.equal(d?.status, "failed", `broken device ${id}: failed for good`);
+      assert.match(d?.error ?? "", /^not sent, the subscription's keys are unusable: ./);
+    }
+
+    // A user with only a broken device: the delivery fails at once instead of waiting about a day.
+    const bob = await f.user("bob");
+    const k = f.device("bob-off-curve", url("bob-off-curve"));
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values (${bob}, ${k.endpoint}, ${offCurve}, ${k.auth})`;
+    const bobs = await f.notify([bob]);
+    await f.dispatch();
+    const [bobDelivery] = await sql<{ status: string; attempts: number }[]>`
+      select status, attempts from public.notification_deliveries where id = ${bobs.get(bob)!}`;
+    assert.deepEqual({ ...bobDelivery }, { status: "failed", attempts: 1 });
+
+    // A bad VAPID key is the operator's, not the devices': the delivery stays queued for a retry.
+    const cid = await f.user("cid");
+    const ck = f.device("cid-phone", url("cid-phone"));
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values (${cid}, ${ck.endpoint}, ${ck.p256dh}, ${ck.auth})`;
+    Deno.env.set("VAPID_PRIVATE_KEY", b64u(new Uint8Array(16)));
+    const cids = await f.notify([cid]);
+    await f.dispatch();
+    const [cidDelivery] = await sql<{ status: string; last_error: string }[]>`
+      select status, last_error from public.notification_deliveries where id = ${cids.get(cid)!}`;
+    assert.equal(cidDelivery.status, "queued");
+    assert.match(cidDelivery.last_error, /^VAPID configuration: /);
+    assert.equal((await sql`select 1 from private.push_delivery_devices where delivery_id = ${cids.get(cid)!}`).length, 0,
+      "no device is blamed");
+  } finally {
+    await f.close();
+  }
+});
