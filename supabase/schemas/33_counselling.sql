@@ -232,8 +232,13 @@ revoke execute on function private.is_bookable_coach(uuid) from public, anon, au
 -- Pure: a local wall-clock time of zone tz as an instant. A time that happens twice (the hour a
 -- fall-back day repeats) is its first occurrence: a window "until 02:00" ends at the first 02:00, not an
 -- hour later at the second (PostgreSQL's AT TIME ZONE takes the later one), and a window from 02:30
--- starts at the first 02:30 (its repeated half hour included). A time that does not happen (a
--- spring-forward gap) moves forward by the gap, as AT TIME ZONE does. PL/pgSQL: called per window.
+-- starts at the first 02:30 (its repeated half hour included). A time that does not happen (inside a
+-- spring-forward gap) is the transition itself, the first instant whose wall clock reads later: a
+-- window "until 02:30" on the night Amsterdam skips 02:00-03:00 ends at 03:00 summer time (AT TIME ZONE
+-- moves it forward by the gap, to 03:30, which offered a slot 03:00-03:30 outside the window), and a
+-- window "from 02:30" starts at 03:00, its first wall-clock minute. PL/pgSQL: called per window; the
+-- transition is found by bisection over the gap's seconds (about 12 steps for an hour), only for a time
+-- that does not exist.
 create function private.local_instant(tz text, local_time timestamp)
 returns timestamptz
 language plpgsql immutable parallel safe set search_path = '' as $$
@@ -242,16 +247,39 @@ declare
   -- The zone's UTC offset six hours before (no zone changes offset twice within six hours).
   v_offset interval := ((v_at - interval '6 hours') at time zone tz) - ((v_at - interval '6 hours') at time zone 'UTC');
   v_earlier timestamptz := (local_time - v_offset) at time zone 'UTC';
+  v_gap interval;
+  v_lo bigint;
+  v_hi bigint;
+  v_mid bigint;
 begin
   if v_earlier < v_at and (v_earlier at time zone tz) = local_time then
     return v_earlier;
   end if;
-  return v_at;
+  -- AT TIME ZONE read a skipped time with the offset before the gap: its instant shows a later wall
+  -- clock, by the gap. Otherwise the time exists and v_at is it.
+  v_gap := (v_at at time zone tz) - local_time;
+  if v_gap <= interval '0' then
+    return v_at;
+  end if;
+  -- The transition lies in (v_at - gap, v_at]: before it the clock reads earlier than local_time,
+  -- from it on later.
+  v_lo := floor(extract(epoch from v_at - v_gap))::bigint;
+  v_hi := ceil(extract(epoch from v_at))::bigint;
+  while v_hi - v_lo > 1 loop
+    v_mid := (v_lo + v_hi) / 2;
+    if (to_timestamp(v_mid) at time zone tz) > local_time then
+      v_hi := v_mid;
+    else
+      v_lo := v_mid;
+    end if;
+  end loop;
+  return to_timestamp(v_hi);
 end;
 $$;
 comment on function private.local_instant(text, timestamp) is
-  'A local wall-clock time of zone tz as an instant: the first occurrence of a repeated (fall-back) time, a skipped '
-  '(spring-forward) time moved forward by the gap. Internal.';
+  'A local wall-clock time of zone tz as an instant: the first occurrence of a repeated (fall-back) time; a skipped '
+  '(spring-forward) time is the transition instant (the first whose wall clock reads later), so a window bound in a '
+  'gap never reaches past the wall-clock window. Internal.';
 revoke execute on function private.local_instant(text, timestamp) from public, anon, authenticated, service_role;
 
 -- Pure: the local working window [start_time, end_time) of day in tz as absolute instants, cut
