@@ -730,6 +730,10 @@ begin
     perform private.raise_error('invalid_input', 'The topic must be at most 200 characters.',
       jsonb_build_object('field', 'topic', 'max', 200));
   end if;
+  -- The account locks of the coach and the caller, shared (85_account_lifecycle.sql): a deactivation
+  -- or deletion of either waits for this booking to commit, then cancels it with the rest; one that
+  -- started first makes this call wait, then the check below sees the account gone.
+  perform private.lock_accounts(array[book_slot.coach_id, v_uid], false);
   if not private.is_bookable_coach(book_slot.coach_id) then
     perform private.raise_error('not_found', 'No such coach.', jsonb_build_object('coach_id', book_slot.coach_id));
   end if;
