@@ -14,7 +14,7 @@
  *    the same clock hours of the coach wait for each other (private.lock_coach_calendar); with
  *    random slots that is rare, as it is for real patients.
  *    Target: 0.3x of hotCounter or more, measured in slices between slices of hotCounter.
- * 3. The floor of book_slot on this machine (informational, no target): the five rows one booking
+ * 3. The floor of book_slot on this machine (informational, no target): the six rows one booking
  *    writes, by plain INSERTs into copies of the tables (same indexes, checks and exclusion
  *    constraint; no triggers, foreign keys, RLS or slot check), measured the same way as 2.
  */
@@ -26,10 +26,13 @@ export default async function (b: Bench) {
   const clients = b.baseline.clients;
   const [reader, booker] = await b.createUsers(2, "bench-counsellor");
   const patients = await b.createUsers(64, "bench-patient", { skipSignupTrigger: true });
+  // The reader's 200 appointments have patients of their own: a patient is never in two appointments at
+  // once, so the booking patients below must be free at the slots they book.
+  const readerPatients = await b.createUsers(16, "bench-reader-patient", { skipSignupTrigger: true });
   await b.sql`update public.user_roles set role = 'coach' where user_id in (${reader}, ${booker})`;
   b.onCleanup(async () => {
     await b.sql`delete from public.sessions where created_by in (${reader}, ${booker})`;
-    await b.sql`delete from realtime.messages where topic = any(${[reader, booker, ...patients].map((u) => `user:${u}`)})`;
+    await b.sql`delete from realtime.messages where topic = any(${[reader, booker, ...patients, ...readerPatients].map((u) => `user:${u}`)})`;
   });
 
   // 1. available_slots: 30-minute slots 08:00-20:00 every day, 200 of the next 30 days' slots booked.
@@ -46,7 +49,7 @@ export default async function (b: Bench) {
     from slots where n % 3 = 0 limit 200
     returning id`;
   await b.sql`insert into public.bookings (session_id, user_id, status)
-              select s, (${patients}::uuid[])[1 + (row_number() over ()) % ${patients.length}], 'confirmed'
+              select s, (${readerPatients}::uuid[])[1 + (row_number() over ()) % ${readerPatients.length}], 'confirmed'
               from unnest(${booked.map((r) => r.id)}::uuid[]) s`;
   await b.sql`analyze public.sessions, public.bookings, private.coach_busy, public.coach_availability, public.coach_time_off`;
   const [count] = await b.sql`
@@ -142,7 +145,8 @@ export default async function (b: Bench) {
       insert into bench.floor_session_seats (session_id, status, capacity, waitlist_enabled, host_id, host_name)
       values (v_session_id, 'scheduled', 1, false, floor_book.coach_id, 'Coach');
       insert into bench.floor_coach_busy (session_id, user_id, during, lane)
-      values (v_session_id, floor_book.coach_id, tstzrange(floor_book.starts_at, floor_book.starts_at + interval '10 minutes'), '(,)');
+      values (v_session_id, floor_book.coach_id, tstzrange(floor_book.starts_at, floor_book.starts_at + interval '10 minutes'), '(,)'),
+             (v_session_id, (select auth.uid()), tstzrange(floor_book.starts_at, floor_book.starts_at + interval '10 minutes'), '(,)');
       insert into bench.floor_bookings (session_id, user_id, status, default_reminders_pending)
       values (v_session_id, (select auth.uid()), 'confirmed', true)
       returning id into v_booking_id;

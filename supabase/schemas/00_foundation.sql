@@ -60,6 +60,7 @@ language sql immutable set search_path = '' as $$
     -- counselling (33_counselling.sql)
     when 'slot_unavailable' then 409
     when 'too_late' then 409
+    when 'schedule_conflict' then 409
     when 'rate_limited' then 429
     when 'slow_mode' then 429
     else 500

@@ -31,6 +31,15 @@
 --     earlier one committed, and the buffer between appointments holds as well. Bookings of other
 --     hours of the same coach run in parallel. The constraint covers the raw session times for
 --     every other path; the buffer is the booking RPCs' rule.
+--   * A person is never in two one-to-one appointments at once, on either side: the confirmed booking
+--     of a scheduled or live one-to-one session is busy time of its patient too (a row of theirs in
+--     private.coach_busy, lane (,), kept by triggers on bookings), under the same exclusion
+--     constraint. So a coach who books another coach as a patient at 12:00 is no longer offered at
+--     12:00 (nor within their buffer of it), and a patient cannot hold two overlapping appointments
+--     with two coaches. book_slot and reschedule_booking also lock the patient's hours of the
+--     appointment (private.lock_calendars: one global order, no crosswise waits) and refuse a time
+--     the patient is already in with schedule_conflict (409, details.busy "you" or "patient", nothing
+--     about the other appointment); any other writer meets the constraint (schedule_conflict too).
 
 create extension if not exists btree_gist with schema extensions;
 
@@ -166,11 +175,12 @@ create table private.coach_busy (
   constraint coach_busy_no_overlap exclude using gist (user_id with =, during with &&, lane with &&)
 );
 comment on table private.coach_busy is
-  'Busy time of coaches: one row per staff member of every scheduled or live session (kept by triggers on sessions '
-  'and session_staff). lane is (,) for one-to-one sessions and [n, n+1) with n of its own for group sessions, so the '
-  'exclusion constraint refuses any overlap with a one-to-one session of the same coach. Internal.';
+  'Busy time of users: one row per staff member of every scheduled or live session, and one for the patient (the '
+  'confirmed booking) of every scheduled or live one-to-one session (kept by triggers on sessions, session_staff and '
+  'bookings). lane is (,) for one-to-one sessions and [n, n+1) with n of its own for group sessions, so the '
+  'exclusion constraint refuses any overlap with a one-to-one session of the same user, on either side. Internal.';
 comment on constraint coach_busy_no_overlap on private.coach_busy is
-  'No busy time of a coach overlaps a one-to-one session of theirs.';
+  'No busy time of a user overlaps a one-to-one session of theirs, as coach or as patient.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Indexes
@@ -325,19 +335,48 @@ comment on function private.coach_day_windows(uuid, date) is
   'adjacent ones merged, as local start and end times (end 24:00 = midnight). Internal.';
 revoke execute on function private.coach_day_windows(uuid, date) from public, anon, authenticated, service_role;
 
--- Keeps private.coach_busy for one session: its staff's rows while it is scheduled or live.
-create function private.sync_coach_busy(session_id uuid)
+-- The refusal of a time the patient of an appointment is already in another one-to-one appointment
+-- (or staffs a session) at: schedule_conflict (409). It says which side is busy (details.busy: "you"
+-- when the caller is that patient, "patient" otherwise) and nothing about the other appointment:
+-- neither its session, its coach nor its time.
+create function private.raise_schedule_conflict(patient_id uuid, starts_at timestamptz)
+returns void
+language plpgsql volatile set search_path = '' as $$
+begin
+  if (select auth.uid()) is not distinct from raise_schedule_conflict.patient_id then
+    perform private.raise_error('schedule_conflict', 'You already have an appointment at that time.',
+      jsonb_build_object('busy', 'you', 'starts_at', raise_schedule_conflict.starts_at));
+  end if;
+  perform private.raise_error('schedule_conflict', 'The patient already has an appointment at that time.',
+    jsonb_build_object('busy', 'patient', 'starts_at', raise_schedule_conflict.starts_at));
+end;
+$$;
+comment on function private.raise_schedule_conflict(uuid, timestamptz) is
+  'Raises schedule_conflict (409): the patient (details.busy "you" for the patient themselves, else "patient") is in '
+  'another appointment at starts_at. Reveals nothing about that appointment. Internal.';
+revoke execute on function private.raise_schedule_conflict(uuid, timestamptz) from public, anon, authenticated, service_role;
+
+-- Keeps private.coach_busy for one session: its staff's rows while it is scheduled or live, and for a
+-- one-to-one session also its patient's (the users of its confirmed bookings who are not its staff).
+-- patients_only (a booking changed, the bookings trigger): the staff rows stay as they are, only
+-- the patient's are rewritten (one delete and one insert less on every book_slot).
+create function private.sync_coach_busy(session_id uuid, patients_only boolean default false)
 returns void
 language plpgsql volatile security definer set search_path = '' as $$
 declare
   v_session public.sessions;
   v_lane int8range;
-  v_staff int;
-  v_inserted int;
+  v_staff_missing boolean;
+  v_patient_missing uuid;
 begin
-  delete from private.coach_busy b where b.session_id = sync_coach_busy.session_id;
+  delete from private.coach_busy b
+   where b.session_id = sync_coach_busy.session_id
+     and (not sync_coach_busy.patients_only
+          or not exists (select 1 from public.session_staff st
+                         where st.session_id = sync_coach_busy.session_id and st.user_id = b.user_id));
   select s.* into v_session from public.sessions s where s.id = sync_coach_busy.session_id;
-  if v_session.id is null or v_session.status not in ('scheduled', 'live') then
+  if v_session.id is null or v_session.status not in ('scheduled', 'live')
+     or (sync_coach_busy.patients_only and v_session.kind <> 'one_to_one') then
     return;
   end if;
   -- One lane per group session (its rows are of different users, so they never meet each other).
@@ -348,31 +387,43 @@ begin
   -- a committed one is not inserted; one that overlaps a row of a transaction in flight waits for
   -- it (then is inserted if that one rolled back), and of two transactions inserting overlapping
   -- rows at once one backs off and waits for the other instead of both waiting (no deadlock, no
-  -- subtransaction). A staff row left out means its time is taken: slot_unavailable.
-  with staff as (
-    select st.user_id from public.session_staff st where st.session_id = v_session.id
+  -- subtransaction). A staff row left out means its time is taken: slot_unavailable; a patient row
+  -- left out means the patient is in another appointment then: schedule_conflict.
+  with wanted as (
+    select st.user_id, true as is_staff from public.session_staff st
+    where not sync_coach_busy.patients_only and st.session_id = v_session.id
+    union all
+    select b.user_id, false from public.bookings b
+    where v_session.kind = 'one_to_one' and b.session_id = v_session.id and b.status = 'confirmed'
+      and not exists (select 1 from public.session_staff st where st.session_id = v_session.id and st.user_id = b.user_id)
   ), inserted as (
     insert into private.coach_busy (session_id, user_id, during, lane)
-    select v_session.id, staff.user_id,
+    select v_session.id, wanted.user_id,
            tstzrange(v_session.starts_at, v_session.starts_at + make_interval(mins => v_session.duration_minutes), '[)'),
            v_lane
-    from staff
+    from wanted
     on conflict on constraint coach_busy_no_overlap do nothing
-    returning 1
+    returning user_id
   )
-  select (select count(*) from staff), (select count(*) from inserted) into v_staff, v_inserted;
-  if v_inserted < v_staff then
+  select exists (select 1 from wanted w where w.is_staff and w.user_id not in (select i.user_id from inserted i)),
+         (select w.user_id from wanted w where not w.is_staff and w.user_id not in (select i.user_id from inserted i) limit 1)
+    into v_staff_missing, v_patient_missing;
+  if v_staff_missing then
     perform private.raise_error('slot_unavailable',
       'A staff member of this session has a one-to-one session at that time.',
       jsonb_build_object('session_id', v_session.id, 'starts_at', v_session.starts_at));
   end if;
+  if v_patient_missing is not null then
+    perform private.raise_schedule_conflict(v_patient_missing, v_session.starts_at);
+  end if;
 end;
 $$;
-comment on function private.sync_coach_busy(uuid) is
-  'Rewrites the private.coach_busy rows of a session (one per staff member while it is scheduled or live); an overlap '
-  'with a one-to-one session of one of them, committed or committing concurrently, raises slot_unavailable (409). '
-  'Internal (triggers).';
-revoke execute on function private.sync_coach_busy(uuid) from public, anon, authenticated, service_role;
+comment on function private.sync_coach_busy(uuid, boolean) is
+  'Rewrites the private.coach_busy rows of a session (one per staff member while it is scheduled or live, and for a '
+  'one-to-one session one for its patient; patients_only: the patient''s only); an overlap with a one-to-one session '
+  'of one of them, committed or committing concurrently, raises slot_unavailable (a staff member) or '
+  'schedule_conflict (the patient), both 409. Internal (triggers).';
+revoke execute on function private.sync_coach_busy(uuid, boolean) from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
@@ -549,8 +600,9 @@ $$;
 comment on function public.available_slots(uuid, timestamptz, timestamptz) is
   'Free slots of a coach starting in [from, to) (at most 93 days): the weekly working hours expanded in the coach''s '
   'time zone (DST-correct), cut into slot_minutes, minus time off, minus every scheduled or live session the coach '
-  'hosts or staffs (group sessions too) widened by buffer_minutes on both sides, from now + min_notice_minutes to '
-  'now + horizon_days. Returns start and end instants only, in order. Errors: invalid_input, not_found (not a coach).';
+  'hosts or staffs (group sessions too) and every one-to-one appointment they have as a patient, widened by '
+  'buffer_minutes on both sides, from now + min_notice_minutes to now + horizon_days. Returns start and end instants '
+  'only, in order. Errors: invalid_input, not_found (not a coach).';
 revoke execute on function public.available_slots(uuid, timestamptz, timestamptz) from public, anon;
 grant execute on function public.available_slots(uuid, timestamptz, timestamptz) to authenticated, service_role;
 
@@ -563,17 +615,9 @@ grant execute on function public.available_slots(uuid, timestamptz, timestamptz)
 create function private.lock_coach_calendar(coach_id uuid, from_at timestamptz, to_at timestamptz)
 returns void
 language plpgsql volatile set search_path = '' as $$
-declare
-  v_hour bigint;
 begin
-  for v_hour in
-    select h from pg_catalog.generate_series(floor(extract(epoch from lock_coach_calendar.from_at) / 3600)::bigint,
-                                             ceil(extract(epoch from lock_coach_calendar.to_at) / 3600)::bigint - 1) h
-    order by h
-  loop
-    perform pg_catalog.pg_advisory_xact_lock(
-      pg_catalog.hashtextextended('coach_calendar:' || lock_coach_calendar.coach_id::text || ':' || v_hour::text, 0));
-  end loop;
+  perform private.lock_calendars(array[lock_coach_calendar.coach_id], array[lock_coach_calendar.from_at],
+                                 array[lock_coach_calendar.to_at]);
 end;
 $$;
 comment on function private.lock_coach_calendar(uuid, timestamptz, timestamptz) is
@@ -581,6 +625,38 @@ comment on function private.lock_coach_calendar(uuid, timestamptz, timestamptz) 
   '(hashtextextended(''coach_calendar:<coach id>:<hours since the epoch>'', 0)), in ascending order: booking RPCs '
   'whose ranges meet run their slot check and write one at a time; other hours do not wait. Internal.';
 revoke execute on function private.lock_coach_calendar(uuid, timestamptz, timestamptz)
+  from public, anon, authenticated, service_role;
+
+-- The calendar hour locks of several users at once (book_slot, reschedule_booking: the coach's
+-- hours widened by the buffer and the patient's hours of the appointment), all in one order (user
+-- id, then hour): a booking of coach A by B and one of coach B by A at the same time want the
+-- same locks and take them in the same order, so one waits for the other instead of both waiting
+-- crosswise (a deadlock). The patient's hours are the coach-hour keys of that user: whoever books
+-- a user as coach and whoever books as that user meet on them.
+create function private.lock_calendars(user_ids uuid[], from_ats timestamptz[], to_ats timestamptz[])
+returns void
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_key bigint;
+begin
+  for v_key in
+    select pg_catalog.hashtextextended('coach_calendar:' || k.user_id::text || ':' || k.h::text, 0)
+    from (select distinct r.user_id, h
+          from unnest(lock_calendars.user_ids, lock_calendars.from_ats, lock_calendars.to_ats) as r (user_id, from_at, to_at)
+          cross join lateral pg_catalog.generate_series(floor(extract(epoch from r.from_at) / 3600)::bigint,
+                                                        ceil(extract(epoch from r.to_at) / 3600)::bigint - 1) h
+          where r.user_id is not null) k
+    order by k.user_id, k.h
+  loop
+    perform pg_catalog.pg_advisory_xact_lock(v_key);
+  end loop;
+end;
+$$;
+comment on function private.lock_calendars(uuid[], timestamptz[], timestamptz[]) is
+  'Takes the calendar hour locks (as private.lock_coach_calendar) of user_ids[i] over [from_ats[i], to_ats[i]) for '
+  'every i, in one global order (user id, then hour), so that two bookings needing each other''s users never wait '
+  'crosswise. Internal.';
+revoke execute on function private.lock_calendars(uuid[], timestamptz[], timestamptz[])
   from public, anon, authenticated, service_role;
 
 -- Whether one start is a free slot of a coach: the rules of coach_free_slots (available_slots) for
@@ -700,6 +776,10 @@ begin
     perform private.raise_error('invalid_input', 'The topic must be at most 200 characters.',
       jsonb_build_object('field', 'topic', 'max', 200));
   end if;
+  -- The account locks of the coach and the caller, shared (85_account_lifecycle.sql): a deactivation
+  -- or deletion of either waits for this booking to commit, then cancels it with the rest; one that
+  -- started first makes this call wait, then the check below sees the account gone.
+  perform private.lock_accounts(array[book_slot.coach_id, v_uid], false);
   if not private.is_bookable_coach(book_slot.coach_id) then
     perform private.raise_error('not_found', 'No such coach.', jsonb_build_object('coach_id', book_slot.coach_id));
   end if;
@@ -709,13 +789,22 @@ begin
   end if;
   v_settings := private.coach_settings(book_slot.coach_id);
 
-  -- The hours this appointment and its buffers meet; then the start, seeing every booking of them.
-  perform private.lock_coach_calendar(book_slot.coach_id,
-    book_slot.starts_at - make_interval(mins => v_settings.buffer_minutes),
-    book_slot.starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes));
+  -- The hours this appointment and its buffers meet in the coach's calendar, and the hours of the
+  -- appointment in the caller's; then the start, seeing every booking of them.
+  perform private.lock_calendars(array[book_slot.coach_id, v_uid],
+    array[book_slot.starts_at - make_interval(mins => v_settings.buffer_minutes), book_slot.starts_at],
+    array[book_slot.starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes),
+          book_slot.starts_at + make_interval(mins => v_settings.slot_minutes)]);
   if not private.is_free_slot(v_settings, book_slot.starts_at) then
     perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
       jsonb_build_object('coach_id', book_slot.coach_id, 'starts_at', book_slot.starts_at));
+  end if;
+  -- The caller is never in two appointments at once: not as a patient of another coach, nor as the
+  -- coach (or staff) of a session of their own (no buffer on this side: it is the coach's rule).
+  if exists (select 1 from private.coach_busy b
+             where b.user_id = v_uid
+               and b.during && tstzrange(book_slot.starts_at, book_slot.starts_at + make_interval(mins => v_settings.slot_minutes))) then
+    perform private.raise_schedule_conflict(v_uid, book_slot.starts_at);
   end if;
 
   insert into public.sessions (title, topic, starts_at, duration_minutes, timezone, status, visibility, capacity,
@@ -746,7 +835,7 @@ comment on function public.book_slot(uuid, timestamptz, text) is
   '"One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked '
   'notification (title "New appointment", never the topic; the start in the coach''s reading zone), the caller a '
   'booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free '
-  'slot, or taken meanwhile).';
+  'slot, or taken meanwhile), schedule_conflict (409: the caller is in another appointment then, details.busy "you").';
 revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
 grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;
 
@@ -819,10 +908,12 @@ begin
     perform private.raise_error('invalid_transition', 'This session has no coach any more.', jsonb_build_object('session_id', v_session.id));
   end if;
   v_settings := private.coach_settings(v_coach);
-  -- The hours the new time and its buffers meet (as book_slot); then the session as it is now.
-  perform private.lock_coach_calendar(v_coach,
-    reschedule_booking.new_starts_at - make_interval(mins => v_settings.buffer_minutes),
-    reschedule_booking.new_starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes));
+  -- The hours the new time and its buffers meet, and the patient's hours of it (as book_slot); then
+  -- the session as it is now.
+  perform private.lock_calendars(array[v_coach, v_booking.user_id],
+    array[reschedule_booking.new_starts_at - make_interval(mins => v_settings.buffer_minutes), reschedule_booking.new_starts_at],
+    array[reschedule_booking.new_starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes),
+          reschedule_booking.new_starts_at + make_interval(mins => v_settings.slot_minutes)]);
   select s.* into v_session from public.sessions s where s.id = v_session.id for update;
   if v_session.status <> 'scheduled'
      or not exists (select 1 from public.bookings b where b.id = v_booking.id and b.status = 'confirmed') then
@@ -846,6 +937,13 @@ begin
     perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
       jsonb_build_object('coach_id', v_coach, 'starts_at', reschedule_booking.new_starts_at));
   end if;
+  -- The patient is never in two appointments at once (this one's own time does not count).
+  if exists (select 1 from private.coach_busy b
+             where b.user_id = v_booking.user_id and b.session_id <> v_session.id
+               and b.during && tstzrange(reschedule_booking.new_starts_at,
+                                         reschedule_booking.new_starts_at + make_interval(mins => v_settings.slot_minutes))) then
+    perform private.raise_schedule_conflict(v_booking.user_id, reschedule_booking.new_starts_at);
+  end if;
   -- The session triggers move the busy time, re-arm the reminders and notify the other side
   -- (session_rescheduled to everyone but the caller).
   update public.sessions s
@@ -862,7 +960,8 @@ comment on function public.reschedule_booking(uuid, timestamptz) is
   'sequence, re-arms the reminders against the new start and notifies the other side (session_rescheduled). Inside '
   'the coach''s late_cancel_minutes before the current start the patient is refused (too_late, 409); the coach is '
   'not. Returns the session. Errors: not_authenticated, invalid_input (also: a group session), not_found, '
-  'invalid_transition (not scheduled, booking not confirmed), too_late, slot_unavailable.';
+  'invalid_transition (not scheduled, booking not confirmed), too_late, slot_unavailable, schedule_conflict (the '
+  'patient is in another appointment at the new time: details.busy "you" for the patient, "patient" for the coach).';
 revoke execute on function public.reschedule_booking(uuid, timestamptz) from public, anon;
 grant execute on function public.reschedule_booking(uuid, timestamptz) to authenticated, service_role;
 
@@ -1197,3 +1296,41 @@ create trigger bookings_cancel_one_to_one after update of status on public.booki
   for each row
   when (new.status = 'cancelled' and old.status <> 'cancelled')
   execute function private.bookings_cancel_one_to_one();
+
+-- The patient's busy time: a confirmed booking of a scheduled or live one-to-one session is busy
+-- time of its user (private.coach_busy, the same exclusion constraint as the coach's), whatever
+-- writes the booking (book_slot, cancel_booking, a promotion, service_role, an admin). Security
+-- definer: private.coach_busy is internal. Group sessions' bookings are not busy time (one read of
+-- the session's kind, then nothing).
+create function private.bookings_sync_patient_busy()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE')
+     and exists (select 1 from public.sessions s where s.id = old.session_id and s.kind = 'one_to_one') then
+    perform private.sync_coach_busy(old.session_id, true);
+  end if;
+  if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.session_id is distinct from old.session_id) then
+    if exists (select 1 from public.sessions s where s.id = new.session_id and s.kind = 'one_to_one') then
+      perform private.sync_coach_busy(new.session_id, true);
+    end if;
+  end if;
+  return null;
+end;
+$$;
+comment on function private.bookings_sync_patient_busy() is
+  'Trigger: a booking became or stopped being confirmed, or moved: rewrites the patient busy rows of the one-to-one '
+  'session(s) concerned (private.sync_coach_busy, patients_only). Internal.';
+revoke execute on function private.bookings_sync_patient_busy() from public, anon, authenticated, service_role;
+create trigger bookings_sync_patient_busy_insert after insert on public.bookings
+  for each row when (new.status = 'confirmed')
+  execute function private.bookings_sync_patient_busy();
+create trigger bookings_sync_patient_busy_update after update of status, session_id, user_id on public.bookings
+  for each row
+  when ((old.status = 'confirmed') is distinct from (new.status = 'confirmed')
+        or (new.status = 'confirmed' and (old.session_id is distinct from new.session_id
+                                          or old.user_id is distinct from new.user_id)))
+  execute function private.bookings_sync_patient_busy();
+create trigger bookings_sync_patient_busy_delete after delete on public.bookings
+  for each row when (old.status = 'confirmed')
+  execute function private.bookings_sync_patient_busy();

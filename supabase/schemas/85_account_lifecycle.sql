@@ -88,6 +88,37 @@ comment on function private.revoke_auth_sessions(uuid) is
   'auth.sessions does not exist or may not be written. Internal.';
 revoke execute on function private.revoke_auth_sessions(uuid) from public, anon, authenticated, service_role;
 
+-- The account lock: a transaction advisory lock per user (hashtextextended('account:<user id>', 0)).
+-- A lifecycle act (deactivate, delete, reactivate) takes it exclusively before it reads the profile;
+-- book_slot takes it shared for the coach and the caller before it checks them (33_counselling.sql).
+-- So a booking that checked the coach before a deactivation commits has committed before the
+-- deactivation cancels the coach's appointments (the cancellation sees it), and one that comes later
+-- waits and then finds the account deactivated; bookings of one coach never wait for each other
+-- (shared locks do not conflict). Keys in ascending order: no two callers wait crosswise.
+create function private.lock_accounts(user_ids uuid[], exclusive boolean)
+returns void
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_key bigint;
+begin
+  for v_key in
+    select distinct pg_catalog.hashtextextended('account:' || u::text, 0) k
+    from unnest(lock_accounts.user_ids) u where u is not null order by k
+  loop
+    if lock_accounts.exclusive then
+      perform pg_catalog.pg_advisory_xact_lock(v_key);
+    else
+      perform pg_catalog.pg_advisory_xact_lock_shared(v_key);
+    end if;
+  end loop;
+end;
+$$;
+comment on function private.lock_accounts(uuid[], boolean) is
+  'Takes the account locks of the users until commit (hashtextextended(''account:<user id>'', 0), ascending): '
+  'exclusive for a lifecycle act, shared for a booking that relies on the account being active (book_slot). '
+  'Internal.';
+revoke execute on function private.lock_accounts(uuid[], boolean) from public, anon, authenticated, service_role;
+
 -- The target of an admin's lifecycle act, locked. Internal: runs inside security definer RPCs.
 create function private.profile_for_lifecycle(user_id uuid, admin_only boolean)
 returns public.profiles
@@ -101,6 +132,9 @@ begin
   if profile_for_lifecycle.admin_only and not private.is_admin() then
     perform private.raise_error('forbidden', 'Only admins can do this.', jsonb_build_object('required_role', 'admin'));
   end if;
+  -- Waits for the bookings of this user in flight (book_slot holds the lock shared), and holds new
+  -- ones off until this act commits (private.lock_accounts).
+  perform private.lock_accounts(array[profile_for_lifecycle.user_id], true);
   select p.* into v_profile from public.profiles p where p.id = profile_for_lifecycle.user_id for update;
   if v_profile.id is null then
     perform private.raise_error('not_found', 'No such user.', jsonb_build_object('user_id', profile_for_lifecycle.user_id));
@@ -116,7 +150,7 @@ begin
 end;
 $$;
 comment on function private.profile_for_lifecycle(uuid, boolean) is
-  'Locks and returns the profile a lifecycle act targets: not_authenticated, forbidden (admin_only and not admin), '
+  'Locks (the account lock, private.lock_accounts, then the row) and returns the profile a lifecycle act targets: not_authenticated, forbidden (admin_only and not admin), '
   'not_found, invalid_transition (deleted), conflict (an admin). Internal.';
 revoke execute on function private.profile_for_lifecycle(uuid, boolean) from public, anon, authenticated, service_role;
 

@@ -56,7 +56,7 @@ select is((select array_agg(to_char(s.starts_at at time zone 'Europe/Amsterdam',
            from public.available_slots(:'coach', :'d1_00', :'d1_24') s),
           array['09', '10', '12', '13', '14', '15', '16'], 'the old slot is free again, the new one taken');
 select is((select count(*)::int from private.coach_busy where session_id = :'bk_session' and lower(during) = :'d1_11'::timestamptz),
-          1, 'the busy time moved with it');
+          2, 'the busy time (the coach''s and the patient''s) moved with it');
 
 update public.coach_booking_settings set buffer_minutes = 30 where coach_id = :'coach';
 select tests.authenticate_as('ap_patient');

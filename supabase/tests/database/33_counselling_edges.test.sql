@@ -6,7 +6,7 @@
 -- its first occurrence, times are whole minutes.
 begin;
 \ir ../helpers.sql
-select plan(46);
+select plan(47);
 
 select tests.create_supabase_user('ed_coach', metadata => '{"display_name":"Edda Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('ed_patient', metadata => '{"display_name":"Ed Patient"}');
@@ -243,6 +243,12 @@ select tests.authenticate_as('ed_patient');
 select id as live_bk, session_id as live_session
 from public.book_slot(:'coach_tz', :'d1_10'::timestamptz - interval '1 hour') \gset
 select tests.clear_authentication();
+-- The patient's other appointment opens in 5 minutes (the room tests above): a move into it is refused
+-- (their busy time, 33_counselling_patient_busy), so that one moves out of the way first.
+select is(tests.error_code(format($$update public.sessions set starts_at = now() - interval '1 minute' where id = %L$$,
+                                  :'live_session')), 'schedule_conflict',
+          'a backend move of an appointment into the patient''s other one is refused');
+update public.sessions set starts_at = now() + interval '20 days' where id = :'bk2_session';
 update public.sessions set starts_at = now() - interval '1 minute' where id = :'live_session';
 select tests.authenticate_as('ed_coach_tz');
 select is((select status from public.start_session(:'live_session')), 'live', 'the coach starts the appointment');

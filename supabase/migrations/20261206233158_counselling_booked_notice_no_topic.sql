@@ -107,6 +107,10 @@ begin
     perform private.raise_error('invalid_input', 'The topic must be at most 200 characters.',
       jsonb_build_object('field', 'topic', 'max', 200));
   end if;
+  -- The account locks of the coach and the caller, shared (85_account_lifecycle.sql): a deactivation
+  -- or deletion of either waits for this booking to commit, then cancels it with the rest; one that
+  -- started first makes this call wait, then the check below sees the account gone.
+  perform private.lock_accounts(array[book_slot.coach_id, v_uid], false);
   if not private.is_bookable_coach(book_slot.coach_id) then
     perform private.raise_error('not_found', 'No such coach.', jsonb_build_object('coach_id', book_slot.coach_id));
   end if;
@@ -116,13 +120,22 @@ begin
   end if;
   v_settings := private.coach_settings(book_slot.coach_id);
 
-  -- The hours this appointment and its buffers meet; then the start, seeing every booking of them.
-  perform private.lock_coach_calendar(book_slot.coach_id,
-    book_slot.starts_at - make_interval(mins => v_settings.buffer_minutes),
-    book_slot.starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes));
+  -- The hours this appointment and its buffers meet in the coach's calendar, and the hours of the
+  -- appointment in the caller's; then the start, seeing every booking of them.
+  perform private.lock_calendars(array[book_slot.coach_id, v_uid],
+    array[book_slot.starts_at - make_interval(mins => v_settings.buffer_minutes), book_slot.starts_at],
+    array[book_slot.starts_at + make_interval(mins => v_settings.slot_minutes + v_settings.buffer_minutes),
+          book_slot.starts_at + make_interval(mins => v_settings.slot_minutes)]);
   if not private.is_free_slot(v_settings, book_slot.starts_at) then
     perform private.raise_error('slot_unavailable', 'This time is not a free slot of the coach.',
       jsonb_build_object('coach_id', book_slot.coach_id, 'starts_at', book_slot.starts_at));
+  end if;
+  -- The caller is never in two appointments at once: not as a patient of another coach, nor as the
+  -- coach (or staff) of a session of their own (no buffer on this side: it is the coach's rule).
+  if exists (select 1 from private.coach_busy b
+             where b.user_id = v_uid
+               and b.during && tstzrange(book_slot.starts_at, book_slot.starts_at + make_interval(mins => v_settings.slot_minutes))) then
+    perform private.raise_schedule_conflict(v_uid, book_slot.starts_at);
   end if;
 
   insert into public.sessions (title, topic, starts_at, duration_minutes, timezone, status, visibility, capacity,
@@ -152,7 +165,7 @@ COMMENT ON FUNCTION "private"."notification_delivery_context"(uuid[]) IS 'For th
 
 COMMENT ON FUNCTION "private"."reader_timezone"(uuid, text) IS 'The IANA zone a user reads a session''s times in: their profile''s time zone, else the session''s (session_timezone), else UTC. Used by notices (book_slot''s one_to_one_booked) and by private.notification_delivery_context for their emails and pushes. Internal.';
 
-COMMENT ON FUNCTION "public"."book_slot"(uuid, timestamp with time zone, text) IS 'Patient: books a free slot of a coach (a start returned by available_slots). In one transaction creates a private one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title = topic or "One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked notification (title "New appointment", never the topic; the start in the coach''s reading zone), the caller a booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free slot, or taken meanwhile).';
+COMMENT ON FUNCTION "public"."book_slot"(uuid, timestamp with time zone, text) IS 'Patient: books a free slot of a coach (a start returned by available_slots). In one transaction creates a private one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title = topic or "One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked notification (title "New appointment", never the topic; the start in the coach''s reading zone), the caller a booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free slot, or taken meanwhile), schedule_conflict (409: the caller is in another appointment then, details.busy "you").';
 
 REVOKE ALL ON FUNCTION "private"."reader_timezone"(uuid, text) FROM PUBLIC;
 
