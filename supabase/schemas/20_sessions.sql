@@ -630,18 +630,23 @@ grant execute on function private.session_has_staff(uuid) to authenticated, serv
 -- One function call instead of two sub-selects (auth.uid() and the set of visible sessions): every
 -- signed-in read of sessions plans the policy (a live event's card reads included), and it is called
 -- only for the rows the first test does not admit (drafts, private sessions). Security invoker: the
--- functions it calls are security definer.
+-- functions it calls are security definer. One exception to private.can_see_session: an admin does
+-- not read a one-to-one appointment they take no part in (its topic is the patient's; admin powers
+-- still act on it through the RPCs, which find it across RLS: 33_counselling.sql,
+-- private.is_appointment_outsider). Only admins reach that check.
 create function private.can_read_session(session_id uuid, created_by uuid)
 returns boolean
 language plpgsql stable set search_path = '' as $$
 begin
   return (can_read_session.created_by = auth.uid() and not private.session_has_staff(can_read_session.session_id))
-      or private.can_see_session(can_read_session.session_id);
+      or (private.can_see_session(can_read_session.session_id)
+          and not (private.is_admin() and private.is_appointment_outsider(can_read_session.session_id)));
 end;
 $$;
 comment on function private.can_read_session(uuid, uuid) is
   'For the sessions read policy (authenticated), after its published-and-not-private test: true for the creator of a '
-  'session that has no staff yet, or when private.can_see_session allows. Internal.';
+  'session that has no staff yet, or when private.can_see_session allows, except a one-to-one appointment an admin '
+  'takes no part in (private.is_appointment_outsider). Internal.';
 revoke execute on function private.can_read_session(uuid, uuid) from public, anon;
 grant execute on function private.can_read_session(uuid, uuid) to authenticated, service_role;
 
@@ -823,7 +828,7 @@ begin
   end if;
   update public.sessions s set status = 'scheduled', sequence = s.sequence + 1
   where s.id = v_session.id returning s.* into v_session;
-  return v_session;
+  return private.redact_session(v_session);  -- 33_counselling.sql: no appointment topic to an outsider
 end;
 $$;
 comment on function public.publish_session(uuid) is
@@ -843,7 +848,7 @@ begin
   end if;
   update public.sessions s set status = 'live', started_at = now(), sequence = s.sequence + 1
   where s.id = v_session.id returning s.* into v_session;
-  return v_session;
+  return private.redact_session(v_session);  -- 33_counselling.sql: no appointment topic to an outsider
 end;
 $$;
 comment on function public.start_session(uuid) is
@@ -863,7 +868,7 @@ begin
   end if;
   update public.sessions s set status = 'ended', ended_at = greatest(now(), s.started_at), sequence = s.sequence + 1
   where s.id = v_session.id returning s.* into v_session;
-  return v_session;
+  return private.redact_session(v_session);  -- 33_counselling.sql: no appointment topic to an outsider
 end;
 $$;
 comment on function public.end_session(uuid) is
@@ -888,7 +893,7 @@ begin
   end if;
   update public.sessions s set status = 'cancelled', cancel_reason = v_reason, sequence = s.sequence + 1
   where s.id = v_session.id returning s.* into v_session;
-  return v_session;
+  return private.redact_session(v_session);  -- 33_counselling.sql: no appointment topic to an outsider
 end;
 $$;
 comment on function public.cancel_session(uuid, text) is
@@ -920,7 +925,7 @@ begin
       duration_minutes = coalesce(reschedule_session.duration_minutes, s.duration_minutes),
       sequence = s.sequence + 1
   where s.id = v_session.id returning s.* into v_session;
-  return v_session;
+  return private.redact_session(v_session);  -- 33_counselling.sql: no appointment topic to an outsider
 end;
 $$;
 comment on function public.reschedule_session(uuid, timestamptz, int) is

@@ -239,6 +239,56 @@ comment on function private.is_bookable_coach(uuid) is
   'deactivated or deleted). Internal.';
 revoke execute on function private.is_bookable_coach(uuid) from public, anon, authenticated, service_role;
 
+-- Who reads a one-to-one appointment's topic (sessions.topic, the patient's free text: "panic
+-- attacks"): its participants only, the staff of the session (its coach, and a second staff member
+-- add_session_staff put on it, who is in the room) and its patient (a booking not cancelled). Not
+-- admins: admin powers let them act on the appointment (cancel_session, reschedule_booking ...,
+-- audited), not read what it is about. The sessions read policy hides a one-to-one row from such an
+-- admin (private.can_read_session), and the RPCs that return a session to whoever acted on it give
+-- it back without the topic (private.redact_session). The title is neutral ("One-to-one session"),
+-- so subjects, push titles, calendar SUMMARYs, cards and stats never carry the topic.
+-- SECURITY DEFINER: reads sessions, staff and bookings across RLS (called from the sessions read policy).
+create function private.is_appointment_outsider(session_id uuid)
+returns boolean
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_uid uuid := (select auth.uid());
+begin
+  return exists (select 1 from public.sessions s where s.id = is_appointment_outsider.session_id and s.kind = 'one_to_one')
+     and not exists (select 1 from public.session_staff st
+                     where st.session_id = is_appointment_outsider.session_id and st.user_id = v_uid)
+     and not exists (select 1 from public.bookings b
+                     where b.session_id = is_appointment_outsider.session_id and b.user_id = v_uid
+                       and b.status <> 'cancelled');
+end;
+$$;
+comment on function private.is_appointment_outsider(uuid) is
+  'True when the session is a one-to-one appointment and auth.uid() is none of its participants (its staff, its '
+  'patient with a booking not cancelled): an admin acting through admin powers. Such a caller does not read the '
+  'appointment''s row nor its topic. Internal (the sessions read policy, private.redact_session).';
+revoke execute on function private.is_appointment_outsider(uuid) from public, anon;
+grant execute on function private.is_appointment_outsider(uuid) to authenticated, service_role;
+
+-- A session as an RPC returns it to its caller: a one-to-one appointment's topic only to its
+-- participants (the admin who cancelled or moved it gets the row with topic null).
+create function private.redact_session(session_row public.sessions)
+returns public.sessions
+language plpgsql stable set search_path = '' as $$
+declare
+  v_row public.sessions := redact_session.session_row;
+begin
+  if v_row.kind = 'one_to_one' and private.is_appointment_outsider(v_row.id) then
+    v_row.topic := null;
+  end if;
+  return v_row;
+end;
+$$;
+comment on function private.redact_session(public.sessions) is
+  'The session row for the caller: topic null when it is a one-to-one appointment the caller does not take part in '
+  '(private.is_appointment_outsider). Used by the RPCs that return a session. Internal.';
+revoke execute on function private.redact_session(public.sessions) from public, anon;
+grant execute on function private.redact_session(public.sessions) to authenticated, service_role;
+
 -- Pure: a local wall-clock time of zone tz as an instant. A time that happens twice (the hour a
 -- fall-back day repeats) is its first occurrence: a window "until 02:00" ends at the first 02:00, not an
 -- hour later at the second (PostgreSQL's AT TIME ZONE takes the later one), and a window from 02:30
@@ -807,9 +857,13 @@ begin
     perform private.raise_schedule_conflict(v_uid, book_slot.starts_at);
   end if;
 
+  -- The title is neutral, never the topic: it is one column both sides see and every subject, push
+  -- title and calendar SUMMARY is built from it (lock screens, mail previews, shared calendars). No
+  -- name in it either (a renamed coach would leave it stale). The topic stays in sessions.topic,
+  -- read by the appointment's participants only (private.is_appointment_outsider).
   insert into public.sessions (title, topic, starts_at, duration_minutes, timezone, status, visibility, capacity,
                                waitlist_enabled, kind, created_by)
-  values (coalesce(v_topic, 'One-to-one session'), v_topic, book_slot.starts_at, v_settings.slot_minutes,
+  values ('One-to-one session', v_topic, book_slot.starts_at, v_settings.slot_minutes,
           v_settings.timezone, 'scheduled', 'private', 1, false, 'one_to_one', book_slot.coach_id)
   returning id into v_session_id;
   insert into public.bookings (session_id, user_id, status, default_reminders_pending)
@@ -825,14 +879,15 @@ begin
       || '.', '/sessions/' || v_session_id::text,
     jsonb_build_object('session_id', v_session_id, 'booking_id', v_booking.id, 'starts_at', book_slot.starts_at));
   -- The patient's confirmation (with the .ics); the coach's mail is the one_to_one_booked above.
-  perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, coalesce(v_topic, 'One-to-one session'));
+  perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, 'One-to-one session');
   return v_booking;
 end;
 $$;
 comment on function public.book_slot(uuid, timestamptz, text) is
   'Patient: books a free slot of a coach (a start returned by available_slots). In one transaction creates a private '
-  'one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title = topic or '
-  '"One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked '
+  'one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title always '
+  '"One-to-one session", never the topic; the topic only in sessions.topic, read by the appointment''s participants) '
+  'and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked '
   'notification (title "New appointment", never the topic; the start in the coach''s reading zone), the caller a '
   'booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free '
   'slot, or taken meanwhile), schedule_conflict (409: the caller is in another appointment then, details.busy "you").';
@@ -951,7 +1006,7 @@ begin
          sequence = s.sequence + 1
    where s.id = v_session.id
   returning s.* into v_session;
-  return v_session;
+  return private.redact_session(v_session);
 end;
 $$;
 comment on function public.reschedule_booking(uuid, timestamptz) is
@@ -989,7 +1044,7 @@ begin
          ended_at = greatest(now(), coalesce(s.started_at, s.starts_at)), sequence = s.sequence + 1
    where s.id = v_session.id
   returning s.* into v_session;
-  return v_session;
+  return private.redact_session(v_session);
 end;
 $$;
 comment on function public.complete_session(uuid) is

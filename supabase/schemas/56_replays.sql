@@ -46,7 +46,8 @@ begin
     from public.sessions s
     left join public.programs p on p.id = s.program_id
     where s.status = 'ended' and s.replay_url is not null
-      and (v_admin
+      -- Admins: not a one-to-one appointment they take no part in (its topic is the patient's).
+      and ((v_admin and s.kind <> 'one_to_one')
         or (v_uid is not null and exists (select 1 from public.session_staff st where st.session_id = s.id and st.user_id = v_uid))
         or (not (v_uid is not null and exists (select 1 from public.session_bans b where b.session_id = s.id and b.user_id = v_uid))
             and (case s.visibility
@@ -75,7 +76,7 @@ select r.session_id, r.program_id, r.event_id, r.title, r.description, r.topic, 
 from private.visible_replays() r;
 comment on view public.replays is
   'Ended sessions with a replay (replay_url) the caller may watch, newest first: whoever could have attended (staff, '
-  'admins; public: anyone; members: signed-in users; private: confirmed bookings; never a banned user), and everyone for '
+  'admins but not in a one-to-one appointment they take no part in; public: anyone; members: signed-in users; private: confirmed bookings; never a banned user), and everyone for '
   'the public and members sessions of a published on-demand program (program_replay_video_id is its on-demand video). '
   'A private session''s replay is never listed for outsiders. Filter with PostgREST (program_id=eq.<id>, ...).';
 revoke all on table public.replays from public, anon, authenticated, service_role;

@@ -64,7 +64,7 @@ values ('00000000-0000-4000-a000-000000000021',
 -- at 14:00 (Amsterdam time).
 insert into public.sessions (id, title, topic, starts_at, duration_minutes, timezone, status, visibility, capacity,
                              kind, started_at, ended_at, sequence, created_by)
-values ('00000000-0000-4000-d100-000000000001', 'Werkstress', 'Werkstress',
+values ('00000000-0000-4000-d100-000000000001', 'One-to-one session', 'Werkstress',
         (((now() at time zone 'Europe/Amsterdam')::date - 10 + time '10:00') at time zone 'Europe/Amsterdam'), 50, 'Europe/Amsterdam', 'ended', 'private', 1, 'one_to_one',
         (((now() at time zone 'Europe/Amsterdam')::date - 10 + time '10:00') at time zone 'Europe/Amsterdam'), (((now() at time zone 'Europe/Amsterdam')::date - 10 + time '10:00') at time zone 'Europe/Amsterdam') + interval '50 minutes',
         2, '00000000-0000-4000-a000-000000000021'),

@@ -545,7 +545,9 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
 
     const pmail = await simpleParser(to(patient)[0].raw);
     const [pabbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${slot.at}, 'America/Sao_Paulo') as a`;
-    assert.ok(pmail.subject?.startsWith("Reserva confirmada: Carreira"), pmail.subject);
+    // The appointment's neutral title, never the patient's topic ("Reserva confirmada: Carreira" before).
+    assert.ok(pmail.subject?.startsWith("Reserva confirmada: One-to-one session"), pmail.subject);
+    assert.ok(!pmail.subject?.includes("Carreira") && !pmail.text?.includes("Carreira"), pmail.text);
     assert.ok(pmail.text?.includes(`${hhmm(slot.at, "America/Sao_Paulo")} America/Sao_Paulo (${pabbrev.a})`), pmail.text);
     assert.ok(pmail.text?.includes(`Entrar na sessão: https://app.example.test/sessions/${slotBooking.session_id}`), pmail.text);
     const pics = pmail.attachments.find((a) => a.filename === "session.ics");
@@ -709,6 +711,96 @@ Deno.test("dispatch-notifications: a reschedule mail says it moved from the prev
       select array_agg(distinct status) as statuses from public.notification_deliveries
       where session_id = ${sessionId} and kind = 'session_rescheduled' and channel = 'email'`;
     assert.deepEqual(statuses, ["sent"]);
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp.close();
+  }
+});
+
+Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cancellation mails and its .ics carry no topic", async () => {
+  // The patient's topic ("Panic attacks") is no title: subjects, push titles and calendar SUMMARYs show on lock
+  // screens, in mail previews and in shared calendars. book_slot titles the appointment "One-to-one session"; the
+  // topic stays in sessions.topic for its coach and patient (33_counselling_topic.test.sql).
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const smtp = await startSmtp();
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+  const TOPIC = /panic/i;
+  try {
+    f.held = await holdOthers(f.sql);
+    const coach = await createUser(f, "tpcoach", { timezone: "Europe/Amsterdam" }, "en");
+    const patient = await createUser(f, "tppatient", { timezone: "Europe/Amsterdam" }, "en");
+    await f.sql`update public.user_roles set role = 'coach' where user_id = ${coach.id}`;
+    await f.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+                values (${coach.id}, 'Europe/Amsterdam', 60, 0, 0, 60)`;
+    await f.sql`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                select ${coach.id}::uuid, w, time '00:00', time '24:00' from generate_series(1, 7) w`;
+    const [slot] = await f.sql<{ at: Date }[]>`select date_trunc('hour', now()) + interval '3 days' as at`;
+    const [booked] = await asUser(f.sql, patient.id, (tx) =>
+      tx<{ session_id: string }[]>`select session_id from public.book_slot(${coach.id}, ${slot.at}, 'Panic attacks')`);
+    const sessionId = booked.session_id;
+    f.sessions.push(sessionId);
+    // A reminder of the patient that is due now (a week before a start three days ahead), and one of the coach.
+    await f.sql`insert into public.session_reminders (session_id, user_id, minutes_before)
+                values (${sessionId}, ${patient.id}, 10080), (${sessionId}, ${coach.id}, 10080)`;
+    await dispatchOk(base);
+    // The coach cancels it: the patient's cancellation mail.
+    await asUser(f.sql, coach.id, (tx) => tx`select public.cancel_session(${sessionId}, 'I am ill')`);
+    await dispatchOk(base);
+
+    const mailsOf = async (u: { email: string }) =>
+      await Promise.all(smtp.received.filter((r) => r.to.includes(u.email)).map((r) => simpleParser(r.raw)));
+    const kinds = (mails: ParsedMail[]) => mails.map((m) => header(m, "X-Notification-Kind")).sort();
+    const pmails = await mailsOf(patient);
+    const cmails = await mailsOf(coach);
+    assert.deepEqual(kinds(pmails), ["booking_confirmed", "session_cancelled", "session_reminder"], "the patient's mails");
+    assert.deepEqual(kinds(cmails), ["one_to_one_booked", "session_reminder"], "the coach's mails");
+    const byKind = (mails: ParsedMail[], kind: string) => mails.find((m) => header(m, "X-Notification-Kind") === kind)!;
+    for (const m of [byKind(pmails, "session_reminder"), byKind(cmails, "session_reminder")]) {
+      assert.ok(m.subject?.startsWith("Reminder: One-to-one session starts "), m.subject);
+    }
+    assert.ok(byKind(pmails, "session_cancelled").subject?.includes("One-to-one session"), byKind(pmails, "session_cancelled").subject);
+    let icsCount = 0;
+    for (const mail of [...pmails, ...cmails]) {
+      const what = `${header(mail, "X-Notification-Kind")} to ${mail.to && "text" in mail.to ? mail.to.text : ""}`;
+      assert.ok(!TOPIC.test(mail.subject ?? ""), `${what}: no topic in the subject: ${mail.subject}`);
+      assert.ok(!TOPIC.test(mail.text ?? "") && !TOPIC.test(String(mail.html)), `${what}: no topic in the text or HTML`);
+      for (const a of mail.attachments) {
+        const content = a.content.toString("utf-8");
+        assert.ok(!TOPIC.test(content), `${what}: no topic in the attachment ${a.filename}`);
+        if (a.filename?.endsWith(".ics")) {
+          icsCount++;
+          const event = new ICAL.Component(ICAL.parse(content)).getFirstSubcomponent("vevent")!;
+          assert.equal(event.getFirstPropertyValue("summary"), "One-to-one session", `${what}: the .ics SUMMARY`);
+        }
+      }
+    }
+    assert.ok(icsCount >= 3, `the reminders and the confirmation carry an .ics (${icsCount})`);
+
+    // The calendar function: the patient's feed and the coach's .ics of the session (the coach reads the topic
+    // in the app, never in a calendar).
+    const [{ token }] = await asUser(f.sql, patient.id, (tx) =>
+      tx<{ token: string }[]>`select public.create_calendar_feed() ->> 'token' as token`);
+    const feed = await fetch(`${base}/calendar/feed/${token}.ics`);
+    const feedText = await feed.text();
+    assert.equal(feed.status, 200, feedText);
+    const feedEvents = new ICAL.Component(ICAL.parse(feedText)).getAllSubcomponents("vevent");
+    assert.deepEqual(feedEvents.map((e) => e.getFirstPropertyValue("summary")), ["One-to-one session"], "the patient's feed");
+    assert.ok(!TOPIC.test(feedText), "no topic anywhere in the patient's feed");
+    const coachJwt = await mintJwt({ sub: coach.id, role: "authenticated", aud: "authenticated", email: coach.email });
+    const one = await fetch(`${base}/calendar/sessions/${sessionId}.ics`, { headers: { Authorization: `Bearer ${coachJwt}` } });
+    const oneText = await one.text();
+    assert.equal(one.status, 200, oneText);
+    assert.equal(new ICAL.Component(ICAL.parse(oneText)).getFirstSubcomponent("vevent")!.getFirstPropertyValue("summary"),
+      "One-to-one session", "the coach's .ics of the appointment");
+    assert.ok(!TOPIC.test(oneText), "no topic anywhere in it");
+    // The topic itself is kept for the two of them.
+    const [kept] = await f.sql<{ topic: string }[]>`select topic from public.sessions where id = ${sessionId}`;
+    assert.equal(kept.topic, "Panic attacks");
   } finally {
     await cleanup(f);
     await f.sql.end();

@@ -256,7 +256,7 @@ select is((select s.kind || ' ' || s.visibility || ' ' || s.capacity || ' ' || s
           'one_to_one private 1 scheduled 60 Europe/Amsterdam',
           'the session: one_to_one, private, capacity 1, scheduled, slot_minutes long, in the coach''s zone');
 select is((select s.topic || ' | ' || s.title from public.sessions s where s.id = (select session_id from booked)),
-          'Stress at work | Stress at work', 'the topic, trimmed, is the topic and the title');
+          'Stress at work | One-to-one session', 'the topic, trimmed, is the topic; the title is neutral, never the topic');
 select is((select s.starts_at from public.sessions s where s.id = (select session_id from booked)), :'d1_10'::timestamptz,
           'the session starts at the slot');
 select is(pg_temp.slot_times(:'d1_09', :'d1_12'), array['09:00', '11:00'], 'the booked slot is no longer offered');
