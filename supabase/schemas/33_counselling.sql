@@ -242,8 +242,13 @@ revoke execute on function private.is_bookable_coach(uuid) from public, anon, au
 -- Pure: a local wall-clock time of zone tz as an instant. A time that happens twice (the hour a
 -- fall-back day repeats) is its first occurrence: a window "until 02:00" ends at the first 02:00, not an
 -- hour later at the second (PostgreSQL's AT TIME ZONE takes the later one), and a window from 02:30
--- starts at the first 02:30 (its repeated half hour included). A time that does not happen (a
--- spring-forward gap) moves forward by the gap, as AT TIME ZONE does. PL/pgSQL: called per window.
+-- starts at the first 02:30 (its repeated half hour included). A time that does not happen (inside a
+-- spring-forward gap) is the transition itself, the first instant whose wall clock reads later: a
+-- window "until 02:30" on the night Amsterdam skips 02:00-03:00 ends at 03:00 summer time (AT TIME ZONE
+-- moves it forward by the gap, to 03:30, which offered a slot 03:00-03:30 outside the window), and a
+-- window "from 02:30" starts at 03:00, its first wall-clock minute. PL/pgSQL: called per window; the
+-- transition is found by bisection over the gap's seconds (about 12 steps for an hour), only for a time
+-- that does not exist.
 create function private.local_instant(tz text, local_time timestamp)
 returns timestamptz
 language plpgsql immutable parallel safe set search_path = '' as $$
@@ -252,16 +257,39 @@ declare
   -- The zone's UTC offset six hours before (no zone changes offset twice within six hours).
   v_offset interval := ((v_at - interval '6 hours') at time zone tz) - ((v_at - interval '6 hours') at time zone 'UTC');
   v_earlier timestamptz := (local_time - v_offset) at time zone 'UTC';
+  v_gap interval;
+  v_lo bigint;
+  v_hi bigint;
+  v_mid bigint;
 begin
   if v_earlier < v_at and (v_earlier at time zone tz) = local_time then
     return v_earlier;
   end if;
-  return v_at;
+  -- AT TIME ZONE read a skipped time with the offset before the gap: its instant shows a later wall
+  -- clock, by the gap. Otherwise the time exists and v_at is it.
+  v_gap := (v_at at time zone tz) - local_time;
+  if v_gap <= interval '0' then
+    return v_at;
+  end if;
+  -- The transition lies in (v_at - gap, v_at]: before it the clock reads earlier than local_time,
+  -- from it on later.
+  v_lo := floor(extract(epoch from v_at - v_gap))::bigint;
+  v_hi := ceil(extract(epoch from v_at))::bigint;
+  while v_hi - v_lo > 1 loop
+    v_mid := (v_lo + v_hi) / 2;
+    if (to_timestamp(v_mid) at time zone tz) > local_time then
+      v_hi := v_mid;
+    else
+      v_lo := v_mid;
+    end if;
+  end loop;
+  return to_timestamp(v_hi);
 end;
 $$;
 comment on function private.local_instant(text, timestamp) is
-  'A local wall-clock time of zone tz as an instant: the first occurrence of a repeated (fall-back) time, a skipped '
-  '(spring-forward) time moved forward by the gap. Internal.';
+  'A local wall-clock time of zone tz as an instant: the first occurrence of a repeated (fall-back) time; a skipped '
+  '(spring-forward) time is the transition instant (the first whose wall clock reads later), so a window bound in a '
+  'gap never reaches past the wall-clock window. Internal.';
 revoke execute on function private.local_instant(text, timestamp) from public, anon, authenticated, service_role;
 
 -- Pure: the local working window [start_time, end_time) of day in tz as absolute instants, cut
@@ -677,9 +705,13 @@ comment on function private.is_free_slot(public.coach_booking_settings, timestam
 revoke execute on function private.is_free_slot(public.coach_booking_settings, timestamptz, uuid)
   from public, anon, authenticated, service_role;
 
--- Cancels the scheduled and live one-to-one appointments a user hosts (their coach leaves: account
--- deactivated or deleted, 85_account_lifecycle.sql): the patient is told (session_cancelled, with the
--- reason) and the booking is cancelled with the session, as when the coach cancels one. Lock order as
+-- A user leaves (account deactivated or deleted, 85_account_lifecycle.sql): the one-to-one
+-- appointments they are the coach of (private.one_to_one_coach) and that are not over (live, or
+-- scheduled with the planned end ahead) are cancelled: the patient is told (session_cancelled, with
+-- the reason) and the booking is cancelled with the session, as when the coach cancels one. Past
+-- appointments the coach never completed are history and stay as they are. On upcoming appointments
+-- of another coach where the user is a second staff member (add_session_staff: a supervisor), only
+-- their staff row goes; the appointment stays with its coach. Lock order as
 -- private.cancel_future_bookings: the sessions first, in id order. Internal: runs inside the security
 -- definer lifecycle RPCs.
 create function private.cancel_hosted_one_to_ones(user_id uuid, reason text)
@@ -689,23 +721,37 @@ declare
   v_count int;
 begin
   perform 1 from public.sessions s
-   where s.id in (select st.session_id from public.session_staff st
-                  where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
-     and s.kind = 'one_to_one' and s.status in ('scheduled', 'live')
+   where s.id in (select st.session_id from public.session_staff st where st.user_id = cancel_hosted_one_to_ones.user_id)
+     and s.kind = 'one_to_one'
+     and (s.status = 'live'
+          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
    order by s.id
    for no key update of s;
   update public.sessions s
      set status = 'cancelled', cancel_reason = cancel_hosted_one_to_ones.reason, sequence = s.sequence + 1
    where s.id in (select st.session_id from public.session_staff st
                   where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
-     and s.kind = 'one_to_one' and s.status in ('scheduled', 'live');
+     and s.kind = 'one_to_one'
+     and (s.status = 'live'
+          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
+     and private.one_to_one_coach(s.id) = cancel_hosted_one_to_ones.user_id;
   get diagnostics v_count = row_count;
+  -- What is left of theirs and not over is another coach's appointment: they leave its staff.
+  delete from public.session_staff st
+   where st.user_id = cancel_hosted_one_to_ones.user_id
+     and st.session_id in (select s.id from public.sessions s
+                           where s.kind = 'one_to_one'
+                             and (s.status = 'live'
+                                  or (s.status = 'scheduled'
+                                      and s.starts_at + make_interval(mins => s.duration_minutes) > now())));
   return v_count;
 end;
 $$;
 comment on function private.cancel_hosted_one_to_ones(uuid, text) is
-  'Cancels the scheduled and live one-to-one appointments the user hosts, with the reason (the patient gets '
-  'session_cancelled, the booking is cancelled); returns how many. Internal (account deactivation and deletion).';
+  'Cancels, with the reason, the one-to-one appointments the user is the coach of (private.one_to_one_coach) that are '
+  'live or still ahead (the patient gets session_cancelled, the booking is cancelled; past ones stay as they are), and '
+  'removes the user from the staff of other coaches'' upcoming or live one-to-one appointments. Returns how many were '
+  'cancelled. Internal (account deactivation and deletion).';
 revoke execute on function private.cancel_hosted_one_to_ones(uuid, text) from public, anon, authenticated, service_role;
 
 -- SECURITY DEFINER: clients cannot create sessions for someone else nor write bookings.
@@ -1189,13 +1235,14 @@ begin
     return new;
   end if;
   select s.* into v_session from public.sessions s where s.id = old.session_id;
-  -- Live too: a started appointment is inside any notice (cancelling it would also cancel the
-  -- session in progress, bookings_cancel_one_to_one below); the coach completes or cancels it.
   if v_session.kind is distinct from 'one_to_one' or v_session.status not in ('scheduled', 'live') then
     return new;
   end if;
   v_late := (private.coach_settings(private.one_to_one_coach(v_session.id))).late_cancel_minutes;
-  if now() > v_session.starts_at - make_interval(mins => v_late) then
+  -- Live: too late whatever the notice and the planned start (a coach who started early, a notice of
+  -- 0 minutes): cancelling would also cancel the session in progress (bookings_cancel_one_to_one
+  -- below); the coach completes or cancels it.
+  if v_session.status = 'live' or now() > v_session.starts_at - make_interval(mins => v_late) then
     perform private.raise_error('too_late', 'It is too late to cancel this appointment; ask your coach.',
       jsonb_build_object('session_id', v_session.id, 'late_cancel_minutes', v_late, 'starts_at', v_session.starts_at));
   end if;
@@ -1204,11 +1251,15 @@ end;
 $$;
 comment on function private.bookings_check_late_cancel() is
   'Trigger before a booking is cancelled: the patient of a scheduled one-to-one session cannot cancel within the '
-  'coach''s late_cancel_minutes before its start, nor of a live one (too_late, 409). Internal.';
+  'coach''s late_cancel_minutes before its start, nor a live one at all (too_late, 409). Not for the account '
+  'lifecycle (private.lifecycle_cancel on: deleting or deactivating an account is never refused by it). Internal.';
 revoke execute on function private.bookings_check_late_cancel() from public, anon, authenticated, service_role;
+-- private.lifecycle_cancel is set to 'on' by private.cancel_future_bookings (85_account_lifecycle.sql)
+-- around its own update only: an account being deleted or deactivated leaves its appointments.
 create trigger bookings_check_late_cancel before update of status on public.bookings
   for each row
-  when (new.status = 'cancelled' and old.status <> 'cancelled')
+  when (new.status = 'cancelled' and old.status <> 'cancelled'
+        and current_setting('private.lifecycle_cancel', true) is distinct from 'on')
   execute function private.bookings_check_late_cancel();
 
 -- A one-to-one session without its patient is cancelled (its slot is free again). The coach is told

@@ -183,13 +183,17 @@ begin
         left join public.notification_preferences np
           on np.user_id = enqueue_notification_deliveries.user_id and np.kind = enqueue_notification_deliveries.kind) c
   cross join (values ('email'), ('push')) as ch (channel)
-  where (ch.channel = 'email' and c.email
+  -- A deactivated or deleted account is mailed and pushed nothing (it cannot sign in to act on it):
+  -- every email and push recipient is chosen here, whatever notified them.
+  where not exists (select 1 from public.profiles p
+                    where p.id = enqueue_notification_deliveries.user_id and p.status <> 'active')
+    and ((ch.channel = 'email' and c.email
          and exists (select 1 from auth.users u
                      where u.id = enqueue_notification_deliveries.user_id and u.email is not null and u.email <> ''
                        and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email))))
      or (ch.channel = 'push' and c.push
          and exists (select 1 from public.push_subscriptions ps
-                     where ps.user_id = enqueue_notification_deliveries.user_id))
+                     where ps.user_id = enqueue_notification_deliveries.user_id and ps.disabled_at is null)))
   on conflict (notification_id, channel) where notification_id is not null do nothing;
   get diagnostics v_count = row_count;
   return v_count;
@@ -198,7 +202,7 @@ $$;
 comment on function private.enqueue_notification_deliveries(uuid, uuid, text, jsonb) is
   'Queues the email and push deliveries of one notification that the recipient''s effective preferences allow (email: '
   'the user has an address that is not suppressed and the kind is not a digest kind; push: the user has at least one '
-  'subscription). '
+  'subscription that is not disabled), none for a deactivated or deleted account. '
   'Returns the rows added. Called by the notifications insert trigger and by private.notify when in-app is off.';
 revoke execute on function private.enqueue_notification_deliveries(uuid, uuid, text, jsonb)
   from public, anon, authenticated, service_role;

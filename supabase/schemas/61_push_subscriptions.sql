@@ -4,7 +4,9 @@
 -- built-in ones of today's browsers plus those an operator lists in private.push_service_hosts
 -- (self-hosted push services, the tests' local one). private.push_endpoint_problem is the one
 -- definition: the insert/update trigger refuses an endpoint it rejects, and the dispatcher asks it again
--- before every send (a row written earlier, or while the list was longer, is never posted to).
+-- before every send (a row written earlier, or while the list was longer, is never posted to). Such a
+-- row is disabled, not deleted (disabled_at, disabled_reason): a host missing from the list, or removed
+-- from it for a while, must not cost users their push for good. Listing the host again re-enables it.
 -- Tables: public.push_subscriptions, private.push_service_hosts.
 
 -- ---------------------------------------------------------------------------------------------
@@ -20,11 +22,14 @@ create table public.push_subscriptions (
   user_agent text,
   created_at timestamptz not null default now(),
   last_used_at timestamptz,
+  disabled_at timestamptz,
+  disabled_reason text,
   constraint push_subscriptions_endpoint_unique unique (endpoint),
   constraint push_subscriptions_endpoint_https check (endpoint ~ '^https://[^/\s]+/\S*$' and char_length(endpoint) <= 2048),
   constraint push_subscriptions_p256dh_format check (p256dh ~ '^[A-Za-z0-9_-]+={0,2}$' and char_length(p256dh) between 16 and 256),
   constraint push_subscriptions_auth_format check (auth ~ '^[A-Za-z0-9_-]+={0,2}$' and char_length(auth) between 16 and 64),
-  constraint push_subscriptions_user_agent_length check (user_agent is null or char_length(user_agent) <= 512)
+  constraint push_subscriptions_user_agent_length check (user_agent is null or char_length(user_agent) <= 512),
+  constraint push_subscriptions_disabled_reason_length check (disabled_reason is null or char_length(disabled_reason) <= 300)
 );
 comment on table public.push_subscriptions is
   'Web Push subscriptions, one per device (browser PushSubscription): own rows only. Upsert with on conflict '
@@ -33,6 +38,11 @@ comment on column public.push_subscriptions.endpoint is 'Push service URL of the
 comment on column public.push_subscriptions.p256dh is 'The subscription''s P-256 public key (base64url), keys.p256dh.';
 comment on column public.push_subscriptions.auth is 'The subscription''s authentication secret (base64url), keys.auth.';
 comment on column public.push_subscriptions.last_used_at is 'When the backend last delivered a push to it (service role writes it).';
+comment on column public.push_subscriptions.disabled_at is
+  'Set by the dispatcher when the endpoint is not (or no longer) an allowed push service (private.push_endpoint_problem): '
+  'the device gets no pushes and none are queued for it, the row is kept. Cleared when the host is allowed again '
+  '(private.reenable_push_subscriptions) or the endpoint is registered or written again. Not client-writable.';
+comment on column public.push_subscriptions.disabled_reason is 'Why it is disabled (private.push_endpoint_problem), or null.';
 alter table public.push_subscriptions enable row level security;
 
 create table private.push_service_hosts (
@@ -69,8 +79,9 @@ create table private.push_delivery_devices (
 comment on table private.push_delivery_devices is
   'Per device (subscription) outcome of a push delivery, written by the dispatcher after each attempt: sent (the '
   'push service accepted it: never sent again), retry (429/5xx/network: the only devices the next attempt sends '
-  'to), gone (404/410, or unsubscribed before the retry: subscription deleted), failed (other answers, or given up '
-  'with the delivery), refused (not a push service endpoint: deleted, not posted). No foreign key to the '
+  'to), gone (404/410: subscription deleted; or no longer the user''s before the retry: nothing deleted), failed '
+  '(other answers, or given up with the delivery), refused (not a push service '
+  'endpoint: not posted, the subscription disabled). No foreign key to the '
   'subscription: the record outlives a deleted one. Deleted with its delivery.';
 
 -- ---------------------------------------------------------------------------------------------
@@ -158,14 +169,54 @@ begin
   if v_problem is not null then
     perform private.raise_error('invalid_input', v_problem || '.', jsonb_build_object('field', 'endpoint'));
   end if;
+  -- An endpoint written (again) and allowed now: a mark of the dispatcher no longer holds.
+  new.disabled_at := null;
+  new.disabled_reason := null;
   return new;
 end;
 $$;
 comment on function private.push_subscriptions_endpoint_guard() is
-  'Trigger of push_subscriptions: refuses (invalid_input, field endpoint) an endpoint private.push_endpoint_problem rejects.';
+  'Trigger of push_subscriptions: refuses (invalid_input, field endpoint) an endpoint private.push_endpoint_problem rejects, '
+  'and clears disabled_at/disabled_reason of one it accepts.';
 revoke execute on function private.push_subscriptions_endpoint_guard() from public, anon, authenticated, service_role;
 create trigger push_subscriptions_endpoint_guard before insert or update of endpoint on public.push_subscriptions
   for each row execute function private.push_subscriptions_endpoint_guard();
+
+-- Re-enables the disabled subscriptions whose endpoint is allowed again. Runs after every change of
+-- private.push_service_hosts; after a change of the built-in list (a migration redefining
+-- private.push_endpoint_problem) run it by hand: select private.reenable_push_subscriptions();
+create function private.reenable_push_subscriptions()
+returns int
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_count int;
+begin
+  update public.push_subscriptions ps
+     set disabled_at = null, disabled_reason = null
+   where ps.disabled_at is not null and private.push_endpoint_problem(ps.endpoint) is null;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function private.reenable_push_subscriptions() is
+  'Clears disabled_at/disabled_reason of the push subscriptions whose endpoint private.push_endpoint_problem accepts '
+  'again; returns how many. Called by the trigger on private.push_service_hosts; run it by hand after changing the '
+  'built-in list.';
+revoke execute on function private.reenable_push_subscriptions() from public, anon, authenticated, service_role;
+
+create function private.push_service_hosts_changed()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform private.reenable_push_subscriptions();
+  return null;
+end;
+$$;
+comment on function private.push_service_hosts_changed() is
+  'Trigger of private.push_service_hosts (after insert or update): re-enables the subscriptions the list allows again.';
+revoke execute on function private.push_service_hosts_changed() from public, anon, authenticated, service_role;
+create trigger push_service_hosts_changed after insert or update on private.push_service_hosts
+  for each statement execute function private.push_service_hosts_changed();
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
@@ -269,7 +320,9 @@ begin
     set user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent,
         -- a device that changes hands starts afresh
         created_at = case when ps.user_id = excluded.user_id then ps.created_at else now() end,
-        last_used_at = case when ps.user_id = excluded.user_id then ps.last_used_at end
+        last_used_at = case when ps.user_id = excluded.user_id then ps.last_used_at end,
+        -- registered again and allowed (checked above): a disabled device is enabled again
+        disabled_at = null, disabled_reason = null
   returning ps.* into v_row;
   return v_row;
 end;

@@ -15,13 +15,19 @@
 -- Helper functions
 -- ---------------------------------------------------------------------------------------------
 
--- Cancels the user's active bookings of scheduled and live sessions. The booking triggers promote
--- the waitlists and renumber them (30_booking.sql), take the user out of breakout rooms and delete
--- their reminders, as for any other way a booking leaves. Lock order: the sessions first, in id
--- order, as cancel_booking and the host actions lock the session before its bookings; a promotion
--- updates another user's booking, so two accounts deleted at once whose bookings share sessions
--- (or a host cancelling one of them) deadlocked (40P01) when each went through the sessions in its
--- own order (concurrency/account_lifecycle.test.ts). Internal: runs inside security definer RPCs.
+-- Cancels the user's active bookings of sessions that are not over: live ones, and scheduled ones
+-- whose planned end is still ahead. A scheduled session whose end has passed (a past appointment its
+-- coach never completed: nothing closes those automatically) is history: its booking stays as it was.
+-- The booking triggers promote the waitlists and renumber them (30_booking.sql), take the user out of
+-- breakout rooms and delete their reminders, as for any other way a booking leaves. The late-cancel
+-- rule of one-to-one appointments (private.bookings_check_late_cancel, 33_counselling.sql) does not
+-- apply: the transaction-local setting private.lifecycle_cancel is 'on' around the update (a patient
+-- deleting their account inside the notice, or during a live appointment, is not refused). Lock
+-- order: the sessions first, in id order, as cancel_booking and the host actions lock the session
+-- before its bookings; a promotion updates another user's booking, so two accounts deleted at once
+-- whose bookings share sessions (or a host cancelling one of them) deadlocked (40P01) when each went
+-- through the sessions in its own order (concurrency/account_lifecycle.test.ts). Internal: runs
+-- inside security definer RPCs.
 create function private.cancel_future_bookings(user_id uuid)
 returns int
 language plpgsql volatile set search_path = '' as $$
@@ -31,21 +37,27 @@ begin
   perform 1 from public.sessions s
    where s.id in (select b.session_id from public.bookings b
                    where b.user_id = cancel_future_bookings.user_id and b.status <> 'cancelled')
-     and s.status in ('scheduled', 'live')
+     and (s.status = 'live'
+          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
    order by s.id
    for no key update of s;
+  perform set_config('private.lifecycle_cancel', 'on', true);
   update public.bookings b
      set status = 'cancelled', cancelled_at = now(), waitlist_position = null
    where b.user_id = cancel_future_bookings.user_id
      and b.status <> 'cancelled'
-     and b.session_id in (select s.id from public.sessions s where s.status in ('scheduled', 'live'));
+     and b.session_id in (select s.id from public.sessions s
+                          where s.status = 'live'
+                             or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()));
   get diagnostics v_count = row_count;
+  perform set_config('private.lifecycle_cancel', '', true);
   return v_count;
 end;
 $$;
 comment on function private.cancel_future_bookings(uuid) is
-  'Cancels a user''s active bookings of scheduled and live sessions (waitlists promoted by the booking triggers); '
-  'returns how many. Internal.';
+  'Cancels a user''s active bookings of live sessions and of scheduled ones not yet over (waitlists promoted by the '
+  'booking triggers; the one-to-one late-cancel rule does not apply: private.lifecycle_cancel); bookings of past '
+  'sessions stay. Returns how many. Internal (account deactivation and deletion).';
 revoke execute on function private.cancel_future_bookings(uuid) from public, anon, authenticated, service_role;
 
 -- Signs the user out everywhere: deletes their Supabase Auth sessions (their refresh tokens go with
@@ -217,7 +229,7 @@ begin
   update auth.users u set banned_until = 'infinity' where u.id = v_before.id;
   v_sessions := private.revoke_auth_sessions(v_before.id);
   v_cancelled := private.cancel_future_bookings(v_before.id);
-  -- A deactivated coach cannot hold their one-to-one appointments: their patients are told now.
+  -- A deactivated coach cannot hold their upcoming one-to-one appointments: their patients are told now.
   v_appointments := private.cancel_hosted_one_to_ones(v_before.id, 'Your counsellor is no longer available.');
   perform private.audit('user_deactivated', 'user', v_before.id,
     jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status),
@@ -229,9 +241,10 @@ $$;
 comment on function public.deactivate_user(uuid, text) is
   'Admins deactivate an account (reason up to 500 characters, kept in the audit log): every read and write of the '
   'user is refused (account_deactivated), their Auth sessions are deleted (signed out everywhere) and Supabase Auth '
-  'issues no new token, their bookings of scheduled and live sessions '
-  'are cancelled (waitlists promoted) so they leave the rosters, and the one-to-one appointments they host are '
-  'cancelled (their patients get session_cancelled). Returns the profile. Errors: not_authenticated, '
+  'issues no new token, their bookings of live sessions and of scheduled ones not yet over are cancelled (waitlists '
+  'promoted) so they leave the rosters, the upcoming or live one-to-one appointments they coach are cancelled (their '
+  'patients get session_cancelled), and they leave the staff of other coaches'' upcoming ones; past ones stay. They are '
+  'mailed and pushed nothing more. Returns the profile. Errors: not_authenticated, '
   'forbidden, not_found, conflict (an admin), invalid_transition (not active), invalid_input.';
 revoke execute on function public.deactivate_user(uuid, text) from public, anon;
 grant execute on function public.deactivate_user(uuid, text) to authenticated;

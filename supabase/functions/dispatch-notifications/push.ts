@@ -3,17 +3,23 @@
  * subscription's p256dh/auth keys, RFC 8292 VAPID JWT signed with `VAPID_PRIVATE_KEY`, TTL and Urgency
  * of the kind) and Deno's fetch sends it. One delivery goes to every subscription of the user:
  * 201/202 marks the subscription used; 404/410 (the push service forgot it) deletes it; 429/5xx and
- * network errors are transient; other 4xx are permanent for that subscription.
+ * network errors are transient; other 4xx are permanent for that subscription, and so is a request that cannot
+ * be built for it (keys that are not a usable P-256 key and auth secret).
  * Each device's outcome is recorded (private.push_delivery_devices), and a retry goes only to the devices
  * that failed transiently: those that got it are never sent it again, those that answered for good are
- * left alone. The delivery is retried while a device is still to retry, sent when every device is done
+ * left alone. Whatever is written back to push_subscriptions (the delete after 404/410, last_used_at) is scoped
+ * to the recipient and the endpoint that answered: a shared browser's row moves to the next user who registers
+ * it (same id), and the previous user's push must never delete or mark it. The delivery is retried while a device is still to retry, sent when every device is done
  * and at least one got it (or, when the retries run out, a device got it: see
  * private.push_delivery_given_up), cancelled when the user has no subscription left, failed otherwise.
  *
  * Only push services are posted to: before each send the database's one definition of an allowed endpoint
  * (private.push_endpoint_problem: the built-in push service hosts plus private.push_service_hosts) is asked
  * again, so a row written earlier or by another path, or a host since removed from the list, is never
- * contacted; such a subscription is deleted and counts as a permanent failure, with the reason. Redirects
+ * contacted; such a subscription counts as a permanent failure, with the reason, and is disabled (not deleted:
+ * a host missing from the list, or removed for a while, must not cost users their push for good; listing it again
+ * re-enables the row, see private.reenable_push_subscriptions). A disabled row whose host is still refused is
+ * skipped silently (no push is queued for a user with only such rows). Redirects
  * are not followed (a push service answers 201; a 3xx is a permanent failure for that device).
  *
  * `PUSH_CA_CERT` (PEM) adds a trusted CA for push services with a private certificate (tests, on-premise
@@ -47,6 +53,8 @@ interface Subscription {
   auth: string;
   /** Why the endpoint is not an allowed push service (private.push_endpoint_problem), or null. */
   refused: string | null;
+  /** Disabled by an earlier send (disabled_at is set). */
+  disabled: boolean;
 }
 
 export interface PushKindSettings {
@@ -119,42 +127,66 @@ export function pushSender(
     const base = { id: d.id, attempt: d.attempts };
     if (!c.push_enabled) return { ...base, outcome: "cancelled", error: "push turned off" };
     const [subs, prior] = await asCaller(SERVICE, async (tx) => [
-      await tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused
+      await tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused,
+                                      disabled_at is not null as disabled
                                from public.push_subscriptions where user_id = ${d.user_id}`,
       await tx<(DeviceOutcome & { attempts: number })[]>`
         select subscription_id, endpoint_host, status, http_status, error, attempts
         from private.push_delivery_devices where delivery_id = ${d.id}`,
     ] as const);
-    // First attempt: every device of the user. A retry: only the devices still to retry.
+    // First attempt: every device of the user but those disabled earlier and still refused. A retry: only the
+    // devices still to retry.
     const retrying = prior.length > 0;
     const pending = new Set(prior.filter((p) => p.status === "retry").map((p) => p.subscription_id));
-    const targets = retrying ? subs.filter((s) => pending.has(s.id)) : subs;
-    if (!retrying && subs.length === 0) return { ...base, outcome: "cancelled", error: "no push subscription" };
+    const targets = retrying ? subs.filter((s) => pending.has(s.id)) : subs.filter((s) => !(s.disabled && s.refused));
+    if (!retrying && targets.length === 0) {
+      return { ...base, outcome: "cancelled", error: subs.length ? "every push subscription is disabled" : "no push subscription" };
+    }
     const settings = kindSettings(d.kind);
     const payload = pushPayload(d, c, urlOf(d, c), d.notification_id ?? null);
     const now: DeviceOutcome[] = [];
     let retryAfter: number | undefined;
-    // A device to retry that was unsubscribed meanwhile: nothing left to send it to.
+    // A device to retry that is no longer among the user's subscriptions: unsubscribed, or the browser moved
+    // to another user (register_push_subscription keeps the row's id). Nothing is sent and nothing deleted:
+    // the row, if any, is someone else's now.
     for (const p of prior) {
       if (p.status === "retry" && !subs.some((s) => s.id === p.subscription_id)) {
-        now.push({ ...p, status: "gone", error: "unsubscribed before the retry" });
+        now.push({ ...p, status: "gone", error: "unsubscribed before the retry (or moved to another user): not sent" });
+      }
+    }
+    // The VAPID keys are checked once: a bad key is the operator's (every device would fail alike), so the
+    // delivery is retried whole; an error building one device's request below is that subscription's own.
+    if (targets.some((t) => !t.refused)) {
+      try {
+        webpush.getVapidHeaders("https://push.invalid", vapid.subject, vapid.publicKey, vapid.privateKey, "aes128gcm");
+      } catch (err) {
+        return { ...base, outcome: "retry", error: `VAPID configuration: ${(err as Error).message}`.slice(0, 1000) };
       }
     }
     for (const sub of targets) {
       const host = hostOf(sub.endpoint);
       if (sub.refused) {
         now.push({ subscription_id: sub.id, endpoint_host: host, status: "refused", http_status: null,
-          error: `not sent, deleted: ${sub.refused}`.slice(0, 300) });
+          error: `not sent, disabled: ${sub.refused}`.slice(0, 300) });
         continue;
       }
       let status: number;
       let text = "";
+      let req: ReturnType<typeof webpush.generateRequestDetails>;
       try {
-        const req = webpush.generateRequestDetails(
+        req = webpush.generateRequestDetails(
           { endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } },
           payload,
           { vapidDetails: vapid, TTL: settings.ttlSeconds, urgency: settings.urgency, topic: undefined },
         );
+      } catch (err) {
+        // The subscription's keys cannot be encrypted to (a p256dh that is not a P-256 point, a key or secret
+        // of the wrong length): no retry can fix that, so this device fails for good and the others go on.
+        now.push({ subscription_id: sub.id, endpoint_host: host, status: "failed", http_status: null,
+          error: `not sent, the subscription's keys are unusable: ${(err as Error).message}`.slice(0, 300) });
+        continue;
+      }
+      try {
         const res = await fetch(req.endpoint, {
           method: req.method,
           headers: req.headers as Record<string, string>,
@@ -187,7 +219,12 @@ export function pushSender(
         now.push({ subscription_id: sub.id, endpoint_host: host, status: "failed", http_status: status, error: answer(text) });
       }
     }
-    const ids = (status: DeviceOutcome["status"]) => now.filter((o) => o.status === status).map((o) => o.subscription_id);
+    // Writes back to push_subscriptions touch only a row that is still the recipient's with the endpoint the
+    // outcome is for: the row may have moved to another user (a shared browser) or changed meanwhile.
+    const endpointOf = new Map(targets.map((s) => [s.id, s.endpoint]));
+    const rows = (...statuses: DeviceOutcome["status"][]) =>
+      now.filter((o) => statuses.includes(o.status) && endpointOf.has(o.subscription_id))
+        .map((o) => ({ id: o.subscription_id, endpoint: endpointOf.get(o.subscription_id)! }));
     await asCaller(SERVICE, async (tx) => {
       if (now.length) {
         await tx`insert into private.push_delivery_devices as pd
@@ -199,10 +236,37 @@ export function pushSender(
                    set status = excluded.status, http_status = excluded.http_status, error = excluded.error,
                        attempts = pd.attempts + 1, updated_at = now()`;
       }
-      const sent = ids("sent");
-      if (sent.length) await tx`update public.push_subscriptions set last_used_at = now() where id = any(${sent}::uuid[])`;
-      const drop = [...ids("gone"), ...ids("refused")];
-      if (drop.length) await tx`delete from public.push_subscriptions where id = any(${drop}::uuid[])`;
+      const sent = rows("sent");
+      if (sent.length) {
+        await tx`update public.push_subscriptions ps set last_used_at = now()
+                 from jsonb_to_recordset(${tx.json(sent as never)}) as x (id uuid, endpoint text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
+      const drop = rows("gone");
+      if (drop.length) {
+        await tx`delete from public.push_subscriptions ps
+                 using jsonb_to_recordset(${tx.json(drop as never)}) as x (id uuid, endpoint text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
+      const refused = now.filter((o) => o.status === "refused" && endpointOf.has(o.subscription_id))
+        .map((o) => ({
+          id: o.subscription_id,
+          endpoint: endpointOf.get(o.subscription_id)!,
+          reason: targets.find((t) => t.id === o.subscription_id)!.refused,
+        }));
+      if (refused.length) {
+        await tx`update public.push_subscriptions ps
+                 set disabled_at = coalesce(ps.disabled_at, now()), disabled_reason = x.reason
+                 from jsonb_to_recordset(${tx.json(refused as never)}) as x (id uuid, endpoint text, reason text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
+      // A device disabled earlier whose host is allowed again (the list changed back): enabled again.
+      const allowed = targets.filter((t) => t.disabled && !t.refused).map((t) => ({ id: t.id, endpoint: t.endpoint }));
+      if (allowed.length) {
+        await tx`update public.push_subscriptions ps set disabled_at = null, disabled_reason = null
+                 from jsonb_to_recordset(${tx.json(allowed as never)}) as x (id uuid, endpoint text)
+                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
+      }
     });
     // The delivery's outcome from every device's latest state.
     const state = new Map<string, DeviceOutcome>(prior.map((p) => [p.subscription_id, p]));

@@ -10,7 +10,9 @@
  * Then: endpoints that are not push services (rows written around the check: user information, other
  * spellings of the receiver's address, an unlisted port, a host removed from the list) are never posted to
  * and a redirect is not followed; and several devices per user, one failing for a while, are retried one by
- * one without a duplicate to the devices that already got the push.
+ * one without a duplicate to the devices that already got the push; a shared browser that moved to another
+ * user (register_push_subscription, before a retry or while the request is with the push service) is never
+ * sent the first user's push, deleted or marked by it.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -249,6 +251,8 @@ function startPushService(
   tls: { cert: string; key: string },
   devices: Map<string, Device>,
   script: Map<string, { status: number; headers?: Record<string, string> }[]> = new Map(),
+  /** Runs when a device's request has arrived, before the push service answers (something happening mid-send). */
+  during?: (device: string) => Promise<void>,
 ): LocalPushService {
   const requests: string[] = [];
   const received: LocalPushService["received"] = [];
@@ -258,6 +262,7 @@ function startPushService(
       const name = new URL(req.url).pathname.split("/").pop()!;
       requests.push(name);
       const body = Buffer.from(await req.arrayBuffer());
+      if (during) await during(name);
       const next = script.get(name)?.shift();
       if (next && (next.status < 200 || next.status >= 300)) {
         return new Response(null, { status: next.status, headers: next.headers });
@@ -301,8 +306,11 @@ async function pushFixture() {
   return {
     sql,
     devices,
-    service(script?: Map<string, { status: number; headers?: Record<string, string> }[]>): LocalPushService {
-      const svc = startPushService(tls, devices, script);
+    service(
+      script?: Map<string, { status: number; headers?: Record<string, string> }[]>,
+      during?: (device: string) => Promise<void>,
+    ): LocalPushService {
+      const svc = startPushService(tls, devices, script, during);
       services.push(svc);
       return svc;
     },
@@ -326,6 +334,16 @@ async function pushFixture() {
       const auth = new Uint8Array(randomBytes(16));
       devices.set(name, { endpoint, ecdh, auth });
       return { endpoint, p256dh: b64u(new Uint8Array(ecdh.getPublicKey())), auth: b64u(auth) };
+    },
+    /** register_push_subscription as `user` (a browser signed in as them registering its subscription). */
+    async register(user: string, k: { endpoint: string; p256dh: string; auth: string }): Promise<{ id: string; user_id: string }> {
+      return await sql.begin(async (tx) => {
+        await tx`select set_config('role', 'authenticated', true),
+                        set_config('request.jwt.claims', ${JSON.stringify({ sub: user, role: "authenticated", aud: "authenticated" })}, true)`;
+        const [row] = await tx<{ id: string; user_id: string }[]>`
+          select id, user_id from public.register_push_subscription(${k.endpoint}, ${k.p256dh}, ${k.auth})`;
+        return row;
+      });
     },
     /** One push delivery (session_cancelled: push on by default) for each user; returns their ids by user. */
     async notify(userIds: string[]): Promise<Map<string, string>> {
@@ -431,14 +449,56 @@ Deno.test("web push: only push services are posted to (registration and send), r
       "per device: the phone sent, the redirect failed, the nine smuggled rows refused (none posted)",
     );
     assert.equal(of(ben).status, "failed", "ben's only device is not a push service: a permanent failure");
-    assert.match(of(ben).last_error ?? "", /refused not sent, deleted: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
+    assert.match(of(ben).last_error ?? "", /refused not sent, disabled: endpoint host 127\.0\.0\.1:\d+ is not a known push service/);
     assert.equal(of(cat).status, "failed", "cat's host was removed from the list: not posted to");
     assert.match(of(cat).last_error ?? "", new RegExp(`endpoint host 127\\.0\\.0\\.1:${other.port} is not a known push service`));
 
-    const left = await sql<{ endpoint: string }[]>`
-      select endpoint from public.push_subscriptions where user_id = any(${[ann, ben, cat]}::uuid[]) order by endpoint`;
-    assert.deepEqual(left.map((r) => r.endpoint), [phone.endpoint, `https://127.0.0.1:${svc.port}/push/ann-redirect`],
-      "the refused subscriptions are deleted; the redirecting one stays (a push service's answer, not our rule)");
+    // Refused rows are disabled, not deleted: a host missing from the list (or removed for a while) must not cost
+    // the users their push for good.
+    const left = await sql<{ endpoint: string; disabled: boolean; disabled_reason: string | null }[]>`
+      select endpoint, disabled_at is not null as disabled, disabled_reason from public.push_subscriptions
+      where user_id = any(${[ann, ben, cat]}::uuid[]) order by endpoint`;
+    assert.equal(left.length, 13, "no subscription deleted");
+    assert.deepEqual(left.filter((r) => !r.disabled).map((r) => r.endpoint).sort(),
+      [phone.endpoint, `https://127.0.0.1:${svc.port}/push/ann-redirect`].sort(),
+      "the phone and the redirecting one stay enabled (a redirect is a push service's answer, not our rule)");
+    assert.deepEqual(left.filter((r) => r.disabled).map((r) => /^endpoint .+/.test(r.disabled_reason ?? "")),
+      Array(11).fill(true), "the eleven refused ones are disabled, each with the reason");
+    assert.match(left.find((r) => r.endpoint === smuggled.userinfo)!.disabled_reason ?? "", /must not carry user information/);
+
+    // Next notification: ann's disabled devices are skipped (not even recorded again), ben and cat, whose only
+    // devices are disabled, get no push delivery at all.
+    await f.notify([ann, ben, cat]);
+    const fresh = (await sql<{ id: string }[]>`
+      select id from public.notification_deliveries where channel = 'push' and user_id = ${ann}
+        and id <> all(${[...deliveries.values()]}::uuid[])`).map((r) => r.id);
+    const [{ n: queued }] = await sql<{ n: number }[]>`
+      select count(*)::int as n from public.notification_deliveries where channel = 'push' and user_id = any(${[ben, cat]}::uuid[])
+        and id <> all(${[...deliveries.values()]}::uuid[])`;
+    assert.equal(queued, 0, "no push is queued for a user whose every device is disabled");
+    assert.equal(fresh.length, 1, "ann still has enabled devices: her push is queued");
+    await f.dispatch();
+    assert.deepEqual([...svc.requests].sort(), ["ann-phone", "ann-phone", "ann-redirect", "ann-redirect"]);
+    assert.deepEqual(other.requests, []);
+    assert.deepEqual(
+      (await sql<{ status: string }[]>`select status from private.push_delivery_devices where delivery_id = ${fresh[0]} order by 1`)
+        .map((r) => r.status),
+      ["sent", "sent"], "only the two enabled devices are tried (the redirect's script is spent: 201 now)",
+    );
+
+    // The operator lists cat's host again: her device (and the rows on that host) are enabled again and get pushes.
+    await f.allow(`127.0.0.1:${other.port}`);
+    assert.deepEqual(
+      (await sql<{ endpoint: string }[]>`select endpoint from public.push_subscriptions
+                                         where user_id = any(${[ann, ben, cat]}::uuid[]) and disabled_at is null order by 1`)
+        .map((r) => r.endpoint),
+      [smuggled.otherPort, smuggled.ben, `https://127.0.0.1:${other.port}/push/cat-old`, phone.endpoint,
+        `https://127.0.0.1:${svc.port}/push/ann-redirect`].sort(),
+      "re-enabled by listing the host: exactly the rows on it",
+    );
+    await f.notify([cat]);
+    await f.dispatch();
+    assert.deepEqual(other.received.map((r) => r.device), ["cat-old"], "cat's device gets her push again");
   } finally {
     await f.close();
   }
@@ -522,6 +582,164 @@ Deno.test("web push: several devices, one failing for a while: only that device 
     assert.deepEqual(await devices(bob), { [bobPhone]: "sent/1/201", [bobTablet]: "failed/3/503" });
     const [tablet] = await sql<{ error: string }[]>`select error from private.push_delivery_devices where subscription_id = ${bobTablet}`;
     assert.match(tablet.error, /^given up: 503/);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("web push: a shared browser that moved to another user is never deleted or marked by the first user's push", async () => {
+  const f = await pushFixture();
+  const { sql } = f;
+  // Set by the test: what happens to a device while its request is with the push service.
+  const midSend = new Map<string, () => Promise<void>>();
+  const script = new Map<string, { status: number; headers?: Record<string, string> }[]>([
+    ["shared-laptop", [{ status: 503 }]], // down for ann's first attempt
+    ["hand-me-down", [{ status: 410 }]], // forgotten by the push service, answered after it moved to dan
+  ]);
+  const svc = f.service(script, async (device) => {
+    const step = midSend.get(device);
+    midSend.delete(device);
+    if (step) await step();
+  });
+  await f.allow(`127.0.0.1:${svc.port}`);
+  try {
+    const ann = await f.user("ann");
+    const ben = await f.user("ben");
+    const cid = await f.user("cid");
+    const dan = await f.user("dan");
+    const url = (name: string) => `https://127.0.0.1:${svc.port}/push/${name}`;
+    const annPhone = await f.register(ann, f.device("ann-phone", url("ann-phone")));
+    // One browser has one subscription (endpoint and keys) whoever is signed in: the next user registers the same.
+    const laptopKeys = f.device("shared-laptop", url("shared-laptop"));
+    const oldKeys = f.device("hand-me-down", url("hand-me-down"));
+    const pcKeys = f.device("hand-on", url("hand-on"));
+    const laptop = await f.register(ann, laptopKeys);
+    await f.register(cid, oldKeys);
+    const cidPc = await f.register(cid, pcKeys);
+    // While the push service has cid's requests, dan signs in on both browsers and registers them.
+    let moved: { id: string; user_id: string } | undefined;
+    let movedOn: { id: string; user_id: string } | undefined;
+    midSend.set("hand-me-down", async () => {
+      moved = await f.register(dan, oldKeys);
+    });
+    midSend.set("hand-on", async () => {
+      movedOn = await f.register(dan, pcKeys);
+    });
+    const deliveries = await f.notify([ann, cid]);
+
+    // Attempt 1: ann's phone gets it, the shared laptop answers 503 (waits for a retry).
+    await f.dispatch();
+    assert.deepEqual(svc.problems, []);
+    const [annDevices] = await sql<{ n: number }[]>`
+      select count(*)::int as n from private.push_delivery_devices where delivery_id = ${deliveries.get(ann)!} and status = 'retry'`;
+    assert.equal(annDevices.n, 1, "the laptop waits for a retry");
+    // cid's two browsers moved to dan during the send, keeping their ids: the 410 and the 201 were for cid's
+    // push, the rows are dan's now: neither deleted nor marked used.
+    assert.equal(moved?.user_id, dan);
+    assert.equal(movedOn?.id, cidPc.id, "register_push_subscription keeps the row's id when it moves");
+    assert.deepEqual(
+      (await sql<{ user_id: string; used: boolean }[]>`
+        select user_id, last_used_at is not null as used from public.push_subscriptions
+        where id = any(${[moved!.id, cidPc.id]}::uuid[])`).map((r) => ({ ...r })),
+      [{ user_id: dan, used: false }, { user_id: dan, used: false }],
+      "dan's two subscriptions survive cid's 410 and are not marked used by cid's delivery",
+    );
+
+    // Ben signs in on the shared laptop and registers it: the row (same id) is his now.
+    const taken = await f.register(ben, laptopKeys);
+    assert.deepEqual(taken, { id: laptop.id, user_id: ben });
+    const laptopRequests = svc.requests.filter((n) => n === "shared-laptop").length;
+
+    // Attempt 2 of ann's delivery: the laptop is no longer hers: not sent to, and ben's row is left alone.
+    await sql`update public.notification_deliveries set next_attempt_at = now() where id = ${deliveries.get(ann)!}`;
+    await f.dispatch();
+    assert.equal(svc.requests.filter((n) => n === "shared-laptop").length, laptopRequests, "ann's push never reaches ben's laptop");
+    assert.deepEqual(
+      (await sql<{ id: string; user_id: string }[]>`select id, user_id from public.push_subscriptions where id = ${laptop.id}`)
+        .map((r) => ({ ...r })),
+      [{ id: laptop.id, user_id: ben }],
+      "ann's retry did not delete ben's subscription",
+    );
+    const [annDelivery] = await sql<{ status: string; last_error: string }[]>`
+      select status, last_error from public.notification_deliveries where id = ${deliveries.get(ann)!}`;
+    assert.equal(annDelivery.status, "sent", "ann's phone got it; the laptop is no longer hers");
+    assert.match(annDelivery.last_error, /moved to another user/);
+    assert.equal(svc.received.filter((r) => r.device === "ann-phone").length, 1);
+    assert.equal((await sql`select 1 from public.push_subscriptions where id = ${annPhone.id}`).length, 1);
+
+    // A 410 for a row that is still the recipient's deletes it (the scoping does not stop the real case).
+    script.set("ann-phone", [{ status: 410 }]);
+    await f.notify([ann]);
+    await f.dispatch();
+    assert.equal((await sql`select 1 from public.push_subscriptions where id = ${annPhone.id}`).length, 0, "ann's own 410 deletes her phone");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("web push: a device whose keys cannot be encrypted to fails for good, the others get the push, nothing waits", async () => {
+  const f = await pushFixture();
+  const { sql } = f;
+  const svc = f.service();
+  await f.allow(`127.0.0.1:${svc.port}`);
+  try {
+    const ann = await f.user("ann");
+    const url = (name: string) => `https://127.0.0.1:${svc.port}/push/${name}`;
+    const phone = f.device("ann-phone", url("ann-phone"));
+    const [good] = await sql<{ id: string }[]>`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+      values (${ann}, ${phone.endpoint}, ${phone.p256dh}, ${phone.auth}) returning id`;
+    // Keys that pass the format checks but no browser made: 65 bytes starting 0x04 that are not a point on P-256,
+    // and a 33-byte key (a compressed point: the Web Push key must be the uncompressed one).
+    const offCurve = b64u(Uint8Array.from([4, ...new Array(64).fill(1)]));
+    const short = b64u(Uint8Array.from([2, ...new Array(32).fill(7)]));
+    const broken: string[] = [];
+    for (const [name, p256dh] of [["ann-off-curve", offCurve], ["ann-short-key", short]]) {
+      const k = f.device(name, url(name));
+      const [row] = await sql<{ id: string }[]>`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+        values (${ann}, ${k.endpoint}, ${p256dh}, ${k.auth}) returning id`;
+      broken.push(row.id);
+    }
+    const deliveries = await f.notify([ann]);
+    await f.dispatch();
+    assert.deepEqual(svc.problems, []);
+    assert.deepEqual(svc.requests, ["ann-phone"], "nothing was posted for the broken devices");
+    assert.equal(svc.received.length, 1, "the phone got its push");
+    const [delivery] = await sql<{ status: string; provider_message_id: string; last_error: string }[]>`
+      select status, provider_message_id, last_error from public.notification_deliveries where id = ${deliveries.get(ann)!}`;
+    assert.equal(delivery.status, "sent", "not held for a retry by the broken devices");
+    assert.equal(delivery.provider_message_id, "push:1/3");
+    const devices = await sql<{ subscription_id: string; status: string; error: string | null }[]>`
+      select subscription_id, status, error from private.push_delivery_devices where delivery_id = ${deliveries.get(ann)!}`;
+    assert.equal(devices.find((d) => d.subscription_id === good.id)?.status, "sent");
+    for (const id of broken) {
+      const d = devices.find((r) => r.subscription_id === id);
+      assert.equal(d?.status, "failed", `broken device ${id}: failed for good`);
+      assert.match(d?.error ?? "", /^not sent, the subscription's keys are unusable: ./);
+    }
+
+    // A user with only a broken device: the delivery fails at once instead of waiting about a day.
+    const bob = await f.user("bob");
+    const k = f.device("bob-off-curve", url("bob-off-curve"));
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values (${bob}, ${k.endpoint}, ${offCurve}, ${k.auth})`;
+    const bobs = await f.notify([bob]);
+    await f.dispatch();
+    const [bobDelivery] = await sql<{ status: string; attempts: number }[]>`
+      select status, attempts from public.notification_deliveries where id = ${bobs.get(bob)!}`;
+    assert.deepEqual({ ...bobDelivery }, { status: "failed", attempts: 1 });
+
+    // A bad VAPID key is the operator's, not the devices': the delivery stays queued for a retry.
+    const cid = await f.user("cid");
+    const ck = f.device("cid-phone", url("cid-phone"));
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth) values (${cid}, ${ck.endpoint}, ${ck.p256dh}, ${ck.auth})`;
+    Deno.env.set("VAPID_PRIVATE_KEY", b64u(new Uint8Array(16)));
+    const cids = await f.notify([cid]);
+    await f.dispatch();
+    const [cidDelivery] = await sql<{ status: string; last_error: string }[]>`
+      select status, last_error from public.notification_deliveries where id = ${cids.get(cid)!}`;
+    assert.equal(cidDelivery.status, "queued");
+    assert.match(cidDelivery.last_error, /^VAPID configuration: /);
+    assert.equal((await sql`select 1 from private.push_delivery_devices where delivery_id = ${cids.get(cid)!}`).length, 0,
+      "no device is blamed");
   } finally {
     await f.close();
   }

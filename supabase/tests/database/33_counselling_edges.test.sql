@@ -199,10 +199,10 @@ select is(private.local_instant('Europe/Amsterdam', '2027-10-31 02:00'), '2027-1
           'local_instant: 02:00 on 2027-10-31 in Amsterdam is its first occurrence (summer time)');
 select is(private.local_instant('Europe/Amsterdam', '2027-10-31 03:00'), '2027-10-31 02:00+00'::timestamptz,
           'local_instant: 03:00 that day is winter time');
-select is(private.local_instant('Europe/Amsterdam', '2027-03-28 02:30'), '2027-03-28 01:30+00'::timestamptz,
-          'local_instant: 02:30 on 2027-03-28 does not exist and moves forward to 03:30 summer time');
-select is(private.local_instant('America/Sao_Paulo', '2018-11-04 00:30'), '2018-11-04 03:30+00'::timestamptz,
-          'local_instant: Sao Paulo''s last spring-forward gap (2018-11-04 00:00-01:00) moves forward too');
+select is(private.local_instant('Europe/Amsterdam', '2027-03-28 02:30'), '2027-03-28 01:00+00'::timestamptz,
+          'local_instant: 02:30 on 2027-03-28 does not exist: the transition, 03:00 summer time (33_counselling_spring_gap)');
+select is(private.local_instant('America/Sao_Paulo', '2018-11-04 00:30'), '2018-11-04 03:00+00'::timestamptz,
+          'local_instant: Sao Paulo''s last spring-forward gap (2018-11-04 00:00-01:00): the transition too');
 select is(private.local_instant('America/Sao_Paulo', '2019-02-16 23:30'), '2019-02-17 01:30+00'::timestamptz,
           'local_instant: Sao Paulo''s last fall back (2019-02-16 23:00-24:00 twice): the first 23:30');
 

@@ -3,7 +3,7 @@
 -- and the upsert on endpoint (own row updated, another user's endpoint refused).
 begin;
 \ir ../helpers.sql
-select plan(67);
+select plan(83);
 
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Device"}');
 select tests.create_supabase_user('ben', metadata => '{"display_name":"Ben Device"}');
@@ -195,6 +195,13 @@ select is(array(select c.endpoint || ' (' || c.why || ')' from endpoint_cases c 
                   and tests.error_code(format('insert into public.push_subscriptions (endpoint, p256dh, auth) values (%L, %L, %L)',
                                               c.endpoint || '-direct', :'p256dh', :'authkey')) is distinct from 'invalid_input'),
           '{}'::text[], 'a direct insert of any refused endpoint is invalid_input too (the trigger)');
+-- README "Web Push endpoints": the query operators run before deploying (without private.push_endpoint_problem)
+-- counts exactly what the check refuses (the operator's list is empty here).
+select is(array(select c.endpoint || ' (' || c.why || ')' from endpoint_cases c
+                where (coalesce(lower(substring(c.endpoint from '^https://([^/?#\\]*)')), '') !~
+                         '^(fcm\.googleapis\.com|android\.googleapis\.com|updates\.push\.services\.mozilla\.com|([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+(push\.services\.mozilla\.com|push\.apple\.com|notify\.windows\.com))(:443)?$'
+                       or c.endpoint !~ '^https://[^/?#\\]*/\S*$') = c.allowed),
+          '{}'::text[], 'the README''s pre-deploy query counts exactly the endpoints the check refuses');
 select is(tests.error_details(format('select public.register_push_subscription(%L, %L, %L)',
                                      'https://169.254.169.254/latest/meta-data/', :'p256dh', :'authkey')),
           '{"field": "endpoint"}'::jsonb, 'the error names the field');
@@ -290,6 +297,71 @@ select is((select status from public.notification_deliveries where id = '0000000
 delete from public.notification_deliveries where id = '00000000-0000-4000-8000-0000000000a1';
 select is((select count(*)::int from private.push_delivery_devices where delivery_id = '00000000-0000-4000-8000-0000000000a1'), 0,
           'the per-device records go with their delivery');
+
+-- Refused at send time: disabled, not deleted; re-enabled when allowed again -------------------------
+select is(has_column_privilege('authenticated', 'public.push_subscriptions', 'disabled_at', 'INSERT')
+          or has_column_privilege('authenticated', 'public.push_subscriptions', 'disabled_at', 'UPDATE')
+          or has_column_privilege('authenticated', 'public.push_subscriptions', 'disabled_reason', 'UPDATE'), false,
+          'users cannot write the disabled mark');
+select is(has_function_privilege('service_role', 'private.reenable_push_subscriptions()', 'EXECUTE')
+          or has_function_privilege('authenticated', 'private.reenable_push_subscriptions()', 'EXECUTE'), false,
+          'the re-enabling is the operator''s (and the list''s trigger)');
+insert into private.push_service_hosts (host, note) values ('push.example.net', 'test'), ('other.example.net', 'test');
+insert into public.push_subscriptions (id, user_id, endpoint, p256dh, auth) values
+  ('00000000-0000-4000-8000-0000000000c1', :'ann', 'https://push.example.net/ann-1', :'p256dh', :'authkey'),
+  ('00000000-0000-4000-8000-0000000000c2', :'ann', 'https://other.example.net/ann-2', :'p256dh', :'authkey'),
+  ('00000000-0000-4000-8000-0000000000c3', :'cat', 'https://push.example.net/cat-1', :'p256dh', :'authkey');
+-- The operator removes both hosts; the dispatcher (service role) marks what it refuses.
+delete from private.push_service_hosts where host in ('push.example.net', 'other.example.net');
+delete from public.push_subscriptions where user_id in (:'ann', :'cat') and id::text not like '00000000-0000-4000-8000-0000000000c_';
+select tests.authenticate_as_service_role();
+update public.push_subscriptions set disabled_at = now() - interval '1 hour', disabled_reason = private.push_endpoint_problem(endpoint)
+ where id::text like '00000000-0000-4000-8000-0000000000c_';
+select tests.clear_authentication();
+select is((select count(*)::int from public.push_subscriptions where user_id in (:'ann', :'cat') and disabled_at is null), 0,
+          'all three are disabled (kept, with the reason)');
+select is((select private.notify(:'cat', 'session_cancelled', 'Cancelled', null, null, '{}'::jsonb) is not null), true, 'cat is notified');
+select is((select count(*)::int from public.notification_deliveries where user_id = :'cat' and channel = 'push'), 0,
+          'no push is queued for a user whose every subscription is disabled');
+select tests.authenticate_as('ann');
+select is((select row(disabled_at is not null, disabled_reason)::text from public.push_subscriptions
+           where id = '00000000-0000-4000-8000-0000000000c1'),
+          row(true, 'endpoint host push.example.net is not a known push service')::text,
+          'the owner sees that (and why) their device is disabled');
+select tests.clear_authentication();
+insert into private.push_service_hosts (host, note) values ('push.example.net', 'back');
+select is(array(select id::text from public.push_subscriptions
+                 where id::text like '00000000-0000-4000-8000-0000000000c_' and disabled_at is null order by 1),
+          array['00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000c3'],
+          'listing the host again re-enables exactly the subscriptions on it (trigger)');
+select is((select count(*)::int from public.push_subscriptions
+           where id = '00000000-0000-4000-8000-0000000000c3' and disabled_reason is null), 1, 'and clears the reason');
+select is((select private.notify(:'cat', 'session_cancelled', 'Cancelled again', null, null, '{}'::jsonb) is not null), true,
+          'cat is notified again');
+select is((select count(*)::int from public.notification_deliveries where user_id = :'cat' and channel = 'push'), 1,
+          'a push is queued again for her');
+-- The built-in list changing (a migration) is not a change of the table: the function does it by hand.
+update public.push_subscriptions set endpoint = 'https://push.example.net/ann-2-moved' where id = '00000000-0000-4000-8000-0000000000c1';
+select tests.authenticate_as_service_role();
+update public.push_subscriptions set disabled_at = now(), disabled_reason = 'test' where id = '00000000-0000-4000-8000-0000000000c1';
+select tests.clear_authentication();
+select is(private.reenable_push_subscriptions(), 1, 'private.reenable_push_subscriptions() re-enables what is allowed now and counts it');
+select isnt((select disabled_at from public.push_subscriptions where id = '00000000-0000-4000-8000-0000000000c2'), null,
+            'a subscription whose host is still refused stays disabled');
+-- Writing the endpoint (or registering it) again clears the mark: the check ran and passed.
+select tests.authenticate_as_service_role();
+update public.push_subscriptions set disabled_at = now(), disabled_reason = 'test' where id = '00000000-0000-4000-8000-0000000000c1';
+select tests.authenticate_as('ann');
+select lives_ok($$update public.push_subscriptions set endpoint = 'https://push.example.net/ann-1-new'
+                  where id = '00000000-0000-4000-8000-0000000000c1'$$, 'the owner writes a new endpoint');
+select is((select disabled_at from public.push_subscriptions where id = '00000000-0000-4000-8000-0000000000c1'), null,
+          'a new allowed endpoint is enabled');
+select tests.clear_authentication();
+update public.push_subscriptions set disabled_at = now(), disabled_reason = 'test' where id = '00000000-0000-4000-8000-0000000000c1';
+select tests.authenticate_as('ann');
+select is((select disabled_at from public.register_push_subscription('https://push.example.net/ann-1-new', :'p256dh', :'authkey')),
+          null, 'registering the device again enables it');
+select tests.clear_authentication();
 
 select * from finish();
 rollback;
