@@ -131,6 +131,25 @@ comment on function private.format_local_time(timestamptz, text) is
 revoke execute on function private.format_local_time(timestamptz, text) from public, anon;
 grant execute on function private.format_local_time(timestamptz, text) to authenticated, service_role;
 
+-- The zone a person reads a session's times in: their profile's, else the session's, else UTC. The
+-- one definition for notices and their emails and pushes (private.notification_delivery_context), so
+-- an in-app body and the email of the same notice never show one start in two zones. PL/pgSQL: a SQL
+-- function with a SET clause is planned on every call. Runs as its caller (security definer backend
+-- functions, which read every profile).
+create function private.reader_timezone(user_id uuid, session_timezone text default null)
+returns text
+language plpgsql stable set search_path = '' as $$
+begin
+  return coalesce((select p.timezone from public.profiles p where p.id = reader_timezone.user_id),
+                  reader_timezone.session_timezone, 'UTC');
+end;
+$$;
+comment on function private.reader_timezone(uuid, text) is
+  'The IANA zone a user reads a session''s times in: their profile''s time zone, else the session''s (session_timezone), '
+  'else UTC. Used by notices (book_slot''s one_to_one_booked) and by private.notification_delivery_context for their '
+  'emails and pushes. Internal.';
+revoke execute on function private.reader_timezone(uuid, text) from public, anon, authenticated, service_role;
+
 -- SECURITY DEFINER: clients cannot insert notifications; every feature notifies through this one
 -- function, which also honours the recipient's in_app preference for the kind.
 -- The hot path of every booking: the channel lookup is inline (a cached plan), not a call of the

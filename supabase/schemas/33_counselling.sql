@@ -816,9 +816,13 @@ begin
   values (v_session_id, v_uid, 'confirmed', true)
   returning * into v_booking;
 
-  perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment: ' || coalesce(v_topic, 'One-to-one session'),
+  -- Without the topic (the patient's free text): notices show on lock screens and in mail previews;
+  -- the coach reads it in the app. The time in the zone the coach reads everything else in
+  -- (private.reader_timezone, as the email and push of this notice).
+  perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment',
     'A patient booked a one-to-one session with you for '
-      || private.format_local_time(book_slot.starts_at, v_settings.timezone) || '.', '/sessions/' || v_session_id::text,
+      || private.format_local_time(book_slot.starts_at, private.reader_timezone(book_slot.coach_id, v_settings.timezone))
+      || '.', '/sessions/' || v_session_id::text,
     jsonb_build_object('session_id', v_session_id, 'booking_id', v_booking.id, 'starts_at', book_slot.starts_at));
   -- The patient's confirmation (with the .ics); the coach's mail is the one_to_one_booked above.
   perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, coalesce(v_topic, 'One-to-one session'));
@@ -829,7 +833,8 @@ comment on function public.book_slot(uuid, timestamptz, text) is
   'Patient: books a free slot of a coach (a start returned by available_slots). In one transaction creates a private '
   'one-to-one session (kind one_to_one, capacity 1, the coach as host, duration slot_minutes, title = topic or '
   '"One-to-one session") and the caller''s confirmed booking, which it returns; the coach gets a one_to_one_booked '
-  'notification, the caller a booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free '
+  'notification (title "New appointment", never the topic; the start in the coach''s reading zone), the caller a '
+  'booking_confirmed one. Errors: not_authenticated, invalid_input, not_found (not a coach), slot_unavailable (409: not a free '
   'slot, or taken meanwhile), schedule_conflict (409: the caller is in another appointment then, details.busy "you").';
 revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
 grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;

@@ -349,10 +349,10 @@ language sql stable security definer rows 50 set search_path = '' as $$
          c.email and u.email is not null
            and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email)),
          c.push, coalesce(k.attach_ics, false), p.display_name, coalesce(p.locale, 'en'),
-         coalesce(p.timezone, s.timezone, 'UTC'), s.id, s.title, s.description, s.cancel_reason, s.starts_at, s.duration_minutes, s.status, s.sequence, s.updated_at,
+         z.tz, s.id, s.title, s.description, s.cancel_reason, s.starts_at, s.duration_minutes, s.status, s.sequence, s.updated_at,
          (select hp.display_name from public.session_staff st join public.profiles hp on hp.id = st.user_id
           where st.session_id = s.id and st.role = 'host' order by st.created_at limit 1),
-         case when s.id is not null then private.zone_abbreviation(s.starts_at, coalesce(p.timezone, s.timezone, 'UTC')) end,
+         case when s.id is not null then private.zone_abbreviation(s.starts_at, z.tz) end,
          (select b.status from public.bookings b
           where b.session_id = s.id and b.user_id = d.user_id and b.status <> 'cancelled'),
          (select array_agg(r.minutes_before order by r.minutes_before) from public.session_reminders r
@@ -362,8 +362,7 @@ language sql stable security definer rows 50 set search_path = '' as $$
          case when s.id is not null and d.kind = 'session_rescheduled'
                    and d.payload -> 'data' ->> 'previous_starts_at'
                        ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([+-]\d{2}:\d{2}|Z)$'
-              then private.zone_abbreviation((d.payload -> 'data' ->> 'previous_starts_at')::timestamptz,
-                                             coalesce(p.timezone, s.timezone, 'UTC')) end,
+              then private.zone_abbreviation((d.payload -> 'data' ->> 'previous_starts_at')::timestamptz, z.tz) end,
          s.kind
   from public.notification_deliveries d
   join auth.users u on u.id = d.user_id
@@ -371,11 +370,12 @@ language sql stable security definer rows 50 set search_path = '' as $$
   left join public.sessions s on s.id = d.session_id
   left join public.notification_kinds k on k.kind = d.kind
   cross join lateral private.notification_channels(d.user_id, d.kind) c
+  cross join lateral (select private.reader_timezone(d.user_id, s.timezone) as tz) z
   where d.id = any (delivery_ids);
 $$;
 comment on function private.notification_delivery_context(uuid[]) is
   'For the dispatcher: per delivery the recipient''s address, whether email and push are (still) wanted for its kind '
-  '(a suppressed address is not), whether the kind attaches the .ics, name, locale and time zone (profile, else the session''s, else UTC), and its '
+  '(a suppressed address is not), whether the kind attaches the .ics, name, locale and time zone (private.reader_timezone: profile, else the session''s, else UTC), and its '
   'session (title, description, cancel reason, start, duration, status, calendar sequence, host name, the zone abbreviation at the '
   'start, the recipient''s booking status and reminder lead times; for session_rescheduled the zone abbreviation at '
   'data.previous_starts_at; its kind, group or one_to_one: a one-to-one booking_confirmed has its own wording). For '

@@ -79,9 +79,12 @@ type Strings = {
   /** session_rescheduled when data.previous_starts_at is known: {from} and {when}. */
   moved: string;
   session_cancelled: [string, string];
-  /** The coach's notice of a new one-to-one appointment (book_slot). */
+  /** The coach's notice of a new one-to-one appointment (book_slot). Never the session's title: on a one-to-one
+   * that is the patient's free-text topic, and subjects and push titles show on lock screens and in mail previews;
+   * the coach reads the topic in the app (my_appointments). */
   one_to_one_booked: [string, string];
-  /** The patient's booking_confirmed of a one-to-one appointment (book_slot): {coach} and {when}. */
+  /** The patient's booking_confirmed of a one-to-one appointment (book_slot): {coach} and {when}; not the title
+   * (the patient's own free-text topic) in the subject or push title, as for one_to_one_booked. */
   one_to_one_confirmed: [string, string];
   /** {coach} when the appointment has no coach name (a deleted account reads "Deleted user" anyway). */
   your_coach: string;
@@ -108,8 +111,8 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["New time: {title}", "{title} now starts {when}."],
     moved: "{title} has moved from {from} to {when}.",
     session_cancelled: ["Cancelled: {title}", "{title} ({when}) has been cancelled."],
-    one_to_one_booked: ["New appointment: {title}", "A patient booked {title} with you for {when}."],
-    one_to_one_confirmed: ["Appointment confirmed: {title}", "Your one-to-one session with {coach} is booked for {when}."],
+    one_to_one_booked: ["New appointment", "A patient booked a one-to-one session with you for {when}."],
+    one_to_one_confirmed: ["Appointment confirmed", "Your one-to-one session with {coach} is booked for {when}."],
     your_coach: "your coach",
     reason: "Reason: {reason}",
     coach_approved: "Your coach application was approved",
@@ -131,8 +134,8 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Nieuwe tijd: {title}", "{title} begint nu {when}."],
     moved: "{title} is verplaatst van {from} naar {when}.",
     session_cancelled: ["Geannuleerd: {title}", "{title} ({when}) is geannuleerd."],
-    one_to_one_booked: ["Nieuwe afspraak: {title}", "Een cliënt heeft {title} bij je geboekt voor {when}."],
-    one_to_one_confirmed: ["Afspraak bevestigd: {title}", "Je individuele sessie met {coach} is geboekt voor {when}."],
+    one_to_one_booked: ["Nieuwe afspraak", "Een cliënt heeft een individuele sessie bij je geboekt voor {when}."],
+    one_to_one_confirmed: ["Afspraak bevestigd", "Je individuele sessie met {coach} is geboekt voor {when}."],
     your_coach: "je coach",
     reason: "Reden: {reason}",
     coach_approved: "Je aanvraag als coach is goedgekeurd",
@@ -154,8 +157,8 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Novo horário: {title}", "{title} agora começa {when}."],
     moved: "{title} foi remarcada de {from} para {when}.",
     session_cancelled: ["Cancelada: {title}", "{title} ({when}) foi cancelada."],
-    one_to_one_booked: ["Nova consulta: {title}", "Um paciente agendou {title} com você para {when}."],
-    one_to_one_confirmed: ["Consulta confirmada: {title}", "Sua sessão individual com {coach} está marcada para {when}."],
+    one_to_one_booked: ["Nova consulta", "Um paciente agendou uma sessão individual com você para {when}."],
+    one_to_one_confirmed: ["Consulta confirmada", "Sua sessão individual com {coach} está marcada para {when}."],
     your_coach: "seu coach",
     reason: "Motivo: {reason}",
     coach_approved: "Sua candidatura como coach foi aprovada",

@@ -20,6 +20,7 @@ import type postgres from "postgres";
 import { SMTPServer } from "smtp-server";
 import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
 import { signUnsubscribeToken } from "../_shared/unsubscribe-token.ts";
+import { renderMessage } from "../dispatch-notifications/templates.ts";
 import { adminDb, mintJwt } from "./helpers.ts";
 
 type Sql = postgres.Sql;
@@ -545,7 +546,7 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     const pmail = await simpleParser(to(patient)[0].raw);
     const [pabbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${slot.at}, 'America/Sao_Paulo') as a`;
     // A one-to-one appointment has its own wording (not "a seat"): the coach's name and the time (below).
-    assert.ok(pmail.subject?.startsWith("Consulta confirmada: Carreira"), pmail.subject);
+    assert.equal(pmail.subject, "Consulta confirmada", "the subject has no topic (the patient's free text: lock screens, previews)");
     assert.ok(pmail.text?.includes("Sua sessão individual com Notify bccoach está marcada para"), pmail.text);
     assert.ok(pmail.text?.includes(`${hhmm(slot.at, "America/Sao_Paulo")} America/Sao_Paulo (${pabbrev.a})`), pmail.text);
     assert.ok(pmail.text?.includes(`Entrar na sessão: https://app.example.test/sessions/${slotBooking.session_id}`), pmail.text);
@@ -559,9 +560,26 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     // The coach's notice in their language, with the appointment's time in their zone (it said only "A patient
     // booked a one-to-one session with you.", in English).
     const [cabbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${slot.at}, 'Europe/Amsterdam') as a`;
-    assert.ok(cmail.subject?.startsWith("Nieuwe afspraak: Carreira"), cmail.subject);
-    assert.ok(cmail.text?.includes("Een cliënt heeft Carreira bij je geboekt voor") &&
+    // Never the patient's topic in the subject (mail previews, lock screens) nor in the body: "Nieuwe afspraak: Carreira"
+    // and "Een cliënt heeft Carreira bij je geboekt" before; the coach reads the topic in the app.
+    assert.equal(cmail.subject, "Nieuwe afspraak");
+    assert.ok(cmail.text?.includes("Een cliënt heeft een individuele sessie bij je geboekt voor") &&
       cmail.text.includes(`${hhmm(slot.at, "Europe/Amsterdam")} Europe/Amsterdam (${cabbrev.a})`), cmail.text);
+    assert.ok(!cmail.text?.includes("Carreira") && !String(cmail.html).includes("Carreira"), "no topic in the mail's text or HTML");
+    // The same notice in English and Portuguese: grammatical, no topic.
+    for (const [locale, subject, line] of [
+      ["en", "New appointment", "A patient booked a one-to-one session with you for "],
+      ["pt", "Nova consulta", "Um paciente agendou uma sessão individual com você para "],
+    ] as const) {
+      const msg = renderMessage({
+        kind: "one_to_one_booked", locale, timezone: "Europe/Amsterdam", url: null, displayName: null,
+        payload: { title: "New appointment", data: {} },
+        session: { title: "Carreira", startsAt: slot.at, status: "scheduled", cancelReason: null,
+                   zoneAbbreviation: cabbrev.a, bookingStatus: null },
+      });
+      assert.equal(msg.subject, subject);
+      assert.ok(msg.lines[0].startsWith(line) && msg.lines.every((l) => !l.includes("Carreira")), msg.lines.join(" / "));
+    }
   } finally {
     await cleanup(f);
     await f.sql.end();
@@ -587,11 +605,11 @@ Deno.test("dispatch-notifications: a one-to-one booking_confirmed names the coac
                 select ${coach.id}::uuid, w, time '09:00', time '12:00' from generate_series(1, 7) w`;
     const readers = [
       { label: "o2o-en", locale: "en", zone: "Europe/London", hour: "09:00", topic: null,
-        subject: "Appointment confirmed: One-to-one session", line: "Your one-to-one session with Notify o2ocoach is booked for" },
+        subject: "Appointment confirmed", line: "Your one-to-one session with Notify o2ocoach is booked for" },
       { label: "o2o-nl", locale: "nl", zone: "Europe/Amsterdam", hour: "10:00", topic: "Slaap",
-        subject: "Afspraak bevestigd: Slaap", line: "Je individuele sessie met Notify o2ocoach is geboekt voor" },
+        subject: "Afspraak bevestigd", line: "Je individuele sessie met Notify o2ocoach is geboekt voor" },
       { label: "o2o-pt", locale: "pt", zone: "America/Sao_Paulo", hour: "11:00", topic: "Carreira",
-        subject: "Consulta confirmada: Carreira", line: "Sua sessão individual com Notify o2ocoach está marcada para" },
+        subject: "Consulta confirmada", line: "Sua sessão individual com Notify o2ocoach está marcada para" },
     ];
     for (const r of readers) {
       const user = await createUser(f, r.label, { timezone: r.zone }, r.locale);
@@ -611,7 +629,7 @@ Deno.test("dispatch-notifications: a one-to-one booking_confirmed names the coac
       assert.equal(header(mail, "X-Notification-Kind"), "booking_confirmed");
       const [abbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${r.at}, ${r.zone}) as a`;
       const when = `${hhmm(r.at, r.zone)} ${r.zone}${abbrev.a && abbrev.a !== r.zone ? ` (${abbrev.a})` : ""}`;
-      assert.ok(mail.subject?.startsWith(r.subject), `${r.locale}: ${mail.subject}`);
+      assert.equal(mail.subject, r.subject, `${r.locale}: the subject, without the topic`);
       assert.ok(mail.text?.includes(r.line) && mail.text.includes(when), `${r.locale}: ${mail.text} / ${when}`);
       assert.ok(String(mail.html).includes(r.line), `${r.locale}: the HTML part too`);
       assert.ok(!/seat|plek|lugar/i.test(mail.text ?? ""), `${r.locale}: no seat wording: ${mail.text}`);

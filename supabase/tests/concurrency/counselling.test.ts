@@ -2,9 +2,14 @@
 // like PostgREST (transaction-local role and request.jwt.claims), against the local database.
 //
 // 1. 100 patients book the same slot of one coach at once: exactly one booking, 99 slot_unavailable.
-// 2. 50 patients book overlapping slots of one coach at once (two working-hour rules offset by 30
-//    minutes): whatever commits, no two one-to-one sessions of the coach overlap, and every refusal
-//    is slot_unavailable.
+// 2. 50 parallel writes of overlapping one-to-one time of one coach X, each accepted when alone: 34
+//    patients book X's slots (09:00, 10:00, 11:00) while coach Y, whose hours start at 09:30, adds X as a
+//    second host to Y's four appointments (16 calls). Whatever commits, no two sessions of X overlap where
+//    one is a one-to-one, and every refusal is slot_unavailable. (One coach's half-hour starts cannot race:
+//    the merged window's grid refuses them before any overlap.)
+// 2b. The exclusion constraint, not book_slot's check, decides against a write the check cannot see: while
+//    Y's transaction adding X to Y's 09:30 appointment is open, a patient's book_slot of X at 09:00 passes
+//    its check, waits on the constraint, and is refused when Y commits; when Y rolls back it is booked.
 // 3. The same without book_slot: 50 connections insert overlapping one-to-one sessions of the coach
 //    directly as postgres (no advisory lock, no slot check): the exclusion constraint alone lets no
 //    overlap commit.
@@ -134,34 +139,181 @@ Deno.test({
   },
 });
 
+/** The API error code and message of a failed call (PGRST); rethrows anything else. */
+function errorOf(err: unknown): { code: string; message: string } {
+  if (err instanceof postgres.PostgresError && err.code === "PGRST") {
+    const body = JSON.parse(err.message);
+    return { code: body.code, message: body.message };
+  }
+  throw err;
+}
+
+/** book_slot's own refusal (its slot check); the exclusion constraint's comes from private.sync_coach_busy. */
+const CHECK_REFUSAL = "This time is not a free slot of the coach.";
+
+class Rollback extends Error {}
+
+/** Whether `query` succeeds as `userId` on its own (then rolled back: nothing is kept). */
+async function acceptedAlone(sql: Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<unknown>) {
+  try {
+    await asUser(sql, userId, async (tx) => {
+      await query(tx);
+      throw new Rollback();
+    });
+  } catch (err) {
+    if (err instanceof Rollback) return true;
+    return errorOf(err).code;
+  }
+  return false;
+}
+
+/**
+ * A second coach, Y (Amsterdam, hourly slots from 09:30: 09:30, 10:30, 11:30, 12:30 on the fixture's day), each
+ * of those four slots booked by one of the given patients. Their one-to-one appointments overlap every slot of
+ * the fixture's coach X (09:00, 10:00, 11:00) by half an hour.
+ */
+async function withSecondCoach(f: Fixture, bookers: string[], fn: (y: string, appointments: string[]) => Promise<void>) {
+  const [y] = await createUsers(f.admin, "overlap-y", 1);
+  try {
+    await f.admin`update public.user_roles set role = 'coach' where user_id = ${y}`;
+    await f.admin`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+                  values (${y}, 'Europe/Amsterdam', 60, 0, 0, 60)`;
+    await f.admin`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                  select ${y}, w, time '09:30', time '13:30' from generate_series(1, 7) w`;
+    const appointments: string[] = [];
+    for (const [k, patient] of bookers.entries()) {
+      const [row] = await asUser(f.pool, patient, (tx) => tx`
+        select session_id from public.book_slot(${y}, ((${f.day}::date + time '09:30') at time zone 'Europe/Amsterdam')
+                                                      + make_interval(hours => ${k}))`);
+      appointments.push(row.session_id);
+    }
+    await fn(y, appointments);
+  } finally {
+    await f.admin`delete from public.sessions where created_by = ${y}`;
+    await f.admin`delete from realtime.messages where topic = ${`user:${y}`}`;
+    await f.admin`delete from auth.users where id = ${y}`;
+  }
+}
+
+/** Scheduled or live sessions in which the user is staff that overlap another such session of theirs. */
+async function staffOverlaps(admin: Sql, user: string) {
+  return await admin`
+    select a.id, a.starts_at, b.id as other, b.starts_at as other_starts_at
+    from public.session_staff sa join public.sessions a on a.id = sa.session_id
+    join public.session_staff sb on sb.user_id = sa.user_id and sb.session_id > sa.session_id
+    join public.sessions b on b.id = sb.session_id
+    where sa.user_id = ${user} and a.status in ('scheduled', 'live') and b.status in ('scheduled', 'live')
+      and (a.kind = 'one_to_one' or b.kind = 'one_to_one')
+      and tstzrange(a.starts_at, a.starts_at + make_interval(mins => a.duration_minutes))
+       && tstzrange(b.starts_at, b.starts_at + make_interval(mins => b.duration_minutes))`;
+}
+
 Deno.test({
-  name: "50 patients book overlapping slots of one coach at once: no overlap commits",
+  name: "50 parallel writes of overlapping one-to-one time of one coach, each accepted alone: no overlap commits",
   ignore: !DB_URL,
   async fn() {
-    await withCoach("overlap", 50, 50, async ({ admin, pool, coach, patients, day }) => {
-      // Six starts, each overlapping its neighbours: 09:00, 09:30, 10:00, 10:30, 11:00, 11:30. The offered
-      // ones are the hourly three (the two rules are one window, one grid); the half hours are asked for
-      // anyway, as a client with a stale or forged list would, and take the same hour locks.
-      const starts = await admin`
-        select ((${day}::date + time '09:00') at time zone 'Europe/Amsterdam') + make_interval(mins => 30 * k) as starts_at
-        from generate_series(0, 5) k order by 1`;
-      const offered = await admin`
-        select s.starts_at from public.available_slots(${coach},
-          (${day}::date + time '00:00') at time zone 'Europe/Amsterdam',
-          (${day}::date + time '23:59') at time zone 'Europe/Amsterdam') s order by 1`;
-      assert.deepEqual(offered.map((r) => +r.starts_at), [0, 2, 4].map((i) => +starts[i].starts_at),
-        "the hourly slots of the merged window are offered, no two overlapping");
-      const results = await Promise.all(patients.map((p, i) =>
-        asUser(pool, p, (tx) => tx`select status from public.book_slot(${coach}, ${starts[i % 6].starts_at})`)
-          .then((rows) => rows[0].status as string, codeOf)
-      ));
-      const booked = results.filter((r) => r === "confirmed").length;
-      assert.equal(booked, 3, `the three hourly slots are booked, once each (got ${booked})`);
-      assert.equal(results.filter((r) => r === "slot_unavailable").length, 50 - booked, "every other answer is slot_unavailable");
-      assert.deepEqual([...await overlaps(admin, coach)], [], "no two one-to-one sessions of the coach overlap");
-      const [state] = await admin`
-        select count(*)::int as n from public.sessions s where s.created_by = ${coach} and s.kind = 'one_to_one'`;
-      assert.equal(state.n, booked, "one session per confirmed answer");
+    // Coach X's slots (09:00, 10:00, 11:00) are booked with book_slot while coach Y, whose hours start at
+    // 09:30, adds X as a second host (a supervisor, add_session_staff) to Y's appointments at 09:30, 10:30,
+    // 11:30 and 12:30. Each of these writes alone is accepted; each X slot overlaps two of Y's appointments
+    // by half an hour. The half-hour starts of one coach's merged window are refused by its grid before any
+    // overlap can happen, so this is how overlapping accepted starts race: two coaches' grids, one coach's
+    // busy time. add_session_staff takes no calendar lock and checks no slot: between it and book_slot only
+    // the exclusion constraint decides.
+    await withCoach("overlap", 50, 50, async (f) => {
+      const { admin, pool, coach: x, patients, day } = f;
+      await withSecondCoach(f, patients.slice(46), async (y, appointments) => {
+        const starts = await admin`
+          select s.starts_at from public.available_slots(${x},
+            (${day}::date + time '00:00') at time zone 'Europe/Amsterdam',
+            (${day}::date + time '23:59') at time zone 'Europe/Amsterdam') s order by 1`;
+        assert.equal(starts.length, 3, "X offers 09:00, 10:00 and 11:00");
+        for (const [k, s] of starts.entries()) {
+          assert.equal(await acceptedAlone(pool, patients[k], (tx) => tx`select public.book_slot(${x}, ${s.starts_at})`), true,
+            `booking X at slot ${k} alone is accepted`);
+        }
+        for (const [k, a] of appointments.entries()) {
+          assert.equal(await acceptedAlone(pool, y, (tx) => tx`select public.add_session_staff(${a}, ${x}, 'host')`), true,
+            `adding X to Y's appointment ${k} alone is accepted`);
+        }
+        const bookers = patients.slice(0, 34);
+        const results = await Promise.all([
+          ...bookers.map((p, i) =>
+            asUser(pool, p, (tx) => tx`select status from public.book_slot(${x}, ${starts[i % 3].starts_at})`)
+              .then(() => ({ kind: "book", outcome: "accepted" }), (err) => ({ kind: "book", outcome: errorOf(err) }))),
+          ...Array.from({ length: 16 }, (_, i) =>
+            asUser(pool, y, (tx) => tx`select public.add_session_staff(${appointments[i % 4]}, ${x}, 'host')`)
+              .then(() => ({ kind: "staff", outcome: "accepted" }), (err) => ({ kind: "staff", outcome: errorOf(err) }))),
+        ]);
+        const refusals = results.flatMap((r) => typeof r.outcome === "string" ? [] : [r.outcome]);
+        assert.deepEqual([...new Set(refusals.map((e) => e.code))].filter((c) => c !== "slot_unavailable"), [],
+          "every refusal is slot_unavailable");
+        assert.ok(results.some((r) => r.outcome === "accepted"), "some writes commit");
+        assert.deepEqual([...await staffOverlaps(admin, x)], [], "no two sessions of X's overlap where one is a one-to-one");
+        assert.deepEqual([...await overlaps(admin, x)], [], "nor two of X's own appointments");
+        const [busy] = await admin`
+          select count(*)::int as n from private.coach_busy a join private.coach_busy b
+            on a.user_id = b.user_id and a.session_id < b.session_id and a.during && b.during
+          where a.user_id = ${x}`;
+        assert.equal(busy.n, 0, "X's busy rows do not overlap");
+        const byConstraint = refusals.filter((e) => e.message !== CHECK_REFUSAL).length;
+        console.log(`  ${results.length - refusals.length} accepted, ${refusals.length} refused ` +
+          `(${byConstraint} by the exclusion constraint, ${refusals.length - byConstraint} by book_slot's check)`);
+      });
+    });
+  },
+});
+
+Deno.test({
+  name: "book_slot's check cannot see an uncommitted overlapping write: the exclusion constraint decides (commit: refused, rollback: booked)",
+  ignore: !DB_URL,
+  async fn() {
+    await withCoach("constraint", 5, 6, async (f) => {
+      const { admin, pool, coach: x, patients, day } = f;
+      await withSecondCoach(f, patients.slice(0, 3), async (y, [y0930, , y1130]) => {
+        const [{ s09, s11 }] = await admin`
+          select ((${day}::date + time '09:00') at time zone 'Europe/Amsterdam') as s09,
+                 ((${day}::date + time '11:00') at time zone 'Europe/Amsterdam') as s11`;
+        const timeout = (ms: number) => new Promise<string>((resolve) => setTimeout(() => resolve("still waiting"), ms));
+        for (const end of ["commit", "rollback"] as const) {
+          // Y adds X to Y's 09:30 (first round) or 11:30 (second) appointment and keeps the transaction open;
+          // a patient books X's 09:00 or 11:00, overlapping it by half an hour.
+          const [appointment, start, patient] = end === "commit" ? [y0930, s09, patients[3]] : [y1130, s11, patients[4]];
+          let release!: () => void;
+          const gate = new Promise<void>((resolve) => (release = resolve));
+          let added!: () => void;
+          const open = new Promise<void>((resolve) => (added = resolve));
+          const held = asUser(pool, y, async (tx) => {
+            await tx`select public.add_session_staff(${appointment}, ${x}, 'host')`;
+            added();
+            await gate;
+            if (end === "rollback") throw new Rollback();
+          }).then(() => "committed", (err) => err instanceof Rollback ? "rolled back" : Promise.reject(err));
+          try {
+            await open;
+            // X's slot overlapping it: no calendar lock in common, and the uncommitted busy row is invisible to
+            // book_slot's check, which passes; its insert then waits on the constraint for the open transaction.
+            const contested = asUser(pool, patient, (tx) => tx`select status from public.book_slot(${x}, ${start})`)
+              .then((rows) => ({ code: rows[0].status as string, message: "" }), errorOf);
+            assert.equal(await Promise.race([contested, timeout(700)]), "still waiting",
+              `${end}: the overlapping booking waits for the open write`);
+            release();
+            assert.equal(await held, end === "commit" ? "committed" : "rolled back");
+            const outcome = await contested;
+            if (end === "commit") {
+              assert.equal(outcome.code, "slot_unavailable", "the overlapping booking is refused once the other commits");
+              assert.notEqual(outcome.message, CHECK_REFUSAL, "by the exclusion constraint, not by book_slot's check");
+            } else {
+              assert.equal(outcome.code, "confirmed", "the overlapping booking goes through once the other rolls back");
+            }
+          } finally {
+            release();
+            await held.catch(() => {});
+          }
+        }
+        assert.deepEqual([...await staffOverlaps(admin, x)], [], "no two sessions of X's overlap where one is a one-to-one");
+        const [staff] = await admin`select count(*)::int as n from public.session_staff where user_id = ${x} and session_id = ${y0930}`;
+        assert.equal(staff.n, 1, "X supervises Y's 09:30 appointment (committed first)");
+      });
     });
   },
 });

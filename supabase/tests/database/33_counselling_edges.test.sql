@@ -267,7 +267,7 @@ select tests.clear_authentication();
 
 select is((select title || ' | ' || body from public.notifications
            where user_id = :'coach' and kind = 'one_to_one_booked' and data ->> 'session_id' = :'bk2_session'),
-          'New appointment: One-to-one session | A patient booked a one-to-one session with you for '
+          'New appointment | A patient booked a one-to-one session with you for '
             || private.format_local_time(:'d1_11'::timestamptz, 'Europe/Amsterdam') || '.',
           'one_to_one_booked tells the coach the time, in their zone');
 

@@ -90,8 +90,7 @@ select is((select s.status || '/' || b.status from public.sessions s join public
 select tests.authenticate_as('lc_patient2');
 select id as early_bk, session_id as early_session from public.book_slot(:'coach2', :'h3') \gset
 select tests.clear_authentication();
--- coach2's notice is 0 minutes and they started four hours before the planned start (not two: the same
--- patient's other appointment is in two hours, and a patient is never in two at once, 33_counselling_patient_busy).
+-- coach2's notice is 0 minutes and they started four hours before the planned start.
 update public.sessions set starts_at = now() + interval '4 hours', status = 'live', started_at = now()
  where id = :'early_session';
 select tests.authenticate_as('lc_patient2');
