@@ -343,7 +343,7 @@ returns table (delivery_id uuid, email text, email_enabled boolean, push_enabled
                session_description text, cancel_reason text,
                starts_at timestamptz, duration_minutes int, session_status text, sequence int,
                session_updated_at timestamptz, host_name text, zone_abbreviation text, booking_status text,
-               reminder_minutes int[], previous_zone_abbreviation text)
+               reminder_minutes int[], previous_zone_abbreviation text, session_kind text)
 language sql stable security definer rows 50 set search_path = '' as $$
   select d.id, u.email,
          c.email and u.email is not null
@@ -362,7 +362,8 @@ language sql stable security definer rows 50 set search_path = '' as $$
          case when s.id is not null and d.kind = 'session_rescheduled'
                    and d.payload -> 'data' ->> 'previous_starts_at'
                        ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([+-]\d{2}:\d{2}|Z)$'
-              then private.zone_abbreviation((d.payload -> 'data' ->> 'previous_starts_at')::timestamptz, z.tz) end
+              then private.zone_abbreviation((d.payload -> 'data' ->> 'previous_starts_at')::timestamptz, z.tz) end,
+         s.kind
   from public.notification_deliveries d
   join auth.users u on u.id = d.user_id
   left join public.profiles p on p.id = d.user_id
@@ -377,7 +378,8 @@ comment on function private.notification_delivery_context(uuid[]) is
   '(a suppressed address is not), whether the kind attaches the .ics, name, locale and time zone (private.reader_timezone: profile, else the session''s, else UTC), and its '
   'session (title, description, cancel reason, start, duration, status, calendar sequence, host name, the zone abbreviation at the '
   'start, the recipient''s booking status and reminder lead times; for session_rescheduled the zone abbreviation at '
-  'data.previous_starts_at). For service_role.';
+  'data.previous_starts_at; its kind, group or one_to_one: a one-to-one booking_confirmed has its own wording). For '
+  'service_role.';
 revoke execute on function private.notification_delivery_context(uuid[]) from public, anon, authenticated;
 grant execute on function private.notification_delivery_context(uuid[]) to service_role;
 

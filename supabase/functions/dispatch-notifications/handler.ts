@@ -64,6 +64,8 @@ export interface DeliveryContext {
   booking_status: string | null;
   reminder_minutes: number[] | null;
   previous_zone_abbreviation: string | null;
+  /** group or one_to_one (null without a session). */
+  session_kind: string | null;
 }
 
 export interface Result {
@@ -127,6 +129,8 @@ function messageContext(d: Delivery, c: DeliveryContext): MessageContext {
         zoneAbbreviation: c.zone_abbreviation,
         bookingStatus: c.booking_status,
         previousZoneAbbreviation: c.previous_zone_abbreviation,
+        kind: c.session_kind,
+        hostName: c.host_name,
       }
       : null,
     url: absoluteLink(d.payload.link ?? (c.session_id ? `/sessions/${c.session_id}` : null)),

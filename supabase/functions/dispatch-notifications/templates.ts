@@ -23,6 +23,10 @@ export interface MessageContext {
     bookingStatus: string | null;
     /** session_rescheduled: the zone abbreviation at data.previous_starts_at (from the database). */
     previousZoneAbbreviation?: string | null;
+    /** group or one_to_one: a one-to-one booking_confirmed names the coach instead of a seat. */
+    kind?: string | null;
+    /** The session's (first) host: a one-to-one appointment's coach. */
+    hostName?: string | null;
   } | null;
   /** Absolute URL of the thing to open (the session page). */
   url: string | null;
@@ -79,6 +83,11 @@ type Strings = {
    * that is the patient's free-text topic, and subjects and push titles show on lock screens and in mail previews;
    * the coach reads the topic in the app (my_appointments). */
   one_to_one_booked: [string, string];
+  /** The patient's booking_confirmed of a one-to-one appointment (book_slot): {coach} and {when}; not the title
+   * (the patient's own free-text topic) in the subject or push title, as for one_to_one_booked. */
+  one_to_one_confirmed: [string, string];
+  /** {coach} when the appointment has no coach name (a deleted account reads "Deleted user" anyway). */
+  your_coach: string;
   reason: string;
   coach_approved: string;
   coach_declined: string;
@@ -103,6 +112,8 @@ const STRINGS: Record<Lang, Strings> = {
     moved: "{title} has moved from {from} to {when}.",
     session_cancelled: ["Cancelled: {title}", "{title} ({when}) has been cancelled."],
     one_to_one_booked: ["New appointment", "A patient booked a one-to-one session with you for {when}."],
+    one_to_one_confirmed: ["Appointment confirmed", "Your one-to-one session with {coach} is booked for {when}."],
+    your_coach: "your coach",
     reason: "Reason: {reason}",
     coach_approved: "Your coach application was approved",
     coach_declined: "Your coach application was declined",
@@ -124,6 +135,8 @@ const STRINGS: Record<Lang, Strings> = {
     moved: "{title} is verplaatst van {from} naar {when}.",
     session_cancelled: ["Geannuleerd: {title}", "{title} ({when}) is geannuleerd."],
     one_to_one_booked: ["Nieuwe afspraak", "Een cliënt heeft een individuele sessie bij je geboekt voor {when}."],
+    one_to_one_confirmed: ["Afspraak bevestigd", "Je individuele sessie met {coach} is geboekt voor {when}."],
+    your_coach: "je coach",
     reason: "Reden: {reason}",
     coach_approved: "Je aanvraag als coach is goedgekeurd",
     coach_declined: "Je aanvraag als coach is afgewezen",
@@ -145,6 +158,8 @@ const STRINGS: Record<Lang, Strings> = {
     moved: "{title} foi remarcada de {from} para {when}.",
     session_cancelled: ["Cancelada: {title}", "{title} ({when}) foi cancelada."],
     one_to_one_booked: ["Nova consulta", "Um paciente agendou uma sessão individual com você para {when}."],
+    one_to_one_confirmed: ["Consulta confirmada", "Sua sessão individual com {coach} está marcada para {when}."],
+    your_coach: "seu coach",
     reason: "Motivo: {reason}",
     coach_approved: "Sua candidatura como coach foi aprovada",
     coach_declined: "Sua candidatura como coach foi recusada",
@@ -196,9 +211,15 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
     return { subject, lines: messages.map((m) => `${m.from}: ${m.body}`), action: ctx.url ? t.read : null, lang };
   }
   if (!s) return fallback;
-  const values = { title: s.title, when: localTime(s.startsAt, ctx.timezone, lang, s.zoneAbbreviation) };
+  const values = {
+    title: s.title,
+    when: localTime(s.startsAt, ctx.timezone, lang, s.zoneAbbreviation),
+    coach: s.hostName || t.your_coach,
+  };
   const pair = ctx.kind === "session_reminder"
     ? t.reminder
+    : ctx.kind === "booking_confirmed" && s.kind === "one_to_one"
+    ? t.one_to_one_confirmed
     : (ctx.kind === "booking_confirmed" || ctx.kind === "booking_promoted" || ctx.kind === "session_rescheduled" ||
         ctx.kind === "session_cancelled" || ctx.kind === "one_to_one_booked")
     ? t[ctx.kind]

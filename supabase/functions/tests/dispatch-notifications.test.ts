@@ -545,9 +545,10 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
 
     const pmail = await simpleParser(to(patient)[0].raw);
     const [pabbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${slot.at}, 'America/Sao_Paulo') as a`;
-    // The appointment's neutral title, never the patient's topic ("Reserva confirmada: Carreira" before).
-    assert.ok(pmail.subject?.startsWith("Reserva confirmada: One-to-one session"), pmail.subject);
-    assert.ok(!pmail.subject?.includes("Carreira") && !pmail.text?.includes("Carreira"), pmail.text);
+    // A one-to-one appointment has its own wording (not "a seat"): the coach's name and the time (below).
+    assert.equal(pmail.subject, "Consulta confirmada", "the subject has no topic (the patient's free text: lock screens, previews)");
+    assert.ok(pmail.text?.includes("Sua sessão individual com Notify bccoach está marcada para"), pmail.text);
+    assert.ok(!pmail.text?.includes("Carreira") && !String(pmail.html).includes("Carreira"), "no topic in the mail's text or HTML");
     assert.ok(pmail.text?.includes(`${hhmm(slot.at, "America/Sao_Paulo")} America/Sao_Paulo (${pabbrev.a})`), pmail.text);
     assert.ok(pmail.text?.includes(`Entrar na sessão: https://app.example.test/sessions/${slotBooking.session_id}`), pmail.text);
     const pics = pmail.attachments.find((a) => a.filename === "session.ics");
@@ -579,6 +580,61 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
       });
       assert.equal(msg.subject, subject);
       assert.ok(msg.lines[0].startsWith(line) && msg.lines.every((l) => !l.includes("Carreira")), msg.lines.join(" / "));
+    }
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp.close();
+  }
+});
+
+Deno.test("dispatch-notifications: a one-to-one booking_confirmed names the coach and the time in the reader's zone (en, nl, pt), not a seat", async () => {
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const smtp = await startSmtp();
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+  try {
+    f.held = await holdOthers(f.sql);
+    const coach = await createUser(f, "o2ocoach", { timezone: "Europe/Amsterdam" }, "nl");
+    await f.sql`update public.user_roles set role = 'coach' where user_id = ${coach.id}`;
+    await f.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+                values (${coach.id}, 'Europe/Amsterdam', 60, 0, 0, 60)`;
+    await f.sql`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                select ${coach.id}::uuid, w, time '09:00', time '12:00' from generate_series(1, 7) w`;
+    const readers = [
+      { label: "o2o-en", locale: "en", zone: "Europe/London", hour: "09:00", topic: null,
+        subject: "Appointment confirmed", line: "Your one-to-one session with Notify o2ocoach is booked for" },
+      { label: "o2o-nl", locale: "nl", zone: "Europe/Amsterdam", hour: "10:00", topic: "Slaap",
+        subject: "Afspraak bevestigd", line: "Je individuele sessie met Notify o2ocoach is geboekt voor" },
+      { label: "o2o-pt", locale: "pt", zone: "America/Sao_Paulo", hour: "11:00", topic: "Carreira",
+        subject: "Consulta confirmada", line: "Sua sessão individual com Notify o2ocoach está marcada para" },
+    ];
+    for (const r of readers) {
+      const user = await createUser(f, r.label, { timezone: r.zone }, r.locale);
+      const [slot] = await f.sql<{ at: Date }[]>`
+        select (((now() at time zone 'Europe/Amsterdam')::date + 3) + ${r.hour}::time) at time zone 'Europe/Amsterdam' as at`;
+      const [booked] = await asUser(f.sql, user.id, (tx) =>
+        tx<{ session_id: string }[]>`select session_id from public.book_slot(${coach.id}, ${slot.at}, ${r.topic})`);
+      f.sessions.push(booked.session_id);
+      Object.assign(r, { email: user.email, at: slot.at, session: booked.session_id });
+    }
+
+    await dispatchOk(base);
+    for (const r of readers as (typeof readers[number] & { email: string; at: Date; session: string })[]) {
+      const mails = smtp.received.filter((m) => m.to.includes(r.email));
+      assert.equal(mails.length, 1, `${r.locale}: one mail`);
+      const mail = await simpleParser(mails[0].raw);
+      assert.equal(header(mail, "X-Notification-Kind"), "booking_confirmed");
+      const [abbrev] = await f.sql<{ a: string }[]>`select private.zone_abbreviation(${r.at}, ${r.zone}) as a`;
+      const when = `${hhmm(r.at, r.zone)} ${r.zone}${abbrev.a && abbrev.a !== r.zone ? ` (${abbrev.a})` : ""}`;
+      assert.equal(mail.subject, r.subject, `${r.locale}: the subject, without the topic`);
+      assert.ok(mail.text?.includes(r.line) && mail.text.includes(when), `${r.locale}: ${mail.text} / ${when}`);
+      assert.ok(String(mail.html).includes(r.line), `${r.locale}: the HTML part too`);
+      assert.ok(!/seat|plek|lugar/i.test(mail.text ?? ""), `${r.locale}: no seat wording: ${mail.text}`);
+      assert.ok(mail.attachments.some((a) => a.filename === "session.ics"), `${r.locale}: the .ics`);
     }
   } finally {
     await cleanup(f);
