@@ -928,15 +928,21 @@ comment on function private.one_to_one_booking(uuid) is
   '(not the patient, a host or an admin), invalid_input (a group session). Internal.';
 revoke execute on function private.one_to_one_booking(uuid) from public, anon, authenticated, service_role;
 
--- The coach of a one-to-one session: its host.
+-- The coach of a one-to-one session: the session's creator (sessions.created_by: book_slot sets the
+-- coach) while they are still one of its hosts, else the earliest host. Not the first host by
+-- created_at alone: a second host added in the booking's transaction has the same created_at
+-- (now()), and the tie went to whichever user id sorted first.
 create function private.one_to_one_coach(session_id uuid)
 returns uuid
 language sql stable set search_path = '' as $$
   select st.user_id from public.session_staff st
+  left join public.sessions s on s.id = st.session_id and s.created_by = st.user_id
   where st.session_id = one_to_one_coach.session_id and st.role = 'host'
-  order by st.created_at, st.user_id limit 1
+  order by s.id is null, st.created_at, st.user_id limit 1
 $$;
-comment on function private.one_to_one_coach(uuid) is 'The coach (first host) of a one-to-one session. Internal.';
+comment on function private.one_to_one_coach(uuid) is
+  'The coach of a one-to-one session: its creator (sessions.created_by, the coach book_slot booked) while they are a '
+  'host of it, else its earliest host (created_at, then user id); null without a host. Internal.';
 revoke execute on function private.one_to_one_coach(uuid) from public, anon, authenticated, service_role;
 
 -- SECURITY DEFINER: patients cannot update sessions.
