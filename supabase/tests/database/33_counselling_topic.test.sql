@@ -6,7 +6,7 @@
 -- the sessions policy, session_cards, replays, nor the session an admin-powers RPC returns) or anon.
 begin;
 \ir ../helpers.sql
-select plan(36);
+select plan(37);
 
 select tests.create_supabase_user('tp_coach', metadata => '{"display_name":"Tess Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('tp_coach_b', metadata => '{"display_name":"Tom Coach"}');
@@ -69,6 +69,8 @@ select is((select count(*)::int from public.sessions where id in (:'appt', :'app
 select is((select count(*)::int from public.session_cards where id in (:'appt', :'appt_b')), 0, '... nor their cards');
 select is((select count(*)::int from public.sessions where topic = 'Panic attacks'), 0, '... nor finds the topic by filtering on it');
 select ok(private.can_see_session(:'appt'), '(admin powers still find the appointment: private.can_see_session)');
+with u as (update public.sessions set description = 'edited by an admin' where id = :'appt' returning 1)
+select is((select count(*)::int from u), 0, '... a direct edit of the row (PATCH sessions) does not reach it either');
 
 select tests.authenticate_as_anon();
 select is((select count(*)::int from public.sessions where id = :'appt'), 0, 'anon reads no row of it');
