@@ -343,15 +343,18 @@ returns table (delivery_id uuid, email text, email_enabled boolean, push_enabled
                session_description text, cancel_reason text,
                starts_at timestamptz, duration_minutes int, session_status text, sequence int,
                session_updated_at timestamptz, host_name text, zone_abbreviation text, booking_status text,
-               reminder_minutes int[], previous_zone_abbreviation text, session_kind text)
+               reminder_minutes int[], previous_zone_abbreviation text, session_kind text, reader_is_staff boolean)
 language sql stable security definer rows 50 set search_path = '' as $$
   select d.id, u.email,
          c.email and u.email is not null
            and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email)),
          c.push, coalesce(k.attach_ics, false), p.display_name, coalesce(p.locale, 'en'),
          z.tz, s.id, s.title, s.description, s.cancel_reason, s.starts_at, s.duration_minutes, s.status, s.sequence, s.updated_at,
-         (select hp.display_name from public.session_staff st join public.profiles hp on hp.id = st.user_id
-          where st.session_id = s.id and st.role = 'host' order by st.created_at limit 1),
+         -- A one-to-one's coach (private.one_to_one_coach: the name the patient's mails give), else the first host.
+         case when s.kind = 'one_to_one'
+              then (select hp.display_name from public.profiles hp where hp.id = private.one_to_one_coach(s.id))
+              else (select hp.display_name from public.session_staff st join public.profiles hp on hp.id = st.user_id
+                    where st.session_id = s.id and st.role = 'host' order by st.created_at limit 1) end,
          case when s.id is not null then private.zone_abbreviation(s.starts_at, z.tz) end,
          (select b.status from public.bookings b
           where b.session_id = s.id and b.user_id = d.user_id and b.status <> 'cancelled'),
@@ -363,7 +366,10 @@ language sql stable security definer rows 50 set search_path = '' as $$
                    and d.payload -> 'data' ->> 'previous_starts_at'
                        ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([+-]\d{2}:\d{2}|Z)$'
               then private.zone_abbreviation((d.payload -> 'data' ->> 'previous_starts_at')::timestamptz, z.tz) end,
-         s.kind
+         s.kind,
+         -- The recipient is staff of the session (a one-to-one's coach side: "an appointment with a patient").
+         case when s.id is not null
+              then exists (select 1 from public.session_staff st where st.session_id = s.id and st.user_id = d.user_id) end
   from public.notification_deliveries d
   join auth.users u on u.id = d.user_id
   left join public.profiles p on p.id = d.user_id
@@ -378,7 +384,9 @@ comment on function private.notification_delivery_context(uuid[]) is
   '(a suppressed address is not), whether the kind attaches the .ics, name, locale and time zone (private.reader_timezone: profile, else the session''s, else UTC), and its '
   'session (title, description, cancel reason, start, duration, status, calendar sequence, host name, the zone abbreviation at the '
   'start, the recipient''s booking status and reminder lead times; for session_rescheduled the zone abbreviation at '
-  'data.previous_starts_at; its kind, group or one_to_one: a one-to-one booking_confirmed has its own wording). For '
+  'data.previous_starts_at; its kind, group or one_to_one: one-to-one notices have their own appointment wording; '
+  'the host name is a one-to-one''s coach, private.one_to_one_coach), and reader_is_staff: whether the recipient is '
+  'staff of that session (a one-to-one''s coach reads "an appointment with a patient", the patient "with <coach>"). For '
   'service_role.';
 revoke execute on function private.notification_delivery_context(uuid[]) from public, anon, authenticated;
 grant execute on function private.notification_delivery_context(uuid[]) to service_role;

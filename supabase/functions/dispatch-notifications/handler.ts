@@ -66,6 +66,8 @@ export interface DeliveryContext {
   previous_zone_abbreviation: string | null;
   /** group or one_to_one (null without a session). */
   session_kind: string | null;
+  /** The recipient is staff of the session (null without a session). */
+  reader_is_staff: boolean | null;
 }
 
 export interface Result {
@@ -131,6 +133,7 @@ function messageContext(d: Delivery, c: DeliveryContext): MessageContext {
         previousZoneAbbreviation: c.previous_zone_abbreviation,
         kind: c.session_kind,
         hostName: c.host_name,
+        readerIsStaff: c.reader_is_staff,
       }
       : null,
     url: absoluteLink(d.payload.link ?? (c.session_id ? `/sessions/${c.session_id}` : null)),
