@@ -271,7 +271,7 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
     coach: s.hostName || t.your_coach,
   };
   // One-to-one appointments: their own wording, by side (the coach is staff of it; the patient is not).
-  const appointment = s.kind === "one_to_one_X" ? t.appointment[s.readerIsStaff ? "coach" : "patient"] : null;
+  const appointment = s.kind === "one_to_one" ? t.appointment[s.readerIsStaff ? "coach" : "patient"] : null;
   const pair = appointment && ctx.kind === "session_reminder"
     ? appointment.reminder
     : appointment && (ctx.kind === "session_rescheduled" || ctx.kind === "session_cancelled")
