@@ -68,6 +68,9 @@ export interface DeliveryContext {
   session_kind: string | null;
   /** The recipient is staff of the session (null without a session). */
   reader_is_staff: boolean | null;
+  /** A one-to-one appointment's notice for this reader (private.appointment_notice), else null. */
+  notice_title: string | null;
+  notice_body: string | null;
 }
 
 export interface Result {
@@ -134,6 +137,7 @@ function messageContext(d: Delivery, c: DeliveryContext): MessageContext {
         kind: c.session_kind,
         hostName: c.host_name,
         readerIsStaff: c.reader_is_staff,
+        notice: c.notice_title ? { title: c.notice_title, body: c.notice_body } : null,
       }
       : null,
     url: absoluteLink(d.payload.link ?? (c.session_id ? `/sessions/${c.session_id}` : null)),

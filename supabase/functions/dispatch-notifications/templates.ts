@@ -3,7 +3,9 @@
  * time zone: subject, plain text and HTML of an email, and the title/body of a push. Times are the
  * recipient's wall-clock time with the zone name and the abbreviation in force (as the in-app
  * reminders show them: "... 10:00 Europe/Amsterdam (CEST)"). Kinds without a template use the
- * notification's own title and body.
+ * notification's own title and body. One-to-one appointments are not worded here: their texts come with the
+ * delivery's context from the database (private.appointment_notice in 33_appointment_wording.sql, the one
+ * definition, also used for their in-app notices), rendered at send time for the reader's side and language.
  */
 
 export type Lang = "en" | "nl" | "pt";
@@ -29,6 +31,9 @@ export interface MessageContext {
     hostName?: string | null;
     /** The recipient is staff of the session: on a one-to-one, the coach side. */
     readerIsStaff?: boolean | null;
+    /** A one-to-one appointment's notice for this reader, from the database (private.appointment_notice: the one
+     * definition of appointment wording, en/nl/pt, the reader's zone, written the same way in-app): used as is. */
+    notice?: { title: string; body: string | null } | null;
   } | null;
   /** Absolute URL of the thing to open (the session page). */
   url: string | null;
@@ -81,25 +86,6 @@ type Strings = {
   /** session_rescheduled when data.previous_starts_at is known: {from} and {when}. */
   moved: string;
   session_cancelled: [string, string];
-  /** The coach's notice of a new one-to-one appointment (book_slot). Never the session's title: on a one-to-one
-   * that is the patient's free-text topic, and subjects and push titles show on lock screens and in mail previews;
-   * the coach reads the topic in the app (my_appointments). */
-  one_to_one_booked: [string, string];
-  /** The patient's booking_confirmed of a one-to-one appointment (book_slot): {coach} and {when}; not the title
-   * (the patient's own free-text topic) in the subject or push title, as for one_to_one_booked. */
-  one_to_one_confirmed: [string, string];
-  /** One-to-one appointments (kind one_to_one) for reminders, reschedules (moved: {from} and {when}) and
-   * cancellations, in place of the title-based wording: the patient's side names the coach ({coach}), the
-   * coach's side says "a patient" and never the patient's name nor the topic (subjects and push titles show on
-   * lock screens and in mail previews; the coach sees who it is in the app, my_appointments). */
-  appointment: Record<"patient" | "coach", {
-    reminder: [string, string];
-    session_rescheduled: [string, string];
-    moved: string;
-    session_cancelled: [string, string];
-  }>;
-  /** {coach} when the appointment has no coach name (a deleted account reads "Deleted user" anyway). */
-  your_coach: string;
   reason: string;
   coach_approved: string;
   coach_declined: string;
@@ -123,23 +109,6 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["New time: {title}", "{title} now starts {when}."],
     moved: "{title} has moved from {from} to {when}.",
     session_cancelled: ["Cancelled: {title}", "{title} ({when}) has been cancelled."],
-    one_to_one_booked: ["New appointment", "A patient booked a one-to-one session with you for {when}."],
-    one_to_one_confirmed: ["Appointment confirmed", "Your one-to-one session with {coach} is booked for {when}."],
-    appointment: {
-      patient: {
-        reminder: ["Reminder: your appointment with {coach} starts {when}", "Your appointment with {coach} starts {when}."],
-        session_rescheduled: ["New time for your appointment with {coach}", "Your appointment with {coach} now starts {when}."],
-        moved: "Your appointment with {coach} has moved from {from} to {when}.",
-        session_cancelled: ["Cancelled: your appointment with {coach}", "Your appointment with {coach} ({when}) has been cancelled."],
-      },
-      coach: {
-        reminder: ["Reminder: appointment with a patient starts {when}", "Your appointment with a patient starts {when}."],
-        session_rescheduled: ["New time for an appointment with a patient", "Your appointment with a patient now starts {when}."],
-        moved: "Your appointment with a patient has moved from {from} to {when}.",
-        session_cancelled: ["Cancelled: appointment with a patient", "Your appointment with a patient ({when}) has been cancelled."],
-      },
-    },
-    your_coach: "your coach",
     reason: "Reason: {reason}",
     coach_approved: "Your coach application was approved",
     coach_declined: "Your coach application was declined",
@@ -160,23 +129,6 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Nieuwe tijd: {title}", "{title} begint nu {when}."],
     moved: "{title} is verplaatst van {from} naar {when}.",
     session_cancelled: ["Geannuleerd: {title}", "{title} ({when}) is geannuleerd."],
-    one_to_one_booked: ["Nieuwe afspraak", "Een cliënt heeft een individuele sessie bij je geboekt voor {when}."],
-    one_to_one_confirmed: ["Afspraak bevestigd", "Je individuele sessie met {coach} is geboekt voor {when}."],
-    appointment: {
-      patient: {
-        reminder: ["Herinnering: je afspraak met {coach} begint {when}", "Je afspraak met {coach} begint {when}."],
-        session_rescheduled: ["Nieuwe tijd voor je afspraak met {coach}", "Je afspraak met {coach} begint nu {when}."],
-        moved: "Je afspraak met {coach} is verplaatst van {from} naar {when}.",
-        session_cancelled: ["Geannuleerd: je afspraak met {coach}", "Je afspraak met {coach} ({when}) is geannuleerd."],
-      },
-      coach: {
-        reminder: ["Herinnering: afspraak met een cliënt begint {when}", "Je afspraak met een cliënt begint {when}."],
-        session_rescheduled: ["Nieuwe tijd voor een afspraak met een cliënt", "Je afspraak met een cliënt begint nu {when}."],
-        moved: "Je afspraak met een cliënt is verplaatst van {from} naar {when}.",
-        session_cancelled: ["Geannuleerd: afspraak met een cliënt", "Je afspraak met een cliënt ({when}) is geannuleerd."],
-      },
-    },
-    your_coach: "je coach",
     reason: "Reden: {reason}",
     coach_approved: "Je aanvraag als coach is goedgekeurd",
     coach_declined: "Je aanvraag als coach is afgewezen",
@@ -197,23 +149,6 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Novo horário: {title}", "{title} agora começa {when}."],
     moved: "{title} foi remarcada de {from} para {when}.",
     session_cancelled: ["Cancelada: {title}", "{title} ({when}) foi cancelada."],
-    one_to_one_booked: ["Nova consulta", "Um paciente agendou uma sessão individual com você para {when}."],
-    one_to_one_confirmed: ["Consulta confirmada", "Sua sessão individual com {coach} está marcada para {when}."],
-    appointment: {
-      patient: {
-        reminder: ["Lembrete: sua consulta com {coach} começa {when}", "Sua consulta com {coach} começa {when}."],
-        session_rescheduled: ["Novo horário da sua consulta com {coach}", "Sua consulta com {coach} agora começa {when}."],
-        moved: "Sua consulta com {coach} foi remarcada de {from} para {when}.",
-        session_cancelled: ["Cancelada: sua consulta com {coach}", "Sua consulta com {coach} ({when}) foi cancelada."],
-      },
-      coach: {
-        reminder: ["Lembrete: consulta com um paciente começa {when}", "Sua consulta com um paciente começa {when}."],
-        session_rescheduled: ["Novo horário de uma consulta com um paciente", "Sua consulta com um paciente agora começa {when}."],
-        moved: "Sua consulta com um paciente foi remarcada de {from} para {when}.",
-        session_cancelled: ["Cancelada: consulta com um paciente", "Sua consulta com um paciente ({when}) foi cancelada."],
-      },
-    },
-    your_coach: "seu coach",
     reason: "Motivo: {reason}",
     coach_approved: "Sua candidatura como coach foi aprovada",
     coach_declined: "Sua candidatura como coach foi recusada",
@@ -265,30 +200,31 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
     return { subject, lines: messages.map((m) => `${m.from}: ${m.body}`), action: ctx.url ? t.read : null, lang };
   }
   if (!s) return fallback;
+  // One-to-one appointments: the database's wording for this reader (patient: "your appointment with <coach>",
+  // coach: "an appointment with a patient"), never built from the title.
+  if (s.notice?.title) {
+    return {
+      subject: s.notice.title,
+      lines: s.notice.body ? [s.notice.body] : [],
+      action: ctx.url ? (ctx.kind === "session_cancelled" ? t.open : t.join) : null,
+      lang,
+    };
+  }
   const values = {
     title: s.title,
     when: localTime(s.startsAt, ctx.timezone, lang, s.zoneAbbreviation),
-    coach: s.hostName || t.your_coach,
   };
-  // One-to-one appointments: their own wording, by side (the coach is staff of it; the patient is not).
-  const appointment = s.kind === "one_to_one" ? t.appointment[s.readerIsStaff ? "coach" : "patient"] : null;
-  const pair = appointment && ctx.kind === "session_reminder"
-    ? appointment.reminder
-    : appointment && (ctx.kind === "session_rescheduled" || ctx.kind === "session_cancelled")
-    ? appointment[ctx.kind]
-    : ctx.kind === "session_reminder"
+  const pair = ctx.kind === "session_reminder"
     ? t.reminder
-    : ctx.kind === "booking_confirmed" && s.kind === "one_to_one"
-    ? t.one_to_one_confirmed
     : (ctx.kind === "booking_confirmed" || ctx.kind === "booking_promoted" || ctx.kind === "session_rescheduled" ||
-        ctx.kind === "session_cancelled" || ctx.kind === "one_to_one_booked")
+        ctx.kind === "session_cancelled")
     ? t[ctx.kind]
     : undefined;
   if (!pair) return fallback;
   const previous = ctx.kind === "session_rescheduled" ? previousStart(ctx.payload.data, s.startsAt) : null;
   const lines = [
     previous
-      ? fill(appointment?.moved ?? t.moved, {
+      ? fill(t.moved, {
         ...values,
         from: localTime(previous, ctx.timezone, lang, s.previousZoneAbbreviation ?? null),
       })

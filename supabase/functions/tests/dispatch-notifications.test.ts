@@ -567,16 +567,20 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     assert.ok(cmail.text?.includes("Een cliënt heeft een individuele sessie bij je geboekt voor") &&
       cmail.text.includes(`${hhmm(slot.at, "Europe/Amsterdam")} Europe/Amsterdam (${cabbrev.a})`), cmail.text);
     assert.ok(!cmail.text?.includes("Carreira") && !String(cmail.html).includes("Carreira"), "no topic in the mail's text or HTML");
-    // The same notice in English and Portuguese: grammatical, no topic.
+    // The same notice in English and Portuguese (the coach's locale changed): grammatical, no topic. The wording
+    // is the database's (private.appointment_notice), what the dispatcher's context hands to the templates.
     for (const [locale, subject, line] of [
       ["en", "New appointment", "A patient booked a one-to-one session with you for "],
       ["pt", "Nova consulta", "Um paciente agendou uma sessão individual com você para "],
     ] as const) {
+      await f.sql`update public.profiles set locale = ${locale} where id = ${coach.id}`;
+      const [n] = await f.sql<{ title: string; body: string }[]>`
+        select * from private.appointment_notice(${coach.id}, ${slotBooking.session_id}, 'one_to_one_booked')`;
       const msg = renderMessage({
         kind: "one_to_one_booked", locale, timezone: "Europe/Amsterdam", url: null, displayName: null,
         payload: { title: "New appointment", data: {} },
-        session: { title: "Carreira", startsAt: slot.at, status: "scheduled", cancelReason: null,
-                   zoneAbbreviation: cabbrev.a, bookingStatus: null },
+        session: { title: "One-to-one session", startsAt: slot.at, status: "scheduled", cancelReason: null,
+                   zoneAbbreviation: cabbrev.a, bookingStatus: null, kind: "one_to_one", notice: n },
       });
       assert.equal(msg.subject, subject);
       assert.ok(msg.lines[0].startsWith(line) && msg.lines.every((l) => !l.includes("Carreira")), msg.lines.join(" / "));
@@ -876,7 +880,6 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   Deno.env.set("FUNCTIONS_BASE_URL", base);
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
-  const { localTime } = await import("../dispatch-notifications/templates.ts");
   const { pushPayload } = await import("../dispatch-notifications/push.ts");
   const W = {
     en: {
@@ -973,7 +976,15 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
       const [abbr] = await f.sql<{ zb: string; zc: string; zd: string; za: string }[]>`
         select private.zone_abbreviation(${slots.a}, ${w.zone}) as za, private.zone_abbreviation(${slots.b}, ${w.zone}) as zb,
                private.zone_abbreviation(${slots.c}, ${w.zone}) as zc, private.zone_abbreviation(${slots.d}, ${w.zone}) as zd`;
-      const at = (d: Date, z: string) => localTime(d, w.zone, lang, z);
+      // The time as the database words it for this reader (private.local_time_text: day and month names of the
+      // language, the zone and its abbreviation), checked on its own in 33_appointment_wording.test.sql.
+      const times = new Map<number, string>();
+      for (const d of [slots.a, slots.b, slots.c, slots.d]) {
+        const [t] = await f.sql<{ t: string }[]>`select private.local_time_text(${d}, ${w.zone}, ${lang}) as t`;
+        assert.ok(t.t.includes(`${hhmm(d, w.zone)} ${w.zone}`), t.t);
+        times.set(d.getTime(), t.t);
+      }
+      const at = (d: Date, _abbreviation: string) => times.get(d.getTime())!;
       const coachName = `Notify wc${lang}`;
       const pm = await mailsOf(patient);
       const cm = await mailsOf(coach);
