@@ -96,7 +96,16 @@ run_deno() { # run_deno <name> [test paths, relative to supabase/functions]
   rc=${PIPESTATUS[0]}
   ok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '^(ok|FAILED) \| [0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
   nok=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1)
-  ok=${ok:-0}; nok=${nok:-0}; [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
+  ok=${ok:-0}; nok=${nok:-0}
+  # Deno has crashed with SIGSEGV while exiting, after printing its summary with every test passed
+  # (seen once, 2026-12-06, in the clock +400 days pass under libfaketime). Such a run counts as its
+  # summary says, with a warning; a crash before the summary, or any other exit code, is a failure.
+  if [ "$rc" = 139 ] && [ "$nok" = 0 ] && [ "$ok" -gt 0 ] &&
+     sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -qE '^ok \| [0-9]+ passed .*\| 0 failed'; then
+    log "WARNING: deno crashed (SIGSEGV) after its summary: $ok passed, 0 failed; counted as its summary says"
+    rc=0
+  fi
+  [ "$rc" != 0 ] && [ "$nok" = 0 ] && nok=1
   record "$name" "$ok" "$nok"
 }
 
