@@ -123,11 +123,12 @@ revoke execute on function private.appointment_wording(text, text, text) from pu
 -- A notice (or calendar summary) about a one-to-one appointment for one reader, now: their language and
 -- zone (private.reader_timezone), their side (staff of the session: coach), the coach's name
 -- (private.one_to_one_coach). Null title for a group session or a kind without appointment wording.
--- Runs as its caller: the notifying functions and the dispatcher's context are security definer.
+-- Security definer: it reads the reader's and the coach's profiles and the session's staff for the
+-- calendar function (service_role), which checks first that the reader may see the session.
 create function private.appointment_notice(user_id uuid, session_id uuid, kind text,
                                            previous_starts_at timestamptz default null,
                                            out title text, out body text)
-language plpgsql stable set search_path = '' as $$
+language plpgsql stable security definer set search_path = '' as $$
 declare
   v_session record;
   v_lang text;
@@ -180,6 +181,7 @@ comment on function private.appointment_notice(uuid, uuid, text, timestamptz) is
   'language (private.reader_language), their zone (private.reader_timezone), their side (staff = coach: "a patient", '
   'no name; else patient: the coach''s display name), the appointment''s current start; session_rescheduled with '
   'previous_starts_at says "moved from"; session_cancelled adds the reason; kind summary gives the calendar SUMMARY '
-  '(title). Nulls for a group session or a kind without appointment wording. Internal (in-app notices, the '
-  'dispatcher''s context, calendars).';
-revoke execute on function private.appointment_notice(uuid, uuid, text, timestamptz) from public, anon, authenticated, service_role;
+  '(title). Nulls for a group session or a kind without appointment wording. For in-app notices, the dispatcher''s '
+  'context, calendar feeds and the calendar function (service_role, for a reader it has checked may see the session).';
+revoke execute on function private.appointment_notice(uuid, uuid, text, timestamptz) from public, anon, authenticated;
+grant execute on function private.appointment_notice(uuid, uuid, text, timestamptz) to service_role;

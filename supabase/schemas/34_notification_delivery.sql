@@ -344,7 +344,7 @@ returns table (delivery_id uuid, email text, email_enabled boolean, push_enabled
                starts_at timestamptz, duration_minutes int, session_status text, sequence int,
                session_updated_at timestamptz, host_name text, zone_abbreviation text, booking_status text,
                reminder_minutes int[], previous_zone_abbreviation text, session_kind text, reader_is_staff boolean,
-               notice_title text, notice_body text)
+               notice_title text, notice_body text, ics_summary text)
 language sql stable security definer rows 50 set search_path = '' as $$
   select d.id, u.email,
          c.email and u.email is not null
@@ -369,7 +369,10 @@ language sql stable security definer rows 50 set search_path = '' as $$
               then exists (select 1 from public.session_staff st where st.session_id = s.id and st.user_id = d.user_id) end,
          -- A one-to-one appointment's notice, now (its current time, the reader's language and zone): the one
          -- definition of that wording (private.appointment_notice), as the in-app row was written.
-         n.title, n.body
+         n.title, n.body,
+         -- The attached .ics's SUMMARY for this reader (a shared calendar: no patient name on the coach's side).
+         case when s.kind = 'one_to_one'
+              then (select sm.title from private.appointment_notice(d.user_id, s.id, 'summary') sm) end
   from public.notification_deliveries d
   join auth.users u on u.id = d.user_id
   left join public.profiles p on p.id = d.user_id
@@ -395,7 +398,8 @@ comment on function private.notification_delivery_context(uuid[]) is
   'the host name is a one-to-one''s coach, private.one_to_one_coach), and reader_is_staff: whether the recipient is '
   'staff of that session; notice_title and notice_body: for a one-to-one appointment, its notice for this reader now '
   '(private.appointment_notice: the one definition of appointment wording, en/nl/pt, the reader''s zone; null for '
-  'group sessions and kinds without it). For service_role.';
+  'group sessions and kinds without it); ics_summary: the attached .ics''s SUMMARY for a one-to-one appointment '
+  '("Appointment with <coach>" / "Appointment with a patient", the reader''s language), else null. For service_role.';
 revoke execute on function private.notification_delivery_context(uuid[]) from public, anon, authenticated;
 grant execute on function private.notification_delivery_context(uuid[]) to service_role;
 

@@ -837,7 +837,9 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
         if (a.filename?.endsWith(".ics")) {
           icsCount++;
           const event = new ICAL.Component(ICAL.parse(content)).getFirstSubcomponent("vevent")!;
-          assert.equal(event.getFirstPropertyValue("summary"), "One-to-one session", `${what}: the .ics SUMMARY`);
+          // The patient's calendar names the coach; the coach's never names the patient (shared calendars).
+          assert.equal(event.getFirstPropertyValue("summary"),
+            pmails.includes(mail) ? "Appointment with Notify tpcoach" : "Appointment with a patient", `${what}: the .ics SUMMARY`);
         }
       }
     }
@@ -851,14 +853,15 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
     const feedText = await feed.text();
     assert.equal(feed.status, 200, feedText);
     const feedEvents = new ICAL.Component(ICAL.parse(feedText)).getAllSubcomponents("vevent");
-    assert.deepEqual(feedEvents.map((e) => e.getFirstPropertyValue("summary")), ["One-to-one session"], "the patient's feed");
+    assert.deepEqual(feedEvents.map((e) => e.getFirstPropertyValue("summary")), ["Appointment with Notify tpcoach"], "the patient's feed");
     assert.ok(!TOPIC.test(feedText), "no topic anywhere in the patient's feed");
     const coachJwt = await mintJwt({ sub: coach.id, role: "authenticated", aud: "authenticated", email: coach.email });
     const one = await fetch(`${base}/calendar/sessions/${sessionId}.ics`, { headers: { Authorization: `Bearer ${coachJwt}` } });
     const oneText = await one.text();
     assert.equal(one.status, 200, oneText);
     assert.equal(new ICAL.Component(ICAL.parse(oneText)).getFirstSubcomponent("vevent")!.getFirstPropertyValue("summary"),
-      "One-to-one session", "the coach's .ics of the appointment");
+      "Appointment with a patient", "the coach's .ics of the appointment: no patient name");
+    assert.ok(!oneText.includes("tppatient"), "no patient name anywhere in the coach's .ics");
     assert.ok(!TOPIC.test(oneText), "no topic anywhere in it");
     // The topic itself is kept for the two of them.
     const [kept] = await f.sql<{ topic: string }[]>`select topic from public.sessions where id = ${sessionId}`;
@@ -884,6 +887,7 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
   const W = {
     en: {
       zone: "Europe/London",
+      summary: ["Appointment with {coach}", "Appointment with a patient"],
       patient: {
         reminder: "Reminder: your appointment with {coach} starts {when}",
         moved: "Your appointment with {coach} has moved from {from} to {when}.",
@@ -899,6 +903,7 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
     },
     nl: {
       zone: "Europe/Amsterdam",
+      summary: ["Afspraak met {coach}", "Afspraak met een cliënt"],
       patient: {
         reminder: "Herinnering: je afspraak met {coach} begint {when}",
         moved: "Je afspraak met {coach} is verplaatst van {from} naar {when}.",
@@ -914,6 +919,7 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
     },
     pt: {
       zone: "America/Sao_Paulo",
+      summary: ["Consulta com {coach}", "Consulta com um paciente"],
       patient: {
         reminder: "Lembrete: sua consulta com {coach} começa {when}",
         moved: "Sua consulta com {coach} foi remarcada de {from} para {when}.",
@@ -961,6 +967,17 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
       await dispatchOk(base);
       await asUser(f.sql, coach.id, (tx) => tx`select public.reschedule_booking(${a.id}, ${slots.c})`);
       await dispatchOk(base);
+      // The calendar function's .ics of the appointment, for each side: the patient's names the coach, the coach's
+      // never names the patient.
+      for (const [who, expected] of [[patient, W[lang].summary[0].replace("{coach}", `Notify wc${lang}`)], [coach, W[lang].summary[1]]] as const) {
+        const jwt = await mintJwt({ sub: who.id, role: "authenticated", aud: "authenticated", email: who.email });
+        const res = await fetch(`${base}/calendar/sessions/${a.session_id}.ics`, { headers: { Authorization: `Bearer ${jwt}` } });
+        const text = await res.text();
+        assert.equal(res.status, 200, text);
+        assert.equal(new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent("vevent")!.getFirstPropertyValue("summary"), expected,
+          `${lang}: the calendar function's SUMMARY for ${who === coach ? "the coach" : "the patient"}`);
+        if (who === coach) assert.ok(!text.includes(patientName) && !/grief/i.test(text), `${lang}: no patient name or topic`);
+      }
       // The coach cancels A (the patient is told); the patient cancels B (the coach is told).
       await asUser(f.sql, coach.id, (tx) => tx`select public.cancel_session(${a.session_id}, null)`);
       await asUser(f.sql, patient.id, (tx) => tx`select public.cancel_booking(${b.session_id})`);
@@ -991,6 +1008,13 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
 
       // The patient: the coach's name, the time in the patient's zone.
       const pRem = only(pm, "session_reminder");
+      const summaryOf = (m: ParsedMail) => {
+        const a = m.attachments.find((x) => x.filename === "session.ics");
+        assert.ok(a, `${lang}: the .ics of ${header(m, "X-Notification-Kind")}`);
+        return new ICAL.Component(ICAL.parse(a.content.toString("utf-8"))).getFirstSubcomponent("vevent")!.getFirstPropertyValue("summary");
+      };
+      assert.equal(summaryOf(pRem), W[lang].summary[0].replace("{coach}", coachName), `${lang}: the patient's .ics SUMMARY`);
+      assert.equal(summaryOf(only(cm, "session_reminder")), W[lang].summary[1], `${lang}: the coach's .ics SUMMARY, no name`);
       assert.equal(pRem.subject, fillIn(w.patient.reminder, { coach: coachName, when: at(slots.a, abbr.za) }), `${lang} patient reminder`);
       const pMoved = only(pm, "session_rescheduled");
       assert.equal(pMoved.subject, fillIn(w.patient.movedSubject, { coach: coachName }), `${lang} patient reschedule subject`);

@@ -5,7 +5,7 @@
 -- pushes (one definition); group sessions keep their wording.
 begin;
 \ir ../helpers.sql
-select plan(30);
+select plan(34);
 
 select tests.create_supabase_user('aw_coach', metadata => '{"display_name":"Noor Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('aw_pt', metadata => '{"display_name":"Paula Paciente","timezone":"America/Sao_Paulo"}');
@@ -63,6 +63,10 @@ select is((select count(*)::int from (values ('en'), ('nl'), ('pt')) l (lang)
 -- booking_confirmed is email only by default: these patients also want it in the app.
 insert into public.notification_preferences (user_id, kind, in_app, email, push)
 select u, 'booking_confirmed', true, true, false from unnest(array[:'pt', :'en', :'de']::uuid[]) u;
+insert into public.sessions (title, starts_at, status, visibility, timezone, created_by)
+values ('Breathing Group', now() + interval '1 day', 'scheduled', 'public', 'Europe/Amsterdam', :'host')
+returning id as grp0 \gset
+insert into public.bookings (session_id, user_id, status) values (:'grp0', :'pt', 'confirmed');
 select tests.authenticate_as('aw_pt');
 select session_id as appt, id as appt_booking from public.book_slot(:'coach', :'at', 'Luto') \gset
 select tests.authenticate_as('aw_en');
@@ -112,6 +116,22 @@ select is((select title from public.notifications where user_id = :'coach' and k
              and data ->> 'session_id' = :'appt'),
           'Herinnering: afspraak met een cliënt begint ' || private.local_time_text(:'at', 'Europe/Amsterdam', 'nl'),
           'nl coach: the reminder in Dutch, "a patient"');
+
+-- Calendar feeds: the SUMMARY names the coach for the patient, never the patient for the coach ----------------------
+
+select tests.authenticate_as('aw_pt');
+select public.create_calendar_feed() ->> 'token' as pt_feed \gset
+select tests.authenticate_as('aw_coach');
+select public.create_calendar_feed() ->> 'token' as coach_feed \gset
+select tests.authenticate_as_service_role();
+select is((select title from public.calendar_feed_events(:'pt_feed') where session_id = :'appt'), 'Consulta com Noor Coach',
+          'the pt patient''s feed: "Consulta com <coach>" (was "One-to-one session")');
+select is((select array_agg(title order by starts_at) from public.calendar_feed_events(:'coach_feed')
+           where session_id in (:'appt', :'appt_en', :'appt_de')), array['Afspraak met een cliënt'],
+          'the nl coach''s feed (the reminded appointment): "Afspraak met een cliënt", no patient name');
+select is((select title from public.calendar_feed_events(:'pt_feed') where session_id = :'grp0'), 'Breathing Group',
+          'a group session in the feed keeps its title');
+select tests.clear_authentication();
 
 -- Reschedules: each side told by the other -----------------------------------------------------------------------------
 
@@ -182,12 +202,15 @@ select is((select count(*)::int from public.notification_deliveries d
 -- Nobody calls the wording functions directly -------------------------------------------------------------------------
 
 select is((select count(*)::int from (values ('anon'), ('authenticated'), ('service_role')) r (role)
-           cross join (values ('private.appointment_notice(uuid, uuid, text, timestamptz)'),
-                              ('private.appointment_wording(text, text, text)'),
+           cross join (values ('private.appointment_wording(text, text, text)'),
                               ('private.local_time_text(timestamptz, text, text)'),
                               ('private.reader_language(uuid)')) f (fn)
            where has_function_privilege(r.role, f.fn, 'execute')), 0,
           'anon, authenticated and service_role execute none of the wording functions (internal)');
+select is(array[has_function_privilege('anon', 'private.appointment_notice(uuid, uuid, text, timestamptz)', 'execute'),
+                has_function_privilege('authenticated', 'private.appointment_notice(uuid, uuid, text, timestamptz)', 'execute'),
+                has_function_privilege('service_role', 'private.appointment_notice(uuid, uuid, text, timestamptz)', 'execute')],
+          array[false, false, true], 'appointment_notice: service_role only (the calendar function, for a reader it checked)');
 
 select * from finish();
 rollback;

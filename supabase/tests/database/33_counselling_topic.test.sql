@@ -102,8 +102,8 @@ select is((select title from public.notifications where user_id = :'coach' and k
 select tests.authenticate_as('tp_patient');
 select public.create_calendar_feed() ->> 'token' as feed_token \gset
 select tests.authenticate_as_service_role();
-select is((select title from public.calendar_feed_events(:'feed_token') where session_id = :'appt'), 'One-to-one session',
-          'the patient''s calendar feed: the neutral title (the .ics SUMMARY)');
+select is((select title from public.calendar_feed_events(:'feed_token') where session_id = :'appt'), 'Appointment with Tess Coach',
+          'the patient''s calendar feed: appointment wording, no topic (the .ics SUMMARY)');
 select is((select count(*)::int from public.calendar_feed_events(:'feed_token') e where e::text ilike '%panic%'), 0,
           '... and no column of the feed carries the topic');
 select tests.clear_authentication();
