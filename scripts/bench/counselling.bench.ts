@@ -117,8 +117,8 @@ export default async function (b: Bench) {
     select count(*)::int as n from public.sessions where created_by = ${booker} and kind = 'one_to_one'`;
 
   // 3. The floor of these rows on this machine (informational, no target): what one booking writes
-  // (the session, its host's staff row, its seat row, the coach's busy row, the booking; not the two
-  // notifications) by a PL/pgSQL function of five plain INSERTs into copies of the tables with their
+  // (the session, its host's staff row, its seat row, the coach's and the patient's busy rows, the
+  // booking; not the two notifications) by a PL/pgSQL function of plain INSERTs into copies of the tables with their
   // indexes, checks and the exclusion constraint, but without triggers, foreign keys, RLS, or any
   // check of the caller or the slot: same slots, clients, transaction shape and baseline slices. No
   // book_slot that writes these rows can be faster than this here.
