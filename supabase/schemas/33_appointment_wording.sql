@@ -162,18 +162,21 @@ begin
     return;
   end if;
   v_tz := private.reader_timezone(appointment_notice.user_id, v_session.timezone);
-  -- The coach's id first: in the WHERE clause the function would run once per profile row scanned.
-  v_coach_id := private.one_to_one_coach(v_session.id);
-  v_coach := coalesce(nullif(btrim((select p.display_name from public.profiles p where p.id = v_coach_id)), ''),
-                      (select w.title from private.appointment_wording(v_lang, 'patient', 'your_coach') w));
+  -- The coach's name, for the patient's side only (the coach's side names nobody). The coach's id first: in
+  -- the WHERE clause the function would run once per profile row scanned.
+  if v_side = 'patient' then
+    v_coach_id := private.one_to_one_coach(v_session.id);
+    v_coach := coalesce(nullif(btrim((select p.display_name from public.profiles p where p.id = v_coach_id)), ''),
+                        (select w.title from private.appointment_wording(v_lang, 'patient', 'your_coach') w));
+  end if;
   -- {coach} last: a name is never read as a placeholder.
   v_when := private.local_time_text(v_session.starts_at, v_tz, v_lang);
-  title := replace(replace(v_text.title, '{when}', v_when), '{coach}', v_coach);
+  title := replace(replace(v_text.title, '{when}', v_when), '{coach}', coalesce(v_coach, ''));
   body := replace(replace(replace(v_text.body, '{when}', v_when),
                           '{from}', case when v_key = 'session_moved'
                                          then private.local_time_text(appointment_notice.previous_starts_at, v_tz, v_lang)
                                          else '' end),
-                  '{coach}', v_coach);
+                  '{coach}', coalesce(v_coach, ''));
   if appointment_notice.kind = 'session_cancelled' and v_session.cancel_reason is not null then
     -- The reason the patient's own cancellation writes (private.bookings_cancel_one_to_one) is worded here;
     -- any other reason is shown as its author wrote it.
