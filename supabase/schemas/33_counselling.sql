@@ -410,7 +410,15 @@ revoke execute on function private.raise_schedule_conflict(uuid, timestamptz) fr
 -- one-to-one session also its patient's (the users of its confirmed bookings who are not its staff).
 -- patients_only (a booking changed, the bookings trigger): the staff rows stay as they are, only
 -- the patient's are rewritten (one delete and one insert less on every book_slot).
-create function private.sync_coach_busy(session_id uuid, patients_only boolean default false)
+-- patient_must_fit: whether a patient row that cannot be inserted is refused (schedule_conflict) or
+-- left out. Only a write that books the patient into that time must fit: a booking confirmed or moved
+-- (the bookings trigger) and a session that gets a new time, kind, or becomes scheduled or live again
+-- (the sessions trigger). A re-sync that changes neither the booking nor its time (start_session, a
+-- staff change, the account lifecycle removing a departing co-host) leaves out a patient row that
+-- cannot be inserted, as it was already missing: an appointment that overlapped another one of the
+-- same patient before the patient's busy time existed (the backfill left it out; README lists them).
+create function private.sync_coach_busy(session_id uuid, patients_only boolean default false,
+                                        patient_must_fit boolean default true)
 returns void
 language plpgsql volatile security definer set search_path = '' as $$
 declare
@@ -463,17 +471,18 @@ begin
       'A staff member of this session has a one-to-one session at that time.',
       jsonb_build_object('session_id', v_session.id, 'starts_at', v_session.starts_at));
   end if;
-  if v_patient_missing is not null then
+  if v_patient_missing is not null and sync_coach_busy.patient_must_fit then
     perform private.raise_schedule_conflict(v_patient_missing, v_session.starts_at);
   end if;
 end;
 $$;
-comment on function private.sync_coach_busy(uuid, boolean) is
+comment on function private.sync_coach_busy(uuid, boolean, boolean) is
   'Rewrites the private.coach_busy rows of a session (one per staff member while it is scheduled or live, and for a '
   'one-to-one session one for its patient; patients_only: the patient''s only); an overlap with a one-to-one session '
-  'of one of them, committed or committing concurrently, raises slot_unavailable (a staff member) or '
-  'schedule_conflict (the patient), both 409. Internal (triggers).';
-revoke execute on function private.sync_coach_busy(uuid, boolean) from public, anon, authenticated, service_role;
+  'of one of them, committed or committing concurrently, raises slot_unavailable (a staff member) or, when '
+  'patient_must_fit, schedule_conflict (the patient), both 409; without patient_must_fit the patient row is left out. '
+  'Internal (triggers).';
+revoke execute on function private.sync_coach_busy(uuid, boolean, boolean) from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
@@ -1254,12 +1263,17 @@ create function private.sessions_sync_coach_busy()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  perform private.sync_coach_busy(new.id);
+  -- The patient's row must fit only when this write books them into a time: a new time or kind, or
+  -- the session becoming scheduled or live again; not on scheduled -> live (start_session) and the like.
+  perform private.sync_coach_busy(new.id, false,
+    old.starts_at is distinct from new.starts_at or old.duration_minutes is distinct from new.duration_minutes
+    or old.kind is distinct from new.kind or old.status not in ('scheduled', 'live'));
   return null;
 end;
 $$;
 comment on function private.sessions_sync_coach_busy() is
-  'Trigger: a session''s status, time or kind changed: rewrites its busy rows (private.sync_coach_busy). Internal.';
+  'Trigger: a session''s status, time or kind changed: rewrites its busy rows (private.sync_coach_busy; the '
+  'patient''s row must fit only on a new time or kind, or when the session becomes scheduled or live again). Internal.';
 revoke execute on function private.sessions_sync_coach_busy() from public, anon, authenticated, service_role;
 create trigger sessions_sync_coach_busy after update of status, starts_at, duration_minutes, kind on public.sessions
   for each row
@@ -1271,17 +1285,19 @@ create function private.session_staff_sync_coach_busy()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
+  -- A staff change books no patient: their row is left out when it cannot be inserted (patient_must_fit false).
   if tg_op in ('UPDATE', 'DELETE') then
-    perform private.sync_coach_busy(old.session_id);
+    perform private.sync_coach_busy(old.session_id, false, false);
   end if;
   if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.session_id is distinct from old.session_id) then
-    perform private.sync_coach_busy(new.session_id);
+    perform private.sync_coach_busy(new.session_id, false, false);
   end if;
   return null;
 end;
 $$;
 comment on function private.session_staff_sync_coach_busy() is
-  'Trigger: staff added, moved or removed: rewrites the busy rows of the session(s) concerned. Internal.';
+  'Trigger: staff added, moved or removed: rewrites the busy rows of the session(s) concerned (a patient row that '
+  'cannot be inserted is left out, not refused: a staff change books no patient). Internal.';
 revoke execute on function private.session_staff_sync_coach_busy() from public, anon, authenticated, service_role;
 create trigger session_staff_sync_coach_busy after insert or delete or update of session_id, user_id
   on public.session_staff
