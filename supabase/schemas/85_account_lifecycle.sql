@@ -231,6 +231,11 @@ begin
   v_cancelled := private.cancel_future_bookings(v_before.id);
   -- A deactivated coach cannot hold their upcoming one-to-one appointments: their patients are told now.
   v_appointments := private.cancel_hosted_one_to_ones(v_before.id, 'Your counsellor is no longer available.');
+  -- Nothing more is queued for them (private.receives_notifications); what was queued before is not
+  -- sent either (the dispatcher's context cancels one already claimed).
+  update public.notification_deliveries d
+     set status = 'cancelled', last_error = 'account deactivated', updated_at = now()
+   where d.user_id = v_before.id and d.status = 'queued';
   perform private.audit('user_deactivated', 'user', v_before.id,
     jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status),
     jsonb_build_object('reason', v_reason, 'bookings_cancelled', v_cancelled, 'sessions_revoked', v_sessions,
@@ -244,7 +249,7 @@ comment on function public.deactivate_user(uuid, text) is
   'issues no new token, their bookings of live sessions and of scheduled ones not yet over are cancelled (waitlists '
   'promoted) so they leave the rosters, the upcoming or live one-to-one appointments they coach are cancelled (their '
   'patients get session_cancelled), and they leave the staff of other coaches'' upcoming ones; past ones stay. They are '
-  'mailed and pushed nothing more. Returns the profile. Errors: not_authenticated, '
+  'mailed and pushed nothing more (their queued deliveries are cancelled). Returns the profile. Errors: not_authenticated, '
   'forbidden, not_found, conflict (an admin), invalid_transition (not active), invalid_input.';
 revoke execute on function public.deactivate_user(uuid, text) from public, anon;
 grant execute on function public.deactivate_user(uuid, text) to authenticated;
