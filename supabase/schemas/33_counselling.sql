@@ -771,28 +771,22 @@ revoke execute on function private.is_free_slot(public.coach_booking_settings, t
 -- appointments the coach never completed are history and stay as they are. On upcoming appointments
 -- of another coach where the user is a second staff member (add_session_staff: a supervisor), only
 -- their staff row goes; the appointment stays with its coach. Lock order as
--- private.cancel_future_bookings: the sessions first, in id order. Internal: runs inside the security
--- definer lifecycle RPCs.
+-- private.cancel_future_bookings: the sessions first, all of the act's in one statement and in id order
+-- (private.lock_account_sessions). Internal: runs inside the security definer lifecycle RPCs.
 create function private.cancel_hosted_one_to_ones(user_id uuid, reason text)
 returns int
 language plpgsql volatile set search_path = '' as $$
 declare
   v_count int;
 begin
-  perform 1 from public.sessions s
-   where s.id in (select st.session_id from public.session_staff st where st.user_id = cancel_hosted_one_to_ones.user_id)
-     and s.kind = 'one_to_one'
-     and (s.status = 'live'
-          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
-   order by s.id
-   for no key update of s;
+  -- The lock order of the whole act (85_account_lifecycle.sql): this and the user's bookings' sessions.
+  perform private.lock_account_sessions(cancel_hosted_one_to_ones.user_id);
   update public.sessions s
      set status = 'cancelled', cancel_reason = cancel_hosted_one_to_ones.reason, sequence = s.sequence + 1
    where s.id in (select st.session_id from public.session_staff st
                   where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
      and s.kind = 'one_to_one'
-     and (s.status = 'live'
-          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
+     and private.session_not_over(s.status, s.starts_at, s.duration_minutes)
      and private.one_to_one_coach(s.id) = cancel_hosted_one_to_ones.user_id;
   get diagnostics v_count = row_count;
   -- What is left of theirs and not over is another coach's appointment: they leave its staff.
@@ -800,9 +794,7 @@ begin
    where st.user_id = cancel_hosted_one_to_ones.user_id
      and st.session_id in (select s.id from public.sessions s
                            where s.kind = 'one_to_one'
-                             and (s.status = 'live'
-                                  or (s.status = 'scheduled'
-                                      and s.starts_at + make_interval(mins => s.duration_minutes) > now())));
+                             and private.session_not_over(s.status, s.starts_at, s.duration_minutes));
   return v_count;
 end;
 $$;
