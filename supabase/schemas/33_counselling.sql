@@ -254,6 +254,11 @@ language plpgsql stable security definer set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
 begin
+  -- The operators (service_role) are no outsiders: they read every row and its topic (RLS does not
+  -- apply to them), and an RPC they call returns it whole.
+  if v_uid is null and coalesce((select auth.role()) = 'service_role', false) then
+    return false;
+  end if;
   return exists (select 1 from public.sessions s where s.id = is_appointment_outsider.session_id and s.kind = 'one_to_one')
      and not exists (select 1 from public.session_staff st
                      where st.session_id = is_appointment_outsider.session_id and st.user_id = v_uid)
@@ -265,7 +270,8 @@ $$;
 comment on function private.is_appointment_outsider(uuid) is
   'True when the session is a one-to-one appointment and auth.uid() is none of its participants (its staff, its '
   'patient with a booking not cancelled): an admin acting through admin powers. Such a caller does not read the '
-  'appointment''s row nor its topic. Internal (the sessions read policy, private.redact_session).';
+  'appointment''s row nor its topic. Never for service_role (the operators read it). Internal (the sessions read '
+  'policy, private.redact_session).';
 revoke execute on function private.is_appointment_outsider(uuid) from public, anon;
 grant execute on function private.is_appointment_outsider(uuid) to authenticated, service_role;
 
@@ -286,8 +292,8 @@ $$;
 comment on function private.redact_session(public.sessions) is
   'The session row for the caller: topic null when it is a one-to-one appointment the caller does not take part in '
   '(private.is_appointment_outsider). Used by the RPCs that return a session. Internal.';
-revoke execute on function private.redact_session(public.sessions) from public, anon;
-grant execute on function private.redact_session(public.sessions) to authenticated, service_role;
+-- Only the security definer RPCs call it (as their owner): no client role needs it.
+revoke execute on function private.redact_session(public.sessions) from public, anon, authenticated, service_role;
 
 -- Pure: a local wall-clock time of zone tz as an instant. A time that happens twice (the hour a
 -- fall-back day repeats) is its first occurrence: a window "until 02:00" ends at the first 02:00, not an
@@ -665,33 +671,17 @@ comment on function public.available_slots(uuid, timestamptz, timestamptz) is
 revoke execute on function public.available_slots(uuid, timestamptz, timestamptz) from public, anon;
 grant execute on function public.available_slots(uuid, timestamptz, timestamptz) to authenticated, service_role;
 
--- Serializes the booking RPCs (book_slot, reschedule_booking) of the same hours of one coach until
--- commit. One lock per clock hour (UTC, counted from the epoch) that [from_at, to_at) meets, taken
--- in ascending order (two callers never wait for each other crosswise). Two writes whose ranges
--- (busy time widened by the buffer) intersect share an hour and run one after the other; writes of
--- other hours do not wait (the former lock per coach made every booking of a coach wait for the
--- previous one: 16 clients booking one coach ran at ~1/16 of one client's speed plus queueing).
-create function private.lock_coach_calendar(coach_id uuid, from_at timestamptz, to_at timestamptz)
-returns void
-language plpgsql volatile set search_path = '' as $$
-begin
-  perform private.lock_calendars(array[lock_coach_calendar.coach_id], array[lock_coach_calendar.from_at],
-                                 array[lock_coach_calendar.to_at]);
-end;
-$$;
-comment on function private.lock_coach_calendar(uuid, timestamptz, timestamptz) is
-  'Takes the transaction advisory locks of the clock hours of a coach''s calendar that [from_at, to_at) meets '
-  '(hashtextextended(''coach_calendar:<coach id>:<hours since the epoch>'', 0)), in ascending order: booking RPCs '
-  'whose ranges meet run their slot check and write one at a time; other hours do not wait. Internal.';
-revoke execute on function private.lock_coach_calendar(uuid, timestamptz, timestamptz)
-  from public, anon, authenticated, service_role;
-
--- The calendar hour locks of several users at once (book_slot, reschedule_booking: the coach's
--- hours widened by the buffer and the patient's hours of the appointment), all in one order (user
--- id, then hour): a booking of coach A by B and one of coach B by A at the same time want the
--- same locks and take them in the same order, so one waits for the other instead of both waiting
--- crosswise (a deadlock). The patient's hours are the coach-hour keys of that user: whoever books
--- a user as coach and whoever books as that user meet on them.
+-- Serializes the booking RPCs (book_slot, reschedule_booking) of the same hours of a calendar until
+-- commit: the calendar hour locks of several users at once (the coach's hours widened by the buffer
+-- and the patient's hours of the appointment). One lock per user and clock hour (UTC, counted from
+-- the epoch) that [from_at, to_at) meets. Two writes whose ranges (busy time widened by the buffer)
+-- intersect share an hour and run one after the other; writes of other hours do not wait (the former
+-- lock per coach made every booking of a coach wait for the previous one: 16 clients booking one coach
+-- ran at ~1/16 of one client's speed plus queueing). All in one order (user id, then hour): a booking
+-- of coach A by B and one of coach B by A at the same time want the same locks and take them in the
+-- same order, so one waits for the other instead of both waiting crosswise (a deadlock). The
+-- patient's hours are the coach-hour keys of that user: whoever books a user as coach and whoever
+-- books as that user meet on them.
 create function private.lock_calendars(user_ids uuid[], from_ats timestamptz[], to_ats timestamptz[])
 returns void
 language plpgsql volatile set search_path = '' as $$
@@ -712,9 +702,10 @@ begin
 end;
 $$;
 comment on function private.lock_calendars(uuid[], timestamptz[], timestamptz[]) is
-  'Takes the calendar hour locks (as private.lock_coach_calendar) of user_ids[i] over [from_ats[i], to_ats[i]) for '
-  'every i, in one global order (user id, then hour), so that two bookings needing each other''s users never wait '
-  'crosswise. Internal.';
+  'Takes the transaction advisory locks of the clock hours of user_ids[i]''s calendar that [from_ats[i], to_ats[i]) '
+  'meets (hashtextextended(''coach_calendar:<user id>:<hours since the epoch>'', 0)) for every i, in one global order '
+  '(user id, then hour): booking RPCs whose ranges meet run their slot check and write one at a time, other hours do '
+  'not wait, and two bookings needing each other''s users never wait crosswise. Internal.';
 revoke execute on function private.lock_calendars(uuid[], timestamptz[], timestamptz[])
   from public, anon, authenticated, service_role;
 

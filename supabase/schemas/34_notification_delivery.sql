@@ -640,11 +640,10 @@ declare
   v_user record;
 begin
   for v_user in
-    select u.user_id, coalesce(p.timezone, new.timezone, 'UTC') as tz
+    select u.user_id, private.reader_timezone(u.user_id, new.timezone) as tz
     from (select b.user_id from public.bookings b where b.session_id = new.id and b.status <> 'cancelled'
           union
           select st.user_id from public.session_staff st where st.session_id = new.id) u
-    left join public.profiles p on p.id = u.user_id
     where u.user_id is distinct from v_actor
   loop
     perform private.notify(v_user.user_id, 'session_rescheduled', 'New time: ' || new.title,
