@@ -41,12 +41,15 @@ create function private.lock_account_sessions(user_id uuid)
 returns void
 language plpgsql volatile set search_path = '' as $$
 begin
+  -- One IN over a UNION (a semi-join probing the sessions' primary key), not an OR of two IN lists (a
+  -- scan of every session).
   perform 1 from public.sessions s
-   where (s.id in (select b.session_id from public.bookings b
-                   where b.user_id = lock_account_sessions.user_id and b.status <> 'cancelled')
-          or (s.kind = 'one_to_one'
-              and s.id in (select st.session_id from public.session_staff st
-                           where st.user_id = lock_account_sessions.user_id)))
+   where s.id in (select b.session_id from public.bookings b
+                  where b.user_id = lock_account_sessions.user_id and b.status <> 'cancelled'
+                  union
+                  select st.session_id from public.session_staff st
+                  join public.sessions o on o.id = st.session_id and o.kind = 'one_to_one'
+                  where st.user_id = lock_account_sessions.user_id)
      and private.session_not_over(s.status, s.starts_at, s.duration_minutes)
    order by s.id
    for no key update of s;
