@@ -117,8 +117,8 @@ export default async function (b: Bench) {
     select count(*)::int as n from public.sessions where created_by = ${booker} and kind = 'one_to_one'`;
 
   // 3. The floor of these rows on this machine (informational, no target): what one booking writes
-  // (the session, its host's staff row, its seat row, the coach's busy row, the booking; not the two
-  // notifications) by a PL/pgSQL function of five plain INSERTs into copies of the tables with their
+  // (the session, its host's staff row, its seat row, the coach's and the patient's busy rows, the
+  // booking; not the two notifications) by a PL/pgSQL function of plain INSERTs into copies of the tables with their
   // indexes, checks and the exclusion constraint, but without triggers, foreign keys, RLS, or any
   // check of the caller or the slot: same slots, clients, transaction shape and baseline slices. No
   // book_slot that writes these rows can be faster than this here.
@@ -155,7 +155,7 @@ export default async function (b: Bench) {
     $$;
     grant usage on schema bench to authenticated;
     grant execute on function bench.floor_book(uuid, timestamptz) to authenticated;`);
-  // The same slots in the same order; after the last one, again for another (made-up) coach id.
+  // The same slots in the same order; after the last one, again for another (made-up) coach id and patient.
   let nextFloor = 0;
   const floorCoaches: string[] = [];
   const floor = await b.interleaved("floor: the same rows by plain INSERTs (no triggers, keys, RLS or checks)", "hotCounter", {
@@ -163,8 +163,10 @@ export default async function (b: Bench) {
     seconds: 3,
     op: (sql) => {
       const k = nextFloor++;
-      const coach = floorCoaches[Math.floor(k / free.length)] ??= crypto.randomUUID();
-      return b.rpcAsUser(sql, patients[k % patients.length],
+      const round = Math.floor(k / free.length);
+      const coach = floorCoaches[round] ??= crypto.randomUUID();
+      // Another patient for a slot's next round (a patient's busy rows must not overlap either).
+      return b.rpcAsUser(sql, patients[(k + round) % patients.length],
         `select bench.floor_book(${b.literal(coach)}, ${b.literal(free[k % free.length])}::timestamptz)`);
     },
   });
