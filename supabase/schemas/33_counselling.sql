@@ -886,6 +886,67 @@ comment on function public.book_slot(uuid, timestamptz, text) is
 revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
 grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;
 
+-- Data repair, run once by the hand-written migration <timestamp>_one_to_one_notice_titles_data (README "Changing the
+-- database" step 4). Notices about a one-to-one appointment written before its title was neutral carry
+-- the patient's topic after their prefix ("Reminder: <topic>"). The first repair
+-- (20261206233915_one_to_one_neutral_titles) matched them by the session's title and so missed a title
+-- private.notify had cut to 200 characters (a topic of 182 characters or more) and any notice written
+-- before a host renamed the session. This one goes by the notice's session (notifications.data.session_id,
+-- notification_deliveries.session_id) and kind: every kind whose title carries the session's title gets
+-- its prefix and the neutral title, one_to_one_booked its fixed title (from 23:10 to 23:31 UTC on
+-- 2026-12-06 it was "New appointment: <topic>"). Deliveries not sent yet get the same payload.title. No
+-- body held the title or the topic (they say "You have a seat.", "Starts ...", "Reason: <cancel reason>",
+-- "A patient booked ..."), so bodies are left alone. Idempotent; returns the rows changed.
+create function private.neutralize_one_to_one_notice_titles()
+returns int
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_notifications int;
+  v_deliveries int;
+begin
+  with notice (kind, title) as (
+    values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
+           ('booking_promoted', 'You have a seat: One-to-one session'),
+           ('session_reminder', 'Reminder: One-to-one session'),
+           ('session_rescheduled', 'New time: One-to-one session'),
+           ('session_cancelled', 'Cancelled: One-to-one session'),
+           ('one_to_one_booked', 'New appointment'))
+  update public.notifications n
+     set title = notice.title
+    from notice, public.sessions s
+   where n.kind = notice.kind
+     and s.kind = 'one_to_one'
+     and n.data ->> 'session_id' = s.id::text
+     and n.title is distinct from notice.title;
+  get diagnostics v_notifications = row_count;
+
+  with notice (kind, title) as (
+    values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
+           ('booking_promoted', 'You have a seat: One-to-one session'),
+           ('session_reminder', 'Reminder: One-to-one session'),
+           ('session_rescheduled', 'New time: One-to-one session'),
+           ('session_cancelled', 'Cancelled: One-to-one session'),
+           ('one_to_one_booked', 'New appointment'))
+  update public.notification_deliveries d
+     set payload = jsonb_set(d.payload, '{title}', to_jsonb(notice.title))
+    from notice, public.sessions s
+   where d.kind = notice.kind
+     and s.kind = 'one_to_one'
+     and d.session_id = s.id
+     and d.status <> 'sent'
+     and d.payload ? 'title'
+     and d.payload ->> 'title' is distinct from notice.title;
+  get diagnostics v_deliveries = row_count;
+  return v_notifications + v_deliveries;
+end;
+$$;
+comment on function private.neutralize_one_to_one_notice_titles() is
+  'Data repair (migration one_to_one_notice_titles_data): gives every in-app notification about a one-to-one session '
+  '(by data.session_id and kind) and every unsent delivery of one (by session_id and kind) the title current code '
+  'writes ("<prefix>: One-to-one session", one_to_one_booked "New appointment"), whatever the topic or a former '
+  'title made it. Idempotent; returns the rows changed. Internal (operators, migrations).';
+revoke execute on function private.neutralize_one_to_one_notice_titles() from public, anon, authenticated, service_role;
+
 -- The one-to-one session of a booking, for reschedule_booking and mark_no_show: the session and
 -- whether the caller hosts it. not_found unless the caller is the patient, a host or an
 -- admin; invalid_input for a group session.

@@ -365,8 +365,8 @@ language sql stable security definer rows 50 set search_path = '' as $$
            and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email)),
          c.push and r.receives, coalesce(k.attach_ics, false), p.display_name, coalesce(p.locale, 'en'),
          z.tz, s.id, s.title, s.description, s.cancel_reason, s.starts_at, s.duration_minutes, s.status, s.sequence, s.updated_at,
-         (select hp.display_name from public.session_staff st join public.profiles hp on hp.id = st.user_id
-          where st.session_id = s.id and st.role = 'host' order by st.created_at limit 1),
+         -- The host's name (private.first_host: a one-to-one's coach, else the first host).
+         (select h.display_name from private.first_host(s.id) h),
          case when s.id is not null then private.zone_abbreviation(s.starts_at, z.tz) end,
          (select b.status from public.bookings b
           where b.session_id = s.id and b.user_id = d.user_id and b.status <> 'cancelled'),
