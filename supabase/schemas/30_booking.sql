@@ -216,9 +216,17 @@ revoke execute on function private.renumber_waitlist(uuid) from public, anon, au
 create function private.notify_booking_confirmed(user_id uuid, session_id uuid, booking_id uuid, title text)
 returns uuid
 language plpgsql volatile set search_path = '' as $$
+declare
+  v_title text := 'Booking confirmed: ' || notify_booking_confirmed.title;
+  v_body text := 'You have a seat.';
 begin
-  return private.notify(notify_booking_confirmed.user_id, 'booking_confirmed',
-    'Booking confirmed: ' || notify_booking_confirmed.title, 'You have a seat.',
+  -- No title: a one-to-one appointment (book_slot), in the patient's language with the coach and the time.
+  if notify_booking_confirmed.title is null then
+    select n.title, n.body into v_title, v_body
+    from private.appointment_notice(notify_booking_confirmed.user_id, notify_booking_confirmed.session_id,
+                                    'booking_confirmed') n;
+  end if;
+  return private.notify(notify_booking_confirmed.user_id, 'booking_confirmed', v_title, v_body,
     '/sessions/' || notify_booking_confirmed.session_id::text,
     jsonb_build_object('session_id', notify_booking_confirmed.session_id, 'booking_id', notify_booking_confirmed.booking_id,
                        'status', 'confirmed'));
@@ -226,8 +234,10 @@ end;
 $$;
 comment on function private.notify_booking_confirmed(uuid, uuid, uuid, text) is
   'Notifies a user that their own booking is confirmed (kind booking_confirmed, data {session_id, booking_id, status}): '
-  'the in-app row and the email and push deliveries their preferences allow (default: email only). Returns the '
-  'notification id or null (in-app off). Called by book_session and book_slot. Internal.';
+  'the in-app row and the email and push deliveries their preferences allow (default: email only). title is the '
+  'session''s ("Booking confirmed: <title>", "You have a seat."); null for a one-to-one appointment: its wording '
+  '(private.appointment_notice: "Appointment confirmed", the coach and the time, in the patient''s language and zone). '
+  'Returns the notification id or null (in-app off). Called by book_session and book_slot. Internal.';
 revoke execute on function private.notify_booking_confirmed(uuid, uuid, uuid, text)
   from public, anon, authenticated, service_role;
 
@@ -525,6 +535,8 @@ declare
   v_booking record;
   v_staff record;
   v_told uuid[] := '{}';
+  v_notice_title text;
+  v_notice_body text;
 begin
   if new.status = 'cancelled' and old.status <> 'cancelled' then
     for v_booking in
@@ -533,8 +545,11 @@ begin
        where b.session_id = new.id and b.status <> 'cancelled'
       returning b.id, b.user_id
     loop
-      perform private.notify(v_booking.user_id, 'session_cancelled', 'Cancelled: ' || new.title,
-        coalesce('Reason: ' || new.cancel_reason, 'The host cancelled this session.'),
+      -- A one-to-one appointment: its own wording in the reader's language (no title, no topic).
+      select n.title, n.body into v_notice_title, v_notice_body
+      from private.appointment_notice(v_booking.user_id, new.id, 'session_cancelled') n where new.kind = 'one_to_one';
+      perform private.notify(v_booking.user_id, 'session_cancelled', coalesce(v_notice_title, 'Cancelled: ' || new.title),
+        coalesce(v_notice_body, 'Reason: ' || new.cancel_reason, 'The host cancelled this session.'),
         '/sessions/' || new.id::text,
         jsonb_build_object('session_id', new.id, 'booking_id', v_booking.id));
       v_told := v_told || v_booking.user_id;
@@ -550,8 +565,11 @@ begin
         and st.user_id is distinct from (select auth.uid())
         and st.user_id <> all (v_told)
     loop
-      perform private.notify(v_staff.user_id, 'session_cancelled', 'Cancelled: ' || new.title,
-        coalesce('Reason: ' || new.cancel_reason, 'The host cancelled this session.'),
+      -- A one-to-one appointment: its own wording in the reader's language (no title, no topic).
+      select n.title, n.body into v_notice_title, v_notice_body
+      from private.appointment_notice(v_staff.user_id, new.id, 'session_cancelled') n where new.kind = 'one_to_one';
+      perform private.notify(v_staff.user_id, 'session_cancelled', coalesce(v_notice_title, 'Cancelled: ' || new.title),
+        coalesce(v_notice_body, 'Reason: ' || new.cancel_reason, 'The host cancelled this session.'),
         '/sessions/' || new.id::text,
         jsonb_build_object('session_id', new.id, 'staff_role', v_staff.role, 'starts_at', new.starts_at));
     end loop;

@@ -273,6 +273,8 @@ language plpgsql volatile set search_path = '' as $$
 declare
   v_sent int := 0;
   v_due record;
+  v_notice_title text;
+  v_notice_body text;
 begin
   -- Claim first (notified_at is set in the same statement that selects), so two runs, concurrent or
   -- not, never send one reminder twice: a reminder another run holds is skipped (that run sends it),
@@ -320,16 +322,19 @@ begin
            -- or, for a session open to them, a reminder without any booking (never a cancelled one)
            or (s.visibility <> 'private'
                and not exists (select 1 from public.bookings b where b.session_id = s.id and b.user_id = r.user_id)))
-      returning r.id, r.user_id, r.minutes_before, s.id as session_id, s.title, s.starts_at, s.timezone
+      returning r.id, r.user_id, r.minutes_before, s.id as session_id, s.title, s.starts_at, s.timezone, s.kind
     )
     select c.*, private.reader_timezone(c.user_id, c.timezone) as reader_tz,
            (select b.status from public.bookings b
             where b.session_id = c.session_id and b.user_id = c.user_id and b.status <> 'cancelled') as booking_status
     from claimed c
   loop
-    perform private.notify(v_due.user_id, 'session_reminder', 'Reminder: ' || v_due.title,
-      'Starts ' || private.format_local_time(v_due.starts_at, v_due.reader_tz) || '.'
-        || case when v_due.booking_status = 'waitlisted' then ' You are on the waitlist.' else '' end,
+    -- A one-to-one appointment: its own wording in the reader's language (no title, no topic).
+    select n.title, n.body into v_notice_title, v_notice_body
+    from private.appointment_notice(v_due.user_id, v_due.session_id, 'session_reminder') n where v_due.kind = 'one_to_one';
+    perform private.notify(v_due.user_id, 'session_reminder', coalesce(v_notice_title, 'Reminder: ' || v_due.title),
+      coalesce(v_notice_body, 'Starts ' || private.format_local_time(v_due.starts_at, v_due.reader_tz) || '.'
+        || case when v_due.booking_status = 'waitlisted' then ' You are on the waitlist.' else '' end),
       '/sessions/' || v_due.session_id::text,
       jsonb_build_object('session_id', v_due.session_id, 'reminder_id', v_due.id, 'starts_at', v_due.starts_at,
                          'minutes_before', v_due.minutes_before, 'timezone', v_due.reader_tz));

@@ -806,6 +806,8 @@ declare
   v_settings public.coach_booking_settings;
   v_session_id uuid;
   v_booking public.bookings;
+  v_notice_title text;
+  v_notice_body text;
 begin
   if v_uid is null then
     perform private.raise_error('not_authenticated', 'Sign in first.', jsonb_build_object('function', 'book_slot'));
@@ -865,13 +867,15 @@ begin
   -- Without the topic (the patient's free text): notices show on lock screens and in mail previews;
   -- the coach reads it in the app. The time in the zone the coach reads everything else in
   -- (private.reader_timezone, as the email and push of this notice).
-  perform private.notify(book_slot.coach_id, 'one_to_one_booked', 'New appointment',
-    'A patient booked a one-to-one session with you for '
-      || private.format_local_time(book_slot.starts_at, private.reader_timezone(book_slot.coach_id, v_settings.timezone))
-      || '.', '/sessions/' || v_session_id::text,
+  -- In the coach's language (private.appointment_notice: "New appointment", no patient name).
+  select n.title, n.body into v_notice_title, v_notice_body
+  from private.appointment_notice(book_slot.coach_id, v_session_id, 'one_to_one_booked') n;
+  perform private.notify(book_slot.coach_id, 'one_to_one_booked', v_notice_title, v_notice_body,
+    '/sessions/' || v_session_id::text,
     jsonb_build_object('session_id', v_session_id, 'booking_id', v_booking.id, 'starts_at', book_slot.starts_at));
   -- The patient's confirmation (with the .ics); the coach's mail is the one_to_one_booked above.
-  perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, 'One-to-one session');
+  -- No title: the appointment wording (the coach and the time, in the patient's language and zone).
+  perform private.notify_booking_confirmed(v_uid, v_session_id, v_booking.id, null);
   return v_booking;
 end;
 $$;

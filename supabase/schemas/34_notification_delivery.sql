@@ -358,7 +358,8 @@ returns table (delivery_id uuid, email text, email_enabled boolean, push_enabled
                session_description text, cancel_reason text,
                starts_at timestamptz, duration_minutes int, session_status text, sequence int,
                session_updated_at timestamptz, host_name text, zone_abbreviation text, booking_status text,
-               reminder_minutes int[], previous_zone_abbreviation text, session_kind text)
+               reminder_minutes int[], previous_zone_abbreviation text, session_kind text, reader_is_staff boolean,
+               notice_title text, notice_body text, ics_summary text)
 language sql stable security definer rows 50 set search_path = '' as $$
   select d.id, u.email,
          c.email and u.email is not null and r.receives
@@ -372,13 +373,18 @@ language sql stable security definer rows 50 set search_path = '' as $$
           where b.session_id = s.id and b.user_id = d.user_id and b.status <> 'cancelled'),
          (select array_agg(r.minutes_before order by r.minutes_before) from public.session_reminders r
           where r.session_id = s.id and r.user_id = d.user_id),
-         -- A reschedule's previous start (data.previous_starts_at, as the trigger writes it) in the same zone;
-         -- the shape is checked first so a malformed value reads as null rather than failing the batch.
-         case when s.id is not null and d.kind = 'session_rescheduled'
-                   and d.payload -> 'data' ->> 'previous_starts_at'
-                       ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([+-]\d{2}:\d{2}|Z)$'
-              then private.zone_abbreviation((d.payload -> 'data' ->> 'previous_starts_at')::timestamptz, z.tz) end,
-         s.kind
+         -- The zone abbreviation at a reschedule's previous start (prev, below) in the same zone.
+         case when s.id is not null then private.zone_abbreviation(prev.at, z.tz) end,
+         s.kind,
+         -- The recipient is staff of the session (a one-to-one's coach side: "an appointment with a patient").
+         case when s.id is not null
+              then exists (select 1 from public.session_staff st where st.session_id = s.id and st.user_id = d.user_id) end,
+         -- A one-to-one appointment's notice, now (its current time, the reader's language and zone): the one
+         -- definition of that wording (private.appointment_notice), as the in-app row was written.
+         n.title, n.body,
+         -- The attached .ics's SUMMARY for this reader (a shared calendar: no patient name on the coach's side).
+         case when s.kind = 'one_to_one'
+              then (select sm.title from private.appointment_notice(d.user_id, s.id, 'summary') sm) end
   from public.notification_deliveries d
   join auth.users u on u.id = d.user_id
   left join public.profiles p on p.id = d.user_id
@@ -389,6 +395,13 @@ language sql stable security definer rows 50 set search_path = '' as $$
   -- An account deactivated or deleted since the delivery was queued: neither channel is wanted (the
   -- dispatcher cancels it).
   cross join lateral (select private.receives_notifications(d.user_id) as receives) r
+  -- A reschedule's previous start (data.previous_starts_at, as the trigger writes it); the shape is checked
+  -- first so a malformed value reads as null rather than failing the batch.
+  cross join lateral (select case when d.kind = 'session_rescheduled'
+                                       and d.payload -> 'data' ->> 'previous_starts_at'
+                                           ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([+-]\d{2}:\d{2}|Z)$'
+                                  then (d.payload -> 'data' ->> 'previous_starts_at')::timestamptz end as at) prev
+  left join lateral private.appointment_notice(d.user_id, s.id, d.kind, prev.at) n on s.kind = 'one_to_one'
   where d.id = any (delivery_ids);
 $$;
 comment on function private.notification_delivery_context(uuid[]) is
@@ -396,8 +409,12 @@ comment on function private.notification_delivery_context(uuid[]) is
   '(a suppressed address is not, nor anything for an account deactivated or deleted since: private.receives_notifications), whether the kind attaches the .ics, name, locale and time zone (private.reader_timezone: profile, else the session''s, else UTC), and its '
   'session (title, description, cancel reason, start, duration, status, calendar sequence, host name, the zone abbreviation at the '
   'start, the recipient''s booking status and reminder lead times; for session_rescheduled the zone abbreviation at '
-  'data.previous_starts_at; its kind, group or one_to_one: a one-to-one booking_confirmed has its own wording). For '
-  'service_role.';
+  'data.previous_starts_at; its kind, group or one_to_one: one-to-one notices have their own appointment wording; '
+  'the host name is a one-to-one''s coach, private.one_to_one_coach), and reader_is_staff: whether the recipient is '
+  'staff of that session; notice_title and notice_body: for a one-to-one appointment, its notice for this reader now '
+  '(private.appointment_notice: the one definition of appointment wording, en/nl/pt, the reader''s zone; null for '
+  'group sessions and kinds without it); ics_summary: the attached .ics''s SUMMARY for a one-to-one appointment '
+  '("Appointment with <coach>" / "Appointment with a patient", the reader''s language), else null. For service_role.';
 revoke execute on function private.notification_delivery_context(uuid[]) from public, anon, authenticated;
 grant execute on function private.notification_delivery_context(uuid[]) to service_role;
 
@@ -638,6 +655,8 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v_actor uuid := (select auth.uid());
   v_user record;
+  v_notice_title text;
+  v_notice_body text;
 begin
   for v_user in
     select u.user_id, private.reader_timezone(u.user_id, new.timezone) as tz
@@ -646,8 +665,12 @@ begin
           select st.user_id from public.session_staff st where st.session_id = new.id) u
     where u.user_id is distinct from v_actor
   loop
-    perform private.notify(v_user.user_id, 'session_rescheduled', 'New time: ' || new.title,
-      'Now starts ' || private.format_local_time(new.starts_at, v_user.tz) || '.',
+    -- A one-to-one appointment: its own wording in the reader's language, from the previous time to the new one.
+    select n.title, n.body into v_notice_title, v_notice_body
+    from private.appointment_notice(v_user.user_id, new.id, 'session_rescheduled', old.starts_at) n
+    where new.kind = 'one_to_one';
+    perform private.notify(v_user.user_id, 'session_rescheduled', coalesce(v_notice_title, 'New time: ' || new.title),
+      coalesce(v_notice_body, 'Now starts ' || private.format_local_time(new.starts_at, v_user.tz) || '.'),
       '/sessions/' || new.id::text,
       jsonb_build_object('session_id', new.id, 'starts_at', new.starts_at, 'previous_starts_at', old.starts_at,
                          'duration_minutes', new.duration_minutes, 'timezone', v_user.tz));

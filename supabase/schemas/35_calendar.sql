@@ -183,7 +183,11 @@ language sql stable security definer set search_path = '' as $$
     group by m.session_id
   )
   select s.id,
-         s.title,
+         -- A one-to-one appointment: "Appointment with <coach>" for the patient, "Appointment with a patient"
+         -- for the coach (no patient name in a calendar that may be shared), in the reader's language.
+         coalesce(case when s.kind = 'one_to_one'
+                       then (select n.title from feed cross join private.appointment_notice(feed.user_id, s.id, 'summary') n) end,
+                  s.title),
          s.description,
          s.starts_at,
          s.duration_minutes,
@@ -208,7 +212,9 @@ $$;
 comment on function public.calendar_feed_events(text) is
   'Feed content for a calendar token: one row per session the token''s user has booked (confirmed or '
   'waitlisted) or set a reminder for, cancelled sessions included (for STATUS:CANCELLED) when their cancellation '
-  'cancelled the user''s booking, drafts and sessions the user is banned from excluded; host_name is the display '
+  'cancelled the user''s booking, drafts and sessions the user is banned from excluded; title is the session''s, for a '
+  'one-to-one appointment its wording for the user (private.appointment_notice summary: "Appointment with <coach>" '
+  'for the patient, "Appointment with a patient" for the coach, in their language); host_name is the display '
   'name of the session''s host (private.first_host: a one-to-one''s coach, else the first host), link the app path of the session, reminder_minutes the user''s reminders (ascending), '
   'booking_status confirmed/waitlisted (cancelled: the session''s cancellation cancelled it; null: reminder only). '
   'No rows for an unknown or revoked token. service_role only: used by the calendar Edge Function.';

@@ -44,17 +44,25 @@ async function sessionCalendar(req: Request, rawId: string): Promise<{ body: str
   // Read as the caller: RLS on sessions decides visibility, and a user banned from the session gets
   // nothing (as in their feed); session_cards gives the host name (also to anon).
   const id = parsed.data;
-  type Row = CalendarSession & { visibility: string };
+  type Row = CalendarSession & { visibility: string; kind: string };
   const rows = await asCaller(claims, (tx) =>
     tx<Row[]>`
       select s.id as session_id, s.title, s.description, s.starts_at, s.duration_minutes, s.status, s.sequence,
-             s.updated_at, s.visibility, c.host_name, '/sessions/' || s.id::text as link
+             s.updated_at, s.visibility, s.kind, c.host_name, '/sessions/' || s.id::text as link
       from public.sessions s
       left join public.session_cards c on c.id = s.id
       where s.id = ${id} and not private.am_banned(s.id)`
   );
   if (rows.length === 0) throw new ApiError("not_found", "Session not found", { session_id: id });
   const [session] = rows;
+  // A one-to-one appointment the caller may see (read above as them): its SUMMARY for them, "Appointment with
+  // <coach>" for the patient, "Appointment with a patient" for the coach (never a patient's name in a calendar).
+  if (session.kind === "one_to_one" && typeof claims.sub === "string") {
+    const [summary] = await asCaller(FEED_READER, (tx) =>
+      tx<{ title: string | null }[]>`select title from private.appointment_notice(${claims.sub}::uuid, ${id}::uuid, 'summary')`
+    );
+    if (summary?.title) session.title = summary.title;
+  }
   const shared = claims.role === "anon" && session.visibility === "public";
   return {
     body: renderCalendar([session], options(session.title)),

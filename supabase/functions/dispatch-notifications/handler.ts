@@ -66,6 +66,13 @@ export interface DeliveryContext {
   previous_zone_abbreviation: string | null;
   /** group or one_to_one (null without a session). */
   session_kind: string | null;
+  /** The recipient is staff of the session (null without a session). */
+  reader_is_staff: boolean | null;
+  /** A one-to-one appointment's notice for this reader (private.appointment_notice), else null. */
+  notice_title: string | null;
+  notice_body: string | null;
+  /** The attached .ics's SUMMARY for a one-to-one appointment (private.appointment_notice), else null. */
+  ics_summary: string | null;
 }
 
 export interface Result {
@@ -131,6 +138,8 @@ function messageContext(d: Delivery, c: DeliveryContext): MessageContext {
         previousZoneAbbreviation: c.previous_zone_abbreviation,
         kind: c.session_kind,
         hostName: c.host_name,
+        readerIsStaff: c.reader_is_staff,
+        notice: c.notice_title ? { title: c.notice_title, body: c.notice_body } : null,
       }
       : null,
     url: absoluteLink(d.payload.link ?? (c.session_id ? `/sessions/${c.session_id}` : null)),
@@ -153,7 +162,8 @@ export function emailSender(transport: EmailTransport): ChannelSender {
     if (c.attach_ics && c.session_id && c.starts_at && c.session_title && c.session_updated_at) {
       const ics = renderCalendar([{
         session_id: c.session_id,
-        title: c.session_title,
+        // A one-to-one appointment: "Appointment with <coach>" / "Appointment with a patient" (no title, no name).
+        title: c.ics_summary ?? c.session_title,
         description: c.session_description,
         starts_at: c.starts_at,
         duration_minutes: c.duration_minutes ?? 60,
@@ -165,7 +175,7 @@ export function emailSender(transport: EmailTransport): ChannelSender {
         reminder_minutes: c.reminder_minutes,
         booking_status: c.booking_status,
       }], {
-        name: c.session_title,
+        name: c.ics_summary ?? c.session_title,
         siteUrl: siteUrl(),
         organizerEmail: Deno.env.get("CALENDAR_ORGANIZER_EMAIL") || "no-reply@live-sessions.invalid",
       });

@@ -3,7 +3,9 @@
  * time zone: subject, plain text and HTML of an email, and the title/body of a push. Times are the
  * recipient's wall-clock time with the zone name and the abbreviation in force (as the in-app
  * reminders show them: "... 10:00 Europe/Amsterdam (CEST)"). Kinds without a template use the
- * notification's own title and body.
+ * notification's own title and body. One-to-one appointments are not worded here: their texts come with the
+ * delivery's context from the database (private.appointment_notice in 33_appointment_wording.sql, the one
+ * definition, also used for their in-app notices), rendered at send time for the reader's side and language.
  */
 
 export type Lang = "en" | "nl" | "pt";
@@ -27,6 +29,11 @@ export interface MessageContext {
     kind?: string | null;
     /** The session's (first) host: a one-to-one appointment's coach. */
     hostName?: string | null;
+    /** The recipient is staff of the session: on a one-to-one, the coach side. */
+    readerIsStaff?: boolean | null;
+    /** A one-to-one appointment's notice for this reader, from the database (private.appointment_notice: the one
+     * definition of appointment wording, en/nl/pt, the reader's zone, written the same way in-app): used as is. */
+    notice?: { title: string; body: string | null } | null;
   } | null;
   /** Absolute URL of the thing to open (the session page). */
   url: string | null;
@@ -79,15 +86,6 @@ type Strings = {
   /** session_rescheduled when data.previous_starts_at is known: {from} and {when}. */
   moved: string;
   session_cancelled: [string, string];
-  /** The coach's notice of a new one-to-one appointment (book_slot). Never the session's title: on a one-to-one
-   * that is the patient's free-text topic, and subjects and push titles show on lock screens and in mail previews;
-   * the coach reads the topic in the app (my_appointments). */
-  one_to_one_booked: [string, string];
-  /** The patient's booking_confirmed of a one-to-one appointment (book_slot): {coach} and {when}; not the title
-   * (the patient's own free-text topic) in the subject or push title, as for one_to_one_booked. */
-  one_to_one_confirmed: [string, string];
-  /** {coach} when the appointment has no coach name (a deleted account reads "Deleted user" anyway). */
-  your_coach: string;
   reason: string;
   coach_approved: string;
   coach_declined: string;
@@ -111,9 +109,6 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["New time: {title}", "{title} now starts {when}."],
     moved: "{title} has moved from {from} to {when}.",
     session_cancelled: ["Cancelled: {title}", "{title} ({when}) has been cancelled."],
-    one_to_one_booked: ["New appointment", "A patient booked a one-to-one session with you for {when}."],
-    one_to_one_confirmed: ["Appointment confirmed", "Your one-to-one session with {coach} is booked for {when}."],
-    your_coach: "your coach",
     reason: "Reason: {reason}",
     coach_approved: "Your coach application was approved",
     coach_declined: "Your coach application was declined",
@@ -134,9 +129,6 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Nieuwe tijd: {title}", "{title} begint nu {when}."],
     moved: "{title} is verplaatst van {from} naar {when}.",
     session_cancelled: ["Geannuleerd: {title}", "{title} ({when}) is geannuleerd."],
-    one_to_one_booked: ["Nieuwe afspraak", "Een cliënt heeft een individuele sessie bij je geboekt voor {when}."],
-    one_to_one_confirmed: ["Afspraak bevestigd", "Je individuele sessie met {coach} is geboekt voor {when}."],
-    your_coach: "je coach",
     reason: "Reden: {reason}",
     coach_approved: "Je aanvraag als coach is goedgekeurd",
     coach_declined: "Je aanvraag als coach is afgewezen",
@@ -157,9 +149,6 @@ const STRINGS: Record<Lang, Strings> = {
     session_rescheduled: ["Novo horário: {title}", "{title} agora começa {when}."],
     moved: "{title} foi remarcada de {from} para {when}.",
     session_cancelled: ["Cancelada: {title}", "{title} ({when}) foi cancelada."],
-    one_to_one_booked: ["Nova consulta", "Um paciente agendou uma sessão individual com você para {when}."],
-    one_to_one_confirmed: ["Consulta confirmada", "Sua sessão individual com {coach} está marcada para {when}."],
-    your_coach: "seu coach",
     reason: "Motivo: {reason}",
     coach_approved: "Sua candidatura como coach foi aprovada",
     coach_declined: "Sua candidatura como coach foi recusada",
@@ -211,17 +200,24 @@ export function renderMessage(ctx: MessageContext): RenderedMessage {
     return { subject, lines: messages.map((m) => `${m.from}: ${m.body}`), action: ctx.url ? t.read : null, lang };
   }
   if (!s) return fallback;
+  // One-to-one appointments: the database's wording for this reader (patient: "your appointment with <coach>",
+  // coach: "an appointment with a patient"), never built from the title.
+  if (s.notice?.title) {
+    return {
+      subject: s.notice.title,
+      lines: s.notice.body ? [s.notice.body] : [],
+      action: ctx.url ? (ctx.kind === "session_cancelled" ? t.open : t.join) : null,
+      lang,
+    };
+  }
   const values = {
     title: s.title,
     when: localTime(s.startsAt, ctx.timezone, lang, s.zoneAbbreviation),
-    coach: s.hostName || t.your_coach,
   };
   const pair = ctx.kind === "session_reminder"
     ? t.reminder
-    : ctx.kind === "booking_confirmed" && s.kind === "one_to_one"
-    ? t.one_to_one_confirmed
     : (ctx.kind === "booking_confirmed" || ctx.kind === "booking_promoted" || ctx.kind === "session_rescheduled" ||
-        ctx.kind === "session_cancelled" || ctx.kind === "one_to_one_booked")
+        ctx.kind === "session_cancelled")
     ? t[ctx.kind]
     : undefined;
   if (!pair) return fallback;

@@ -567,16 +567,20 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
     assert.ok(cmail.text?.includes("Een cliënt heeft een individuele sessie bij je geboekt voor") &&
       cmail.text.includes(`${hhmm(slot.at, "Europe/Amsterdam")} Europe/Amsterdam (${cabbrev.a})`), cmail.text);
     assert.ok(!cmail.text?.includes("Carreira") && !String(cmail.html).includes("Carreira"), "no topic in the mail's text or HTML");
-    // The same notice in English and Portuguese: grammatical, no topic.
+    // The same notice in English and Portuguese (the coach's locale changed): grammatical, no topic. The wording
+    // is the database's (private.appointment_notice), what the dispatcher's context hands to the templates.
     for (const [locale, subject, line] of [
       ["en", "New appointment", "A patient booked a one-to-one session with you for "],
       ["pt", "Nova consulta", "Um paciente agendou uma sessão individual com você para "],
     ] as const) {
+      await f.sql`update public.profiles set locale = ${locale} where id = ${coach.id}`;
+      const [n] = await f.sql<{ title: string; body: string }[]>`
+        select * from private.appointment_notice(${coach.id}, ${slotBooking.session_id}, 'one_to_one_booked')`;
       const msg = renderMessage({
         kind: "one_to_one_booked", locale, timezone: "Europe/Amsterdam", url: null, displayName: null,
         payload: { title: "New appointment", data: {} },
-        session: { title: "Carreira", startsAt: slot.at, status: "scheduled", cancelReason: null,
-                   zoneAbbreviation: cabbrev.a, bookingStatus: null },
+        session: { title: "One-to-one session", startsAt: slot.at, status: "scheduled", cancelReason: null,
+                   zoneAbbreviation: cabbrev.a, bookingStatus: null, kind: "one_to_one", notice: n },
       });
       assert.equal(msg.subject, subject);
       assert.ok(msg.lines[0].startsWith(line) && msg.lines.every((l) => !l.includes("Carreira")), msg.lines.join(" / "));
@@ -816,10 +820,12 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
     assert.deepEqual(kinds(pmails), ["booking_confirmed", "session_cancelled", "session_reminder"], "the patient's mails");
     assert.deepEqual(kinds(cmails), ["one_to_one_booked", "session_reminder"], "the coach's mails");
     const byKind = (mails: ParsedMail[], kind: string) => mails.find((m) => header(m, "X-Notification-Kind") === kind)!;
-    for (const m of [byKind(pmails, "session_reminder"), byKind(cmails, "session_reminder")]) {
-      assert.ok(m.subject?.startsWith("Reminder: One-to-one session starts "), m.subject);
-    }
-    assert.ok(byKind(pmails, "session_cancelled").subject?.includes("One-to-one session"), byKind(pmails, "session_cancelled").subject);
+    // Appointment wording (no title, no topic): see the one-to-one wording test below.
+    assert.ok(byKind(pmails, "session_reminder").subject?.startsWith("Reminder: your appointment with Notify tpcoach starts "),
+      byKind(pmails, "session_reminder").subject);
+    assert.ok(byKind(cmails, "session_reminder").subject?.startsWith("Reminder: appointment with a patient starts "),
+      byKind(cmails, "session_reminder").subject);
+    assert.equal(byKind(pmails, "session_cancelled").subject, "Cancelled: your appointment with Notify tpcoach");
     let icsCount = 0;
     for (const mail of [...pmails, ...cmails]) {
       const what = `${header(mail, "X-Notification-Kind")} to ${mail.to && "text" in mail.to ? mail.to.text : ""}`;
@@ -831,7 +837,9 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
         if (a.filename?.endsWith(".ics")) {
           icsCount++;
           const event = new ICAL.Component(ICAL.parse(content)).getFirstSubcomponent("vevent")!;
-          assert.equal(event.getFirstPropertyValue("summary"), "One-to-one session", `${what}: the .ics SUMMARY`);
+          // The patient's calendar names the coach; the coach's never names the patient (shared calendars).
+          assert.equal(event.getFirstPropertyValue("summary"),
+            pmails.includes(mail) ? "Appointment with Notify tpcoach" : "Appointment with a patient", `${what}: the .ics SUMMARY`);
         }
       }
     }
@@ -845,18 +853,213 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
     const feedText = await feed.text();
     assert.equal(feed.status, 200, feedText);
     const feedEvents = new ICAL.Component(ICAL.parse(feedText)).getAllSubcomponents("vevent");
-    assert.deepEqual(feedEvents.map((e) => e.getFirstPropertyValue("summary")), ["One-to-one session"], "the patient's feed");
+    assert.deepEqual(feedEvents.map((e) => e.getFirstPropertyValue("summary")), ["Appointment with Notify tpcoach"], "the patient's feed");
     assert.ok(!TOPIC.test(feedText), "no topic anywhere in the patient's feed");
     const coachJwt = await mintJwt({ sub: coach.id, role: "authenticated", aud: "authenticated", email: coach.email });
     const one = await fetch(`${base}/calendar/sessions/${sessionId}.ics`, { headers: { Authorization: `Bearer ${coachJwt}` } });
     const oneText = await one.text();
     assert.equal(one.status, 200, oneText);
     assert.equal(new ICAL.Component(ICAL.parse(oneText)).getFirstSubcomponent("vevent")!.getFirstPropertyValue("summary"),
-      "One-to-one session", "the coach's .ics of the appointment");
+      "Appointment with a patient", "the coach's .ics of the appointment: no patient name");
+    assert.ok(!oneText.includes("tppatient"), "no patient name anywhere in the coach's .ics");
     assert.ok(!TOPIC.test(oneText), "no topic anywhere in it");
     // The topic itself is kept for the two of them.
     const [kept] = await f.sql<{ topic: string }[]>`select topic from public.sessions where id = ${sessionId}`;
     assert.equal(kept.topic, "Panic attacks");
+  } finally {
+    await cleanup(f);
+    await f.sql.end();
+    await server.shutdown();
+    await smtp.close();
+  }
+});
+
+// --- One-to-one appointment wording (branch wording) ----------------------------------------------------------
+
+Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancellations use appointment wording for patient and coach (en, nl, pt), no patient name to the coach", async () => {
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const smtp = await startSmtp();
+  const server = await startFunctionsServer(0);
+  const base = `http://127.0.0.1:${server.port}/functions/v1`;
+  Deno.env.set("FUNCTIONS_BASE_URL", base);
+  Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
+  const { pushPayload } = await import("../dispatch-notifications/push.ts");
+  const W = {
+    en: {
+      zone: "Europe/London",
+      summary: ["Appointment with {coach}", "Appointment with a patient"],
+      patient: {
+        reminder: "Reminder: your appointment with {coach} starts {when}",
+        moved: "Your appointment with {coach} has moved from {from} to {when}.",
+        movedSubject: "New time for your appointment with {coach}",
+        cancelled: ["Cancelled: your appointment with {coach}", "Your appointment with {coach} ({when}) has been cancelled."],
+      },
+      coach: {
+        reminder: "Reminder: appointment with a patient starts {when}",
+        moved: "Your appointment with a patient has moved from {from} to {when}.",
+        movedSubject: "New time for an appointment with a patient",
+        cancelled: ["Cancelled: appointment with a patient", "Your appointment with a patient ({when}) has been cancelled."],
+      },
+    },
+    nl: {
+      zone: "Europe/Amsterdam",
+      summary: ["Afspraak met {coach}", "Afspraak met een cliënt"],
+      patient: {
+        reminder: "Herinnering: je afspraak met {coach} begint {when}",
+        moved: "Je afspraak met {coach} is verplaatst van {from} naar {when}.",
+        movedSubject: "Nieuwe tijd voor je afspraak met {coach}",
+        cancelled: ["Geannuleerd: je afspraak met {coach}", "Je afspraak met {coach} ({when}) is geannuleerd."],
+      },
+      coach: {
+        reminder: "Herinnering: afspraak met een cliënt begint {when}",
+        moved: "Je afspraak met een cliënt is verplaatst van {from} naar {when}.",
+        movedSubject: "Nieuwe tijd voor een afspraak met een cliënt",
+        cancelled: ["Geannuleerd: afspraak met een cliënt", "Je afspraak met een cliënt ({when}) is geannuleerd."],
+      },
+    },
+    pt: {
+      zone: "America/Sao_Paulo",
+      summary: ["Consulta com {coach}", "Consulta com um paciente"],
+      patient: {
+        reminder: "Lembrete: sua consulta com {coach} começa {when}",
+        moved: "Sua consulta com {coach} foi remarcada de {from} para {when}.",
+        movedSubject: "Novo horário da sua consulta com {coach}",
+        cancelled: ["Cancelada: sua consulta com {coach}", "Sua consulta com {coach} ({when}) foi cancelada."],
+      },
+      coach: {
+        reminder: "Lembrete: consulta com um paciente começa {when}",
+        moved: "Sua consulta com um paciente foi remarcada de {from} para {when}.",
+        movedSubject: "Novo horário de uma consulta com um paciente",
+        cancelled: ["Cancelada: consulta com um paciente", "Sua consulta com um paciente ({when}) foi cancelada."],
+      },
+    },
+  } as const;
+  const fillIn = (t: string, v: Record<string, string>) => t.replace(/\{(\w+)\}/g, (_, k) => v[k]);
+  try {
+    f.held = await holdOthers(f.sql);
+    for (const lang of ["en", "nl", "pt"] as const) {
+      const w = W[lang];
+      const coach = await createUser(f, `wc${lang}`, { timezone: w.zone }, lang);
+      const patient = await createUser(f, `wp${lang}`, { timezone: w.zone }, lang);
+      const patientName = `Notify wp${lang}`;
+      await f.sql`update public.user_roles set role = 'coach' where user_id = ${coach.id}`;
+      await f.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
+                  values (${coach.id}, ${w.zone}, 60, 0, 0, 60)`;
+      await f.sql`insert into public.coach_availability (coach_id, weekday, start_time, end_time)
+                  select ${coach.id}::uuid, wd, time '00:00', time '24:00' from generate_series(1, 7) wd`;
+      const [slots] = await f.sql<{ a: Date; b: Date; c: Date; d: Date }[]>`
+        select date_trunc('hour', now()) + interval '3 days' as a, date_trunc('hour', now()) + interval '4 days' as b,
+               date_trunc('hour', now()) + interval '5 days 2 hours' as c, date_trunc('hour', now()) + interval '2 days' as d`;
+      const book = async (at: Date) => {
+        const [b] = await asUser(f.sql, patient.id, (tx) =>
+          tx<{ id: string; session_id: string }[]>`select id, session_id from public.book_slot(${coach.id}, ${at}, 'Grief after loss')`);
+        f.sessions.push(b.session_id);
+        return b;
+      };
+      const a = await book(slots.a);
+      const b = await book(slots.d);
+      await f.sql`insert into public.session_reminders (session_id, user_id, minutes_before)
+                  values (${a.session_id}, ${patient.id}, 4350), (${a.session_id}, ${coach.id}, 4350)`;
+      // Due now (3 days and 30 minutes before A), and no longer once A has moved a day later.
+      await dispatchOk(base);
+      // The patient moves A (the coach is told), then the coach moves it again (the patient is told).
+      await asUser(f.sql, patient.id, (tx) => tx`select public.reschedule_booking(${a.id}, ${slots.b})`);
+      await dispatchOk(base);
+      await asUser(f.sql, coach.id, (tx) => tx`select public.reschedule_booking(${a.id}, ${slots.c})`);
+      await dispatchOk(base);
+      // The calendar function's .ics of the appointment, for each side: the patient's names the coach, the coach's
+      // never names the patient.
+      for (const [who, expected] of [[patient, W[lang].summary[0].replace("{coach}", `Notify wc${lang}`)], [coach, W[lang].summary[1]]] as const) {
+        const jwt = await mintJwt({ sub: who.id, role: "authenticated", aud: "authenticated", email: who.email });
+        const res = await fetch(`${base}/calendar/sessions/${a.session_id}.ics`, { headers: { Authorization: `Bearer ${jwt}` } });
+        const text = await res.text();
+        assert.equal(res.status, 200, text);
+        assert.equal(new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent("vevent")!.getFirstPropertyValue("summary"), expected,
+          `${lang}: the calendar function's SUMMARY for ${who === coach ? "the coach" : "the patient"}`);
+        if (who === coach) assert.ok(!text.includes(patientName) && !/grief/i.test(text), `${lang}: no patient name or topic`);
+      }
+      // The coach cancels A (the patient is told); the patient cancels B (the coach is told).
+      await asUser(f.sql, coach.id, (tx) => tx`select public.cancel_session(${a.session_id}, null)`);
+      await asUser(f.sql, patient.id, (tx) => tx`select public.cancel_booking(${b.session_id})`);
+      await dispatchOk(base);
+
+      const mailsOf = async (u: { email: string }) =>
+        await Promise.all(smtp.received.filter((r) => r.to.includes(u.email)).map((r) => simpleParser(r.raw)));
+      const only = (mails: ParsedMail[], kind: string) => {
+        const found = mails.filter((m) => header(m, "X-Notification-Kind") === kind);
+        assert.equal(found.length, 1, `${lang}: one ${kind} mail (${mails.map((m) => header(m, "X-Notification-Kind"))})`);
+        return found[0];
+      };
+      const [abbr] = await f.sql<{ zb: string; zc: string; zd: string; za: string }[]>`
+        select private.zone_abbreviation(${slots.a}, ${w.zone}) as za, private.zone_abbreviation(${slots.b}, ${w.zone}) as zb,
+               private.zone_abbreviation(${slots.c}, ${w.zone}) as zc, private.zone_abbreviation(${slots.d}, ${w.zone}) as zd`;
+      // The time as the database words it for this reader (private.local_time_text: day and month names of the
+      // language, the zone and its abbreviation), checked on its own in 33_appointment_wording.test.sql.
+      const times = new Map<number, string>();
+      for (const d of [slots.a, slots.b, slots.c, slots.d]) {
+        const [t] = await f.sql<{ t: string }[]>`select private.local_time_text(${d}, ${w.zone}, ${lang}) as t`;
+        assert.ok(t.t.includes(`${hhmm(d, w.zone)} ${w.zone}`), t.t);
+        times.set(d.getTime(), t.t);
+      }
+      const at = (d: Date, _abbreviation: string) => times.get(d.getTime())!;
+      const coachName = `Notify wc${lang}`;
+      const pm = await mailsOf(patient);
+      const cm = await mailsOf(coach);
+
+      // The patient: the coach's name, the time in the patient's zone.
+      const pRem = only(pm, "session_reminder");
+      const summaryOf = (m: ParsedMail) => {
+        const a = m.attachments.find((x) => x.filename === "session.ics");
+        assert.ok(a, `${lang}: the .ics of ${header(m, "X-Notification-Kind")}`);
+        return new ICAL.Component(ICAL.parse(a.content.toString("utf-8"))).getFirstSubcomponent("vevent")!.getFirstPropertyValue("summary");
+      };
+      assert.equal(summaryOf(pRem), W[lang].summary[0].replace("{coach}", coachName), `${lang}: the patient's .ics SUMMARY`);
+      assert.equal(summaryOf(only(cm, "session_reminder")), W[lang].summary[1], `${lang}: the coach's .ics SUMMARY, no name`);
+      assert.equal(pRem.subject, fillIn(w.patient.reminder, { coach: coachName, when: at(slots.a, abbr.za) }), `${lang} patient reminder`);
+      const pMoved = only(pm, "session_rescheduled");
+      assert.equal(pMoved.subject, fillIn(w.patient.movedSubject, { coach: coachName }), `${lang} patient reschedule subject`);
+      const pMovedLine = fillIn(w.patient.moved, { coach: coachName, from: at(slots.b, abbr.zb), when: at(slots.c, abbr.zc) });
+      assert.ok(pMoved.text?.includes(pMovedLine), `${lang}: ${pMoved.text} / ${pMovedLine}`);
+      const pCancel = only(pm, "session_cancelled");
+      assert.equal(pCancel.subject, fillIn(w.patient.cancelled[0], { coach: coachName }));
+      const pCancelLine = fillIn(w.patient.cancelled[1], { coach: coachName, when: at(slots.c, abbr.zc) });
+      assert.ok(pCancel.text?.includes(pCancelLine) && String(pCancel.html).includes(pCancelLine.split(" (")[0]),
+        `${lang}: ${pCancel.text} / ${pCancelLine}`);
+
+      // The coach: "a patient", never the patient's name or topic, in any part of any mail.
+      const cRem = only(cm, "session_reminder");
+      assert.equal(cRem.subject, fillIn(w.coach.reminder, { when: at(slots.a, abbr.za) }), `${lang} coach reminder`);
+      const cMoved = only(cm, "session_rescheduled");
+      assert.equal(cMoved.subject, w.coach.movedSubject, `${lang} coach reschedule subject`);
+      const cMovedLine = fillIn(w.coach.moved, { from: at(slots.a, abbr.za), when: at(slots.b, abbr.zb) });
+      assert.ok(cMoved.text?.includes(cMovedLine), `${lang}: ${cMoved.text} / ${cMovedLine}`);
+      const cCancel = only(cm, "session_cancelled");
+      assert.equal(cCancel.subject, w.coach.cancelled[0]);
+      const cCancelLine = fillIn(w.coach.cancelled[1], { when: at(slots.d, abbr.zd) });
+      assert.ok(cCancel.text?.includes(cCancelLine), `${lang}: ${cCancel.text} / ${cCancelLine}`);
+      for (const m of [...pm, ...cm]) {
+        const all = `${m.subject}\n${m.text}\n${m.html}`;
+        assert.ok(!/grief/i.test(all), `${lang}: no topic in ${header(m, "X-Notification-Kind")}`);
+        assert.ok(!/One-to-one session/.test(`${m.subject}\n${m.text}`), `${lang}: no title wording: ${m.subject}`);
+      }
+      for (const m of cm) {
+        assert.ok(!`${m.subject}\n${m.text}\n${m.html}`.includes(patientName), `${lang}: no patient name to the coach: ${m.subject}`);
+      }
+
+      // The push of the same deliveries (lock screens): same wording, rendered from the same context.
+      const rows = await f.sql<{ id: string; user_id: string; kind: string; payload: Record<string, unknown> }[]>`
+        select id, user_id, kind, payload from public.notification_deliveries
+        where session_id = ${a.session_id} and kind = 'session_reminder' and channel = 'email'`;
+      for (const d of rows) {
+        const [ctx] = await f.sql`select * from private.notification_delivery_context(${[d.id]}::uuid[])`;
+        const push = JSON.parse(pushPayload({ ...d, channel: "push", attempts: 1, created_at: new Date(), notification_id: null } as never,
+          ctx as never, null, null));
+        const side = d.user_id === coach.id ? w.coach : w.patient;
+        // Rendered now, from the appointment as it is now (moved to C).
+        assert.equal(push.title, fillIn(side.reminder, { coach: coachName, when: at(slots.c, abbr.zc) }), `${lang}: push title`);
+        if (d.user_id === coach.id) assert.ok(!push.title.includes(patientName) && !push.body.includes(patientName));
+      }
+    }
   } finally {
     await cleanup(f);
     await f.sql.end();

@@ -40,7 +40,7 @@ select is((select title || ' | ' || coalesce(topic, 'null') from public.sessions
           'One-to-one session | null', 'without a topic: the same title, topic null');
 select is((select payload ->> 'title' from public.notification_deliveries where user_id = :'patient'
              and kind = 'booking_confirmed' and session_id = :'appt' and channel = 'email'),
-          'Booking confirmed: One-to-one session', 'the patient''s booking_confirmed email is titled with the neutral title');
+          'Appointment confirmed', 'the patient''s booking_confirmed email: appointment wording, no title, no topic');
 
 -- Who reads the topic --------------------------------------------------------------------------------------------
 
@@ -85,9 +85,9 @@ select tests.clear_authentication();
 -- A reminder due now (7 days before a start 3 days ahead) and the reminder job.
 insert into public.session_reminders (session_id, user_id, minutes_before) values (:'appt', :'patient', 10080);
 select ok(private.send_due_reminders() >= 1, '(the reminder job sends the due reminder)');
-select is((select title from public.notifications where user_id = :'patient' and kind = 'session_reminder'
+select matches((select title from public.notifications where user_id = :'patient' and kind = 'session_reminder'
              and data ->> 'session_id' = :'appt'),
-          'Reminder: One-to-one session', 'the patient''s reminder: "Reminder: One-to-one session"');
+          '^Reminder: your appointment with Tess Coach starts [^P]*$', 'the patient''s reminder: appointment wording, no topic');
 
 -- The patient moves it: the coach's session_rescheduled.
 select tests.authenticate_as('tp_patient');
@@ -96,14 +96,14 @@ select is((select title from public.reschedule_booking(:'appt_booking', :'at3'))
 select tests.clear_authentication();
 select is((select title from public.notifications where user_id = :'coach' and kind = 'session_rescheduled'
              and data ->> 'session_id' = :'appt'),
-          'New time: One-to-one session', 'the coach''s session_rescheduled: "New time: One-to-one session"');
+          'New time for an appointment with a patient', 'the coach''s session_rescheduled: appointment wording, no topic');
 
 -- The patient's calendar feed.
 select tests.authenticate_as('tp_patient');
 select public.create_calendar_feed() ->> 'token' as feed_token \gset
 select tests.authenticate_as_service_role();
-select is((select title from public.calendar_feed_events(:'feed_token') where session_id = :'appt'), 'One-to-one session',
-          'the patient''s calendar feed: the neutral title (the .ics SUMMARY)');
+select is((select title from public.calendar_feed_events(:'feed_token') where session_id = :'appt'), 'Appointment with Tess Coach',
+          'the patient''s calendar feed: appointment wording, no topic (the .ics SUMMARY)');
 select is((select count(*)::int from public.calendar_feed_events(:'feed_token') e where e::text ilike '%panic%'), 0,
           '... and no column of the feed carries the topic');
 select tests.clear_authentication();
@@ -117,7 +117,7 @@ select is((select coalesce(topic, 'null') || ' | ' || status from public.cancel_
 select tests.clear_authentication();
 select is((select title from public.notifications where user_id = :'patient' and kind = 'session_cancelled'
              and data ->> 'session_id' = :'appt'),
-          'Cancelled: One-to-one session', 'the patient''s session_cancelled: "Cancelled: One-to-one session"');
+          'Cancelled: your appointment with Tess Coach', 'the patient''s session_cancelled: appointment wording, no topic');
 select is((select topic from public.sessions where id = :'appt'), 'Panic attacks', 'the topic stays on the appointment');
 
 -- Nothing anyone was notified of, nor any queued email or push, carries the topic.
