@@ -11,7 +11,7 @@
  *    whichever client is next. An op is one successful booking: the slot check, the session with its
  *    staff, busy and seat rows, the booking and the coach's notification, one round trip each
  *    (Bench.rpcAsUser). Every call is expected to succeed; a refusal counts as an error. Calls of
- *    the same clock hours of the coach wait for each other (private.lock_coach_calendar); with
+ *    the same clock hours of the coach wait for each other (private.lock_calendars); with
  *    random slots that is rare, as it is for real patients.
  *    Target: 0.3x of hotCounter or more, measured in slices between slices of hotCounter.
  * 3. The floor of book_slot on this machine (informational, no target): the six rows one booking

@@ -722,9 +722,14 @@ grant update (program_id, event_id, title, description, topic, phase, timezone, 
 create policy "coaches and admins can create sessions" on public.sessions
   for insert to authenticated
   with check ((select private.is_coach_or_admin()) and created_by = (select auth.uid()));
+-- Not a one-to-one appointment an admin takes no part in (the read policy's rule, private.can_read_session),
+-- even by an update whose WHERE reads no column (the read policy does not apply to it then): it would
+-- change the appointment and copy its topic into the audit log (75_admin_powers.sql). Admin powers act
+-- on appointments through the RPCs.
 create policy "hosts can update their sessions" on public.sessions
   for update to authenticated
-  using (id in (select private.staff_session_ids(array['host'])))
+  using (id in (select private.staff_session_ids(array['host']))
+         and (not (select private.is_admin()) or private.can_read_session(id, created_by)))
   with check (id in (select private.staff_session_ids(array['host'])));
 create policy "hosts can delete their draft sessions" on public.sessions
   for delete to authenticated
@@ -945,6 +950,15 @@ begin
     perform private.raise_error('invalid_input', 'role is host, moderator or speaker.',
       jsonb_build_object('role', add_session_staff.role));
   end if;
+  -- A one-to-one appointment's staff is its own hosts' to change: admin powers pass the host check
+  -- above, but an admin made staff would read the patient's topic and enter the room unknown to the
+  -- patient (33_counselling.sql, private.is_appointment_outsider). Only one of its real hosts adds staff.
+  if v_session.kind = 'one_to_one' and not exists (
+    select 1 from public.session_staff st
+    where st.session_id = v_session.id and st.user_id = (select auth.uid()) and st.role = 'host') then
+    perform private.raise_error('forbidden', 'Only a host of this appointment can add staff to it.',
+      jsonb_build_object('session_id', v_session.id));
+  end if;
   if not exists (select 1 from auth.users u where u.id = add_session_staff.user_id) then
     perform private.raise_error('not_found', 'User not found.', jsonb_build_object('user_id', add_session_staff.user_id));
   end if;
@@ -962,7 +976,8 @@ end;
 $$;
 comment on function public.add_session_staff(uuid, uuid, text) is
   'Host: adds a user as host, moderator or speaker of the session, or changes their role. The last host cannot be '
-  'demoted (conflict). Returns the staff row.';
+  'demoted (conflict). A one-to-one appointment: only one of its own hosts, not admin powers (forbidden, 403). '
+  'Returns the staff row.';
 revoke execute on function public.add_session_staff(uuid, uuid, text) from public, anon;
 grant execute on function public.add_session_staff(uuid, uuid, text) to authenticated, service_role;
 

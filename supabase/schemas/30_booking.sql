@@ -605,24 +605,33 @@ create trigger sessions_cascade_to_bookings_reminders_attendance
         or old.capacity is distinct from new.capacity or old.waitlist_enabled is distinct from new.waitlist_enabled)
   execute function private.sessions_after_change();
 
--- The card's host of a session (session_seats.host_id/host_name): the first host by created_at,
--- then user_id, and their display name. Read only by the triggers that keep the seat row.
+-- The host a session is shown with, and their display name: the one definition behind every host
+-- name (session_seats.host_id/host_name, so session_cards and a session's .ics; the calendar feed; the
+-- notification context's host_name, so mails and push; replays). A one-to-one's host is its coach
+-- (private.one_to_one_coach: the creator while a host, 33_counselling.sql): a second host added in the
+-- booking's transaction has the same created_at and must not win the tie by user id. Any other
+-- session: the first host by created_at, then user_id (a tie-breaker, so every reader names the same).
 create function private.first_host(session_id uuid)
 returns table (user_id uuid, display_name text)
 language plpgsql stable security definer rows 1 set search_path = '' as $$
+declare
+  v_coach uuid := (select private.one_to_one_coach(s.id) from public.sessions s
+                   where s.id = first_host.session_id and s.kind = 'one_to_one');
 begin
   return query
     select st.user_id, p.display_name
     from public.session_staff st
     left join public.profiles p on p.id = st.user_id
     where st.session_id = first_host.session_id and st.role = 'host'
-    order by st.created_at, st.user_id
+    order by st.user_id is distinct from v_coach, st.created_at, st.user_id
     limit 1;
 end;
 $$;
 comment on function private.first_host(uuid) is
-  'The first host of a session (earliest created_at, then user_id) and their display name, for the seat row''s '
-  'host_id/host_name. Internal: no visibility check (private.session_card has it).';
+  'The host a session is shown with and their display name: a one-to-one''s coach (private.one_to_one_coach), else '
+  'the first host (earliest created_at, then user_id). The one definition of session_seats.host_id/host_name '
+  '(session_cards), calendar_feed_events.host_name, the notification context''s host_name and replays.host_name. '
+  'Internal: no visibility check (private.session_card has it).';
 revoke execute on function private.first_host(uuid) from public, anon, authenticated, service_role;
 
 -- Security definer (both): sessions are written by hosts through RLS; the seat row is internal.

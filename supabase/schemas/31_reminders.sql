@@ -146,8 +146,8 @@ end;
 $$;
 comment on function private.reader_timezone(uuid, text) is
   'The IANA zone a user reads a session''s times in: their profile''s time zone, else the session''s (session_timezone), '
-  'else UTC. Used by notices (book_slot''s one_to_one_booked) and by private.notification_delivery_context for their '
-  'emails and pushes. Internal.';
+  'else UTC. Used by notices (book_slot''s one_to_one_booked, the reminder job, session_rescheduled) and by '
+  'private.notification_delivery_context for their emails and pushes. Internal.';
 revoke execute on function private.reader_timezone(uuid, text) from public, anon, authenticated, service_role;
 
 -- SECURITY DEFINER: clients cannot insert notifications; every feature notifies through this one
@@ -324,11 +324,10 @@ begin
                and not exists (select 1 from public.bookings b where b.session_id = s.id and b.user_id = r.user_id)))
       returning r.id, r.user_id, r.minutes_before, s.id as session_id, s.title, s.starts_at, s.timezone, s.kind
     )
-    select c.*, coalesce(p.timezone, c.timezone, 'UTC') as reader_tz,
+    select c.*, private.reader_timezone(c.user_id, c.timezone) as reader_tz,
            (select b.status from public.bookings b
             where b.session_id = c.session_id and b.user_id = c.user_id and b.status <> 'cancelled') as booking_status
     from claimed c
-    left join public.profiles p on p.id = c.user_id
   loop
     -- A one-to-one appointment: its own wording in the reader's language (no title, no topic).
     select n.title, n.body into v_notice_title, v_notice_body

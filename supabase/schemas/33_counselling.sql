@@ -254,6 +254,11 @@ language plpgsql stable security definer set search_path = '' as $$
 declare
   v_uid uuid := (select auth.uid());
 begin
+  -- The operators (service_role) are no outsiders: they read every row and its topic (RLS does not
+  -- apply to them), and an RPC they call returns it whole.
+  if v_uid is null and coalesce((select auth.role()) = 'service_role', false) then
+    return false;
+  end if;
   return exists (select 1 from public.sessions s where s.id = is_appointment_outsider.session_id and s.kind = 'one_to_one')
      and not exists (select 1 from public.session_staff st
                      where st.session_id = is_appointment_outsider.session_id and st.user_id = v_uid)
@@ -265,7 +270,8 @@ $$;
 comment on function private.is_appointment_outsider(uuid) is
   'True when the session is a one-to-one appointment and auth.uid() is none of its participants (its staff, its '
   'patient with a booking not cancelled): an admin acting through admin powers. Such a caller does not read the '
-  'appointment''s row nor its topic. Internal (the sessions read policy, private.redact_session).';
+  'appointment''s row nor its topic. Never for service_role (the operators read it). Internal (the sessions read '
+  'policy, private.redact_session).';
 revoke execute on function private.is_appointment_outsider(uuid) from public, anon;
 grant execute on function private.is_appointment_outsider(uuid) to authenticated, service_role;
 
@@ -286,8 +292,8 @@ $$;
 comment on function private.redact_session(public.sessions) is
   'The session row for the caller: topic null when it is a one-to-one appointment the caller does not take part in '
   '(private.is_appointment_outsider). Used by the RPCs that return a session. Internal.';
-revoke execute on function private.redact_session(public.sessions) from public, anon;
-grant execute on function private.redact_session(public.sessions) to authenticated, service_role;
+-- Only the security definer RPCs call it (as their owner): no client role needs it.
+revoke execute on function private.redact_session(public.sessions) from public, anon, authenticated, service_role;
 
 -- Pure: a local wall-clock time of zone tz as an instant. A time that happens twice (the hour a
 -- fall-back day repeats) is its first occurrence: a window "until 02:00" ends at the first 02:00, not an
@@ -410,7 +416,15 @@ revoke execute on function private.raise_schedule_conflict(uuid, timestamptz) fr
 -- one-to-one session also its patient's (the users of its confirmed bookings who are not its staff).
 -- patients_only (a booking changed, the bookings trigger): the staff rows stay as they are, only
 -- the patient's are rewritten (one delete and one insert less on every book_slot).
-create function private.sync_coach_busy(session_id uuid, patients_only boolean default false)
+-- patient_must_fit: whether a patient row that cannot be inserted is refused (schedule_conflict) or
+-- left out. Only a write that books the patient into that time must fit: a booking confirmed or moved
+-- (the bookings trigger) and a session that gets a new time, kind, or becomes scheduled or live again
+-- (the sessions trigger). A re-sync that changes neither the booking nor its time (start_session, a
+-- staff change, the account lifecycle removing a departing co-host) leaves out a patient row that
+-- cannot be inserted, as it was already missing: an appointment that overlapped another one of the
+-- same patient before the patient's busy time existed (the backfill left it out; README lists them).
+create function private.sync_coach_busy(session_id uuid, patients_only boolean default false,
+                                        patient_must_fit boolean default true)
 returns void
 language plpgsql volatile security definer set search_path = '' as $$
 declare
@@ -463,17 +477,18 @@ begin
       'A staff member of this session has a one-to-one session at that time.',
       jsonb_build_object('session_id', v_session.id, 'starts_at', v_session.starts_at));
   end if;
-  if v_patient_missing is not null then
+  if v_patient_missing is not null and sync_coach_busy.patient_must_fit then
     perform private.raise_schedule_conflict(v_patient_missing, v_session.starts_at);
   end if;
 end;
 $$;
-comment on function private.sync_coach_busy(uuid, boolean) is
+comment on function private.sync_coach_busy(uuid, boolean, boolean) is
   'Rewrites the private.coach_busy rows of a session (one per staff member while it is scheduled or live, and for a '
   'one-to-one session one for its patient; patients_only: the patient''s only); an overlap with a one-to-one session '
-  'of one of them, committed or committing concurrently, raises slot_unavailable (a staff member) or '
-  'schedule_conflict (the patient), both 409. Internal (triggers).';
-revoke execute on function private.sync_coach_busy(uuid, boolean) from public, anon, authenticated, service_role;
+  'of one of them, committed or committing concurrently, raises slot_unavailable (a staff member) or, when '
+  'patient_must_fit, schedule_conflict (the patient), both 409; without patient_must_fit the patient row is left out. '
+  'Internal (triggers).';
+revoke execute on function private.sync_coach_busy(uuid, boolean, boolean) from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
@@ -656,33 +671,17 @@ comment on function public.available_slots(uuid, timestamptz, timestamptz) is
 revoke execute on function public.available_slots(uuid, timestamptz, timestamptz) from public, anon;
 grant execute on function public.available_slots(uuid, timestamptz, timestamptz) to authenticated, service_role;
 
--- Serializes the booking RPCs (book_slot, reschedule_booking) of the same hours of one coach until
--- commit. One lock per clock hour (UTC, counted from the epoch) that [from_at, to_at) meets, taken
--- in ascending order (two callers never wait for each other crosswise). Two writes whose ranges
--- (busy time widened by the buffer) intersect share an hour and run one after the other; writes of
--- other hours do not wait (the former lock per coach made every booking of a coach wait for the
--- previous one: 16 clients booking one coach ran at ~1/16 of one client's speed plus queueing).
-create function private.lock_coach_calendar(coach_id uuid, from_at timestamptz, to_at timestamptz)
-returns void
-language plpgsql volatile set search_path = '' as $$
-begin
-  perform private.lock_calendars(array[lock_coach_calendar.coach_id], array[lock_coach_calendar.from_at],
-                                 array[lock_coach_calendar.to_at]);
-end;
-$$;
-comment on function private.lock_coach_calendar(uuid, timestamptz, timestamptz) is
-  'Takes the transaction advisory locks of the clock hours of a coach''s calendar that [from_at, to_at) meets '
-  '(hashtextextended(''coach_calendar:<coach id>:<hours since the epoch>'', 0)), in ascending order: booking RPCs '
-  'whose ranges meet run their slot check and write one at a time; other hours do not wait. Internal.';
-revoke execute on function private.lock_coach_calendar(uuid, timestamptz, timestamptz)
-  from public, anon, authenticated, service_role;
-
--- The calendar hour locks of several users at once (book_slot, reschedule_booking: the coach's
--- hours widened by the buffer and the patient's hours of the appointment), all in one order (user
--- id, then hour): a booking of coach A by B and one of coach B by A at the same time want the
--- same locks and take them in the same order, so one waits for the other instead of both waiting
--- crosswise (a deadlock). The patient's hours are the coach-hour keys of that user: whoever books
--- a user as coach and whoever books as that user meet on them.
+-- Serializes the booking RPCs (book_slot, reschedule_booking) of the same hours of a calendar until
+-- commit: the calendar hour locks of several users at once (the coach's hours widened by the buffer
+-- and the patient's hours of the appointment). One lock per user and clock hour (UTC, counted from
+-- the epoch) that [from_at, to_at) meets. Two writes whose ranges (busy time widened by the buffer)
+-- intersect share an hour and run one after the other; writes of other hours do not wait (the former
+-- lock per coach made every booking of a coach wait for the previous one: 16 clients booking one coach
+-- ran at ~1/16 of one client's speed plus queueing). All in one order (user id, then hour): a booking
+-- of coach A by B and one of coach B by A at the same time want the same locks and take them in the
+-- same order, so one waits for the other instead of both waiting crosswise (a deadlock). The
+-- patient's hours are the coach-hour keys of that user: whoever books a user as coach and whoever
+-- books as that user meet on them.
 create function private.lock_calendars(user_ids uuid[], from_ats timestamptz[], to_ats timestamptz[])
 returns void
 language plpgsql volatile set search_path = '' as $$
@@ -703,9 +702,10 @@ begin
 end;
 $$;
 comment on function private.lock_calendars(uuid[], timestamptz[], timestamptz[]) is
-  'Takes the calendar hour locks (as private.lock_coach_calendar) of user_ids[i] over [from_ats[i], to_ats[i]) for '
-  'every i, in one global order (user id, then hour), so that two bookings needing each other''s users never wait '
-  'crosswise. Internal.';
+  'Takes the transaction advisory locks of the clock hours of user_ids[i]''s calendar that [from_ats[i], to_ats[i]) '
+  'meets (hashtextextended(''coach_calendar:<user id>:<hours since the epoch>'', 0)) for every i, in one global order '
+  '(user id, then hour): booking RPCs whose ranges meet run their slot check and write one at a time, other hours do '
+  'not wait, and two bookings needing each other''s users never wait crosswise. Internal.';
 revoke execute on function private.lock_calendars(uuid[], timestamptz[], timestamptz[])
   from public, anon, authenticated, service_role;
 
@@ -762,28 +762,22 @@ revoke execute on function private.is_free_slot(public.coach_booking_settings, t
 -- appointments the coach never completed are history and stay as they are. On upcoming appointments
 -- of another coach where the user is a second staff member (add_session_staff: a supervisor), only
 -- their staff row goes; the appointment stays with its coach. Lock order as
--- private.cancel_future_bookings: the sessions first, in id order. Internal: runs inside the security
--- definer lifecycle RPCs.
+-- private.cancel_future_bookings: the sessions first, all of the act's in one statement and in id order
+-- (private.lock_account_sessions). Internal: runs inside the security definer lifecycle RPCs.
 create function private.cancel_hosted_one_to_ones(user_id uuid, reason text)
 returns int
 language plpgsql volatile set search_path = '' as $$
 declare
   v_count int;
 begin
-  perform 1 from public.sessions s
-   where s.id in (select st.session_id from public.session_staff st where st.user_id = cancel_hosted_one_to_ones.user_id)
-     and s.kind = 'one_to_one'
-     and (s.status = 'live'
-          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
-   order by s.id
-   for no key update of s;
+  -- The lock order of the whole act (85_account_lifecycle.sql): this and the user's bookings' sessions.
+  perform private.lock_account_sessions(cancel_hosted_one_to_ones.user_id);
   update public.sessions s
      set status = 'cancelled', cancel_reason = cancel_hosted_one_to_ones.reason, sequence = s.sequence + 1
    where s.id in (select st.session_id from public.session_staff st
                   where st.user_id = cancel_hosted_one_to_ones.user_id and st.role = 'host')
      and s.kind = 'one_to_one'
-     and (s.status = 'live'
-          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
+     and private.session_not_over(s.status, s.starts_at, s.duration_minutes)
      and private.one_to_one_coach(s.id) = cancel_hosted_one_to_ones.user_id;
   get diagnostics v_count = row_count;
   -- What is left of theirs and not over is another coach's appointment: they leave its staff.
@@ -791,9 +785,7 @@ begin
    where st.user_id = cancel_hosted_one_to_ones.user_id
      and st.session_id in (select s.id from public.sessions s
                            where s.kind = 'one_to_one'
-                             and (s.status = 'live'
-                                  or (s.status = 'scheduled'
-                                      and s.starts_at + make_interval(mins => s.duration_minutes) > now())));
+                             and private.session_not_over(s.status, s.starts_at, s.duration_minutes));
   return v_count;
 end;
 $$;
@@ -897,6 +889,67 @@ comment on function public.book_slot(uuid, timestamptz, text) is
   'slot, or taken meanwhile), schedule_conflict (409: the caller is in another appointment then, details.busy "you").';
 revoke execute on function public.book_slot(uuid, timestamptz, text) from public, anon;
 grant execute on function public.book_slot(uuid, timestamptz, text) to authenticated, service_role;
+
+-- Data repair, run once by the hand-written migration <timestamp>_one_to_one_notice_titles_data (README "Changing the
+-- database" step 4). Notices about a one-to-one appointment written before its title was neutral carry
+-- the patient's topic after their prefix ("Reminder: <topic>"). The first repair
+-- (20261206233915_one_to_one_neutral_titles) matched them by the session's title and so missed a title
+-- private.notify had cut to 200 characters (a topic of 182 characters or more) and any notice written
+-- before a host renamed the session. This one goes by the notice's session (notifications.data.session_id,
+-- notification_deliveries.session_id) and kind: every kind whose title carries the session's title gets
+-- its prefix and the neutral title, one_to_one_booked its fixed title (from 23:10 to 23:31 UTC on
+-- 2026-12-06 it was "New appointment: <topic>"). Deliveries not sent yet get the same payload.title. No
+-- body held the title or the topic (they say "You have a seat.", "Starts ...", "Reason: <cancel reason>",
+-- "A patient booked ..."), so bodies are left alone. Idempotent; returns the rows changed.
+create function private.neutralize_one_to_one_notice_titles()
+returns int
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_notifications int;
+  v_deliveries int;
+begin
+  with notice (kind, title) as (
+    values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
+           ('booking_promoted', 'You have a seat: One-to-one session'),
+           ('session_reminder', 'Reminder: One-to-one session'),
+           ('session_rescheduled', 'New time: One-to-one session'),
+           ('session_cancelled', 'Cancelled: One-to-one session'),
+           ('one_to_one_booked', 'New appointment'))
+  update public.notifications n
+     set title = notice.title
+    from notice, public.sessions s
+   where n.kind = notice.kind
+     and s.kind = 'one_to_one'
+     and n.data ->> 'session_id' = s.id::text
+     and n.title is distinct from notice.title;
+  get diagnostics v_notifications = row_count;
+
+  with notice (kind, title) as (
+    values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
+           ('booking_promoted', 'You have a seat: One-to-one session'),
+           ('session_reminder', 'Reminder: One-to-one session'),
+           ('session_rescheduled', 'New time: One-to-one session'),
+           ('session_cancelled', 'Cancelled: One-to-one session'),
+           ('one_to_one_booked', 'New appointment'))
+  update public.notification_deliveries d
+     set payload = jsonb_set(d.payload, '{title}', to_jsonb(notice.title))
+    from notice, public.sessions s
+   where d.kind = notice.kind
+     and s.kind = 'one_to_one'
+     and d.session_id = s.id
+     and d.status <> 'sent'
+     and d.payload ? 'title'
+     and d.payload ->> 'title' is distinct from notice.title;
+  get diagnostics v_deliveries = row_count;
+  return v_notifications + v_deliveries;
+end;
+$$;
+comment on function private.neutralize_one_to_one_notice_titles() is
+  'Data repair (migration one_to_one_notice_titles_data): gives every in-app notification about a one-to-one session '
+  '(by data.session_id and kind) and every unsent delivery of one (by session_id and kind) the title current code '
+  'writes ("<prefix>: One-to-one session", one_to_one_booked "New appointment"), whatever the topic or a former '
+  'title made it. Idempotent; returns the rows changed. Internal (operators, migrations).';
+revoke execute on function private.neutralize_one_to_one_notice_titles() from public, anon, authenticated, service_role;
 
 -- The one-to-one session of a booking, for reschedule_booking and mark_no_show: the session and
 -- whether the caller hosts it. not_found unless the caller is the patient, a host or an
@@ -1262,12 +1315,17 @@ create function private.sessions_sync_coach_busy()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  perform private.sync_coach_busy(new.id);
+  -- The patient's row must fit only when this write books them into a time: a new time or kind, or
+  -- the session becoming scheduled or live again; not on scheduled -> live (start_session) and the like.
+  perform private.sync_coach_busy(new.id, false,
+    old.starts_at is distinct from new.starts_at or old.duration_minutes is distinct from new.duration_minutes
+    or old.kind is distinct from new.kind or old.status not in ('scheduled', 'live'));
   return null;
 end;
 $$;
 comment on function private.sessions_sync_coach_busy() is
-  'Trigger: a session''s status, time or kind changed: rewrites its busy rows (private.sync_coach_busy). Internal.';
+  'Trigger: a session''s status, time or kind changed: rewrites its busy rows (private.sync_coach_busy; the '
+  'patient''s row must fit only on a new time or kind, or when the session becomes scheduled or live again). Internal.';
 revoke execute on function private.sessions_sync_coach_busy() from public, anon, authenticated, service_role;
 create trigger sessions_sync_coach_busy after update of status, starts_at, duration_minutes, kind on public.sessions
   for each row
@@ -1279,17 +1337,19 @@ create function private.session_staff_sync_coach_busy()
 returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
+  -- A staff change books no patient: their row is left out when it cannot be inserted (patient_must_fit false).
   if tg_op in ('UPDATE', 'DELETE') then
-    perform private.sync_coach_busy(old.session_id);
+    perform private.sync_coach_busy(old.session_id, false, false);
   end if;
   if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.session_id is distinct from old.session_id) then
-    perform private.sync_coach_busy(new.session_id);
+    perform private.sync_coach_busy(new.session_id, false, false);
   end if;
   return null;
 end;
 $$;
 comment on function private.session_staff_sync_coach_busy() is
-  'Trigger: staff added, moved or removed: rewrites the busy rows of the session(s) concerned. Internal.';
+  'Trigger: staff added, moved or removed: rewrites the busy rows of the session(s) concerned (a patient row that '
+  'cannot be inserted is left out, not refused: a staff change books no patient). Internal.';
 revoke execute on function private.session_staff_sync_coach_busy() from public, anon, authenticated, service_role;
 create trigger session_staff_sync_coach_busy after insert or delete or update of session_id, user_id
   on public.session_staff

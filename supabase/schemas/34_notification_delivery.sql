@@ -158,6 +158,22 @@ comment on function private.notification_channels(uuid, text) is
 revoke execute on function private.notification_channels(uuid, text) from public, anon, authenticated;
 grant execute on function private.notification_channels(uuid, text) to service_role;
 
+-- The one definition of "this account receives email and push": its profile is active (a deactivated
+-- or deleted account cannot sign in to act on anything; a deleted one's address is
+-- deleted-<id>@deleted.invalid). Used where deliveries are queued (private.enqueue_notification_deliveries,
+-- private.queue_direct_message_digests) and by the dispatcher's context
+-- (private.notification_delivery_context: a delivery queued before the account left is cancelled).
+create function private.receives_notifications(user_id uuid)
+returns boolean
+language sql stable set search_path = '' as $$
+  select not exists (select 1 from public.profiles p
+                     where p.id = receives_notifications.user_id and p.status <> 'active');
+$$;
+comment on function private.receives_notifications(uuid) is
+  'True when the account receives email and push: its profile is active (not deactivated nor deleted). The one rule '
+  'of enqueue_notification_deliveries, queue_direct_message_digests and notification_delivery_context. Internal.';
+revoke execute on function private.receives_notifications(uuid) from public, anon, authenticated, service_role;
+
 -- Security definer: called from private.notify and the notifications trigger, whatever the caller.
 -- One INSERT ... SELECT with the effective channels (the rules of private.notification_channels,
 -- inline: that SQL function is planned again on every call) and the address and subscription checks.
@@ -183,10 +199,9 @@ begin
         left join public.notification_preferences np
           on np.user_id = enqueue_notification_deliveries.user_id and np.kind = enqueue_notification_deliveries.kind) c
   cross join (values ('email'), ('push')) as ch (channel)
-  -- A deactivated or deleted account is mailed and pushed nothing (it cannot sign in to act on it):
+  -- A deactivated or deleted account is mailed and pushed nothing (private.receives_notifications):
   -- every email and push recipient is chosen here, whatever notified them.
-  where not exists (select 1 from public.profiles p
-                    where p.id = enqueue_notification_deliveries.user_id and p.status <> 'active')
+  where private.receives_notifications(enqueue_notification_deliveries.user_id)
     and ((ch.channel = 'email' and c.email
          and exists (select 1 from auth.users u
                      where u.id = enqueue_notification_deliveries.user_id and u.email is not null and u.email <> ''
@@ -347,15 +362,12 @@ returns table (delivery_id uuid, email text, email_enabled boolean, push_enabled
                notice_title text, notice_body text, ics_summary text)
 language sql stable security definer rows 50 set search_path = '' as $$
   select d.id, u.email,
-         c.email and u.email is not null
+         c.email and u.email is not null and r.receives
            and not exists (select 1 from private.email_suppressions es where es.email = lower(u.email)),
-         c.push, coalesce(k.attach_ics, false), p.display_name, coalesce(p.locale, 'en'),
+         c.push and r.receives, coalesce(k.attach_ics, false), p.display_name, coalesce(p.locale, 'en'),
          z.tz, s.id, s.title, s.description, s.cancel_reason, s.starts_at, s.duration_minutes, s.status, s.sequence, s.updated_at,
-         -- A one-to-one's coach (private.one_to_one_coach: the name the patient's mails give), else the first host.
-         case when s.kind = 'one_to_one'
-              then (select hp.display_name from public.profiles hp where hp.id = private.one_to_one_coach(s.id))
-              else (select hp.display_name from public.session_staff st join public.profiles hp on hp.id = st.user_id
-                    where st.session_id = s.id and st.role = 'host' order by st.created_at limit 1) end,
+         -- The host's name (private.first_host: a one-to-one's coach, else the first host).
+         (select h.display_name from private.first_host(s.id) h),
          case when s.id is not null then private.zone_abbreviation(s.starts_at, z.tz) end,
          (select b.status from public.bookings b
           where b.session_id = s.id and b.user_id = d.user_id and b.status <> 'cancelled'),
@@ -380,6 +392,9 @@ language sql stable security definer rows 50 set search_path = '' as $$
   left join public.notification_kinds k on k.kind = d.kind
   cross join lateral private.notification_channels(d.user_id, d.kind) c
   cross join lateral (select private.reader_timezone(d.user_id, s.timezone) as tz) z
+  -- An account deactivated or deleted since the delivery was queued: neither channel is wanted (the
+  -- dispatcher cancels it).
+  cross join lateral (select private.receives_notifications(d.user_id) as receives) r
   -- A reschedule's previous start (data.previous_starts_at, as the trigger writes it); the shape is checked
   -- first so a malformed value reads as null rather than failing the batch.
   cross join lateral (select case when d.kind = 'session_rescheduled'
@@ -391,7 +406,7 @@ language sql stable security definer rows 50 set search_path = '' as $$
 $$;
 comment on function private.notification_delivery_context(uuid[]) is
   'For the dispatcher: per delivery the recipient''s address, whether email and push are (still) wanted for its kind '
-  '(a suppressed address is not), whether the kind attaches the .ics, name, locale and time zone (private.reader_timezone: profile, else the session''s, else UTC), and its '
+  '(a suppressed address is not, nor anything for an account deactivated or deleted since: private.receives_notifications), whether the kind attaches the .ics, name, locale and time zone (private.reader_timezone: profile, else the session''s, else UTC), and its '
   'session (title, description, cancel reason, start, duration, status, calendar sequence, host name, the zone abbreviation at the '
   'start, the recipient''s booking status and reminder lead times; for session_rescheduled the zone abbreviation at '
   'data.previous_starts_at; its kind, group or one_to_one: one-to-one notices have their own appointment wording; '
@@ -644,11 +659,10 @@ declare
   v_notice_body text;
 begin
   for v_user in
-    select u.user_id, coalesce(p.timezone, new.timezone, 'UTC') as tz
+    select u.user_id, private.reader_timezone(u.user_id, new.timezone) as tz
     from (select b.user_id from public.bookings b where b.session_id = new.id and b.status <> 'cancelled'
           union
           select st.user_id from public.session_staff st where st.session_id = new.id) u
-    left join public.profiles p on p.id = u.user_id
     where u.user_id is distinct from v_actor
   loop
     -- A one-to-one appointment: its own wording in the reader's language, from the previous time to the new one.

@@ -195,12 +195,7 @@ language sql stable security definer set search_path = '' as $$
          s.status,
          s.sequence,
          s.updated_at,
-         (select p.display_name
-            from public.session_staff st
-            join public.profiles p on p.id = st.user_id
-           where st.session_id = s.id and st.role = 'host'
-           order by st.created_at, st.user_id
-           limit 1),
+         (select h.display_name from private.first_host(s.id) h),
          '/sessions/' || s.id::text,
          coalesce((select array_agg(distinct r.minutes_before order by r.minutes_before)
                      from feed join public.session_reminders r on r.user_id = feed.user_id
@@ -219,8 +214,8 @@ comment on function public.calendar_feed_events(text) is
   'waitlisted) or set a reminder for, cancelled sessions included (for STATUS:CANCELLED) when their cancellation '
   'cancelled the user''s booking, drafts and sessions the user is banned from excluded; title is the session''s, for a '
   'one-to-one appointment its wording for the user (private.appointment_notice summary: "Appointment with <coach>" '
-  'for the patient, "Appointment with a patient" for the coach, in their language); host_name is the first '
-  'host''s display name, link the app path of the session, reminder_minutes the user''s reminders (ascending), '
+  'for the patient, "Appointment with a patient" for the coach, in their language); host_name is the display '
+  'name of the session''s host (private.first_host: a one-to-one''s coach, else the first host), link the app path of the session, reminder_minutes the user''s reminders (ascending), '
   'booking_status confirmed/waitlisted (cancelled: the session''s cancellation cancelled it; null: reminder only). '
   'No rows for an unknown or revoked token. service_role only: used by the calendar Edge Function.';
 revoke execute on function public.calendar_feed_events(text) from public, anon, authenticated;

@@ -40,9 +40,7 @@ begin
     select s.id, s.program_id, s.event_id, s.title, s.description, s.topic, s.thumbnail_url, s.visibility,
            s.starts_at, s.started_at, s.ended_at, s.replay_url, p.name, coalesce(p.is_on_demand, false),
            case when p.is_on_demand then p.replay_video_id end,
-           (select pr.display_name from public.session_staff st
-            left join public.profiles pr on pr.id = st.user_id
-            where st.session_id = s.id and st.role = 'host' order by st.created_at, st.user_id limit 1)
+           (select h.display_name from private.first_host(s.id) h)
     from public.sessions s
     left join public.programs p on p.id = s.program_id
     where s.status = 'ended' and s.replay_url is not null

@@ -7,6 +7,9 @@
 -- before every send (a row written earlier, or while the list was longer, is never posted to). Such a
 -- row is disabled, not deleted (disabled_at, disabled_reason): a host missing from the list, or removed
 -- from it for a while, must not cost users their push for good. Listing the host again re-enables it.
+-- A row whose keys no request can be encrypted to (a p256dh that is not a P-256 point...) is disabled
+-- too (disabled_cause 'keys'): every push to it would fail, and as a user's only device it failed every
+-- delivery. The owner's next registration of it (new keys, or the RPC) enables it again.
 -- Tables: public.push_subscriptions, private.push_service_hosts.
 
 -- ---------------------------------------------------------------------------------------------
@@ -24,12 +27,14 @@ create table public.push_subscriptions (
   last_used_at timestamptz,
   disabled_at timestamptz,
   disabled_reason text,
+  disabled_cause text,
   constraint push_subscriptions_endpoint_unique unique (endpoint),
   constraint push_subscriptions_endpoint_https check (endpoint ~ '^https://[^/\s]+/\S*$' and char_length(endpoint) <= 2048),
   constraint push_subscriptions_p256dh_format check (p256dh ~ '^[A-Za-z0-9_-]+={0,2}$' and char_length(p256dh) between 16 and 256),
   constraint push_subscriptions_auth_format check (auth ~ '^[A-Za-z0-9_-]+={0,2}$' and char_length(auth) between 16 and 64),
   constraint push_subscriptions_user_agent_length check (user_agent is null or char_length(user_agent) <= 512),
-  constraint push_subscriptions_disabled_reason_length check (disabled_reason is null or char_length(disabled_reason) <= 300)
+  constraint push_subscriptions_disabled_reason_length check (disabled_reason is null or char_length(disabled_reason) <= 300),
+  constraint push_subscriptions_disabled_cause_valid check (disabled_cause is null or disabled_cause in ('endpoint', 'keys'))
 );
 comment on table public.push_subscriptions is
   'Web Push subscriptions, one per device (browser PushSubscription): own rows only. Upsert with on conflict '
@@ -39,10 +44,15 @@ comment on column public.push_subscriptions.p256dh is 'The subscription''s P-256
 comment on column public.push_subscriptions.auth is 'The subscription''s authentication secret (base64url), keys.auth.';
 comment on column public.push_subscriptions.last_used_at is 'When the backend last delivered a push to it (service role writes it).';
 comment on column public.push_subscriptions.disabled_at is
-  'Set by the dispatcher when the endpoint is not (or no longer) an allowed push service (private.push_endpoint_problem): '
-  'the device gets no pushes and none are queued for it, the row is kept. Cleared when the host is allowed again '
-  '(private.reenable_push_subscriptions) or the endpoint is registered or written again. Not client-writable.';
-comment on column public.push_subscriptions.disabled_reason is 'Why it is disabled (private.push_endpoint_problem), or null.';
+  'Set by the dispatcher when the endpoint is not (or no longer) an allowed push service (private.push_endpoint_problem), '
+  'or when no request can be encrypted to the row''s keys (disabled_cause): the device gets no pushes and none are '
+  'queued for it, the row is kept. Cleared when the host is allowed again (private.reenable_push_subscriptions; not '
+  'for a keys cause), when the endpoint is registered or written again, or when its keys change. Not client-writable.';
+comment on column public.push_subscriptions.disabled_reason is
+  'Why it is disabled (private.push_endpoint_problem, or the error building a request to its keys), or null.';
+comment on column public.push_subscriptions.disabled_cause is
+  'What disabled it: endpoint (not an allowed push service) or keys (no request can be encrypted to p256dh/auth); null '
+  'while enabled. Not client-writable.';
 alter table public.push_subscriptions enable row level security;
 
 create table private.push_service_hosts (
@@ -81,7 +91,8 @@ comment on table private.push_delivery_devices is
   'push service accepted it: never sent again), retry (429/5xx/network: the only devices the next attempt sends '
   'to), gone (404/410: subscription deleted; or no longer the user''s before the retry: nothing deleted), failed '
   '(other answers, or given up with the delivery), refused (not a push service '
-  'endpoint: not posted, the subscription disabled). No foreign key to the '
+  'endpoint: not posted, the subscription disabled). failed also covers a request that could not be built for the '
+  'device (keys no request can be encrypted to: the subscription is disabled, cause keys). No foreign key to the '
   'subscription: the record outlives a deleted one. Deleted with its delivery.';
 
 -- ---------------------------------------------------------------------------------------------
@@ -172,6 +183,7 @@ begin
   -- An endpoint written (again) and allowed now: a mark of the dispatcher no longer holds.
   new.disabled_at := null;
   new.disabled_reason := null;
+  new.disabled_cause := null;
   return new;
 end;
 $$;
@@ -192,15 +204,16 @@ declare
   v_count int;
 begin
   update public.push_subscriptions ps
-     set disabled_at = null, disabled_reason = null
-   where ps.disabled_at is not null and private.push_endpoint_problem(ps.endpoint) is null;
+     set disabled_at = null, disabled_reason = null, disabled_cause = null
+   where ps.disabled_at is not null and ps.disabled_cause is distinct from 'keys'
+     and private.push_endpoint_problem(ps.endpoint) is null;
   get diagnostics v_count = row_count;
   return v_count;
 end;
 $$;
 comment on function private.reenable_push_subscriptions() is
-  'Clears disabled_at/disabled_reason of the push subscriptions whose endpoint private.push_endpoint_problem accepts '
-  'again; returns how many. Called by the trigger on private.push_service_hosts; run it by hand after changing the '
+  'Clears disabled_at/disabled_reason of the push subscriptions disabled for their endpoint (not for their keys) whose '
+  'endpoint private.push_endpoint_problem accepts again; returns how many. Called by the trigger on private.push_service_hosts; run it by hand after changing the '
   'built-in list.';
 revoke execute on function private.reenable_push_subscriptions() from public, anon, authenticated, service_role;
 
@@ -217,6 +230,86 @@ comment on function private.push_service_hosts_changed() is
 revoke execute on function private.push_service_hosts_changed() from public, anon, authenticated, service_role;
 create trigger push_service_hosts_changed after insert or update on private.push_service_hosts
   for each statement execute function private.push_service_hosts_changed();
+
+-- New keys for a row disabled for its keys (a client's update of p256dh/auth): it is tried again.
+create function private.push_subscriptions_keys_changed()
+returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  new.disabled_at := null;
+  new.disabled_reason := null;
+  new.disabled_cause := null;
+  return new;
+end;
+$$;
+comment on function private.push_subscriptions_keys_changed() is
+  'Trigger of push_subscriptions: a row disabled for its keys (disabled_cause keys) whose p256dh or auth changes is '
+  'enabled again.';
+revoke execute on function private.push_subscriptions_keys_changed() from public, anon, authenticated, service_role;
+create trigger push_subscriptions_keys_changed before update of p256dh, auth on public.push_subscriptions
+  for each row
+  when (old.disabled_cause = 'keys' and (old.p256dh, old.auth) is distinct from (new.p256dh, new.auth))
+  execute function private.push_subscriptions_keys_changed();
+
+-- What the dispatcher learnt about a user's devices, written back after a send. Each change holds only
+-- for a row that is still the user's with the endpoint (and, for keys, the keys) the send used: a
+-- shared browser's row may have moved to another user, or been registered again, meanwhile. An
+-- endpoint is disabled only if private.push_endpoint_problem still refuses it now, and enabled only if
+-- it still accepts it: the dispatcher's answer was computed before the sends, and the operator may have
+-- listed (or removed) the host since. The SHARE lock on private.push_service_hosts orders this with
+-- such an edit: an edit committed first is seen here; an edit that comes later waits for this
+-- transaction, and its trigger (private.reenable_push_subscriptions) then sees the row this disabled.
+-- Callers run it before any other write of their transaction (no row lock held while waiting).
+-- Security definer: service_role may not take that lock.
+create function private.record_push_subscription_states(user_id uuid, changes jsonb)
+returns int
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_count int := 0;
+  v_rows int;
+begin
+  if jsonb_typeof(changes) is distinct from 'array' then
+    perform private.raise_error('invalid_input', 'changes must be a JSON array.', jsonb_build_object('field', 'changes'));
+  end if;
+  if exists (select 1 from jsonb_array_elements(changes) e where e ->> 'state' in ('refused', 'allowed')) then
+    lock table private.push_service_hosts in share mode;
+  end if;
+  update public.push_subscriptions ps
+     set disabled_at = coalesce(ps.disabled_at, now()), disabled_cause = 'endpoint',
+         disabled_reason = left(private.push_endpoint_problem(ps.endpoint), 300)
+    from jsonb_to_recordset(changes) as x (id uuid, endpoint text, state text)
+   where x.state = 'refused' and ps.id = x.id and ps.user_id = record_push_subscription_states.user_id
+     and ps.endpoint = x.endpoint
+     and private.push_endpoint_problem(ps.endpoint) is not null;
+  get diagnostics v_rows = row_count;
+  v_count := v_count + v_rows;
+  update public.push_subscriptions ps
+     set disabled_at = null, disabled_reason = null, disabled_cause = null
+    from jsonb_to_recordset(changes) as x (id uuid, endpoint text, state text)
+   where x.state = 'allowed' and ps.id = x.id and ps.user_id = record_push_subscription_states.user_id
+     and ps.endpoint = x.endpoint
+     and ps.disabled_at is not null and ps.disabled_cause is distinct from 'keys'
+     and private.push_endpoint_problem(ps.endpoint) is null;
+  get diagnostics v_rows = row_count;
+  v_count := v_count + v_rows;
+  update public.push_subscriptions ps
+     set disabled_at = coalesce(ps.disabled_at, now()), disabled_cause = 'keys', disabled_reason = left(x.reason, 300)
+    from jsonb_to_recordset(changes) as x (id uuid, endpoint text, state text, p256dh text, auth text, reason text)
+   where x.state = 'unusable_keys' and ps.id = x.id and ps.user_id = record_push_subscription_states.user_id
+     and ps.endpoint = x.endpoint and ps.p256dh = x.p256dh and ps.auth = x.auth;
+  get diagnostics v_rows = row_count;
+  return v_count + v_rows;
+end;
+$$;
+comment on function private.record_push_subscription_states(uuid, jsonb) is
+  'The dispatcher''s write-back of a user''s devices after a send: changes is an array of {id, endpoint, state, '
+  'p256dh, auth, reason}; state refused disables the row (cause endpoint, reason private.push_endpoint_problem) if '
+  'the endpoint is still refused now, allowed enables a row disabled for its endpoint if it is accepted now, '
+  'unusable_keys disables it (cause keys, the reason given) if its keys are still those. Only rows still the '
+  'user''s with that endpoint; ordered with edits of private.push_service_hosts by a SHARE lock. Returns the rows '
+  'changed. For service_role (dispatch-notifications).';
+revoke execute on function private.record_push_subscription_states(uuid, jsonb) from public, anon, authenticated;
+grant execute on function private.record_push_subscription_states(uuid, jsonb) to service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants and policies
@@ -322,7 +415,7 @@ begin
         created_at = case when ps.user_id = excluded.user_id then ps.created_at else now() end,
         last_used_at = case when ps.user_id = excluded.user_id then ps.last_used_at end,
         -- registered again and allowed (checked above): a disabled device is enabled again
-        disabled_at = null, disabled_reason = null
+        disabled_at = null, disabled_reason = null, disabled_cause = null
   returning ps.* into v_row;
   return v_row;
 end;

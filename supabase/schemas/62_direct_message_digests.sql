@@ -62,6 +62,7 @@ begin
     join auth.users au on au.id = d.user_id
     cross join lateral private.notification_channels(d.user_id, 'direct_message') ch
     where ch.email and au.email is not null and au.email <> ''
+      and private.receives_notifications(d.user_id)  -- not a deactivated or deleted account
       and not exists (select 1 from private.email_suppressions es where es.email = lower(au.email))
   ), marked as (
     insert into private.direct_message_digests as g (user_id, conversation_id, last_digest_at, covered_until)
@@ -97,8 +98,8 @@ comment on function private.queue_direct_message_digests() is
   'The direct-message-digests pg_cron job (every minute): for each member whose oldest unread message of others in a '
   'conversation (newer than their last digest) has waited 10 minutes, and whose last digest of it is at least an '
   'hour old, queues one email delivery (kind direct_message, payload.data: digest, conversation_id, unread_count, '
-  'the latest 5 messages with sender and a 200-character excerpt) when their direct_message email is on. Returns '
-  'the digests queued.';
+  'the latest 5 messages with sender and a 200-character excerpt) when their direct_message email is on and their '
+  'account receives mail (private.receives_notifications: not deactivated or deleted). Returns the digests queued.';
 revoke execute on function private.queue_direct_message_digests() from public, anon, authenticated, service_role;
 
 -- private.direct_message_digests: no grants (the job runs as its owner).

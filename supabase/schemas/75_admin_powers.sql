@@ -22,6 +22,7 @@ declare
   v_row jsonb;
   v_session_id uuid;
   v_target_id uuid;
+  v_strip text[];
 begin
   if v_uid is null or not private.is_admin() then
     return null;
@@ -39,11 +40,14 @@ begin
     return null;
   end if;
   v_target_id := coalesce((v_row ->> 'id')::uuid, (v_row ->> 'user_id')::uuid);
+  -- A one-to-one appointment's topic is its participants' (33_counselling.sql): an admin acting on it
+  -- through admin powers does not read it, nor does the audit log keep it (its before and after).
+  v_strip := case when tg_table_name = 'sessions' and v_row ->> 'kind' = 'one_to_one' then array['topic'] else '{}' end;
   perform private.audit(
     'admin_' || tg_table_name || '_' || case tg_op when 'INSERT' then 'inserted' when 'UPDATE' then 'updated' else 'deleted' end,
     tg_table_name, v_target_id,
-    case when tg_op = 'INSERT' then null else to_jsonb(old) end,
-    case when tg_op = 'DELETE' then null else to_jsonb(new) end,
+    case when tg_op = 'INSERT' then null else to_jsonb(old) - v_strip end,
+    case when tg_op = 'DELETE' then null else to_jsonb(new) - v_strip end,
     jsonb_build_object('session_id', v_session_id)
       || case when v_row ? 'user_id' and tg_table_name <> 'sessions' then jsonb_build_object('user_id', v_row ->> 'user_id')
               else '{}'::jsonb end);
@@ -52,7 +56,8 @@ end;
 $$;
 comment on function private.audit_admin_session_act() is
   'Trigger after a write to a session''s tables: when the actor is a platform admin who is not host or moderator of '
-  'that session, appends admin_<table>_<inserted|updated|deleted> to audit_log with the changed fields. Internal.';
+  'that session, appends admin_<table>_<inserted|updated|deleted> to audit_log with the changed fields (a one-to-one '
+  'appointment''s without its topic). Internal.';
 revoke execute on function private.audit_admin_session_act() from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------

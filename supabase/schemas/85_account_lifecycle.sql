@@ -15,6 +15,52 @@
 -- Helper functions
 -- ---------------------------------------------------------------------------------------------
 
+-- The one definition of a session that is "not over yet" for the account lifecycle: live, or scheduled
+-- with its planned end still ahead. A scheduled session whose end has passed (a past appointment its
+-- coach never completed: nothing closes those automatically) is history.
+create function private.session_not_over(status text, starts_at timestamptz, duration_minutes int)
+returns boolean
+language sql stable set search_path = '' as $$
+  select session_not_over.status = 'live'
+      or (session_not_over.status = 'scheduled'
+          and session_not_over.starts_at + make_interval(mins => session_not_over.duration_minutes) > now());
+$$;
+comment on function private.session_not_over(text, timestamptz, int) is
+  'True for a live session, or a scheduled one whose planned end (starts_at + duration_minutes) is after now(): what '
+  'the account lifecycle cancels or leaves (cancel_future_bookings, cancel_hosted_one_to_ones). Internal.';
+revoke execute on function private.session_not_over(text, timestamptz, int) from public, anon, authenticated, service_role;
+
+-- Locks, in one statement and in id order, every session the account lifecycle may change for a user:
+-- those of their bookings not cancelled and the one-to-one appointments they staff, not over yet
+-- (private.session_not_over). Both cancel_future_bookings and cancel_hosted_one_to_ones call it first: two
+-- passes, each in id order, deadlocked (40P01) for two coaches who are each other's patients deactivated
+-- at once (each locked the appointment it is the patient of, then waited for the one it coaches, which
+-- the other held). One ordered set: one of them waits for the other from its first lock on. The second
+-- call in one act finds the rows already locked by its transaction. Internal.
+create function private.lock_account_sessions(user_id uuid)
+returns void
+language plpgsql volatile set search_path = '' as $$
+begin
+  -- One IN over a UNION (a semi-join probing the sessions' primary key), not an OR of two IN lists (a
+  -- scan of every session).
+  perform 1 from public.sessions s
+   where s.id in (select b.session_id from public.bookings b
+                  where b.user_id = lock_account_sessions.user_id and b.status <> 'cancelled'
+                  union
+                  select st.session_id from public.session_staff st
+                  join public.sessions o on o.id = st.session_id and o.kind = 'one_to_one'
+                  where st.user_id = lock_account_sessions.user_id)
+     and private.session_not_over(s.status, s.starts_at, s.duration_minutes)
+   order by s.id
+   for no key update of s;
+end;
+$$;
+comment on function private.lock_account_sessions(uuid) is
+  'Locks (FOR NO KEY UPDATE, one statement, id order) the sessions not over yet of a user''s bookings not cancelled and '
+  'of the one-to-one appointments they staff: the lock order of cancel_future_bookings and cancel_hosted_one_to_ones. '
+  'Internal (account deactivation and deletion).';
+revoke execute on function private.lock_account_sessions(uuid) from public, anon, authenticated, service_role;
+
 -- Cancels the user's active bookings of sessions that are not over: live ones, and scheduled ones
 -- whose planned end is still ahead. A scheduled session whose end has passed (a past appointment its
 -- coach never completed: nothing closes those automatically) is history: its booking stays as it was.
@@ -26,29 +72,23 @@
 -- order: the sessions first, in id order, as cancel_booking and the host actions lock the session
 -- before its bookings; a promotion updates another user's booking, so two accounts deleted at once
 -- whose bookings share sessions (or a host cancelling one of them) deadlocked (40P01) when each went
--- through the sessions in its own order (concurrency/account_lifecycle.test.ts). Internal: runs
--- inside security definer RPCs.
+-- through the sessions in its own order (concurrency/account_lifecycle.test.ts); and the sessions of the
+-- one-to-one appointments they staff go in the same ordered set (private.lock_account_sessions;
+-- concurrency/counselling_crosswise_deactivation.test.ts). Internal: runs inside security definer RPCs.
 create function private.cancel_future_bookings(user_id uuid)
 returns int
 language plpgsql volatile set search_path = '' as $$
 declare
   v_count int;
 begin
-  perform 1 from public.sessions s
-   where s.id in (select b.session_id from public.bookings b
-                   where b.user_id = cancel_future_bookings.user_id and b.status <> 'cancelled')
-     and (s.status = 'live'
-          or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()))
-   order by s.id
-   for no key update of s;
+  perform private.lock_account_sessions(cancel_future_bookings.user_id);
   perform set_config('private.lifecycle_cancel', 'on', true);
   update public.bookings b
      set status = 'cancelled', cancelled_at = now(), waitlist_position = null
    where b.user_id = cancel_future_bookings.user_id
      and b.status <> 'cancelled'
      and b.session_id in (select s.id from public.sessions s
-                          where s.status = 'live'
-                             or (s.status = 'scheduled' and s.starts_at + make_interval(mins => s.duration_minutes) > now()));
+                          where private.session_not_over(s.status, s.starts_at, s.duration_minutes));
   get diagnostics v_count = row_count;
   perform set_config('private.lifecycle_cancel', '', true);
   return v_count;
@@ -231,6 +271,11 @@ begin
   v_cancelled := private.cancel_future_bookings(v_before.id);
   -- A deactivated coach cannot hold their upcoming one-to-one appointments: their patients are told now.
   v_appointments := private.cancel_hosted_one_to_ones(v_before.id, 'Your counsellor is no longer available.');
+  -- Nothing more is queued for them (private.receives_notifications); what was queued before is not
+  -- sent either (the dispatcher's context cancels one already claimed).
+  update public.notification_deliveries d
+     set status = 'cancelled', last_error = 'account deactivated', updated_at = now()
+   where d.user_id = v_before.id and d.status = 'queued';
   perform private.audit('user_deactivated', 'user', v_before.id,
     jsonb_build_object('status', v_before.status), jsonb_build_object('status', v_after.status),
     jsonb_build_object('reason', v_reason, 'bookings_cancelled', v_cancelled, 'sessions_revoked', v_sessions,
@@ -244,7 +289,7 @@ comment on function public.deactivate_user(uuid, text) is
   'issues no new token, their bookings of live sessions and of scheduled ones not yet over are cancelled (waitlists '
   'promoted) so they leave the rosters, the upcoming or live one-to-one appointments they coach are cancelled (their '
   'patients get session_cancelled), and they leave the staff of other coaches'' upcoming ones; past ones stay. They are '
-  'mailed and pushed nothing more. Returns the profile. Errors: not_authenticated, '
+  'mailed and pushed nothing more (their queued deliveries are cancelled). Returns the profile. Errors: not_authenticated, '
   'forbidden, not_found, conflict (an admin), invalid_transition (not active), invalid_input.';
 revoke execute on function public.deactivate_user(uuid, text) from public, anon;
 grant execute on function public.deactivate_user(uuid, text) to authenticated;

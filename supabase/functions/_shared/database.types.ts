@@ -457,14 +457,14 @@ isOneToOne: false
                   ]
                 },"push_subscriptions": {
                   Row: {
-                    "auth": string,"created_at": string,"disabled_at": string | null,"disabled_reason": string | null,"endpoint": string,"id": string,"last_used_at": string | null,"p256dh": string,"user_agent": string | null,"user_id": string
+                    "auth": string,"created_at": string,"disabled_at": string | null,"disabled_cause": string | null,"disabled_reason": string | null,"endpoint": string,"id": string,"last_used_at": string | null,"p256dh": string,"user_agent": string | null,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "auth": string,"created_at"?: string,"disabled_at"?: string | null,"disabled_reason"?: string | null,"endpoint": string,"id"?: string,"last_used_at"?: string | null,"p256dh": string,"user_agent"?: string | null,"user_id"?: string
+                    "auth": string,"created_at"?: string,"disabled_at"?: string | null,"disabled_cause"?: string | null,"disabled_reason"?: string | null,"endpoint": string,"id"?: string,"last_used_at"?: string | null,"p256dh": string,"user_agent"?: string | null,"user_id"?: string
                   }
                   Update: {
-                    "auth"?: string,"created_at"?: string,"disabled_at"?: string | null,"disabled_reason"?: string | null,"endpoint"?: string,"id"?: string,"last_used_at"?: string | null,"p256dh"?: string,"user_agent"?: string | null,"user_id"?: string
+                    "auth"?: string,"created_at"?: string,"disabled_at"?: string | null,"disabled_cause"?: string | null,"disabled_reason"?: string | null,"endpoint"?: string,"id"?: string,"last_used_at"?: string | null,"p256dh"?: string,"user_agent"?: string | null,"user_id"?: string
                   }
                   Relationships: [
                     
@@ -1746,6 +1746,7 @@ isOneToOne: false
               "auth": string,
 "created_at": string,
 "disabled_at": string | null,
+"disabled_cause": string | null,
 "disabled_reason": string | null,
 "endpoint": string,
 "id": string,

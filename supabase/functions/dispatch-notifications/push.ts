@@ -4,7 +4,9 @@
  * of the kind) and Deno's fetch sends it. One delivery goes to every subscription of the user:
  * 201/202 marks the subscription used; 404/410 (the push service forgot it) deletes it; 429/5xx and
  * network errors are transient; other 4xx are permanent for that subscription, and so is a request that cannot
- * be built for it (keys that are not a usable P-256 key and auth secret).
+ * be built for it (keys that are not a usable P-256 key and auth secret): that subscription is then disabled
+ * (disabled_cause keys, with the reason) so that it stops failing every push, until its owner registers it
+ * again or its keys change.
  * Each device's outcome is recorded (private.push_delivery_devices), and a retry goes only to the devices
  * that failed transiently: those that got it are never sent it again, those that answered for good are
  * left alone. Whatever is written back to push_subscriptions (the delete after 404/410, last_used_at) is scoped
@@ -18,8 +20,10 @@
  * again, so a row written earlier or by another path, or a host since removed from the list, is never
  * contacted; such a subscription counts as a permanent failure, with the reason, and is disabled (not deleted:
  * a host missing from the list, or removed for a while, must not cost users their push for good; listing it again
- * re-enables the row, see private.reenable_push_subscriptions). A disabled row whose host is still refused is
- * skipped silently (no push is queued for a user with only such rows). Redirects
+ * re-enables the row, see private.reenable_push_subscriptions). A disabled row whose host is still refused, and a row
+ * disabled for its keys, are skipped silently (no push is queued for a user with only such rows). These write-backs
+ * go through private.record_push_subscription_states, which asks private.push_endpoint_problem again at that moment
+ * (the operator may have listed or removed the host while the pushes were out). Redirects
  * are not followed (a push service answers 201; a 3xx is a permanent failure for that device).
  *
  * `PUSH_CA_CERT` (PEM) adds a trusted CA for push services with a private certificate (tests, on-premise
@@ -55,6 +59,8 @@ interface Subscription {
   refused: string | null;
   /** Disabled by an earlier send (disabled_at is set). */
   disabled: boolean;
+  /** What disabled it: endpoint or keys; null while enabled. */
+  cause: string | null;
 }
 
 export interface PushKindSettings {
@@ -130,23 +136,26 @@ export function pushSender(
     if (!c.push_enabled) return { ...base, outcome: "cancelled", error: "push turned off" };
     const [subs, prior] = await asCaller(SERVICE, async (tx) => [
       await tx<Subscription[]>`select id, endpoint, p256dh, auth, private.push_endpoint_problem(endpoint) as refused,
-                                      disabled_at is not null as disabled
+                                      disabled_at is not null as disabled, disabled_cause as cause
                                from public.push_subscriptions where user_id = ${d.user_id}`,
       await tx<(DeviceOutcome & { attempts: number })[]>`
         select subscription_id, endpoint_host, status, http_status, error, attempts
         from private.push_delivery_devices where delivery_id = ${d.id}`,
     ] as const);
-    // First attempt: every device of the user but those disabled earlier and still refused. A retry: only the
-    // devices still to retry.
+    // First attempt: every device of the user but those disabled earlier for their keys, or for their endpoint
+    // and still refused. A retry: only the devices still to retry.
     const retrying = prior.length > 0;
     const pending = new Set(prior.filter((p) => p.status === "retry").map((p) => p.subscription_id));
-    const targets = retrying ? subs.filter((s) => pending.has(s.id)) : subs.filter((s) => !(s.disabled && s.refused));
+    const targets = retrying
+      ? subs.filter((s) => pending.has(s.id))
+      : subs.filter((s) => !s.disabled || (s.cause !== "keys" && !s.refused));
     if (!retrying && targets.length === 0) {
       return { ...base, outcome: "cancelled", error: subs.length ? "every push subscription is disabled" : "no push subscription" };
     }
     const settings = kindSettings(d.kind);
     const payload = pushPayload(d, c, urlOf(d, c), d.notification_id ?? null);
     const now: DeviceOutcome[] = [];
+    const unusableKeys: { id: string; endpoint: string; state: "unusable_keys"; p256dh: string; auth: string; reason: string }[] = [];
     let retryAfter: number | undefined;
     // A device to retry that is no longer among the user's subscriptions: unsubscribed, or the browser moved
     // to another user (register_push_subscription keeps the row's id). Nothing is sent and nothing deleted:
@@ -183,9 +192,12 @@ export function pushSender(
         );
       } catch (err) {
         // The subscription's keys cannot be encrypted to (a p256dh that is not a P-256 point, a key or secret
-        // of the wrong length): no retry can fix that, so this device fails for good and the others go on.
+        // of the wrong length): no retry can fix that, so this device fails for good and the others go on; the
+        // subscription is disabled (it would fail every push, and as the only device fail every delivery).
+        const reason = `the subscription's keys are unusable: ${(err as Error).message}`.slice(0, 300);
         now.push({ subscription_id: sub.id, endpoint_host: host, status: "failed", http_status: null,
-          error: `not sent, the subscription's keys are unusable: ${(err as Error).message}`.slice(0, 300) });
+          error: `not sent, ${reason}`.slice(0, 300) });
+        unusableKeys.push({ id: sub.id, endpoint: sub.endpoint, state: "unusable_keys", p256dh: sub.p256dh, auth: sub.auth, reason });
         continue;
       }
       try {
@@ -227,7 +239,19 @@ export function pushSender(
     const rows = (...statuses: DeviceOutcome["status"][]) =>
       now.filter((o) => statuses.includes(o.status) && endpointOf.has(o.subscription_id))
         .map((o) => ({ id: o.subscription_id, endpoint: endpointOf.get(o.subscription_id)! }));
+    // Refused endpoints are disabled, a disabled endpoint allowed again enabled, unusable keys disabled: by
+    // private.record_push_subscription_states, first in the transaction (it may wait for an edit of the host list).
+    const states = [
+      ...now.filter((o) => o.status === "refused" && endpointOf.has(o.subscription_id))
+        .map((o) => ({ id: o.subscription_id, endpoint: endpointOf.get(o.subscription_id)!, state: "refused" })),
+      ...targets.filter((t) => t.disabled && !t.refused && t.cause !== "keys")
+        .map((t) => ({ id: t.id, endpoint: t.endpoint, state: "allowed" })),
+      ...unusableKeys,
+    ];
     await asCaller(SERVICE, async (tx) => {
+      if (states.length) {
+        await tx`select private.record_push_subscription_states(${d.user_id}, ${tx.json(states as never)})`;
+      }
       if (now.length) {
         await tx`insert into private.push_delivery_devices as pd
                    (delivery_id, subscription_id, endpoint_host, status, http_status, error)
@@ -248,25 +272,6 @@ export function pushSender(
       if (drop.length) {
         await tx`delete from public.push_subscriptions ps
                  using jsonb_to_recordset(${tx.json(drop as never)}) as x (id uuid, endpoint text)
-                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
-      }
-      const refused = now.filter((o) => o.status === "refused" && endpointOf.has(o.subscription_id))
-        .map((o) => ({
-          id: o.subscription_id,
-          endpoint: endpointOf.get(o.subscription_id)!,
-          reason: targets.find((t) => t.id === o.subscription_id)!.refused,
-        }));
-      if (refused.length) {
-        await tx`update public.push_subscriptions ps
-                 set disabled_at = coalesce(ps.disabled_at, now()), disabled_reason = x.reason
-                 from jsonb_to_recordset(${tx.json(refused as never)}) as x (id uuid, endpoint text, reason text)
-                 where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
-      }
-      // A device disabled earlier whose host is allowed again (the list changed back): enabled again.
-      const allowed = targets.filter((t) => t.disabled && !t.refused).map((t) => ({ id: t.id, endpoint: t.endpoint }));
-      if (allowed.length) {
-        await tx`update public.push_subscriptions ps set disabled_at = null, disabled_reason = null
-                 from jsonb_to_recordset(${tx.json(allowed as never)}) as x (id uuid, endpoint text)
                  where ps.id = x.id and ps.user_id = ${d.user_id} and ps.endpoint = x.endpoint`;
       }
     });

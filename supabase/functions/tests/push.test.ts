@@ -744,3 +744,135 @@ Deno.test("web push: a device whose keys cannot be encrypted to fails for good, 
     await f.close();
   }
 });
+
+Deno.test("web push: a host the operator lists again while the pushes are out is not disabled by the dispatcher", async () => {
+  const f = await pushFixture();
+  const { sql } = f;
+  const laptopService = f.service();
+  const laptopHost = `127.0.0.1:${laptopService.port}`;
+  // While ann's phone's push is with its push service, the operator lists the laptop's host again (its
+  // trigger re-enables disabled rows: the laptop is not disabled yet, so it changes nothing then).
+  let listed = false;
+  const svc = f.service(undefined, async (device) => {
+    if (device === "ann-phone" && !listed) {
+      listed = true;
+      await f.allow(laptopHost);
+    }
+  });
+  await f.allow(`127.0.0.1:${svc.port}`);
+  try {
+    const ann = await f.user("ann");
+    const phone = f.device("ann-phone", `https://127.0.0.1:${svc.port}/push/ann-phone`);
+    const laptop = f.device("ann-laptop", `https://${laptopHost}/push/ann-laptop`);
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+              values (${ann}, ${phone.endpoint}, ${phone.p256dh}, ${phone.auth})`;
+    // Registered while its host was listed, then the host was removed from the list.
+    await f.allow(laptopHost);
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+              values (${ann}, ${laptop.endpoint}, ${laptop.p256dh}, ${laptop.auth})`;
+    await sql`delete from private.push_service_hosts where host = ${laptopHost}`;
+
+    const first = await f.notify([ann]);
+    await f.dispatch();
+    assert.ok(listed, "(the host was listed again during the send)");
+    assert.deepEqual(laptopService.requests, [], "the laptop was refused when the dispatcher read the list: not posted to");
+    const [row] = await sql<{ disabled_at: Date | null; disabled_reason: string | null; disabled_cause: string | null }[]>`
+      select disabled_at, disabled_reason, disabled_cause from public.push_subscriptions where endpoint = ${laptop.endpoint}`;
+    assert.deepEqual({ ...row }, { disabled_at: null, disabled_reason: null, disabled_cause: null },
+      "the laptop is not disabled: its host is allowed at the moment the dispatcher writes back");
+    const [device] = await sql<{ status: string }[]>`
+      select pd.status from private.push_delivery_devices pd join public.push_subscriptions ps on ps.id = pd.subscription_id
+      where pd.delivery_id = ${first.get(ann)!} and ps.endpoint = ${laptop.endpoint}`;
+    assert.equal(device.status, "refused", "(this delivery was not posted to it)");
+
+    // The next push reaches the laptop.
+    await sql`delete from public.notification_deliveries where id = ${first.get(ann)!}`;
+    await f.notify([ann]);
+    await f.dispatch();
+    assert.deepEqual(laptopService.received.map((r) => r.device), ["ann-laptop"], "the laptop gets the next push");
+    assert.deepEqual([...laptopService.problems, ...svc.problems], []);
+
+    // Still refused when the dispatcher writes back: disabled, with the reason of that moment.
+    await sql`delete from private.push_service_hosts where host = ${laptopHost}`;
+    await sql`delete from public.notification_deliveries where user_id = ${ann}`;
+    await f.notify([ann]);
+    await f.dispatch();
+    const [after] = await sql<{ disabled: boolean; disabled_reason: string | null; disabled_cause: string | null }[]>`
+      select disabled_at is not null as disabled, disabled_reason, disabled_cause from public.push_subscriptions
+      where endpoint = ${laptop.endpoint}`;
+    assert.equal(after.disabled, true, "a host still refused at write-back: disabled");
+    assert.equal(after.disabled_cause, "endpoint");
+    assert.match(after.disabled_reason ?? "", /is not a known push service/);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("web push: a device whose keys cannot be used is disabled with the reason, skipped, and enabled when registered again", async () => {
+  const f = await pushFixture();
+  const { sql } = f;
+  const svc = f.service();
+  await f.allow(`127.0.0.1:${svc.port}`);
+  try {
+    const url = (name: string) => `https://127.0.0.1:${svc.port}/push/${name}`;
+    const offCurve = b64u(Uint8Array.from([4, ...new Array(64).fill(1)]));
+    type Row = { disabled: boolean; disabled_cause: string | null; disabled_reason: string | null };
+    const state = async (endpoint: string) =>
+      (await sql<Row[]>`select disabled_at is not null as disabled, disabled_cause, disabled_reason
+                        from public.push_subscriptions where endpoint = ${endpoint}`)[0];
+
+    // bob's only device has keys no request can be encrypted to.
+    const bob = await f.user("bob");
+    const bobPhone = f.device("bob-phone", url("bob-phone"));
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+              values (${bob}, ${bobPhone.endpoint}, ${offCurve}, ${bobPhone.auth})`;
+    // ann has a working phone and a broken tablet.
+    const ann = await f.user("ann");
+    const annPhone = f.device("ann-phone", url("ann-phone"));
+    const annTablet = f.device("ann-tablet", url("ann-tablet"));
+    await sql`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
+              values (${ann}, ${annPhone.endpoint}, ${annPhone.p256dh}, ${annPhone.auth}),
+                     (${ann}, ${annTablet.endpoint}, ${offCurve}, ${annTablet.auth})`;
+
+    const first = await f.notify([ann, bob]);
+    await f.dispatch();
+    const [bobFirst] = await sql<{ status: string }[]>`select status from public.notification_deliveries where id = ${first.get(bob)!}`;
+    assert.equal(bobFirst.status, "failed", "(the delivery that met the broken keys fails, as before)");
+    for (const endpoint of [bobPhone.endpoint, annTablet.endpoint]) {
+      const s = await state(endpoint);
+      assert.equal(s.disabled, true, `${endpoint}: disabled`);
+      assert.equal(s.disabled_cause, "keys");
+      assert.match(s.disabled_reason ?? "", /^the subscription's keys are unusable: ./);
+    }
+    assert.equal((await state(annPhone.endpoint)).disabled, false, "the working phone is not");
+
+    // A change of the host list does not enable a row disabled for its keys.
+    await f.allow(`127.0.0.1:${svc.port + 1}`);
+    assert.equal((await state(bobPhone.endpoint)).disabled, true, "listing a host does not enable it");
+
+    // The next notification: no push is queued for bob (his only device is disabled), ann's goes to the phone only.
+    await sql`delete from public.notification_deliveries where user_id = any(${[ann, bob]}::uuid[])`;
+    const second = await f.notify([ann, bob]);
+    assert.equal(second.has(bob), false, "no push delivery is queued for bob: it cannot fail any more");
+    await f.dispatch();
+    const [annSecond] = await sql<{ status: string; provider_message_id: string }[]>`
+      select status, provider_message_id from public.notification_deliveries where id = ${second.get(ann)!}`;
+    assert.deepEqual({ ...annSecond }, { status: "sent", provider_message_id: "push:1/1" }, "ann's push: the phone only, sent");
+
+    // bob registers the device again (the browser's real keys now): enabled, and the next push reaches it.
+    await f.register(bob, bobPhone);
+    assert.deepEqual({ ...(await state(bobPhone.endpoint)) }, { disabled: false, disabled_cause: null, disabled_reason: null },
+      "registered again: enabled");
+    // ann's tablet gets new keys through a plain update of its row (the client's upsert of the keys).
+    await sql`update public.push_subscriptions set p256dh = ${annTablet.p256dh} where endpoint = ${annTablet.endpoint}`;
+    assert.equal((await state(annTablet.endpoint)).disabled, false, "new keys: enabled");
+    await sql`delete from public.notification_deliveries where user_id = any(${[ann, bob]}::uuid[])`;
+    await f.notify([ann, bob]);
+    await f.dispatch();
+    assert.deepEqual(svc.received.map((r) => r.device).sort(), ["ann-phone", "ann-phone", "ann-phone", "ann-tablet", "bob-phone"],
+      "then every device gets its push (ann's phone had one per notification)");
+    assert.deepEqual(svc.problems, []);
+  } finally {
+    await f.close();
+  }
+});

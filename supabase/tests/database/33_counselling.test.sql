@@ -267,12 +267,12 @@ select tests.clear_authentication();
 select is(private.is_free_slot(private.coach_settings(:'coach'), :'d1_10', (select session_id from booked)), true,
           'the check of one start can ignore the session being moved (reschedule_booking)');
 select is(private.is_free_slot(private.coach_settings(:'coach'), :'d1_10'), false, '... and otherwise counts it');
-select private.lock_coach_calendar(:'coach_b', date_trunc('hour', now()) + interval '30 days 50 minutes',
-                                   date_trunc('hour', now()) + interval '30 days 130 minutes');
+select private.lock_calendars(array[:'coach_b'::uuid], array[date_trunc('hour', now()) + interval '30 days 50 minutes'],
+                              array[date_trunc('hour', now()) + interval '30 days 130 minutes']);
 select is(pg_temp.held_hours(:'coach_b', date_trunc('hour', now()) + interval '29 days', date_trunc('hour', now()) + interval '31 days'),
           array(select floor(extract(epoch from date_trunc('hour', now()) + interval '30 days') / 3600)::bigint + k
                 from generate_series(0, 2) k),
-          'lock_coach_calendar over hh:50 to hh+2:10 locks exactly the three clock hours the range meets');
+          'lock_calendars over hh:50 to hh+2:10 locks exactly the three clock hours the range meets');
 select is((select array_agg(st.user_id::text || ' ' || st.role) from public.session_staff st
            where st.session_id = (select session_id from booked)),
           array[:'coach' || ' host'], 'the coach hosts it, nobody else is staff');

@@ -6,7 +6,7 @@
 -- appointment is too late for the patient to cancel whatever the notice and the planned start.
 begin;
 \ir ../helpers.sql
-select plan(29);
+select plan(31);
 
 select tests.create_supabase_user('lc_coach', metadata => '{"display_name":"Lia Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('lc_coach2', metadata => '{"display_name":"Yara Coach","timezone":"Europe/Amsterdam"}');
@@ -132,8 +132,8 @@ select is((select array_agg(distinct channel order by channel) from public.notif
            where user_id = :'coach' and kind = 'one_to_one_booked' and session_id = :'c_ahead'), array['email', 'push'],
           'setup: the active coach is mailed and pushed (one_to_one_booked)');
 
--- What was queued for the coach so far (the setup's notices) is out of the way.
-delete from public.notification_deliveries where user_id = :'coach';
+-- What was queued for the coach so far (the setup's notices) is not sent once they are deactivated.
+select count(*)::int as coach_queued from public.notification_deliveries where user_id = :'coach' and status = 'queued' \gset
 select tests.authenticate_as('lc_admin');
 select public.deactivate_user(:'coach', 'left the practice');
 select tests.clear_authentication();
@@ -161,8 +161,12 @@ select is((select (details ->> 'appointments_cancelled')::int from public.audit_
            where action = 'user_deactivated' and target_id = :'coach'), 3, 'the audit counts the three cancelled appointments');
 select ok((select count(*) from public.notifications where user_id = :'coach' and kind = 'session_cancelled') > 0,
           'the deactivated coach''s in-app notices are written (they read them if reactivated)');
-select is((select count(*)::int from public.notification_deliveries where user_id = :'coach'), 0,
+select is((select count(*)::int from public.notification_deliveries where user_id = :'coach' and status <> 'cancelled'), 0,
           '... but a deactivated account is neither mailed nor pushed');
+select is((select count(*)::int from public.notification_deliveries where user_id = :'coach' and status = 'cancelled'
+             and last_error = 'account deactivated'), :'coach_queued',
+          '... what was queued for them before (the setup''s notices) is cancelled');
+select ok(:'coach_queued'::int >= 2, '(there were such deliveries: email and push of one_to_one_booked)');
 select ok((select count(*) from public.notification_deliveries where user_id = :'patient2' and kind = 'session_cancelled') > 0,
           'while their patient is mailed');
 

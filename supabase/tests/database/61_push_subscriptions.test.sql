@@ -3,7 +3,7 @@
 -- and the upsert on endpoint (own row updated, another user's endpoint refused).
 begin;
 \ir ../helpers.sql
-select plan(83);
+select plan(95);
 
 select tests.create_supabase_user('ann', metadata => '{"display_name":"Ann Device"}');
 select tests.create_supabase_user('ben', metadata => '{"display_name":"Ben Device"}');
@@ -362,6 +362,50 @@ select tests.authenticate_as('ann');
 select is((select disabled_at from public.register_push_subscription('https://push.example.net/ann-1-new', :'p256dh', :'authkey')),
           null, 'registering the device again enables it');
 select tests.clear_authentication();
+
+-- The dispatcher's write-back (private.record_push_subscription_states) ---------------------------------------
+select is(has_column_privilege('authenticated', 'public.push_subscriptions', 'disabled_cause', 'INSERT')
+          or has_column_privilege('authenticated', 'public.push_subscriptions', 'disabled_cause', 'UPDATE'), false,
+          'users cannot write disabled_cause');
+select is(array(select r from unnest(array['anon', 'authenticated', 'service_role']) r
+                where has_function_privilege(r, 'private.record_push_subscription_states(uuid, jsonb)', 'EXECUTE')),
+          array['service_role'], 'only service_role (the dispatcher) runs the write-back');
+select tests.authenticate_as_service_role();
+-- c1 (push.example.net, listed) reported refused: the list allows it now, so it stays enabled.
+select is(private.record_push_subscription_states(:'ann', jsonb_build_array(jsonb_build_object(
+            'id', '00000000-0000-4000-8000-0000000000c1', 'endpoint', 'https://push.example.net/ann-1-new', 'state', 'refused'))),
+          0, 'an endpoint reported refused but allowed at write-back is not disabled');
+-- c2 (other.example.net, not listed) reported refused: disabled, cause endpoint, the reason of now.
+select is(private.record_push_subscription_states(:'ann', jsonb_build_array(jsonb_build_object(
+            'id', '00000000-0000-4000-8000-0000000000c2', 'endpoint', 'https://other.example.net/ann-2', 'state', 'refused'))),
+          1, 'an endpoint still refused is disabled');
+select is((select disabled_cause || ' | ' || disabled_reason from public.push_subscriptions where id = '00000000-0000-4000-8000-0000000000c2'),
+          'endpoint | endpoint host other.example.net is not a known push service', '... cause endpoint, with the reason');
+-- Another user's id, or a stale endpoint: nothing.
+select is(private.record_push_subscription_states(:'ben', jsonb_build_array(jsonb_build_object(
+            'id', '00000000-0000-4000-8000-0000000000c1', 'endpoint', 'https://push.example.net/ann-1-new', 'state', 'unusable_keys',
+            'p256dh', :'p256dh', 'auth', :'authkey', 'reason', 'x'))),
+          0, 'a row that is not the given user''s is never touched');
+select is(private.record_push_subscription_states(:'ann', jsonb_build_array(jsonb_build_object(
+            'id', '00000000-0000-4000-8000-0000000000c1', 'endpoint', 'https://push.example.net/ann-1-new', 'state', 'unusable_keys',
+            'p256dh', 'BOther', 'auth', :'authkey', 'reason', 'x'))),
+          0, 'nor one whose keys changed since the send');
+select is(private.record_push_subscription_states(:'ann', jsonb_build_array(jsonb_build_object(
+            'id', '00000000-0000-4000-8000-0000000000c1', 'endpoint', 'https://push.example.net/ann-1-new', 'state', 'unusable_keys',
+            'p256dh', :'p256dh', 'auth', :'authkey', 'reason', 'the subscription''s keys are unusable: bad point'))),
+          1, 'unusable keys: disabled');
+select is((select disabled_cause || ' | ' || disabled_reason from public.push_subscriptions where id = '00000000-0000-4000-8000-0000000000c1'),
+          'keys | the subscription''s keys are unusable: bad point', '... cause keys, with the reason');
+select tests.clear_authentication();
+select is(private.reenable_push_subscriptions(), 0, 're-enabling by the host list leaves a row disabled for its keys');
+select tests.authenticate_as('ann');
+update public.push_subscriptions set auth = 'uBHItJI5svbpez7KI4CCXg' where id = '00000000-0000-4000-8000-0000000000c1';
+select is((select row(disabled_at, disabled_cause, disabled_reason)::text from public.push_subscriptions
+           where id = '00000000-0000-4000-8000-0000000000c1'), row(null, null, null)::text,
+          'the owner writes new keys: enabled again');
+select tests.clear_authentication();
+select is(tests.error_code($$select private.record_push_subscription_states(gen_random_uuid(), '{}'::jsonb)$$), 'invalid_input',
+          'changes that are not an array: invalid_input');
 
 select * from finish();
 rollback;
