@@ -197,3 +197,25 @@ comment on function private.appointment_notice(uuid, uuid, text, timestamptz) is
   'context, calendar feeds and the calendar function (service_role, for a reader it has checked may see the session).';
 revoke execute on function private.appointment_notice(uuid, uuid, text, timestamptz) from public, anon, authenticated;
 grant execute on function private.appointment_notice(uuid, uuid, text, timestamptz) to service_role;
+
+-- Whether a notice title is one of the appointment wordings of its kind (any language, either side), with
+-- any coach and time: such a title names no topic. For the repair of notices written before the neutral title
+-- (private.neutralize_one_to_one_notice_titles), which must leave these alone.
+create function private.is_appointment_title(kind text, title text)
+returns boolean
+language plpgsql stable set search_path = '' as $$
+begin
+  return exists (
+    select 1
+    from (values ('en'), ('nl'), ('pt')) l (lang)
+    cross join (values ('patient'), ('coach')) sd (side)
+    cross join lateral private.appointment_wording(l.lang, sd.side, is_appointment_title.kind) w
+    where w.title is not null
+      and is_appointment_title.title like replace(replace(replace(replace(w.title, '\', '\\'), '_', '\_'),
+                                                          '{coach}', '%'), '{when}', '%'));
+end;
+$$;
+comment on function private.is_appointment_title(text, text) is
+  'True when title is an appointment wording of the notification kind (private.appointment_wording, any language '
+  'and side, any coach name and time). Internal (the notice-title repair leaves these alone).';
+revoke execute on function private.is_appointment_title(text, text) from public, anon, authenticated, service_role;

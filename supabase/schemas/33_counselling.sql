@@ -921,7 +921,9 @@ begin
    where n.kind = notice.kind
      and s.kind = 'one_to_one'
      and n.data ->> 'session_id' = s.id::text
-     and n.title is distinct from notice.title;
+     and n.title is distinct from notice.title
+     -- Appointment wording (33_appointment_wording.sql) names no topic: left as it is.
+     and not private.is_appointment_title(n.kind, n.title);
   get diagnostics v_notifications = row_count;
 
   with notice (kind, title) as (
@@ -939,7 +941,8 @@ begin
      and d.session_id = s.id
      and d.status <> 'sent'
      and d.payload ? 'title'
-     and d.payload ->> 'title' is distinct from notice.title;
+     and d.payload ->> 'title' is distinct from notice.title
+     and not private.is_appointment_title(d.kind, d.payload ->> 'title');
   get diagnostics v_deliveries = row_count;
   return v_notifications + v_deliveries;
 end;
@@ -948,7 +951,9 @@ comment on function private.neutralize_one_to_one_notice_titles() is
   'Data repair (migration one_to_one_notice_titles_data): gives every in-app notification about a one-to-one session '
   '(by data.session_id and kind) and every unsent delivery of one (by session_id and kind) the title current code '
   'writes ("<prefix>: One-to-one session", one_to_one_booked "New appointment"), whatever the topic or a former '
-  'title made it. Idempotent; returns the rows changed. Internal (operators, migrations).';
+  'title made it; a title in appointment wording (private.is_appointment_title: "Reminder: your appointment with '
+  '<coach> starts ...", in any language) names no topic and is left as it is. Idempotent; returns the rows changed. '
+  'Internal (operators, migrations).';
 revoke execute on function private.neutralize_one_to_one_notice_titles() from public, anon, authenticated, service_role;
 
 -- The one-to-one session of a booking, for reschedule_booking and mark_no_show: the session and

@@ -5,7 +5,7 @@
 -- pushes (one definition); group sessions keep their wording.
 begin;
 \ir ../helpers.sql
-select plan(34);
+select plan(37);
 
 select tests.create_supabase_user('aw_coach', metadata => '{"display_name":"Noor Coach","timezone":"Europe/Amsterdam"}');
 select tests.create_supabase_user('aw_pt', metadata => '{"display_name":"Paula Paciente","timezone":"America/Sao_Paulo"}');
@@ -183,6 +183,19 @@ select is((select count(*)::int from public.notification_deliveries d
            cross join lateral private.notification_delivery_context(array[d.id]) c
            where d.user_id = :'coach' and (c.notice_title || coalesce(c.notice_body, '')) ~* '(paula|evan|dora|luto)'), 0,
           'nor in the coach''s email and push texts');
+
+-- The repair of notices written before the neutral title leaves appointment wording alone ------------------------
+
+select is(array[private.is_appointment_title('session_reminder', 'Herinnering: je afspraak met Noor Coach begint wo 15 jul 2026 14:00 Europe/Amsterdam (CEST)'),
+                private.is_appointment_title('session_cancelled', 'Cancelled: appointment with a patient'),
+                private.is_appointment_title('session_reminder', 'Reminder: Panic attacks'),
+                private.is_appointment_title('booking_confirmed', 'Booking confirmed: Panic attacks')],
+          array[true, true, false, false], 'is_appointment_title: appointment wording in any language, not a topic');
+create temp table aw_before on commit drop as
+  select n.id, n.title from public.notifications n where n.user_id in (:'coach', :'pt', :'en', :'de');
+select ok(private.neutralize_one_to_one_notice_titles() >= 0, '(the notice-title repair runs)');
+select is((select count(*)::int from public.notifications n join aw_before b on b.id = n.id where n.title is distinct from b.title), 0,
+          'it changes none of these notices (it used to put "Reminder: One-to-one session" back over them)');
 
 -- A group session keeps its wording -----------------------------------------------------------------------------------
 

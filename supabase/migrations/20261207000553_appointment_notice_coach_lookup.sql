@@ -75,6 +75,76 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.is_appointment_title (
+  kind  text,
+  title text
+)
+  RETURNS boolean
+  LANGUAGE plpgsql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return exists (
+    select 1
+    from (values ('en'), ('nl'), ('pt')) l (lang)
+    cross join (values ('patient'), ('coach')) sd (side)
+    cross join lateral private.appointment_wording(l.lang, sd.side, is_appointment_title.kind) w
+    where w.title is not null
+      and is_appointment_title.title like replace(replace(replace(replace(w.title, '\', '\\'), '_', '\_'),
+                                                          '{coach}', '%'), '{when}', '%'));
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.neutralize_one_to_one_notice_titles()
+  RETURNS integer
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_notifications int;
+  v_deliveries int;
+begin
+  with notice (kind, title) as (
+    values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
+           ('booking_promoted', 'You have a seat: One-to-one session'),
+           ('session_reminder', 'Reminder: One-to-one session'),
+           ('session_rescheduled', 'New time: One-to-one session'),
+           ('session_cancelled', 'Cancelled: One-to-one session'),
+           ('one_to_one_booked', 'New appointment'))
+  update public.notifications n
+     set title = notice.title
+    from notice, public.sessions s
+   where n.kind = notice.kind
+     and s.kind = 'one_to_one'
+     and n.data ->> 'session_id' = s.id::text
+     and n.title is distinct from notice.title
+     -- Appointment wording (33_appointment_wording.sql) names no topic: left as it is.
+     and not private.is_appointment_title(n.kind, n.title);
+  get diagnostics v_notifications = row_count;
+
+  with notice (kind, title) as (
+    values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
+           ('booking_promoted', 'You have a seat: One-to-one session'),
+           ('session_reminder', 'Reminder: One-to-one session'),
+           ('session_rescheduled', 'New time: One-to-one session'),
+           ('session_cancelled', 'Cancelled: One-to-one session'),
+           ('one_to_one_booked', 'New appointment'))
+  update public.notification_deliveries d
+     set payload = jsonb_set(d.payload, '{title}', to_jsonb(notice.title))
+    from notice, public.sessions s
+   where d.kind = notice.kind
+     and s.kind = 'one_to_one'
+     and d.session_id = s.id
+     and d.status <> 'sent'
+     and d.payload ? 'title'
+     and d.payload ->> 'title' is distinct from notice.title
+     and not private.is_appointment_title(d.kind, d.payload ->> 'title');
+  get diagnostics v_deliveries = row_count;
+  return v_notifications + v_deliveries;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION private.one_to_one_coach (
   session_id uuid
 )
@@ -91,7 +161,17 @@ begin
 end;
 $function$;
 
+COMMENT ON FUNCTION "private"."is_appointment_title"(text, text) IS 'True when title is an appointment wording of the notification kind (private.appointment_wording, any language and side, any coach name and time). Internal (the notice-title repair leaves these alone).';
+
+COMMENT ON FUNCTION "private"."neutralize_one_to_one_notice_titles"() IS 'Data repair (migration one_to_one_notice_titles_data): gives every in-app notification about a one-to-one session (by data.session_id and kind) and every unsent delivery of one (by session_id and kind) the title current code writes ("<prefix>: One-to-one session", one_to_one_booked "New appointment"), whatever the topic or a former title made it; a title in appointment wording (private.is_appointment_title: "Reminder: your appointment with <coach> starts ...", in any language) names no topic and is left as it is. Idempotent; returns the rows changed. Internal (operators, migrations).';
+
 COMMENT ON FUNCTION "private"."one_to_one_coach"(uuid) IS 'The coach of a one-to-one session: its creator (sessions.created_by, the coach book_slot booked) while they are a host of it, else its earliest host (created_at, then user id); null without a host. Internal.';
+
+REVOKE ALL ON FUNCTION "private"."is_appointment_title"(text, text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."is_appointment_title"(text, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."is_appointment_title"(text, text) TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."one_to_one_coach"(uuid) FROM PUBLIC;
 
