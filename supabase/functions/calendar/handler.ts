@@ -57,9 +57,10 @@ async function sessionCalendar(req: Request, rawId: string): Promise<{ body: str
   const [session] = rows;
   // A one-to-one appointment the caller may see (read above as them): its SUMMARY for them, "Appointment with
   // <coach>" for the patient, "Appointment with a patient" for the coach (never a patient's name in a calendar).
-  if (session.kind === "one_to_one" && typeof claims.sub === "string") {
+  const reader = claims.sub;
+  if (session.kind === "one_to_one" && typeof reader === "string") {
     const [summary] = await asCaller(FEED_READER, (tx) =>
-      tx<{ title: string | null }[]>`select title from private.appointment_notice(${claims.sub}::uuid, ${id}::uuid, 'summary')`
+      tx<{ title: string | null }[]>`select title from private.appointment_notice(${reader}::uuid, ${id}::uuid, 'summary')`
     );
     if (summary?.title) session.title = summary.title;
   }
