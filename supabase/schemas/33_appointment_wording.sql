@@ -82,6 +82,7 @@ begin
     ('en', 'coach', 'summary', 'Appointment with a patient', null),
     ('en', null, 'reason', 'Reason: {reason}', null),
     ('en', null, 'patient_cancelled', 'The patient cancelled the appointment.', null),
+    ('en', null, 'coach_unavailable', 'Your counsellor is no longer available.', null),
     ('nl', 'patient', 'booking_confirmed', 'Afspraak bevestigd', 'Je individuele sessie met {coach} is geboekt voor {when}.'),
     ('nl', 'patient', 'session_reminder', 'Herinnering: je afspraak met {coach} begint {when}', 'Je afspraak met {coach} begint {when}.'),
     ('nl', 'patient', 'session_rescheduled', 'Nieuwe tijd voor je afspraak met {coach}', 'Je afspraak met {coach} begint nu {when}.'),
@@ -97,6 +98,7 @@ begin
     ('nl', 'coach', 'summary', 'Afspraak met een cliënt', null),
     ('nl', null, 'reason', 'Reden: {reason}', null),
     ('nl', null, 'patient_cancelled', 'De cliënt heeft de afspraak geannuleerd.', null),
+    ('nl', null, 'coach_unavailable', 'Je coach is niet meer beschikbaar.', null),
     ('pt', 'patient', 'booking_confirmed', 'Consulta confirmada', 'Sua sessão individual com {coach} está marcada para {when}.'),
     ('pt', 'patient', 'session_reminder', 'Lembrete: sua consulta com {coach} começa {when}', 'Sua consulta com {coach} começa {when}.'),
     ('pt', 'patient', 'session_rescheduled', 'Novo horário da sua consulta com {coach}', 'Sua consulta com {coach} agora começa {when}.'),
@@ -111,7 +113,8 @@ begin
     ('pt', 'coach', 'session_cancelled', 'Cancelada: consulta com um paciente', 'Sua consulta com um paciente ({when}) foi cancelada.'),
     ('pt', 'coach', 'summary', 'Consulta com um paciente', null),
     ('pt', null, 'reason', 'Motivo: {reason}', null),
-    ('pt', null, 'patient_cancelled', 'O paciente cancelou a consulta.', null)
+    ('pt', null, 'patient_cancelled', 'O paciente cancelou a consulta.', null),
+    ('pt', null, 'coach_unavailable', 'Seu coach não está mais disponível.', null)
   ) as w (lang, side, key, title, body)
   where w.lang = appointment_wording.lang and w.key = appointment_wording.key
     and (w.side is null or w.side = appointment_wording.side);
@@ -120,9 +123,47 @@ $$;
 comment on function private.appointment_wording(text, text, text) is
   'The one definition of one-to-one appointment texts: title and body templates by language (en, nl, pt), side '
   '(patient or coach) and key (a notification kind, session_moved for a reschedule with its previous time, summary '
-  'for calendars, your_coach, reason, patient_cancelled: the reason a patient''s own cancellation writes). Placeholders {coach}, {when}, {from}, {reason}; the coach side has no '
+  'for calendars, your_coach, reason, and the cancellation reason codes (private.cancel_reason_text): patient_cancelled, '
+  'coach_unavailable). Placeholders {coach}, {when}, {from}, {reason}; the coach side has no '
   'patient name. Null for a combination without wording. Internal.';
 revoke execute on function private.appointment_wording(text, text, text) from public, anon, authenticated, service_role;
+
+-- The cancellation reasons the system writes, by code: sessions.cancel_reason holds the English sentence
+-- (what clients read in the session row), written only through private.cancel_reason_text, and notices
+-- show it in the reader's language (private.appointment_notice, through private.cancel_reason_code).
+-- The sentences are defined once, in private.appointment_wording.
+create function private.cancel_reason_text(code text)
+returns text
+language plpgsql immutable set search_path = '' as $$
+declare
+  v_text text;
+begin
+  if cancel_reason_text.code is null or cancel_reason_text.code not in ('patient_cancelled', 'coach_unavailable') then
+    raise exception 'unknown cancel reason code: %', cancel_reason_text.code;
+  end if;
+  select w.title into v_text from private.appointment_wording('en', null, cancel_reason_text.code) w;
+  return v_text;
+end;
+$$;
+comment on function private.cancel_reason_text(text) is
+  'The sessions.cancel_reason a system cancellation writes, by code: patient_cancelled (the patient cancelled their '
+  'one-to-one booking), coach_unavailable (the coach''s account was deactivated or deleted). The English sentence of '
+  'private.appointment_wording; an unknown code is an error. Internal.';
+revoke execute on function private.cancel_reason_text(text) from public, anon, authenticated, service_role;
+
+-- The code of a cancel_reason written by private.cancel_reason_text; null for a reason someone typed.
+create function private.cancel_reason_code(reason text)
+returns text
+language plpgsql immutable set search_path = '' as $$
+begin
+  return (select c.code from unnest(array['patient_cancelled', 'coach_unavailable']) as c (code)
+          where private.cancel_reason_text(c.code) = cancel_reason_code.reason);
+end;
+$$;
+comment on function private.cancel_reason_code(text) is
+  'The code (patient_cancelled, coach_unavailable) of a sessions.cancel_reason written by private.cancel_reason_text, '
+  'null for any other reason (one an admin or coach typed). Internal.';
+revoke execute on function private.cancel_reason_code(text) from public, anon, authenticated, service_role;
 
 -- A notice (or calendar summary) about a one-to-one appointment for one reader, now: their language and
 -- zone (private.reader_timezone), their side (staff of the session: coach), the coach's name
@@ -144,6 +185,7 @@ declare
   v_when text;
   v_text record;
   v_reason text;
+  v_reason_code text;
 begin
   select s.id, s.kind, s.starts_at, s.timezone, s.cancel_reason into v_session
   from public.sessions s where s.id = appointment_notice.session_id;
@@ -178,10 +220,12 @@ begin
                                          else '' end),
                   '{coach}', coalesce(v_coach, ''));
   if appointment_notice.kind = 'session_cancelled' and v_session.cancel_reason is not null then
-    -- The reason the patient's own cancellation writes (private.bookings_cancel_one_to_one) is worded here;
-    -- any other reason is shown as its author wrote it.
-    v_reason := case when v_session.cancel_reason = 'The patient cancelled the appointment.'
-                     then (select w.title from private.appointment_wording(v_lang, v_side, 'patient_cancelled') w)
+    -- A reason the system writes (private.cancel_reason_text: the patient's own cancellation, a coach who
+    -- left) is a sentence of its own in the reader's language; any other reason is shown as its author
+    -- wrote it, after "Reason:".
+    v_reason_code := private.cancel_reason_code(v_session.cancel_reason);
+    v_reason := case when v_reason_code is not null
+                     then (select w.title from private.appointment_wording(v_lang, v_side, v_reason_code) w)
                      else replace((select w.title from private.appointment_wording(v_lang, v_side, 'reason') w),
                                   '{reason}', v_session.cancel_reason) end;
     body := body || ' ' || v_reason;

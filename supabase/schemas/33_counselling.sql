@@ -1416,7 +1416,7 @@ begin
     return null;
   end if;
   update public.sessions s
-     set status = 'cancelled', cancel_reason = 'The patient cancelled the appointment.', sequence = s.sequence + 1
+     set status = 'cancelled', cancel_reason = private.cancel_reason_text('patient_cancelled'), sequence = s.sequence + 1
    where s.id = v_session.id;
   return null;
 end;

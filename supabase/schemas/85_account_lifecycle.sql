@@ -206,7 +206,7 @@ declare
 begin
   perform private.cancel_future_bookings(v_uid);
   -- Their patients' appointments with them (33_counselling.sql), before their notifications go.
-  perform private.cancel_hosted_one_to_ones(v_uid, 'Your counsellor is no longer available.');
+  perform private.cancel_hosted_one_to_ones(v_uid, private.cancel_reason_text('coach_unavailable'));
   delete from public.push_subscriptions x where x.user_id = v_uid;
   delete from public.notification_preferences x where x.user_id = v_uid;
   delete from public.notification_deliveries x where x.user_id = v_uid;
@@ -270,7 +270,7 @@ begin
   v_sessions := private.revoke_auth_sessions(v_before.id);
   v_cancelled := private.cancel_future_bookings(v_before.id);
   -- A deactivated coach cannot hold their upcoming one-to-one appointments: their patients are told now.
-  v_appointments := private.cancel_hosted_one_to_ones(v_before.id, 'Your counsellor is no longer available.');
+  v_appointments := private.cancel_hosted_one_to_ones(v_before.id, private.cancel_reason_text('coach_unavailable'));
   -- Nothing more is queued for them (private.receives_notifications); what was queued before is not
   -- sent either (the dispatcher's context cancels one already claimed).
   update public.notification_deliveries d
