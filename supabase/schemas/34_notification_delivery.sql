@@ -163,11 +163,15 @@ grant execute on function private.notification_channels(uuid, text) to service_r
 -- deleted-<id>@deleted.invalid). Used where deliveries are queued (private.enqueue_notification_deliveries,
 -- private.queue_direct_message_digests) and by the dispatcher's context
 -- (private.notification_delivery_context: a delivery queued before the account left is cancelled).
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and its query is planned again
+-- on every call; this plan is cached for the session.
 create function private.receives_notifications(user_id uuid)
 returns boolean
-language sql stable set search_path = '' as $$
-  select not exists (select 1 from public.profiles p
+language plpgsql stable set search_path = '' as $$
+begin
+  return not exists (select 1 from public.profiles p
                      where p.id = receives_notifications.user_id and p.status <> 'active');
+end;
 $$;
 comment on function private.receives_notifications(uuid) is
   'True when the account receives email and push: its profile is active (not deactivated nor deleted). The one rule '

@@ -18,12 +18,16 @@
 -- The one definition of a session that is "not over yet" for the account lifecycle: live, or scheduled
 -- with its planned end still ahead. A scheduled session whose end has passed (a past appointment its
 -- coach never completed: nothing closes those automatically) is history.
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and is planned again on every
+-- call (it runs once per session row the lifecycle looks at); a PL/pgSQL expression is evaluated directly.
 create function private.session_not_over(status text, starts_at timestamptz, duration_minutes int)
 returns boolean
-language sql stable set search_path = '' as $$
-  select session_not_over.status = 'live'
+language plpgsql stable set search_path = '' as $$
+begin
+  return session_not_over.status = 'live'
       or (session_not_over.status = 'scheduled'
           and session_not_over.starts_at + make_interval(mins => session_not_over.duration_minutes) > now());
+end;
 $$;
 comment on function private.session_not_over(text, timestamptz, int) is
   'True for a live session, or a scheduled one whose planned end (starts_at + duration_minutes) is after now(): what '
