@@ -362,7 +362,7 @@ returns table (delivery_id uuid, email text, email_enabled boolean, push_enabled
                session_description text, cancel_reason text,
                starts_at timestamptz, duration_minutes int, session_status text, sequence int,
                session_updated_at timestamptz, host_name text, zone_abbreviation text, booking_status text,
-               reminder_minutes int[], previous_zone_abbreviation text, session_kind text, reader_is_staff boolean,
+               reminder_minutes int[], previous_zone_abbreviation text, session_kind text,
                notice_title text, notice_body text, ics_summary text)
 language sql stable security definer rows 50 set search_path = '' as $$
   select d.id, u.email,
@@ -380,9 +380,6 @@ language sql stable security definer rows 50 set search_path = '' as $$
          -- The zone abbreviation at a reschedule's previous start (prev, below) in the same zone.
          case when s.id is not null then private.zone_abbreviation(prev.at, z.tz) end,
          s.kind,
-         -- The recipient is staff of the session (a one-to-one's coach side: "an appointment with a patient").
-         case when s.id is not null
-              then exists (select 1 from public.session_staff st where st.session_id = s.id and st.user_id = d.user_id) end,
          -- A one-to-one appointment's notice, now (its current time, the reader's language and zone): the one
          -- definition of that wording (private.appointment_notice), as the in-app row was written.
          n.title, n.body,
@@ -405,7 +402,13 @@ language sql stable security definer rows 50 set search_path = '' as $$
                                        and d.payload -> 'data' ->> 'previous_starts_at'
                                            ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([+-]\d{2}:\d{2}|Z)$'
                                   then (d.payload -> 'data' ->> 'previous_starts_at')::timestamptz end as at) prev
-  left join lateral private.appointment_notice(d.user_id, s.id, d.kind, prev.at) n on s.kind = 'one_to_one'
+  -- Called for one-to-one sessions only: in the subquery, the kind is a one-time filter above the call (an ON
+  -- clause would filter its result after calling it for every delivery); OFFSET 0 keeps the subquery from
+  -- being pulled up into the join, where the guard would become that ON clause again.
+  left join lateral (select an.title, an.body
+                     from private.appointment_notice(d.user_id, s.id, d.kind, prev.at) an
+                     where s.kind = 'one_to_one'
+                     offset 0) n on true
   where d.id = any (delivery_ids);
 $$;
 comment on function private.notification_delivery_context(uuid[]) is
@@ -414,10 +417,9 @@ comment on function private.notification_delivery_context(uuid[]) is
   'session (title, description, cancel reason, start, duration, status, calendar sequence, host name, the zone abbreviation at the '
   'start, the recipient''s booking status and reminder lead times; for session_rescheduled the zone abbreviation at '
   'data.previous_starts_at; its kind, group or one_to_one: one-to-one notices have their own appointment wording; '
-  'the host name is a one-to-one''s coach, private.one_to_one_coach), and reader_is_staff: whether the recipient is '
-  'staff of that session; notice_title and notice_body: for a one-to-one appointment, its notice for this reader now '
+  'the host name is a one-to-one''s coach, private.one_to_one_coach); notice_title and notice_body: for a one-to-one appointment, its notice for this reader now '
   '(private.appointment_notice: the one definition of appointment wording, en/nl/pt, the reader''s zone; null for '
-  'group sessions and kinds without it); ics_summary: the attached .ics''s SUMMARY for a one-to-one appointment '
+  'group sessions and kinds without it, for which it is not called); ics_summary: the attached .ics''s SUMMARY for a one-to-one appointment '
   '("Appointment with <coach>" / "Appointment with a patient", the reader''s language), else null. For service_role.';
 revoke execute on function private.notification_delivery_context(uuid[]) from public, anon, authenticated;
 grant execute on function private.notification_delivery_context(uuid[]) to service_role;

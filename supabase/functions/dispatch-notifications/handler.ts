@@ -67,7 +67,6 @@ export interface DeliveryContext {
   /** group or one_to_one (null without a session). */
   session_kind: string | null;
   /** The recipient is staff of the session (null without a session). */
-  reader_is_staff: boolean | null;
   /** A one-to-one appointment's notice for this reader (private.appointment_notice), else null. */
   notice_title: string | null;
   notice_body: string | null;
@@ -138,7 +137,6 @@ function messageContext(d: Delivery, c: DeliveryContext): MessageContext {
         previousZoneAbbreviation: c.previous_zone_abbreviation,
         kind: c.session_kind,
         hostName: c.host_name,
-        readerIsStaff: c.reader_is_staff,
         notice: c.notice_title ? { title: c.notice_title, body: c.notice_body } : null,
       }
       : null,

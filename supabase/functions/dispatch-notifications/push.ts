@@ -92,7 +92,6 @@ export function pushPayload(d: Delivery, c: DeliveryContext, url: string | null,
         title: c.session_title, startsAt: c.starts_at, status: c.session_status ?? "scheduled",
         cancelReason: c.cancel_reason, zoneAbbreviation: c.zone_abbreviation, bookingStatus: c.booking_status,
         previousZoneAbbreviation: c.previous_zone_abbreviation, kind: c.session_kind, hostName: c.host_name,
-        readerIsStaff: c.reader_is_staff,
         notice: c.notice_title ? { title: c.notice_title, body: c.notice_body } : null,
       }
       : null,

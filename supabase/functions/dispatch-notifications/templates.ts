@@ -29,8 +29,6 @@ export interface MessageContext {
     kind?: string | null;
     /** The session's (first) host: a one-to-one appointment's coach. */
     hostName?: string | null;
-    /** The recipient is staff of the session: on a one-to-one, the coach side. */
-    readerIsStaff?: boolean | null;
     /** A one-to-one appointment's notice for this reader, from the database (private.appointment_notice: the one
      * definition of appointment wording, en/nl/pt, the reader's zone, written the same way in-app): used as is. */
     notice?: { title: string; body: string | null } | null;
