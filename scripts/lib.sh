@@ -123,7 +123,17 @@ cluster_start() {
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$SOCKET_DIR" "$LOCAL_STACK_DIR"
   cluster_durability
   log "starting PostgreSQL 15 on 127.0.0.1:$SUPABASE_DB_PORT"
-  as_pg_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL_STACK_DIR/postgres.log" -w -t 60 start >/dev/null
+  # The port was checked free, but it may be the local port of an outgoing connection by the time the
+  # postmaster binds it (Address already in use): such a port is freed when that connection closes, so
+  # the start is tried again on the same port a few times.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    as_pg_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL_STACK_DIR/postgres.log" -w -t 60 start >/dev/null && return 0
+    tail -n 20 "$LOCAL_STACK_DIR/postgres.log" 2>/dev/null | grep -q "Address already in use" || return 1
+    log "port $SUPABASE_DB_PORT is in use for the moment; trying again"
+    sleep 1
+  done
+  return 1
 }
 
 cluster_stop() {
