@@ -123,7 +123,17 @@ cluster_start() {
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$SOCKET_DIR" "$LOCAL_STACK_DIR"
   cluster_durability
   log "starting PostgreSQL 15 on 127.0.0.1:$SUPABASE_DB_PORT"
-  as_pg_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL_STACK_DIR/postgres.log" -w -t 60 start >/dev/null
+  # The port was checked free, but it may be the local port of an outgoing connection by the time the
+  # postmaster binds it (Address already in use): such a port is freed when that connection closes, so
+  # the start is tried again on the same port a few times.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    as_pg_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL_STACK_DIR/postgres.log" -w -t 60 start >/dev/null && return 0
+    tail -n 20 "$LOCAL_STACK_DIR/postgres.log" 2>/dev/null | grep -q "Address already in use" || return 1
+    log "port $SUPABASE_DB_PORT is in use for the moment; trying again"
+    sleep 1
+  done
+  return 1
 }
 
 cluster_stop() {
@@ -158,10 +168,15 @@ pooler_url() { # pooler_url [role] [database]
 pooler_start() {
   local dir; dir=$(pooler_dir)
   export POOLER_PORT=${POOLER_PORT:-$((SUPABASE_DB_PORT + 1000))}
-  while (echo >"/dev/tcp/127.0.0.1/$POOLER_PORT") 2>/dev/null; do POOLER_PORT=$((POOLER_PORT + 1)); done
   mkdir -p "$dir"
   printf '"postgres" "%s"\n' "$DB_PASSWORD" >"$dir/userlist.txt"
-  cat >"$dir/pgbouncer.ini" <<INI
+  chmod 600 "$dir/userlist.txt"
+  # A free port can be taken between the check and PgBouncer's bind (ports in this range are also the
+  # local ports of outgoing connections): on "Address already in use" the next port is tried.
+  local attempt i
+  for attempt in 1 2 3 4 5; do
+    while (echo >"/dev/tcp/127.0.0.1/$POOLER_PORT") 2>/dev/null; do POOLER_PORT=$((POOLER_PORT + 1)); done
+    cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 postgres = host=127.0.0.1 port=$SUPABASE_DB_PORT dbname=postgres
 postgres_single = host=127.0.0.1 port=$SUPABASE_DB_PORT dbname=postgres pool_size=1
@@ -179,14 +194,19 @@ ignore_startup_parameters = extra_float_digits
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-  chmod 600 "$dir/userlist.txt"
-  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
-  log "starting PgBouncer (transaction mode) on 127.0.0.1:$POOLER_PORT -> $SUPABASE_DB_PORT"
-  as_pg_user pgbouncer -d -q "$dir/pgbouncer.ini" || { cat "$dir/pgbouncer.log" >&2 2>/dev/null; return 1; }
-  local i
-  for i in $(seq 50); do
-    (echo >"/dev/tcp/127.0.0.1/$POOLER_PORT") 2>/dev/null && return 0
-    sleep 0.1
+    : >"$dir/pgbouncer.log"
+    [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+    log "starting PgBouncer (transaction mode) on 127.0.0.1:$POOLER_PORT -> $SUPABASE_DB_PORT"
+    as_pg_user pgbouncer -d -q "$dir/pgbouncer.ini" || { cat "$dir/pgbouncer.log" >&2 2>/dev/null; return 1; }
+    for i in $(seq 50); do
+      (echo >"/dev/tcp/127.0.0.1/$POOLER_PORT") 2>/dev/null && return 0
+      grep -q "Address already in use" "$dir/pgbouncer.log" 2>/dev/null && break
+      sleep 0.1
+    done
+    grep -q "Address already in use" "$dir/pgbouncer.log" 2>/dev/null || break
+    log "port $POOLER_PORT was taken meanwhile; trying the next one"
+    rm -f "$dir/pgbouncer.pid"
+    POOLER_PORT=$((POOLER_PORT + 1))
   done
   log "PgBouncer did not start"; cat "$dir/pgbouncer.log" >&2; return 1
 }
