@@ -7,44 +7,11 @@
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
 import assert from "node:assert/strict";
+import { asUser, createUsers, DB_URL, dropUsers, outcome } from "./_lib.ts";
 
-const DB_URL = Deno.env.get("SUPABASE_DB_URL");
 const MEMBERS = 30;
 const SESSIONS = 6;
 const ROUNDS = 3;
-
-type Sql = postgres.Sql;
-
-async function createUsers(admin: Sql, prefix: string, n: number): Promise<string[]> {
-  const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  const rows = ids.map((id, i) => ({
-    id,
-    email: `${prefix}-${i}-${id.slice(0, 8)}@concurrency.test`,
-    raw_user_meta_data: { display_name: `${prefix} ${i}` },
-    aud: "authenticated",
-    role: "authenticated",
-    created_at: new Date(),
-  }));
-  await admin`insert into auth.users ${admin(rows, "id", "email", "raw_user_meta_data", "aud", "role", "created_at")}`;
-  return ids;
-}
-
-/** Runs `query` in one transaction as `userId`, the way PostgREST does; the API error code instead of a throw. */
-async function asUser(sql: Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<string> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@concurrency.test` });
-  try {
-    await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-      await query(tx);
-    });
-    return "ok";
-  } catch (err) {
-    if (err instanceof postgres.PostgresError) {
-      return err.code === "PGRST" ? JSON.parse(err.message).code : err.code;
-    }
-    throw err;
-  }
-}
 
 Deno.test({
   name: "members delete their accounts while the host cancels their sessions: no deadlock, no active booking left, 3 rounds",
@@ -74,14 +41,14 @@ Deno.test({
         for (const [k, m] of members.entries()) {
           for (let i = 0; i < SESSIONS; i++) {
             const s = ids[(i + k) % SESSIONS];
-            assert.equal(await asUser(pool, m, (tx) => tx`select public.book_session(${s})`), "ok", `round ${round}: booking`);
+            assert.equal(await outcome(asUser(pool, m, (tx) => tx`select public.book_session(${s})`)), "ok", `round ${round}: booking`);
           }
         }
         await Promise.all(Array.from({ length: MEMBERS + SESSIONS }, () => pool.begin((tx) => tx`select pg_sleep(0.05)`)));
 
         const answers = await Promise.all([
-          ...members.map((m) => asUser(pool, m, (tx) => tx`select public.delete_my_account()`)),
-          ...ids.map((s) => asUser(pool, host, (tx) => tx`select public.cancel_session(${s}, 'lifecycle test')`)),
+          ...members.map((m) => outcome(asUser(pool, m, (tx) => tx`select public.delete_my_account()`))),
+          ...ids.map((s) => outcome(asUser(pool, host, (tx) => tx`select public.cancel_session(${s}, 'lifecycle test')`))),
         ]);
         const unexpected = answers.filter((a) => a !== "ok");
         assert.deepEqual(unexpected, [], `round ${round}: every deletion and cancellation succeeds (no 40P01)`);
@@ -97,8 +64,7 @@ Deno.test({
     } finally {
       if (sessions.length) await admin`delete from public.sessions where id = any(${sessions})`;
       if (users.length) {
-        await admin`delete from realtime.messages where topic = any(${users.map((u) => `user:${u}`)})`;
-        await admin`delete from auth.users where id = any(${users})`;
+        await dropUsers(admin, users);
       }
       await pool.end({ timeout: 5 });
       await admin.end({ timeout: 5 });

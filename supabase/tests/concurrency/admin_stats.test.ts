@@ -8,34 +8,16 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { asUser, createUsers, dbUrl } from "./_lib.ts";
 
 const USERS = 40;
 const MESSAGES_PER_USER = 10;
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
-
-async function asUser(sql: postgres.Sql, userId: string, statement: (tx: postgres.TransactionSql) => Promise<unknown>) {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  return await sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-    return await statement(tx);
-  });
-}
 
 Deno.test("admin_stats: parallel writers and parallel folds count every row exactly once", async () => {
   const admin = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: USERS, prepare: false, onnotice: () => {} });
   const folders = postgres(dbUrl(), { max: 4, prepare: false, onnotice: () => {} });
-  const users = (await admin`
-    insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-    select gen_random_uuid(), 'stats-' || g || '-' || substr(md5(random()::text), 1, 10) || '@example.test',
-           jsonb_build_object('display_name', 'Writer ' || g), 'authenticated', 'authenticated', now()
-    from generate_series(1, ${USERS + 1}) g
-    returning id`).map((r) => r.id as string);
+  const users = await createUsers(admin, "stats", USERS + 1);
   const [host, ...writers] = users;
   const sessions: string[] = [];
   // The counters of every hour: folded rollups plus the increments not folded yet.

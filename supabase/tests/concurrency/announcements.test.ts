@@ -7,15 +7,10 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { asUser, dbUrl, insertUsers } from "./_lib.ts";
 
 const MEMBERS = 1500;
 const RUNNERS = 6;
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
 
 Deno.test("announcements: parallel job runs deliver each notification exactly once", async () => {
   const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
@@ -24,18 +19,13 @@ Deno.test("announcements: parallel job runs deliver each notification exactly on
   const members = Array.from({ length: MEMBERS }, () => crypto.randomUUID());
   let program: string | undefined;
   try {
-    await admin`insert into auth.users ${admin([owner, ...members].map((id) => ({
-      id, email: `announce-${id}@example.test`, raw_user_meta_data: { display_name: "Announce" }, aud: "authenticated",
-      role: "authenticated",
-    })))}`;
+    await insertUsers(admin, "announce", [owner, ...members]);
     await admin`update public.user_roles set role = 'coach' where user_id = ${owner}`;
     [{ id: program }] = await admin`insert into public.programs (name, status, created_by) values ('announce load', 'live', ${owner}) returning id`;
     const [{ id: session }] = await admin`insert into public.sessions (program_id, title, status, visibility, starts_at, created_by)
                                           values (${program!}, 'announce load', 'scheduled', 'members', now() + interval '1 day', ${owner}) returning id`;
     await admin`insert into public.bookings ${admin(members.map((user_id) => ({ session_id: session, user_id, status: "confirmed" })))}`;
-    const [{ id: announcement }] = await admin.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true),
-                      set_config('request.jwt.claims', ${JSON.stringify({ sub: owner, role: "authenticated" })}, true)`;
+    const [{ id: announcement }] = await asUser(admin, owner, async (tx) => {
       return await tx`select (public.send_announcement(${"program:" + program}, 'Load test', 'Exactly once, please')).id`;
     });
     // Open every connection first, then let the runners race until the announcement is sent.

@@ -7,28 +7,15 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
-
-const claims = (userId: string) => JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
+import { apiCode, asUser as asUserTx, dbUrl, insertUsers } from "./_lib.ts";
 
 /** One PostgREST-like transaction as `userId`: runs `statement`, then waits for `hold` before committing. */
 function asUser(sql: postgres.Sql, userId: string, statement: (tx: postgres.TransactionSql) => Promise<unknown>, hold?: Promise<void>) {
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims(userId)}, true)`;
+  return asUserTx(sql, userId, async (tx) => {
     const result = await statement(tx);
     await hold;
     return result;
   });
-}
-
-function errorCode(err: unknown): string {
-  if (err instanceof postgres.PostgresError && err.code === "PGRST") return JSON.parse(err.message).code;
-  throw err;
 }
 
 /** Settles with "pending" if `promise` has not settled within `ms`. */
@@ -43,11 +30,7 @@ Deno.test("attendance: a join racing the end of its session leaves no interval o
   const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
   const [host, viewer] = [crypto.randomUUID(), crypto.randomUUID()];
-  for (const id of [host, viewer]) {
-    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                values (${id}, ${`attendance-race-${id}@example.test`}, ${admin.json({ display_name: "Attendance Race" })},
-                        'authenticated', 'authenticated', now())`;
-  }
+  await insertUsers(admin, "attendance-race", [host, viewer]);
   await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
   const sessions: string[] = [];
   const liveSession = async () => {
@@ -82,7 +65,7 @@ Deno.test("attendance: a join racing the end of its session leaves no interval o
     await endRan;
     try {
       const join = asUser(pool, viewer, (tx) => tx`select public.join_session(${session}::uuid)`);
-      const joinOutcome = join.then(() => "joined", errorCode);
+      const joinOutcome = join.then(() => "joined", apiCode);
       assert.equal(await stateAfter(join, 300), "failed", "the join does not wait for the end in flight");
       assert.equal(await joinOutcome, "invalid_transition", "it is refused: the session is ending");
     } finally {
@@ -131,9 +114,7 @@ Deno.test("attendance: parallel joins, heartbeats and leaves keep the viewer cou
   const pool = postgres(dbUrl(), { max: 16, prepare: false, onnotice: () => {} });
   const host = crypto.randomUUID();
   const viewers = Array.from({ length: 60 }, () => crypto.randomUUID());
-  await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-              select u, 'viewer-count-' || u || '@example.test', '{"display_name": "Viewer"}', 'authenticated', 'authenticated', now()
-              from unnest(${[host, ...viewers]}::uuid[]) u`;
+  await insertUsers(admin, "viewer-count", [host, ...viewers]);
   const [{ id: session }] = await admin`
     insert into public.sessions (title, status, visibility, starts_at, started_at, created_by)
     values ('viewer count race', 'live', 'public', now(), now(), ${host}) returning id`;
@@ -219,9 +200,7 @@ Deno.test("attendance: the end of a session waits for a leave in flight, and bot
   const pool = postgres(dbUrl(), { max: 4, prepare: false, onnotice: () => {} });
   const host = crypto.randomUUID();
   const viewers = Array.from({ length: 20 }, () => crypto.randomUUID());
-  await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-              select u, 'leave-end-' || u || '@example.test', '{"display_name": "Leave End"}', 'authenticated', 'authenticated', now()
-              from unnest(${[host, ...viewers]}::uuid[]) u`;
+  await insertUsers(admin, "leave-end", [host, ...viewers]);
   await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
   const [{ id: session }] = await admin`
     insert into public.sessions (title, status, visibility, starts_at, started_at, created_by)
@@ -276,9 +255,7 @@ for (const action of ["end_session", "cancel_session"] as const) {
     const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
     const pool = postgres(dbUrl(), { max: 3, prepare: false, onnotice: () => {} });
     const [host, viewer] = [crypto.randomUUID(), crypto.randomUUID()];
-    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                select u, 'lock-order-' || u || '@example.test', '{"display_name": "Lock Order"}', 'authenticated', 'authenticated', now()
-                from unnest(${[host, viewer]}::uuid[]) u`;
+    await insertUsers(admin, "lock-order", [host, viewer]);
     await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
     const [{ id: session }] = await admin`
       insert into public.sessions (title, status, visibility, starts_at, started_at, created_by)

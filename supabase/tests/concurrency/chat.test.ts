@@ -8,41 +8,17 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { apiCode, asUser, createUsers, dbUrl } from "./_lib.ts";
 
 const CALLS = 50;
 const ROUNDS = 3;
 
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
-
 type Outcome = { ok: true } | { ok: false; code: string };
 
 /** send_chat_message as `userId`, in one transaction, the way PostgREST runs an RPC. */
-async function send(sql: postgres.Sql, userId: string, sessionId: string, body: string): Promise<Outcome> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  try {
-    await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-      await tx`select id from public.send_chat_message(${sessionId}::uuid, ${body})`;
-    });
-    return { ok: true };
-  } catch (err) {
-    if (err instanceof postgres.PostgresError && err.code === "PGRST") return { ok: false, code: JSON.parse(err.message).code };
-    throw err;
-  }
-}
-
-async function createUsers(admin: postgres.Sql, n: number): Promise<string[]> {
-  const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  for (const id of ids) {
-    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                values (${id}, ${`chat-concurrency-${id}@example.test`}, ${admin.json({ display_name: "Chat Load" })},
-                        'authenticated', 'authenticated', now())`;
-  }
-  return ids;
+function send(sql: postgres.Sql, userId: string, sessionId: string, body: string): Promise<Outcome> {
+  return asUser(sql, userId, (tx) => tx`select id from public.send_chat_message(${sessionId}::uuid, ${body})`)
+    .then((): Outcome => ({ ok: true }), (err) => ({ ok: false, code: apiCode(err) }));
 }
 
 async function createSession(admin: postgres.Sql, hostId: string, memberIds: string[]): Promise<string> {
@@ -55,7 +31,7 @@ async function createSession(admin: postgres.Sql, hostId: string, memberIds: str
 Deno.test("chat: 50 parallel sends by one user let exactly chat_rate_limit through", async () => {
   const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: CALLS, prepare: false, onnotice: () => {} });
-  const [host, member] = await createUsers(admin, 2);
+  const [host, member] = await createUsers(admin, "chat", 2);
   await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
   const sessions: string[] = [];
   try {
@@ -85,7 +61,7 @@ Deno.test("chat: 50 parallel sends by one user let exactly chat_rate_limit throu
 Deno.test("chat: 50 users posting at once all get through", async () => {
   const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: CALLS, prepare: false, onnotice: () => {} });
-  const [host, ...members] = await createUsers(admin, CALLS + 1);
+  const [host, ...members] = await createUsers(admin, "chat", CALLS + 1);
   await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
   let session: string | undefined;
   try {
@@ -106,7 +82,7 @@ Deno.test("chat: 50 users posting at once all get through", async () => {
 Deno.test("chat: a ban is ordered after the user's queued sends, and nothing is posted after it", async () => {
   const admin = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: 12, prepare: false, onnotice: () => {} });
-  const [host, member] = await createUsers(admin, 2);
+  const [host, member] = await createUsers(admin, "chat", 2);
   await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
   let session: string | undefined;
   const holder = await admin.reserve();
@@ -119,9 +95,7 @@ Deno.test("chat: a ban is ordered after the user's queued sends, and nothing is 
     await holder`select pg_advisory_xact_lock(hashtextextended(${"chat:" + session + ":" + member}, 0))`;
     const sends = Array.from({ length: 8 }, (_, i) => send(pool, member, session!, `queued ${i}`));
     await new Promise((r) => setTimeout(r, 300));
-    const hostClaims = JSON.stringify({ sub: host, role: "authenticated", email: `${host}@example.test` });
-    const ban = pool.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${hostClaims}, true)`;
+    const ban = asUser(pool, host, async (tx) => {
       await tx`select public.ban_user(${session!}::uuid, ${member}::uuid, 'spam')`;
     }).then(async () => (await pool`select clock_timestamp() as t`)[0].t as Date);
     await new Promise((r) => setTimeout(r, 300));

@@ -12,43 +12,10 @@
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
 import assert from "node:assert/strict";
+import { asUser, createUsers, DB_URL, dropUsers, outcome } from "./_lib.ts";
 
-const DB_URL = Deno.env.get("SUPABASE_DB_URL");
 const ROUNDS = 8;
 const APPOINTMENTS = 3; // per direction
-
-type Sql = postgres.Sql;
-
-async function createUsers(admin: Sql, prefix: string, n: number): Promise<string[]> {
-  const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  const rows = ids.map((id, i) => ({
-    id,
-    email: `${prefix}-${i}-${id.slice(0, 8)}@concurrency.test`,
-    raw_user_meta_data: { display_name: `${prefix} ${i}` },
-    aud: "authenticated",
-    role: "authenticated",
-    created_at: new Date(),
-  }));
-  await admin`insert into auth.users ${admin(rows, "id", "email", "raw_user_meta_data", "aud", "role", "created_at")}`;
-  return ids;
-}
-
-/** Runs `query` in one transaction as `userId`, the way PostgREST does. */
-function asUser<T>(sql: Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@concurrency.test` });
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-    return await query(tx);
-  }) as Promise<T>;
-}
-
-/** "ok" or the API error code of a failed call (PGRST), or the SQLSTATE (40P01: deadlock); rethrows anything else. */
-function outcome(p: Promise<unknown>): Promise<string> {
-  return p.then(() => "ok", (err) => {
-    if (err instanceof postgres.PostgresError) return err.code === "PGRST" ? JSON.parse(err.message).code : err.code;
-    throw err;
-  });
-}
 
 for (const act of ["deactivate_user", "delete_user"] as const) {
   Deno.test({
@@ -93,8 +60,7 @@ for (const act of ["deactivate_user", "delete_user"] as const) {
         assert.deepEqual(outcomes.filter((o) => o !== "ok"), [], `every ${act} succeeds (40P01 is a deadlock)`);
       } finally {
         await db`delete from public.sessions where created_by = any(${created})`;
-        await db`delete from realtime.messages where topic = any(${created.map((id) => `user:${id}`)})`;
-        await db`delete from auth.users where id = any(${created})`;
+        await dropUsers(db, created);
         await pool.end({ timeout: 5 });
         await db.end({ timeout: 5 });
       }

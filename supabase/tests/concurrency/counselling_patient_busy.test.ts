@@ -14,47 +14,7 @@
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
 import assert from "node:assert/strict";
-
-const DB_URL = Deno.env.get("SUPABASE_DB_URL");
-
-type Sql = postgres.Sql;
-
-async function createUsers(admin: Sql, prefix: string, n: number): Promise<string[]> {
-  const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  if (n === 0) return ids;
-  const rows = ids.map((id, i) => ({
-    id,
-    email: `${prefix}-${i}-${id.slice(0, 8)}@concurrency.test`,
-    raw_user_meta_data: { display_name: `${prefix} ${i}` },
-    aud: "authenticated",
-    role: "authenticated",
-    created_at: new Date(),
-  }));
-  await admin`insert into auth.users ${admin(rows, "id", "email", "raw_user_meta_data", "aud", "role", "created_at")}`;
-  return ids;
-}
-
-/** Runs `query` in one transaction as `userId`, the way PostgREST does. */
-function asUser<T>(sql: Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@concurrency.test` });
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-    return await query(tx);
-  }) as Promise<T>;
-}
-
-/** The API error code of a failed call (PGRST), or the SQLSTATE; rethrows anything else. */
-function codeOf(err: unknown): string {
-  if (err instanceof postgres.PostgresError) {
-    return err.code === "PGRST" ? JSON.parse(err.message).code : err.code;
-  }
-  throw err;
-}
-
-/** "ok" for a booking, else the error code. */
-function outcome(p: Promise<unknown>): Promise<string> {
-  return p.then(() => "ok", codeOf);
-}
+import { asUser, createUsers, DB_URL, dropUsers, outcome, type Sql } from "./_lib.ts";
 
 interface Fixture {
   admin: Sql;
@@ -84,9 +44,7 @@ async function withCoaches(prefix: string, coaches: number, patients: number, po
     await fn({ admin, pool, coaches: coachIds, patients: ids, day });
   } finally {
     await admin`delete from public.sessions where created_by = any(${coachIds})`;
-    const topics = [...coachIds, ...ids].map((id) => `user:${id}`);
-    await admin`delete from realtime.messages where topic = any(${topics})`;
-    await admin`delete from auth.users where id = any(${[...coachIds, ...ids]})`;
+    await dropUsers(admin, [...coachIds, ...ids]);
     await pool.end({ timeout: 5 });
     await admin.end({ timeout: 5 });
   }

@@ -9,45 +9,10 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { asUserResult as asUser, createUsers, dbUrl } from "./_lib.ts";
 
 const CALLS = 20;
 const ROUNDS = 3;
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; retryAfter?: string };
-
-/** Runs `fn` as `userId` in one transaction, the way PostgREST runs an RPC. */
-async function asUser<T>(sql: postgres.Sql, userId: string, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<Outcome<T>> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  try {
-    const value = await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-      return await fn(tx);
-    });
-    return { ok: true, value: value as T };
-  } catch (err) {
-    if (err instanceof postgres.PostgresError && err.code === "PGRST") {
-      const detail = err.detail ? JSON.parse(err.detail) : {};
-      return { ok: false, code: JSON.parse(err.message).code, retryAfter: detail.headers?.["Retry-After"] };
-    }
-    throw err;
-  }
-}
-
-async function createUsers(admin: postgres.Sql, n: number): Promise<string[]> {
-  const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  for (const id of ids) {
-    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                values (${id}, ${`dm-concurrency-${id}@example.test`}, ${admin.json({ display_name: "DM Load" })},
-                        'authenticated', 'authenticated', now())`;
-  }
-  return ids;
-}
 
 async function cleanup(admin: postgres.Sql, users: string[]) {
   if (users.length === 0) return;
@@ -63,7 +28,7 @@ Deno.test("direct messages: 20 parallel start_conversation calls between two use
     // Open every connection up front so the calls really run side by side.
     await Promise.all(Array.from({ length: CALLS }, () => pool`select 1`));
     for (let round = 0; round < ROUNDS; round++) {
-      const [a, b] = await createUsers(admin, 2);
+      const [a, b] = await createUsers(admin, "dm", 2);
       users.push(a, b);
       const outcomes = await Promise.all(Array.from({ length: CALLS }, (_, i) => {
         const [caller, other] = i % 2 === 0 ? [a, b] : [b, a];
@@ -99,7 +64,7 @@ Deno.test("direct messages: 40 parallel sends by one user let exactly 20 through
   const SENDS = 40;
   const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: SENDS, prepare: false, onnotice: () => {} });
-  const users = await createUsers(admin, 3);
+  const users = await createUsers(admin, "dm", 3);
   const [sender, r1, r2] = users;
   try {
     await Promise.all(Array.from({ length: SENDS }, () => pool`select 1`));

@@ -8,31 +8,18 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { apiCode, asUser as asUserTx, dbUrl, insertUsers } from "./_lib.ts";
 
 const RETRIES = 20;
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
 
 type Outcome = { ok: true; id: string } | { ok: false; code: string };
 
 /** One statement as `userId`, in one transaction, the way PostgREST runs an RPC; answers the id it returns. */
-async function asUser(sql: postgres.Sql, userId: string, run: (tx: postgres.TransactionSql) => Promise<{ id: string }[]>): Promise<Outcome> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  try {
-    const id = await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-      const [row] = await run(tx);
-      return row.id;
-    });
-    return { ok: true, id: String(id) };
-  } catch (err) {
-    if (err instanceof postgres.PostgresError && err.code === "PGRST") return { ok: false, code: JSON.parse(err.message).code };
-    throw err;
-  }
+function asUser(sql: postgres.Sql, userId: string, run: (tx: postgres.TransactionSql) => Promise<{ id: string }[]>): Promise<Outcome> {
+  return asUserTx(sql, userId, async (tx) => {
+    const [row] = await run(tx);
+    return row.id;
+  }).then((id): Outcome => ({ ok: true, id: String(id) }), (err) => ({ ok: false, code: apiCode(err) }));
 }
 
 function assertOneAnswer(outcomes: Outcome[], what: string): string {
@@ -50,11 +37,7 @@ Deno.test("idempotent sends: 20 parallel retries of one client id create one mes
   const users = [host, member, friend];
   let session: string | undefined;
   try {
-    for (const id of users) {
-      await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                  values (${id}, ${`idempotent-${id}@example.test`}, ${admin.json({ display_name: "Idempotent" })},
-                          'authenticated', 'authenticated', now())`;
-    }
+    await insertUsers(admin, "idempotent", users);
     await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
     [{ id: session }] = await admin`
       insert into public.sessions (title, status, visibility, starts_at, started_at, chat_rate_limit, created_by)
@@ -86,8 +69,7 @@ Deno.test("idempotent sends: 20 parallel retries of one client id create one mes
     });
 
     await t.step("send_direct_message", async () => {
-      const [{ id: conversation }] = await admin.begin(async (tx) => {
-        await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: member, role: "authenticated" })}, true)`;
+      const [{ id: conversation }] = await asUserTx(admin, member, async (tx) => {
         return await tx`select (public.start_conversation(array[${friend}]::uuid[])).id`;
       });
       const key = crypto.randomUUID();

@@ -7,16 +7,11 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { dbUrl, insertUsers } from "./_lib.ts";
 
 const DISPATCHERS = 8;
 const BATCH = 25;
 const NOTIFICATIONS = 200; // x 2 channels
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
 
 type Claimed = { id: string; attempts: number };
 
@@ -48,9 +43,7 @@ Deno.test("outbox: 8 parallel dispatchers claim and record every delivery exactl
     await Promise.all(Array.from({ length: DISPATCHERS }, () => pool`select 1`));
     held = await admin`update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
                        where d.status in ('queued', 'sending') returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
-    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                values (${user}, ${`outbox-${user}@example.test`}, ${admin.json({ display_name: "Outbox Load" })},
-                        'authenticated', 'authenticated', now())`;
+    await insertUsers(admin, "outbox", [user]);
     await admin`insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)
                 values (${user}, ${`https://fcm.googleapis.com/fcm/send/${user}`},
                         'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',

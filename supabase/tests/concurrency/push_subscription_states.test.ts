@@ -10,18 +10,13 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { dbUrl, insertUsers } from "./_lib.ts";
 
 const DISPATCHERS = 8;
 const USERS = 40;
 const ROUNDS = 10;
 const P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM";
 const AUTH = "tBHItJI5svbpez7KI4CCXg";
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
 
 Deno.test("push write-back: a host listed again during the write-backs leaves no device on it disabled", async () => {
   const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
@@ -31,10 +26,7 @@ Deno.test("push write-back: a host listed again during the write-backs leaves no
   const users = Array.from({ length: USERS }, () => crypto.randomUUID());
   try {
     await Promise.all(Array.from({ length: DISPATCHERS }, () => pool`select 1`));
-    await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                select u, 'push-race-' || u || '@example.test', '{"display_name":"Push Race"}'::jsonb,
-                       'authenticated', 'authenticated', now()
-                from unnest(${users}::uuid[]) u`;
+    await insertUsers(admin, "push-race", users);
     await admin`insert into private.push_service_hosts (host, note) values (${host}, 'tests/concurrency')`;
     const subs = await admin<{ id: string; user_id: string; endpoint: string }[]>`
       insert into public.push_subscriptions (user_id, endpoint, p256dh, auth)

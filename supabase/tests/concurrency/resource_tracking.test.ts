@@ -7,20 +7,13 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { asUser as asUserTx, createUsers, dbUrl } from "./_lib.ts";
 
 const CONNECTIONS = 50;
 
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
-
 /** One RPC as `userId` in one transaction, the way PostgREST runs it; returns its jsonb answer. */
 async function asUser(sql: postgres.Sql, userId: string, statement: (tx: postgres.TransactionSql) => Promise<postgres.RowList<postgres.Row[]>>) {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  return await sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
+  return await asUserTx(sql, userId, async (tx) => {
     const [row] = await statement(tx);
     return row.answer as { counted: boolean };
   });
@@ -29,12 +22,7 @@ async function asUser(sql: postgres.Sql, userId: string, statement: (tx: postgre
 Deno.test("resource tracking: parallel views and downloads are counted exactly", async () => {
   const admin = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: CONNECTIONS, prepare: false, onnotice: () => {} });
-  const users = (await admin`
-    insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-    select gen_random_uuid(), 'tracking-' || g || '-' || substr(md5(random()::text), 1, 10) || '@example.test',
-           jsonb_build_object('display_name', 'Reader ' || g), 'authenticated', 'authenticated', now()
-    from generate_series(1, 101) g
-    returning id`).map((r) => r.id as string);
+  const users = await createUsers(admin, "tracking", 101);
   const [author, ...readers] = users;
   try {
     await admin`update public.user_roles set role = 'coach' where user_id = ${author}`;

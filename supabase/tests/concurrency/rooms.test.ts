@@ -5,32 +5,14 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { asUser, createUsers, dbUrl } from "./_lib.ts";
 
 const MEMBERS = 50;
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
-
-function asUser(sql: postgres.Sql, userId: string, fn: (tx: postgres.TransactionSql) => Promise<unknown>) {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-    await fn(tx);
-  });
-}
 
 Deno.test("rooms: a member joining two rooms at once ends up in one", async () => {
   const admin = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: 2 * MEMBERS, prepare: false, onnotice: () => {} });
-  const users = (await admin`
-    insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-    select gen_random_uuid(), 'rooms-' || g || '-' || substr(md5(random()::text), 1, 10) || '@example.test',
-           jsonb_build_object('display_name', 'Roomer ' || g), 'authenticated', 'authenticated', now()
-    from generate_series(1, ${MEMBERS + 1}) g
-    returning id`).map((r) => r.id as string);
+  const users = await createUsers(admin, "rooms", MEMBERS + 1);
   const [host, ...members] = users;
   await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
   const [{ id: session }] = await admin`

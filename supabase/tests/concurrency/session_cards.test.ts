@@ -11,39 +11,7 @@
 // Needs SUPABASE_DB_URL (postgres role). Creates its own users and sessions and removes them.
 import postgres from "postgres";
 import assert from "node:assert/strict";
-
-const DB_URL = Deno.env.get("SUPABASE_DB_URL");
-
-type Sql = postgres.Sql;
-
-async function createUsers(admin: Sql, prefix: string, n: number): Promise<string[]> {
-  const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  const rows = ids.map((id, i) => ({
-    id,
-    email: `${prefix}-${i}-${id.slice(0, 8)}@concurrency.test`,
-    raw_user_meta_data: { display_name: `${prefix} ${i}` },
-    aud: "authenticated",
-    role: "authenticated",
-    created_at: new Date(),
-  }));
-  await admin`insert into auth.users ${admin(rows, "id", "email", "raw_user_meta_data", "aud", "role", "created_at")}`;
-  return ids;
-}
-
-async function dropUsers(admin: Sql, ids: string[]) {
-  const topics = ids.map((id) => `user:${id}`);
-  await admin`delete from realtime.messages where topic = any(${topics})`;
-  await admin`delete from auth.users where id = any(${ids})`;
-}
-
-/** Runs `query` in one transaction as `userId`, the way PostgREST does. */
-function asUser<T>(sql: Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@concurrency.test` });
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-    return await query(tx);
-  }) as Promise<T>;
-}
+import { asUser, createUsers, DB_URL, dropUsers, type Sql } from "./_lib.ts";
 
 /** Seat rows whose host or ban count differ from the tables (0 when the triggers kept them). */
 async function drift(admin: Sql, sessionId: string): Promise<number> {

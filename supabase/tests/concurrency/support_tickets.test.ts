@@ -6,45 +6,16 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { asUserResult as asUser, dbUrl, insertUsers } from "./_lib.ts";
 
 const CALLS = 20;
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; retryAfter?: string };
-
-/** Runs `fn` as `userId` in one transaction, the way PostgREST runs an RPC. */
-async function asUser<T>(sql: postgres.Sql, userId: string, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<Outcome<T>> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  try {
-    const value = await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-      return await fn(tx);
-    });
-    return { ok: true, value: value as T };
-  } catch (err) {
-    if (err instanceof postgres.PostgresError && err.code === "PGRST") {
-      const detail = err.detail ? JSON.parse(err.detail) : {};
-      return { ok: false, code: JSON.parse(err.message).code, retryAfter: detail.headers?.["Retry-After"] };
-    }
-    throw err;
-  }
-}
 
 Deno.test("support tickets: 20 parallel opens by one user let exactly 5 through", async () => {
   const admin = postgres(dbUrl(), { max: 1, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: CALLS + 2, prepare: false, onnotice: () => {} });
   const users = [crypto.randomUUID(), crypto.randomUUID()];
   try {
-    for (const id of users) {
-      await admin`insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-                  values (${id}, ${`ticket-concurrency-${id}@example.test`}, ${admin.json({ display_name: "Ticket Load" })},
-                          'authenticated', 'authenticated', now())`;
-    }
+    await insertUsers(admin, "ticket", users);
     const [busy, other] = users;
     await Promise.all(Array.from({ length: CALLS + 2 }, () => pool`select 1`));
     const open = (user: string, i: number) =>

@@ -8,40 +8,15 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { apiCode, asUser as asUserTx, createUsers, dbUrl } from "./_lib.ts";
 
 const CONNECTIONS = 150;
-
-function dbUrl(): string {
-  const url = Deno.env.get("SUPABASE_DB_URL");
-  if (!url) throw new Error("SUPABASE_DB_URL is not set: start a local stack (scripts/lib.sh) first");
-  return url;
-}
 
 type Outcome = { ok: true } | { ok: false; code: string };
 
 /** One RPC as `userId` in one transaction, the way PostgREST runs it. */
-async function asUser(sql: postgres.Sql, userId: string, fn: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<Outcome> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated", email: `${userId}@example.test` });
-  try {
-    await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
-      await fn(tx);
-    });
-    return { ok: true };
-  } catch (err) {
-    if (err instanceof postgres.PostgresError && err.code === "PGRST") return { ok: false, code: JSON.parse(err.message).code };
-    throw err;
-  }
-}
-
-async function createUsers(admin: postgres.Sql, n: number): Promise<string[]> {
-  const rows = await admin`
-    insert into auth.users (id, email, raw_user_meta_data, aud, role, created_at)
-    select gen_random_uuid(), 'voting-' || g || '-' || substr(md5(random()::text), 1, 10) || '@example.test',
-           jsonb_build_object('display_name', 'Voter ' || g), 'authenticated', 'authenticated', now()
-    from generate_series(1, ${n}) g
-    returning id`;
-  return rows.map((r) => r.id as string);
+function asUser(sql: postgres.Sql, userId: string, fn: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<Outcome> {
+  return asUserTx(sql, userId, fn).then((): Outcome => ({ ok: true }), (err) => ({ ok: false, code: apiCode(err) }));
 }
 
 /** A live session hosted by `hostId` with every member holding a confirmed booking. */
@@ -59,7 +34,7 @@ type Ctx = { admin: postgres.Sql; pool: postgres.Sql; host: string; users: strin
 async function withFixture(members: number, fn: (ctx: Ctx) => Promise<void>) {
   const admin = postgres(dbUrl(), { max: 2, prepare: false, onnotice: () => {} });
   const pool = postgres(dbUrl(), { max: CONNECTIONS, prepare: false, onnotice: () => {} });
-  const [host, ...users] = await createUsers(admin, members + 1);
+  const [host, ...users] = await createUsers(admin, "voting", members + 1);
   await admin`update public.user_roles set role = 'coach' where user_id = ${host}`;
   let session: string | undefined;
   try {
