@@ -905,46 +905,42 @@ create function private.neutralize_one_to_one_notice_titles()
 returns int
 language plpgsql volatile set search_path = '' as $$
 declare
-  v_notifications int;
-  v_deliveries int;
+  v_changed int;
 begin
+  -- One statement, one list of titles, for both the in-app rows and the deliveries not sent yet.
   with notice (kind, title) as (
     values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
            ('booking_promoted', 'You have a seat: One-to-one session'),
            ('session_reminder', 'Reminder: One-to-one session'),
            ('session_rescheduled', 'New time: One-to-one session'),
            ('session_cancelled', 'Cancelled: One-to-one session'),
-           ('one_to_one_booked', 'New appointment'))
-  update public.notifications n
-     set title = notice.title
-    from notice, public.sessions s
-   where n.kind = notice.kind
-     and s.kind = 'one_to_one'
-     and n.data ->> 'session_id' = s.id::text
-     and n.title is distinct from notice.title
-     -- Appointment wording (33_appointment_wording.sql) names no topic: left as it is.
-     and not private.is_appointment_title(n.kind, n.title);
-  get diagnostics v_notifications = row_count;
-
-  with notice (kind, title) as (
-    values ('booking_confirmed', 'Booking confirmed: One-to-one session'),
-           ('booking_promoted', 'You have a seat: One-to-one session'),
-           ('session_reminder', 'Reminder: One-to-one session'),
-           ('session_rescheduled', 'New time: One-to-one session'),
-           ('session_cancelled', 'Cancelled: One-to-one session'),
-           ('one_to_one_booked', 'New appointment'))
-  update public.notification_deliveries d
-     set payload = jsonb_set(d.payload, '{title}', to_jsonb(notice.title))
-    from notice, public.sessions s
-   where d.kind = notice.kind
-     and s.kind = 'one_to_one'
-     and d.session_id = s.id
-     and d.status <> 'sent'
-     and d.payload ? 'title'
-     and d.payload ->> 'title' is distinct from notice.title
-     and not private.is_appointment_title(d.kind, d.payload ->> 'title');
-  get diagnostics v_deliveries = row_count;
-  return v_notifications + v_deliveries;
+           ('one_to_one_booked', 'New appointment')
+  ), in_app as (
+    update public.notifications n
+       set title = notice.title
+      from notice, public.sessions s
+     where n.kind = notice.kind
+       and s.kind = 'one_to_one'
+       and n.data ->> 'session_id' = s.id::text
+       and n.title is distinct from notice.title
+       -- Appointment wording (33_appointment_wording.sql) names no topic: left as it is.
+       and not private.is_appointment_title(n.kind, n.title)
+    returning 1
+  ), queued as (
+    update public.notification_deliveries d
+       set payload = jsonb_set(d.payload, '{title}', to_jsonb(notice.title))
+      from notice, public.sessions s
+     where d.kind = notice.kind
+       and s.kind = 'one_to_one'
+       and d.session_id = s.id
+       and d.status <> 'sent'
+       and d.payload ? 'title'
+       and d.payload ->> 'title' is distinct from notice.title
+       and not private.is_appointment_title(d.kind, d.payload ->> 'title')
+    returning 1
+  )
+  select (select count(*) from in_app) + (select count(*) from queued) into v_changed;
+  return v_changed;
 end;
 $$;
 comment on function private.neutralize_one_to_one_notice_titles() is
