@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
-import { adminDb } from "./helpers.ts";
+import { adminDb, holdOtherDeliveries } from "./helpers.ts";
 
 const DISPATCH_SECRET = "test-dispatch-secret-0123456789abcdef";
 Deno.env.set("DISPATCH_SECRET", DISPATCH_SECRET);
@@ -30,10 +30,7 @@ Deno.test("dispatch-notifications: deliveries of an account deactivated or delet
   Deno.env.set("FUNCTIONS_BASE_URL", base);
   Deno.env.set("RESEND_API_KEY", "re_test_key");
   Deno.env.set("RESEND_API_URL", `http://127.0.0.1:${resend.addr.port}`);
-  const held = await sql<{ id: string; next_attempt_at: Date }[]>`
-    update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
-    where d.status in ('queued', 'sending')
-    returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+  const held = await holdOtherDeliveries(sql);
   try {
     const make = async (label: string) => {
       const id = crypto.randomUUID();
@@ -73,7 +70,7 @@ Deno.test("dispatch-notifications: deliveries of an account deactivated or delet
     Deno.env.delete("RESEND_API_KEY");
     Deno.env.delete("RESEND_API_URL");
     await sql`delete from auth.users where id = any(${users}::uuid[])`;
-    for (const h of held) await sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
+    await held.release();
     await sql.end();
     await server.shutdown();
     await resend.shutdown();

@@ -21,7 +21,7 @@ import { SMTPServer } from "smtp-server";
 import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
 import { signUnsubscribeToken } from "../_shared/unsubscribe-token.ts";
 import { renderMessage } from "../dispatch-notifications/templates.ts";
-import { adminDb, mintJwt } from "./helpers.ts";
+import { adminDb, holdOtherDeliveries, mintJwt } from "./helpers.ts";
 
 type Sql = postgres.Sql;
 
@@ -82,13 +82,7 @@ interface Fixture {
   sql: Sql;
   users: string[];
   sessions: string[];
-  held: { id: string; next_attempt_at: Date }[];
-}
-
-async function holdOthers(sql: Sql): Promise<{ id: string; next_attempt_at: Date }[]> {
-  return await sql`update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
-                   where d.status in ('queued', 'sending')
-                   returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+  held?: { release: () => Promise<void> };
 }
 
 async function cleanup(f: Fixture) {
@@ -96,9 +90,7 @@ async function cleanup(f: Fixture) {
   await f.sql`delete from public.conversations where created_by = any(${f.users}::uuid[])`;
   await f.sql`delete from private.email_suppressions where email like 'notify-%@example.test'`;
   await f.sql`delete from auth.users where id = any(${f.users}::uuid[])`;
-  for (const h of f.held) {
-    await f.sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
-  }
+  await f.held?.release();
 }
 
 async function createUser(f: Fixture, label: string, meta: Record<string, unknown>, locale = "en"): Promise<{ id: string; email: string }> {
@@ -141,14 +133,14 @@ function hhmm(instant: Date, timeZone: string): string {
 }
 
 Deno.test("dispatch-notifications: reminders mailed in the reader's language and zone, with .ics and one-click unsubscribe", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   Deno.env.set("FUNCTIONS_BASE_URL", base);
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const host = await createUser(f, "host", {});
     const nl = await createUser(f, "nl", { timezone: "Europe/Amsterdam" }, "nl");
     const pt = await createUser(f, "pt", { timezone: "America/Sao_Paulo" }, "pt-BR");
@@ -297,7 +289,7 @@ Deno.test("dispatch-notifications: reminders mailed in the reader's language and
 });
 
 Deno.test("dispatch-notifications: SMTP down is retried and delivered later; 451 is retried, 550 fails and suppresses", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   Deno.env.set("FUNCTIONS_BASE_URL", base);
@@ -308,7 +300,7 @@ Deno.test("dispatch-notifications: SMTP down is retried and delivered later; 451
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${downPort}`);
   let smtp: Awaited<ReturnType<typeof startSmtp>> | undefined;
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const host = await createUser(f, "host2", {});
     const reader = await createUser(f, "reader", { timezone: "Europe/Amsterdam" }, "nl");
     const later = await createUser(f, "later", {});
@@ -369,7 +361,7 @@ Deno.test("dispatch-notifications: SMTP down is retried and delivered later; 451
 });
 
 Deno.test("dispatch-notifications: Resend's HTTP API with the delivery id as Idempotency-Key", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const requests: { headers: Headers; body: Record<string, unknown> }[] = [];
   let failNext = 1;
   let watched = "";
@@ -388,7 +380,7 @@ Deno.test("dispatch-notifications: Resend's HTTP API with the delivery id as Ide
   Deno.env.set("RESEND_API_KEY", "re_test_key");
   Deno.env.set("RESEND_API_URL", `http://127.0.0.1:${resend.addr.port}`);
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const host = await createUser(f, "host3", {});
     const reader = await createUser(f, "resend", { timezone: "America/Sao_Paulo" }, "pt");
     const sessionId = await createSession(f, host.id, "Aula ao vivo", 90);
@@ -437,7 +429,7 @@ Deno.test("dispatch-notifications: Resend's HTTP API with the delivery id as Ide
 });
 
 Deno.test("dispatch-notifications: two dispatchers at once send every delivery exactly once", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
@@ -447,7 +439,7 @@ Deno.test("dispatch-notifications: two dispatchers at once send every delivery e
   Deno.env.set("DISPATCH_BATCH_SIZE", "7");
   Deno.env.set("DISPATCH_CONCURRENCY", "2");
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const reader = await createUser(f, "twice", {});
     await f.sql`select private.notify(${reader.id}, 'session_cancelled', 'Cancelled ' || g) from generate_series(1, 60) g`;
     const ids = await f.sql<{ id: string }[]>`select id from public.notification_deliveries where user_id = ${reader.id}`;
@@ -482,14 +474,14 @@ function asUser<T>(sql: Sql, userId: string, fn: (tx: postgres.TransactionSql) =
 }
 
 Deno.test("dispatch-notifications: booking confirmations (book_session, book_slot) are mailed with the .ics and join link", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   Deno.env.set("FUNCTIONS_BASE_URL", base);
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const host = await createUser(f, "bchost", {});
     const booker = await createUser(f, "booker", { timezone: "Europe/Amsterdam" }, "nl");
     const waiter = await createUser(f, "waiter", {}, "en");
@@ -594,14 +586,14 @@ Deno.test("dispatch-notifications: booking confirmations (book_session, book_slo
 });
 
 Deno.test("dispatch-notifications: a one-to-one booking_confirmed names the coach and the time in the reader's zone (en, nl, pt), not a seat", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   Deno.env.set("FUNCTIONS_BASE_URL", base);
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const coach = await createUser(f, "o2ocoach", { timezone: "Europe/Amsterdam" }, "nl");
     await f.sql`update public.user_roles set role = 'coach' where user_id = ${coach.id}`;
     await f.sql`insert into public.coach_booking_settings (coach_id, timezone, slot_minutes, buffer_minutes, min_notice_minutes, horizon_days)
@@ -666,14 +658,14 @@ Deno.test("dispatch-notifications: each call runs the reminder job first, so a r
     /const reminders = await queueDueReminders\(\);\s*const \{ senders, close \} = await configuredSenders\(\);/.test(handlerSource),
     "the handler runs the reminder job before it sends");
 
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   Deno.env.set("FUNCTIONS_BASE_URL", base);
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const host = await createUser(f, "duehost", {});
     const booker = await createUser(f, "duebooker", { timezone: "Europe/Lisbon" }, "pt");
     await f.sql`update public.user_roles set role = 'coach' where user_id = ${host.id}`;
@@ -711,14 +703,14 @@ Deno.test("dispatch-notifications: each call runs the reminder job first, so a r
 });
 
 Deno.test("dispatch-notifications: a reschedule mail says it moved from the previous time to the new one, in the reader's language and zone", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   Deno.env.set("FUNCTIONS_BASE_URL", base);
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const host = await createUser(f, "rshost", {});
     const readers = [
       { ...(await createUser(f, "rsnl", { timezone: "Europe/Amsterdam" }, "nl")), tz: "Europe/Amsterdam",
@@ -783,7 +775,7 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
   // The patient's topic ("Panic attacks") is no title: subjects, push titles and calendar SUMMARYs show on lock
   // screens, in mail previews and in shared calendars. book_slot titles the appointment "One-to-one session"; the
   // topic stays in sessions.topic for its coach and patient (33_counselling_topic.test.sql).
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
@@ -791,7 +783,7 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
   Deno.env.set("SMTP_URL", `smtp://127.0.0.1:${smtp.port}`);
   const TOPIC = /panic/i;
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     const coach = await createUser(f, "tpcoach", { timezone: "Europe/Amsterdam" }, "en");
     const patient = await createUser(f, "tppatient", { timezone: "Europe/Amsterdam" }, "en");
     await f.sql`update public.user_roles set role = 'coach' where user_id = ${coach.id}`;
@@ -877,7 +869,7 @@ Deno.test("dispatch-notifications: a one-to-one appointment's reminder and cance
 // --- One-to-one appointment wording (branch wording) ----------------------------------------------------------
 
 Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancellations use appointment wording for patient and coach (en, nl, pt), no patient name to the coach", async () => {
-  const f: Fixture = { sql: adminDb(), users: [], sessions: [], held: [] };
+  const f: Fixture = { sql: adminDb(), users: [], sessions: [] };
   const smtp = await startSmtp();
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
@@ -936,7 +928,7 @@ Deno.test("dispatch-notifications: one-to-one reminders, reschedules and cancell
   } as const;
   const fillIn = (t: string, v: Record<string, string>) => t.replace(/\{(\w+)\}/g, (_, k) => v[k]);
   try {
-    f.held = await holdOthers(f.sql);
+    f.held = await holdOtherDeliveries(f.sql);
     for (const lang of ["en", "nl", "pt"] as const) {
       const w = W[lang];
       const coach = await createUser(f, `wc${lang}`, { timezone: w.zone }, lang);

@@ -37,6 +37,22 @@ export function adminDb(): postgres.Sql {
   return postgres(url, { max: 1, prepare: false, onnotice: () => {} });
 }
 
+/** Deliveries queued or in flight before a dispatcher test, held back an hour so the test's dispatches see
+ * only its own; `release` puts each back as it was. */
+export async function holdOtherDeliveries(sql: postgres.Sql): Promise<{ release: () => Promise<void> }> {
+  const held = await sql<{ id: string; next_attempt_at: Date }[]>`
+    update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
+    where d.status in ('queued', 'sending')
+    returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+  return {
+    release: async () => {
+      for (const h of held) {
+        await sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
+      }
+    },
+  };
+}
+
 /** Standard Webhooks headers for `body`, signed with a `v1,whsec_<base64>` secret; with headerPrefix
  * "svix", the same signature under Svix's header names (as Resend sends them). */
 export function signWebhook(

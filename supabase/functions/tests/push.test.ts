@@ -22,7 +22,7 @@ import { importJWK, jwtVerify } from "jose";
 import webpush from "web-push";
 import { startFunctionsServer } from "../../../scripts/serve-functions.ts";
 import type postgres from "postgres";
-import { adminDb } from "./helpers.ts";
+import { adminDb, holdOtherDeliveries } from "./helpers.ts";
 
 const DISPATCH_SECRET = "test-dispatch-secret-0123456789abcdef";
 
@@ -73,8 +73,9 @@ interface Received {
   payload: Record<string, unknown>;
 }
 
-Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read; 410 deletes the subscription", async () => {
-  const sql = adminDb();
+/** The dispatcher's push env for a test: fresh VAPID keys, no mail provider, and the local CA its push
+ * services' certificates are signed with. */
+async function pushEnv() {
   const vapid = webpush.generateVAPIDKeys();
   Deno.env.set("VAPID_PUBLIC_KEY", vapid.publicKey);
   Deno.env.set("VAPID_PRIVATE_KEY", vapid.privateKey);
@@ -82,9 +83,14 @@ Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read
   Deno.env.set("DISPATCH_SECRET", DISPATCH_SECRET);
   Deno.env.set("SITE_URL", "https://app.example.test");
   for (const name of ["SMTP_URL", "RESEND_API_KEY"]) Deno.env.delete(name);
-
   const tls = await testCertificates();
   Deno.env.set("PUSH_CA_CERT", tls.ca);
+  return { vapid, tls };
+}
+
+Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read; 410 deletes the subscription", async () => {
+  const sql = adminDb();
+  const { vapid, tls } = await pushEnv();
   const devices = new Map<string, Device>();
   const received: Received[] = [];
   const problems: string[] = [];
@@ -138,7 +144,7 @@ Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   const users: string[] = [];
   const sessions: string[] = [];
-  let held: { id: string; next_attempt_at: Date }[] = [];
+  let held: { release: () => Promise<void> } | undefined;
 
   async function user(label: string, locale: string): Promise<string> {
     const id = crypto.randomUUID();
@@ -163,8 +169,7 @@ Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read
   }
 
   try {
-    held = await sql`update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
-                     where d.status in ('queued', 'sending') returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+    held = await holdOtherDeliveries(sql);
     // The frontend reads the public key.
     const keyRes = await fetch(`${base}/push/vapid-public-key`);
     assert.equal(keyRes.status, 200);
@@ -227,7 +232,7 @@ Deno.test("web push: VAPID-signed, aes128gcm-encrypted pushes a browser can read
     await sql`delete from public.sessions where id = any(${sessions}::uuid[])`;
     await sql`delete from auth.users where id = any(${users}::uuid[])`;
     await sql`delete from private.push_service_hosts where host = ${hostEntry}`;
-    for (const h of held) await sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
+    await held?.release();
     await sql.end();
     await server.shutdown();
     await pushService.shutdown();
@@ -284,23 +289,13 @@ function startPushService(
 /** The env and fixtures the dispatcher tests below share; `close` undoes them. */
 async function pushFixture() {
   const sql = adminDb();
-  const vapid = webpush.generateVAPIDKeys();
-  Deno.env.set("VAPID_PUBLIC_KEY", vapid.publicKey);
-  Deno.env.set("VAPID_PRIVATE_KEY", vapid.privateKey);
-  Deno.env.set("VAPID_SUBJECT", "mailto:push-test@example.test");
-  Deno.env.set("DISPATCH_SECRET", DISPATCH_SECRET);
-  Deno.env.set("SITE_URL", "https://app.example.test");
-  for (const name of ["SMTP_URL", "RESEND_API_KEY"]) Deno.env.delete(name);
-  const tls = await testCertificates();
-  Deno.env.set("PUSH_CA_CERT", tls.ca);
+  const { tls } = await pushEnv();
   const devices = new Map<string, Device>();
   const users: string[] = [];
   const hosts: string[] = [];
   const services: LocalPushService[] = [];
   // Keep every other due delivery out of this test's dispatches.
-  const held = await sql<{ id: string; next_attempt_at: Date }[]>`
-    update public.notification_deliveries d set next_attempt_at = d.next_attempt_at + interval '1 hour'
-    where d.status in ('queued', 'sending') returning d.id, d.next_attempt_at - interval '1 hour' as next_attempt_at`;
+  const held = await holdOtherDeliveries(sql);
   const server = await startFunctionsServer(0);
   const base = `http://127.0.0.1:${server.port}/functions/v1`;
   return {
@@ -364,7 +359,7 @@ async function pushFixture() {
       for (const name of ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT", "PUSH_CA_CERT"]) Deno.env.delete(name);
       await sql`delete from auth.users where id = any(${users}::uuid[])`;
       await sql`delete from private.push_service_hosts where host = any(${hosts})`;
-      for (const h of held) await sql`update public.notification_deliveries set next_attempt_at = ${h.next_attempt_at} where id = ${h.id}`;
+      await held.release();
       await sql.end();
       await server.shutdown();
       for (const svc of services) await svc.shutdown();
